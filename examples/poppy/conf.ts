@@ -1,0 +1,2 @@
+// poppy's definition: which folders hold which subs (DYNE). The config issue adds CONFIG and CLI_CONFIG here.
+export const DYNE = { poppy: ["poppy"], rpc: ["rpc"] };

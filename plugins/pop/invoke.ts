@@ -1,0 +1,78 @@
+import type { Hub } from "pop";
+import { RefError } from "../../src/hub/_errors.ts";
+import { subMeta } from "../../src/hub/_meta.ts";
+import { loadAllSync, resolveRef } from "../../src/hub/_ref.ts";
+
+/** One module's outcome in `map`. */
+export type MapResult = { module: string; ok: true; value: unknown } | { module: string; ok: false; error: unknown };
+
+interface Across {
+  /** The sub, by ref: "rpc". */
+  sub: string;
+  /** The function to call in each module. */
+  func: string;
+  /** Arguments after the hub. */
+  args?: unknown[];
+}
+
+/** Driver pattern: the one module named `name` of a sub, e.g. the configured storage backend. */
+export function driver(hub: Hub, opts: { sub: string; name: string }): Record<string, any> {
+  const mod = resolveRef(hub, `${opts.sub}.${opts.name}`).last;
+  if (!mod || typeof mod !== "object") throw new RefError(`"${opts.sub}.${opts.name}" is not a module`, `${opts.sub}.${opts.name}`);
+  return mod as Record<string, any>;
+}
+
+/** Dispatch pattern: call `func` in the modules chosen by `names` or `filter`; results by module name. */
+export async function dispatch(hub: Hub, opts: Across & { names?: string[]; filter?: (name: string, mod: Record<string, any>) => boolean }): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const chosen = opts.names ? opts.names.map((n) => [n, driver(hub, { sub: opts.sub, name: n })] as const) : modules(hub, opts.sub);
+  for (const [name, mod] of chosen) {
+    if (opts.filter && !opts.filter(name, mod)) continue;
+    const fn = mod[opts.func];
+    if (typeof fn !== "function") {
+      if (opts.names) throw new RefError(`no function "${opts.sub}.${name}.${opts.func}"`, `${opts.sub}.${name}.${opts.func}`);
+      continue;
+    }
+    out[name] = await fn(...(opts.args ?? []));
+  }
+  return out;
+}
+
+/** Iterator pattern: call `func` in every module of the sub that has it, collecting each result or error; with `stopOnError` the first error throws. */
+export async function map(hub: Hub, opts: Across & { stopOnError?: boolean }): Promise<MapResult[]> {
+  const out: MapResult[] = [];
+  for (const [name, mod] of modules(hub, opts.sub)) {
+    const fn = mod[opts.func];
+    if (typeof fn !== "function") continue;
+    try {
+      out.push({ module: name, ok: true, value: await fn(...(opts.args ?? [])) });
+    } catch (error) {
+      if (opts.stopOnError) throw error;
+      out.push({ module: name, ok: false, error });
+    }
+  }
+  return out;
+}
+
+/** The first result that is not undefined, calling `func` module by module in name order. */
+export async function first(hub: Hub, opts: Across): Promise<unknown> {
+  for (const [, mod] of modules(hub, opts.sub)) {
+    const fn = mod[opts.func];
+    if (typeof fn !== "function") continue;
+    const v = await fn(...(opts.args ?? []));
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** The loaded modules of a sub, in name order, loading lazy ones first. */
+function modules(hub: Hub, ref: string): Array<readonly [string, Record<string, any>]> {
+  const sub = resolveRef(hub, ref).last;
+  const meta = subMeta(sub);
+  if (!meta) throw new RefError(`"${ref}" is not a sub`, ref);
+  loadAllSync(hub, meta);
+  return [...meta.modules.values()]
+    .filter((r) => r.state === "loaded" && r.name !== "init")
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((r) => [r.name, meta.object[r.name] as Record<string, any>] as const);
+}

@@ -1,0 +1,105 @@
+import { parseArgs } from "node:util";
+
+/** One option or positional of a command, in citty's `args` shape plus `multiple`. */
+export interface ArgDef {
+  type: "string" | "boolean" | "positional";
+  description: string;
+  alias?: string;
+  multiple?: boolean;
+  valueHint?: string;
+  required?: boolean;
+  /** Positional only: collects every remaining positional. */
+  rest?: boolean;
+}
+
+/** A command: citty's `defineCommand` shape, run by pop's own runner. */
+export interface Command {
+  meta: { name: string; description: string; usage?: string; examples?: string[] };
+  args: Record<string, ArgDef>;
+  /** Stop parsing at the first positional after the declared ones: the rest goes untouched to `ctx.rest` (for `pop app`). */
+  passThrough?: boolean;
+  subCommands?: Record<string, () => Promise<Command>>;
+  run?(ctx: RunContext): Promise<number | void> | number | void;
+}
+
+export interface RunContext {
+  args: Record<string, any>;
+  rest: string[];
+  argv: string[];
+}
+
+/** A mistake in how pop was invoked: exit code 2, one line and a pointer to help. */
+export class UsageError extends Error {
+  override name = "UsageError";
+  readonly command: string;
+  constructor(message: string, command: string) {
+    super(message);
+    this.command = command;
+  }
+}
+
+/** Parse argv against a command's args; unknown options and missing values are usage errors. */
+export function parseCommandArgs(cmd: Command, argv: string[], path: string): RunContext {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  const positionals = Object.entries(cmd.args).filter(([, d]) => d.type === "positional");
+  for (const [name, d] of Object.entries(cmd.args)) {
+    if (d.type === "positional") continue;
+    options[name] = { type: d.type, ...(d.alias ? { short: d.alias } : {}), ...(d.multiple ? { multiple: true } : {}) };
+  }
+  let own = argv;
+  let rest: string[] = [];
+  if (cmd.passThrough) {
+    const cut = passThroughIndex(argv, options, positionals.length);
+    own = argv.slice(0, cut);
+    rest = argv.slice(cut);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: own, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(explain(err as Error), path);
+  }
+  const args: Record<string, any> = { ...parsed.values };
+  const pos = [...parsed.positionals];
+  for (const [name, d] of positionals) {
+    if (d.rest) {
+      args[name] = pos.splice(0);
+      continue;
+    }
+    const v = pos.shift();
+    if (v === undefined && d.required !== false) throw new UsageError(`missing argument ${name.toUpperCase()}`, path);
+    args[name] = v;
+  }
+  if (pos.length > 0) throw new UsageError(`unexpected argument "${pos[0]}"`, path);
+  for (const [name, d] of Object.entries(cmd.args)) if (d.multiple && args[name] === undefined) args[name] = [];
+  return { args, rest, argv };
+}
+
+function passThroughIndex(argv: string[], options: Record<string, { type: string; short?: string }>, nPositional: number): number {
+  let seen = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") return i + 1;
+    if (a.startsWith("-") && a !== "-") {
+      const name = a.replace(/^-+/, "").split("=")[0]!;
+      const def = options[name] ?? Object.values(options).find((o) => o.short === name);
+      if (!def) continue;
+      if (def.type === "string" && !a.includes("=")) i++;
+      continue;
+    }
+    seen++;
+    if (seen === nPositional) return i + 1;
+  }
+  return argv.length;
+}
+
+function explain(err: Error): string {
+  const m = err.message;
+  const unknown = /Unknown option '([^']+)'/.exec(m);
+  if (unknown) return `unknown option "${unknown[1]}"`;
+  const missing = /Option '([^']+)' argument missing/.exec(m);
+  if (missing) return `option "${missing[1]!.replace(/^-\w, /, "")}" needs a value`;
+  const notBool = /Option '([^']+)' does not take an argument/.exec(m);
+  if (notBool) return `option "${notBool[1]!.replace(/^-\w, /, "")}" is a switch and takes no value`;
+  return m.replace(/\. To specify.*$/, "");
+}

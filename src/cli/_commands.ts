@@ -1,0 +1,28 @@
+import type { Command } from "./_args.ts";
+
+/** A top-level command: loaded only when run, so `pop --version` imports nothing heavy. */
+export interface Entry {
+  group: "hub" | "config";
+  description: string;
+  load: () => Promise<Command>;
+}
+
+/** Every command, by tool. Names are fixed: scripts depend on them. */
+export const COMMANDS: Record<string, Entry> = {
+  tree: { group: "hub", description: "List every sub, module and function, the contracts applied and what failed to load", load: async () => (await import("./tree.ts")).default },
+  call: { group: "hub", description: "Call one function by ref: pop call rpc.math.fib num=11", load: async () => (await import("./call.ts")).default },
+};
+
+export const GROUPS: Record<Entry["group"], string> = {
+  hub: "Hub runtime",
+  config: "Config integrator",
+};
+
+/** Exit codes, as documented in `pop --help`. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export const EXIT_HELP: Array<[number, string]> = [
+  [EXIT.ok, "success"],
+  [EXIT.failure, "the work failed: a called function threw, a plugin failed to load under --strict, an internal error"],
+  [EXIT.usage, "usage error: unknown command or option, bad argument, unknown ref"],
+];

@@ -1,0 +1,34 @@
+/** Colour only on a terminal, and never with NO_COLOR or TERM=dumb. */
+export function useColor(stream: { isTTY?: boolean }): boolean {
+  const env = process.env;
+  return Boolean(stream.isTTY) && env.NO_COLOR === undefined && env.TERM !== "dumb" && env.FORCE_COLOR !== "0";
+}
+
+/** ANSI styles that vanish when colour is off. */
+export function styles(on: boolean) {
+  const wrap = (open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+}
+
+/** Write data to stdout. */
+export function out(text: string): void {
+  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** Write a diagnostic to stderr, prefixed with `pop: `. */
+export function err(text: string): void {
+  process.stderr.write(`pop: ${text}\n`);
+}
+
+/** Print JSON data to stdout. */
+export function outJson(value: unknown): void {
+  out(JSON.stringify(value, jsonReplacer, 2));
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Map) return Object.fromEntries(value);
+  if (value instanceof Set) return [...value];
+  return value;
+}

@@ -1,0 +1,79 @@
+import { DiscoveryError, loadHub, preloadRef, RefError, resolveFunction } from "../hub/index.ts";
+import { type Command, UsageError } from "./_args.ts";
+import { EXIT } from "./_commands.ts";
+import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
+import { err, out, outJson } from "./_output.ts";
+
+const PATH = "pop call";
+
+/** `pop call REF [KEY=VALUE]... [--args JSON]`: call one function and print its result. */
+const call: Command = {
+  meta: {
+    name: "call",
+    description: "Call one function by ref and print its result",
+    examples: ["pop call rpc.math.fib num=11 --plugins examples/poppy", "pop call rpc.math.fib --args '[{\"num\": 11}]' --plugins examples/poppy --json"],
+  },
+  args: {
+    ref: { type: "positional", description: "The function's ref, e.g. rpc.math.fib" },
+    params: { type: "positional", rest: true, required: false, description: "KEY=VALUE pairs building the object argument (values parsed as JSON where they parse)" },
+    args: { type: "string", valueHint: "JSON", description: "Positional arguments as a JSON array (instead of KEY=VALUE)" },
+    ...HUB_ARGS,
+  },
+  async run({ args }) {
+    const callArgs = buildArgs(args.params as string[], args.args as string | undefined);
+    const ref = args.ref as string;
+    let fn;
+    try {
+      const hub = await loadHub(hubOptions(args, PATH));
+      await preloadRef(hub, ref);
+      fn = resolveFunction(hub, ref);
+    } catch (e) {
+      if (e instanceof RefError || e instanceof DiscoveryError) throw new UsageError(e.message, PATH);
+      throw e;
+    }
+    let result: unknown;
+    try {
+      result = await fn(...callArgs);
+    } catch (e) {
+      const error = e as Error;
+      err(`"${ref}" failed: ${error?.message ?? String(e)}`);
+      if (process.env.POP_DEBUG && error?.stack) process.stderr.write(`${error.stack}\n`);
+      return EXIT.failure;
+    }
+    if (args.json) outJson(result === undefined ? null : result);
+    else if (result !== undefined) out(typeof result === "string" ? result : JSON.stringify(result, null, 2) ?? String(result));
+    return EXIT.ok;
+  },
+};
+
+export default call;
+
+/** The call's arguments: one object from KEY=VALUE pairs, or the --args JSON array. */
+export function buildArgs(pairs: string[], json: string | undefined): unknown[] {
+  if (json !== undefined) {
+    if (pairs.length > 0) throw new UsageError(`give KEY=VALUE pairs or --args, not both (got "${pairs[0]}" and --args)`, PATH);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (e) {
+      throw new UsageError(`--args is not valid JSON: ${(e as Error).message}; pass an array, e.g. --args '[{"num": 11}]'`, PATH);
+    }
+    if (!Array.isArray(parsed)) throw new UsageError(`--args must be a JSON array of positional arguments, e.g. '[{"num": 11}]'; got ${json}`, PATH);
+    return parsed;
+  }
+  if (pairs.length === 0) return [];
+  const obj: Record<string, unknown> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf("=");
+    if (eq <= 0) throw new UsageError(`"${p}" is not KEY=VALUE; write e.g. num=11, or pass --args JSON`, PATH);
+    const raw = p.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // kept as a string
+    }
+    obj[p.slice(0, eq)] = value;
+  }
+  return [obj];
+}

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { describeThrow, formatLocation } from "./_errors.ts";
+import { listDir } from "./_scan.ts";
+
+/** A usage mistake in where plugins come from (exit code 2). */
+export class DiscoveryError extends Error {
+  override name = "DiscoveryError";
+}
+
+/** A plugin root: a folder whose sub-folders are subs, or whose conf.ts DYNE says where they are. */
+export interface PluginRoot {
+  dir: string;
+  /** How it was found: "--plugins", "POP_PLUGIN_PATH", "package foo", ... */
+  source: string;
+  /** Sub name -> absolute folders. */
+  dyne: Record<string, string[]>;
+  /** Refs its conf.ts DISABLE lists. */
+  disable: string[];
+  /** The root's conf.ts exports, when it has one. */
+  conf: Record<string, unknown> | undefined;
+  confFile: string | undefined;
+}
+
+/** Where to look for plugin roots. */
+export interface DiscoverOptions {
+  /** `--plugins DIR` values, in order. */
+  plugins?: string[];
+  /** Environment to read POP_PLUGIN_PATH from. */
+  env?: Record<string, string | undefined>;
+  /** Folder whose package.json dependencies are scanned for packages with a "pop" field. */
+  cwd?: string;
+  warn?: (message: string) => void;
+}
+
+const CONF_FILES = ["conf.ts", "conf.mts", "conf.js", "conf.mjs"];
+
+/** Find plugin roots in order: installed packages, POP_PLUGIN_PATH, then --plugins (later roots may override earlier modules). */
+export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]> {
+  const warn = opts.warn ?? (() => {});
+  const found: Array<{ dir: string; source: string }> = [];
+  if (opts.cwd) found.push(...packageRoots(opts.cwd, warn));
+  const envPath = opts.env?.POP_PLUGIN_PATH;
+  if (envPath) {
+    for (const p of envPath.split(":").filter(Boolean)) {
+      const dir = resolve(p);
+      if (isDir(dir)) found.push({ dir, source: "POP_PLUGIN_PATH" });
+      else warn(`POP_PLUGIN_PATH entry "${p}" is not a folder; skipped`);
+    }
+  }
+  for (const p of opts.plugins ?? []) {
+    const dir = resolve(p);
+    if (!isDir(dir)) throw new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
+    found.push({ dir, source: "--plugins" });
+  }
+  const seen = new Set<string>();
+  const roots: PluginRoot[] = [];
+  for (const f of found) {
+    if (seen.has(f.dir)) continue;
+    seen.add(f.dir);
+    roots.push(await readRoot(f.dir, f.source));
+  }
+  return roots;
+}
+
+/** Read one root: its conf.ts (DYNE, DISABLE) if any, else its sub-folders. */
+export async function readRoot(dir: string, source: string): Promise<PluginRoot> {
+  const confFile = CONF_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
+  let conf: Record<string, unknown> | undefined;
+  if (confFile) {
+    try {
+      conf = (await import(confFile)) as Record<string, unknown>;
+    } catch (err) {
+      const { reason, location } = describeThrow(err, confFile);
+      throw new Error(`${formatLocation(location)}: cannot load the plugin root's conf: ${reason}`, { cause: err });
+    }
+  }
+  const dyne: Record<string, string[]> = {};
+  const declared = conf?.DYNE;
+  if (declared !== undefined) {
+    if (!declared || typeof declared !== "object" || Object.values(declared).some((v) => !Array.isArray(v) || v.some((x) => typeof x !== "string"))) {
+      throw new DiscoveryError(`${confFile}: DYNE must map sub names to arrays of folders, e.g. { rpc: ["rpc"] }`);
+    }
+    for (const [name, dirs] of Object.entries(declared as Record<string, string[]>)) dyne[name] = dirs.map((d) => resolve(dir, d));
+  } else {
+    for (const d of listDir(dir).dirs) dyne[d.name] = [d.dir];
+  }
+  const disable = conf?.DISABLE;
+  if (disable !== undefined && (!Array.isArray(disable) || disable.some((x) => typeof x !== "string"))) {
+    throw new DiscoveryError(`${confFile}: DISABLE must be an array of refs, e.g. ["rpc.math"]`);
+  }
+  return { dir, source, dyne, disable: (disable as string[] | undefined) ?? [], conf, confFile };
+}
+
+/** Roots of the project's installed dependencies whose package.json has a "pop" field (as stevedore reads entry points). */
+function packageRoots(cwd: string, warn: (m: string) => void): Array<{ dir: string; source: string }> {
+  const pkg = readJson(join(cwd, "package.json"));
+  if (!pkg) return [];
+  const names = new Set<string>();
+  for (const field of ["dependencies", "devDependencies", "optionalDependencies"]) {
+    const deps = pkg[field];
+    if (deps && typeof deps === "object") for (const n of Object.keys(deps)) names.add(n);
+  }
+  const out: Array<{ dir: string; source: string }> = [];
+  for (const name of names) {
+    const pkgFile = join(cwd, "node_modules", name, "package.json");
+    const dep = readJson(pkgFile);
+    if (!dep || dep.pop === undefined) continue;
+    const spec = dep.pop as unknown;
+    const list = typeof spec === "string" ? [spec] : Array.isArray(spec) ? spec : spec && typeof spec === "object" ? toList((spec as { plugins?: unknown }).plugins) : [];
+    if (list.length === 0 || list.some((x) => typeof x !== "string")) {
+      warn(`${pkgFile}: "pop" must name plugin roots, e.g. "pop": { "plugins": ["plugins"] }; skipped`);
+      continue;
+    }
+    for (const rel of list as string[]) {
+      const dir = resolve(dirname(pkgFile), rel);
+      if (isDir(dir)) out.push({ dir, source: `package ${name}` });
+      else warn(`${pkgFile}: plugin root "${rel}" is not a folder; skipped`);
+    }
+  }
+  return out;
+}
+
+function toList(v: unknown): unknown[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function readJson(file: string): Record<string, any> | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

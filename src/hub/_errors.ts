@@ -1,0 +1,78 @@
+/** Where a problem sits in a plugin file. */
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+/** A plugin module (or contract) could not be loaded; `reason` is the one-line cause. */
+export class PluginLoadError extends Error {
+  override name = "PluginLoadError";
+  readonly ref: string;
+  readonly location: SourceLocation;
+  readonly reason: string;
+  constructor(ref: string, location: SourceLocation, reason: string, options?: { cause?: unknown }) {
+    super(`${formatLocation(location)}: module "${ref}" not loaded: ${reason}`, options);
+    this.ref = ref;
+    this.location = location;
+    this.reason = reason;
+  }
+}
+
+/** A ref names nothing on the hub. */
+export class RefError extends Error {
+  override name = "RefError";
+  readonly ref: string;
+  readonly suggestion: string | undefined;
+  constructor(message: string, ref: string, suggestion?: string) {
+    super(message);
+    this.ref = ref;
+    this.suggestion = suggestion;
+  }
+}
+
+/** A call's arguments or return value failed a schema contract. */
+export class ContractError extends Error {
+  override name = "ContractError";
+  readonly ref: string;
+  readonly field: string;
+  constructor(message: string, ref: string, field: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.ref = ref;
+    this.field = field;
+  }
+}
+
+/** `file:line:column`, or as much of it as is known. */
+export function formatLocation(loc: SourceLocation): string {
+  let s = loc.file;
+  if (loc.line !== undefined) s += `:${loc.line}`;
+  if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
+  return s;
+}
+
+/** Describe an error thrown while importing or initialising `file`: its message and the line in that file. */
+export function describeThrow(err: unknown, file: string): { reason: string; location: SourceLocation } {
+  const e = err as { name?: string; message?: string; position?: { file?: string; line?: number; column?: number } | null; stack?: string; constructor?: { name?: string } };
+  // Bun reports syntax errors as BuildMessage / ResolveMessage with a position.
+  if (e && typeof e === "object" && e.position && typeof e.position.line === "number") {
+    const kind = e.constructor?.name === "ResolveMessage" ? "cannot resolve import" : "syntax error";
+    return {
+      reason: `${kind}: ${e.message ?? String(err)}`,
+      location: { file: e.position.file || file, line: e.position.line, ...(e.position.column !== undefined ? { column: e.position.column } : {}) },
+    };
+  }
+  const message = e && typeof e === "object" && "message" in e ? `${e.name && e.name !== "Error" ? `${e.name}: ` : ""}${e.message}` : String(err);
+  return { reason: `threw ${message}`, location: locateInStack(typeof e?.stack === "string" ? e.stack : "", file) };
+}
+
+/** The first stack frame inside `file`, as a location. */
+export function locateInStack(stack: string, file: string): SourceLocation {
+  for (const line of stack.split("\n")) {
+    const at = line.indexOf(file);
+    if (at < 0) continue;
+    const m = /^:(\d+)(?::(\d+))?/.exec(line.slice(at + file.length));
+    if (m) return { file, line: Number(m[1]), ...(m[2] ? { column: Number(m[2]) } : {}) };
+  }
+  return { file };
+}

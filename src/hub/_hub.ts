@@ -1,0 +1,66 @@
+import { BUILTIN_POP } from "./_builtins.ts";
+import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
+import { hide, STATE, state } from "./_meta.ts";
+import { registerPopModule } from "./_popmodule.ts";
+import { addPreloadedSub, addSub } from "./_sub.ts";
+import type { Hub, HubState, LoadMode } from "./_types.ts";
+
+/** Options of `createHub`. */
+export interface HubOptions {
+  /** Plugin roots whose dynes `hub.pop.sub.add({ dyneName })` can add. */
+  roots?: PluginRoot[];
+  /** Any load failure throws instead of leaving the module out. */
+  strict?: boolean;
+  /** Refs of subs or modules to leave disabled, each with where the request came from. */
+  disable?: Array<{ ref: string; source: string }>;
+  /** Where load warnings go (default: stderr). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Create a hub holding only the built-in `pop` sub.
+ * @example
+ * const hub = createHub({ roots: await discoverRoots({ plugins: ["examples/poppy"] }) });
+ * await hub.pop.sub.add({ dyneName: "rpc" });
+ * await hub.rpc.math.fib({ num: 11 }); // 89
+ */
+export function createHub(opts: HubOptions = {}): Hub {
+  registerPopModule();
+  const hub = { OPT: {} } as Hub;
+  const s: HubState = {
+    dyne: new Map(),
+    dyneSource: new Map(),
+    disabled: new Map(),
+    strict: opts.strict ?? false,
+    failures: [],
+    subs: new Map(),
+    contractCache: new Map(),
+    warn: opts.warn ?? ((m) => process.stderr.write(`pop: warning: ${m}\n`)),
+  };
+  hide(hub, STATE, s);
+  for (const d of opts.disable ?? []) s.disabled.set(d.ref, d.source);
+  for (const root of opts.roots ?? []) {
+    for (const [name, dirs] of Object.entries(root.dyne)) {
+      s.dyne.set(name, [...(s.dyne.get(name) ?? []), ...dirs]);
+      s.dyneSource.set(name, [s.dyneSource.get(name), root.dir].filter(Boolean).join(", "));
+    }
+    for (const ref of root.disable) if (!s.disabled.has(ref)) s.disabled.set(ref, `DISABLE in ${root.confFile}`);
+  }
+  addPreloadedSub(hub, "pop", BUILTIN_POP);
+  return hub;
+}
+
+/** Options of `loadHub`: discovery plus hub options. */
+export interface LoadHubOptions extends DiscoverOptions, Omit<HubOptions, "roots"> {
+  load?: LoadMode;
+}
+
+/** Discover plugin roots, create a hub and add every dyne found (what `pop tree` and `pop call` do). */
+export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
+  const roots = await discoverRoots(opts);
+  const hub = createHub({ ...opts, roots });
+  for (const name of [...state(hub).dyne.keys()]) {
+    await addSub(hub, { dyneName: name, load: opts.load ?? "lazy" });
+  }
+  return hub;
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs";
+import type { FunctionRecord, ModuleRecord } from "./_types.ts";
+
+/** A function as `pop tree` shows it. */
+export interface FunctionInfo {
+  name: string;
+  ref: string;
+  /** Parameters after the hub, as written in the source (types included). */
+  params: string;
+  doc: string | undefined;
+  line: number | undefined;
+  contracts: string[];
+}
+
+const sources = new Map<string, string | undefined>();
+
+function source(file: string): string | undefined {
+  if (!sources.has(file)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      text = undefined;
+    }
+    sources.set(file, text);
+  }
+  return sources.get(file);
+}
+
+/** Describe a loaded module's functions from its source: parameter list, JSDoc summary, line. */
+export function describeFunctions(rec: ModuleRecord): FunctionInfo[] {
+  const text = source(rec.file);
+  return rec.functions.map((f) => describe(f, text));
+}
+
+function describe(f: FunctionRecord, text: string | undefined): FunctionInfo {
+  const base = { name: f.name, ref: f.ref, contracts: f.contracts };
+  const at = text ? findDeclaration(text, f.exportName) : -1;
+  if (!text || at < 0) return { ...base, params: dropHub(paramsOf(Function.prototype.toString.call(f.raw), 0)), doc: undefined, line: undefined };
+  const open = text.indexOf("(", at);
+  return { ...base, params: dropHub(paramsOf(text, open)), doc: docBefore(text, at), line: text.slice(0, at).split("\n").length };
+}
+
+function findDeclaration(text: string, name: string): number {
+  const esc = name.replace(/[$]/g, "\\$");
+  const re = new RegExp(`^[ \\t]*export\\s+(?:async\\s+)?(?:function\\s*\\*?\\s*${esc}\\s*[(<]|(?:const|let|var)\\s+${esc}\\s*(?::[^=]+)?=)`, "m");
+  const m = re.exec(text);
+  return m ? m.index + m[0].length - m[0].trimStart().length : -1;
+}
+
+/** The text between the parenthesis at `open` and its match, whitespace collapsed. */
+function paramsOf(text: string, open: number): string {
+  const start = text.indexOf("(", open);
+  if (start < 0) return "";
+  let depth = 0;
+  let quote = "";
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === "\\") i++;
+      else if (ch === quote) quote = "";
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+    else if (ch === "(" || ch === "{" || ch === "[" || ch === "<") depth++;
+    else if (ch === ")" || ch === "}" || ch === "]" || (ch === ">" && text[i - 1] !== "=")) {
+      depth--;
+      if (depth === 0 && ch === ")") return text.slice(start + 1, i).replace(/\s+/g, " ").trim().replace(/,$/, "");
+    }
+  }
+  return "";
+}
+
+/** Drop the first parameter (the hub). */
+function dropHub(params: string): string {
+  let depth = 0;
+  for (let i = 0; i < params.length; i++) {
+    const ch = params[i]!;
+    if ("({[<".includes(ch)) depth++;
+    else if (")}]".includes(ch) || (ch === ">" && params[i - 1] !== "=")) depth--;
+    else if (ch === "," && depth === 0) return params.slice(i + 1).trim();
+  }
+  return "";
+}
+
+function docBefore(text: string, at: number): string | undefined {
+  const before = text.slice(0, at).trimEnd();
+  if (!before.endsWith("*/")) return undefined;
+  const start = before.lastIndexOf("/**");
+  if (start < 0) return undefined;
+  const body = before.slice(start + 3, -2).split("\n").map((l) => l.replace(/^\s*\*\s?/, "").trim());
+  const lines: string[] = [];
+  for (const l of body) {
+    if (l.startsWith("@")) break;
+    lines.push(l);
+  }
+  return lines.join(" ").replace(/\s+/g, " ").trim() || undefined;
+}

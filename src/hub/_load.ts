@@ -1,0 +1,191 @@
+import { bindChain } from "./_call.ts";
+import { buildChain, contractsFor, requiredSigs } from "./_contracts.ts";
+import { describeThrow, PluginLoadError } from "./_errors.ts";
+import { hide, MOD, put, state } from "./_meta.ts";
+import type { AnyFn, FunctionRecord, Hub, ModuleRecord } from "./_types.ts";
+
+type Exports = Record<string, unknown>;
+
+/** Load a module the asynchronous way (import(), awaiting async __virtual__ and __init__). Never throws unless the hub is strict. */
+export function loadModule(hub: Hub, rec: ModuleRecord): Promise<void> {
+  if (rec.state !== "pending") return rec.loading ?? Promise.resolve();
+  rec.loading ??= (async () => {
+    let exports: Exports;
+    try {
+      exports = rec.preloaded ?? ((await import(rec.file)) as Exports);
+      applyVirtualName(rec, exports);
+      let v = callVirtual(hub, exports);
+      if (v instanceof Promise) v = await v.catch((err) => ({ err }));
+      if (!acceptVirtual(hub, rec, exports, v)) return;
+      install(hub, rec, exports);
+      const init = runInit(hub, rec, exports);
+      if (init instanceof Promise) await init;
+    } catch (err) {
+      fail(hub, rec, err);
+    }
+  })();
+  return rec.loading;
+}
+
+/** Load a module synchronously (require()): the lazy getter's path. An async __init__ gates the module's functions until it settles. */
+export function loadModuleSync(hub: Hub, rec: ModuleRecord): void {
+  if (rec.state !== "pending") return;
+  try {
+    const exports = rec.preloaded ?? (require(rec.file) as Exports);
+    applyVirtualName(rec, exports);
+    const v = callVirtual(hub, exports);
+    if (v instanceof Promise) {
+      throw new PluginLoadError(rec.ref, { file: rec.file }, "__virtual__ is async, so the module cannot load on first access; add its sub with load: \"eager\" or await hub.pop.sub.load(ref) first");
+    }
+    if (!acceptVirtual(hub, rec, exports, v)) return;
+    const ns = install(hub, rec, exports);
+    const init = runInit(hub, rec, exports);
+    if (init instanceof Promise) gate(hub, rec, ns, init);
+  } catch (err) {
+    fail(hub, rec, err);
+  }
+}
+
+/** `export const __virtualname__ = "x"` puts the module on the hub as `x` instead of its file name. */
+function applyVirtualName(rec: ModuleRecord, exports: Exports): void {
+  const v = exports.__virtualname__;
+  if (v === undefined || v === rec.name) return;
+  if (typeof v !== "string" || !/^[A-Za-z$][\w$]*$/.test(v)) {
+    throw new PluginLoadError(rec.ref, { file: rec.file }, `__virtualname__ must be an identifier string, got ${JSON.stringify(v)}`);
+  }
+  const sub = rec.sub;
+  const taken = sub.modules.get(v);
+  if (taken && taken !== rec) {
+    throw new PluginLoadError(rec.ref, { file: rec.file }, `__virtualname__ "${v}" clashes with module ${taken.file}; choose another name`);
+  }
+  sub.modules.delete(rec.name);
+  if (Object.getOwnPropertyDescriptor(sub.object, rec.name)?.get) delete sub.object[rec.name];
+  rec.name = v;
+  rec.ref = `${sub.ref}.${v}`;
+  sub.modules.set(v, rec);
+}
+
+function callVirtual(hub: Hub, exports: Exports): unknown {
+  const v = exports.__virtual__;
+  if (v === undefined) return true;
+  if (typeof v !== "function") return v;
+  try {
+    return (v as AnyFn)(hub);
+  } catch (err) {
+    return { err };
+  }
+}
+
+function acceptVirtual(hub: Hub, rec: ModuleRecord, exports: Exports, v: unknown): boolean {
+  checkOverride(rec, exports);
+  if (v && typeof v === "object" && "err" in v) {
+    const { reason, location } = describeThrow((v as { err: unknown }).err, rec.file);
+    throw new PluginLoadError(rec.ref, location, `__virtual__ ${reason}`, { cause: (v as { err: unknown }).err });
+  }
+  if (v === true || v === undefined) return true;
+  const reason = typeof v === "string" ? v : v === false ? "__virtual__ returned false" : `__virtual__ returned ${JSON.stringify(v)}`;
+  rec.state = "virtual";
+  rec.reason = reason;
+  rec.location = { file: rec.file };
+  state(hub).warn(`${rec.file}: module "${rec.ref}" disabled itself: ${reason}`);
+  return false;
+}
+
+function checkOverride(rec: ModuleRecord, exports: Exports): void {
+  if (rec.others.length === 0 || exports.__override__ === true) return;
+  throw new PluginLoadError(
+    rec.ref,
+    { file: rec.file },
+    `module "${rec.ref}" is defined by both ${rec.others.join(" and ")} and ${rec.file}; rename one, or add \`export const __override__ = true\` to ${rec.file} to replace the earlier one`,
+  );
+}
+
+/** Put the module's public functions on its sub, wrapped by its contracts. */
+function install(hub: Hub, rec: ModuleRecord, exports: Exports): Record<string, unknown> {
+  const contracts = contractsFor(hub, rec, exports);
+  const alias = readAlias(rec, exports);
+  const fns: FunctionRecord[] = [];
+  const ns: Record<string, unknown> = {};
+  for (const key of Object.keys(exports)) {
+    const value = exports[key];
+    if (key.startsWith("_") && !(key in alias)) continue;
+    if (typeof value !== "function" || isClass(value)) continue;
+    const name = alias[key] ?? key;
+    const chain = buildChain(hub, rec, name, value as AnyFn, contracts);
+    ns[name] = bindChain(chain);
+    const applied = contracts.filter((c) => Object.keys(c.exports).some((k) => k === "pre" || k === "call" || k === "post" || k.endsWith(`_${name}`))).map((c) => c.file);
+    fns.push({ name, exportName: key, ref: `${rec.ref}.${name}`, raw: value as AnyFn, contracts: applied });
+  }
+  const missing = requiredSigs(rec, contracts).filter((s) => !(s.name in ns));
+  if (missing.length > 0) {
+    const list = missing.map((m) => `"${m.name}" (required by ${m.file})`).join(", ");
+    throw new PluginLoadError(rec.ref, { file: rec.file }, `missing function ${list}: export it from ${rec.file}`);
+  }
+  hide(ns, MOD, rec);
+  rec.functions = fns;
+  rec.contracts = contracts.map((c) => c.file);
+  rec.state = "loaded";
+  put(rec.sub.object, rec.name, ns);
+  return ns;
+}
+
+function readAlias(rec: ModuleRecord, exports: Exports): Record<string, string> {
+  const a = exports.__func_alias__;
+  if (a === undefined) return {};
+  if (!a || typeof a !== "object" || Object.values(a).some((v) => typeof v !== "string")) {
+    throw new PluginLoadError(rec.ref, { file: rec.file }, `__func_alias__ must map export names to hub names, e.g. { del_: "delete" }; got ${JSON.stringify(a)}`);
+  }
+  return a as Record<string, string>;
+}
+
+function isClass(fn: unknown): boolean {
+  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}
+
+function runInit(hub: Hub, rec: ModuleRecord, exports: Exports): unknown {
+  const init = exports.__init__;
+  if (init === undefined) return undefined;
+  if (typeof init !== "function") throw new PluginLoadError(rec.ref, { file: rec.file }, `__init__ must be a function, got ${typeof init}`);
+  let r: unknown;
+  try {
+    r = (init as AnyFn)(hub);
+  } catch (err) {
+    throw initError(rec, err);
+  }
+  if (r instanceof Promise) return r.catch((err) => Promise.reject(initError(rec, err)));
+  return r;
+}
+
+function initError(rec: ModuleRecord, err: unknown): PluginLoadError {
+  if (err instanceof PluginLoadError) return err;
+  const { reason, location } = describeThrow(err, rec.file);
+  return new PluginLoadError(rec.ref, location, `__init__ ${reason}`, { cause: err });
+}
+
+/** Until an async __init__ (reached through a lazy getter) settles, each function waits for it. */
+function gate(hub: Hub, rec: ModuleRecord, ns: Record<string, unknown>, init: Promise<unknown>): void {
+  const real = { ...ns };
+  for (const key of Object.keys(real)) ns[key] = (...args: unknown[]) => init.then(() => (real[key] as AnyFn)(...args));
+  rec.loading = init.then(
+    () => void Object.assign(ns, real),
+    (err) => fail(hub, rec, err),
+  );
+}
+
+/** Record a load failure: the module leaves the hub, the log says why; strict hubs throw. */
+export function fail(hub: Hub, rec: ModuleRecord, err: unknown): void {
+  const error = err instanceof PluginLoadError ? err : (() => {
+    const { reason, location } = describeThrow(err, rec.file);
+    return new PluginLoadError(rec.ref, location, reason, { cause: err });
+  })();
+  rec.state = "failed";
+  rec.error = error;
+  rec.reason = error.reason;
+  rec.location = error.location;
+  rec.functions = [];
+  if (Object.getOwnPropertyDescriptor(rec.sub.object, rec.name)?.value?.[MOD] === rec) delete rec.sub.object[rec.name];
+  const s = state(hub);
+  s.failures.push(error);
+  if (s.strict) throw error;
+  s.warn(error.message);
+}

@@ -1,0 +1,28 @@
+import type { Hub, HubState, SubMeta, SubObject } from "./_types.ts";
+
+/** Symbol under which a sub object keeps its SubMeta. */
+export const SUB = Symbol.for("pop.sub");
+/** Symbol under which the hub keeps its HubState. */
+export const STATE = Symbol.for("pop.hub");
+/** Symbol under which a module object keeps its ModuleRecord. */
+export const MOD = Symbol.for("pop.module");
+
+/** The hub's private state. */
+export function state(hub: Hub): HubState {
+  return (hub as any)[STATE] as HubState;
+}
+
+/** A sub object's meta, or undefined when `obj` is not a sub. */
+export function subMeta(obj: unknown): SubMeta | undefined {
+  return obj !== null && typeof obj === "object" ? ((obj as any)[SUB] as SubMeta | undefined) : undefined;
+}
+
+/** Attach a hidden, non-enumerable value. */
+export function hide(obj: object, key: symbol, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: false, writable: true, configurable: true });
+}
+
+/** Set an enumerable property that later code may replace. */
+export function put(obj: SubObject, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}

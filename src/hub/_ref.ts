@@ -1,0 +1,144 @@
+import { RefError } from "./_errors.ts";
+import { loadModule, loadModuleSync } from "./_load.ts";
+import { MOD, state, subMeta } from "./_meta.ts";
+import type { AnyFn, Hub, ModuleRecord, SubMeta } from "./_types.ts";
+
+/** What a ref resolved to. */
+export interface Resolved {
+  /** Each object walked, hub first: POP's `hub.pop.ref.path`. */
+  path: unknown[];
+  /** The last one: POP's `hub.pop.ref.last`. */
+  last: unknown;
+}
+
+/** Walk `ref` from the hub, loading lazy modules on the way (synchronously); a wrong segment fails with the closest existing ref. */
+export function resolveRef(hub: Hub, ref: string): Resolved {
+  const parts = ref.split(".");
+  if (parts.some((p) => p === "")) throw new RefError(`invalid ref "${ref}": expected dotted names like "rpc.math.fib"`, ref);
+  const path: unknown[] = [hub];
+  let cur: any = hub;
+  for (let i = 0; i < parts.length; i++) {
+    const key = parts[i]!;
+    const meta = subMeta(cur);
+    let rec: ModuleRecord | undefined;
+    if (meta) {
+      rec = meta.modules.get(key);
+      if (rec && rec.state === "pending") loadModuleSync(hub, rec);
+      else if (!rec && !meta.subs.has(key) && !Object.hasOwn(cur, key)) loadAllSync(hub, meta); // a __virtualname__ may be hiding it
+      rec ??= meta.modules.get(key);
+      if (rec && rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec, ref);
+    }
+    const next = cur !== null && typeof cur === "object" && Object.hasOwn(cur, key) ? cur[key] : undefined;
+    if (next === undefined) throw missing(hub, parts, i, ref);
+    cur = next;
+    path.push(cur);
+  }
+  return { path, last: cur };
+}
+
+/** Resolve a ref that must name a function. */
+export function resolveFunction(hub: Hub, ref: string): AnyFn {
+  const { last } = resolveRef(hub, ref);
+  if (typeof last !== "function") {
+    const kind = subMeta(last) ? "a sub" : last && typeof last === "object" && MOD in (last as object) ? "a module" : `a ${typeof last}`;
+    throw new RefError(`"${ref}" is ${kind}, not a function`, ref);
+  }
+  return last as AnyFn;
+}
+
+function notLoaded(rec: ModuleRecord, ref: string): Error {
+  if (rec.error) return rec.error;
+  return new RefError(`module "${rec.ref}" is not loaded (${rec.state}): ${rec.reason ?? "unknown reason"}; "${ref}" cannot be used`, ref);
+}
+
+/** The names reachable below an object: subs and modules (loaded or not) of a sub, functions of a module. */
+function childNames(obj: any): string[] {
+  const meta = subMeta(obj);
+  if (meta) {
+    const names = new Set<string>([...meta.modules.keys(), ...meta.subs.keys()]);
+    for (const k of Object.keys(obj)) names.add(k);
+    return [...names];
+  }
+  if (obj && typeof obj === "object") return Object.keys(obj);
+  return [];
+}
+
+function missing(hub: Hub, parts: string[], at: number, ref: string): RefError {
+  const kind = at === parts.length - 1 ? "function" : at === 0 ? "sub" : "name";
+  const suggestion = suggest(hub, parts);
+  const what = kind === "function" ? `no function "${ref}"` : `no ${kind} "${parts.slice(0, at + 1).join(".")}" in "${ref}"`;
+  const msg = suggestion ? `${what}; did you mean "${suggestion}"?` : `${what}; run "pop tree" to list what the hub holds`;
+  return new RefError(msg, ref, suggestion);
+}
+
+/** Correct each segment to its closest sibling, walking down (and loading) as we go. */
+function suggest(hub: Hub, parts: string[]): string | undefined {
+  let cur: any = hub;
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const meta = subMeta(cur);
+    if (meta) quietly(() => loadAllSync(hub, meta));
+    const names = i === 0 ? [...state(hub).subs.keys()] : childNames(cur);
+    const want = parts[i]!;
+    const pick = names.includes(want) ? want : closest(want, names);
+    if (!pick) return undefined;
+    out.push(pick);
+    cur = cur?.[pick];
+  }
+  const s = out.join(".");
+  return s === parts.join(".") ? undefined : s;
+}
+
+/** The candidate nearest to `word` by edit distance, if it is near enough to be a typo. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : a[i - 2] === b[j - 1] && a[i - 1] === b[j - 2] ? 0.5 : 1;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + cost);
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** Load, the asynchronous way, the module a ref passes through, so async __virtual__ and __init__ are awaited before a sync walk. */
+export async function preloadRef(hub: Hub, ref: string): Promise<void> {
+  let meta = state(hub).subs.get(ref.split(".")[0] ?? "");
+  for (const key of ref.split(".").slice(1)) {
+    if (!meta) return;
+    const rec = meta.modules.get(key);
+    if (rec) return loadModule(hub, rec);
+    const child = meta.subs.get(key);
+    meta = child ? subMeta(child) : undefined;
+  }
+}
+
+/** Load every pending module of a sub on the synchronous path. */
+export function loadAllSync(hub: Hub, meta: SubMeta): void {
+  for (const rec of [...meta.modules.values()]) if (rec.state === "pending") loadModuleSync(hub, rec);
+}
+
+function quietly(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // a strict hub throws on a failed module; a suggestion must not
+  }
+}

@@ -1,0 +1,114 @@
+import type { PluginLoadError, SourceLocation } from "./_errors.ts";
+
+/** Any plugin function: the hub comes first. */
+export type AnyFn = (...args: any[]) => any;
+
+/** Anything with zod's `safeParse` (kept structural so the hub core never imports zod). */
+export interface Schema {
+  safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
+/** Schemas a contract declares for one function: `arg` checks the first argument, `args` each positional one, `ret` the result. */
+export interface SchemaSpec {
+  arg?: Schema;
+  args?: Schema[];
+  ret?: Schema;
+}
+
+/** What every contract function receives after the hub. */
+export interface ContractContext {
+  /** The call's arguments, hub excluded; a pre contract may replace them. */
+  args: unknown[];
+  /** The function's ref, e.g. "rpc.math.fib". */
+  ref: string;
+  /** The raw plugin function: call it as `ctx.func(hub, ...ctx.args)`. */
+  func: AnyFn;
+  /** The result, in post contracts. */
+  ret?: unknown;
+}
+
+export type ContractFn = (hub: Hub, ctx: ContractContext) => unknown;
+
+/** The compiled contract chain for one function, built once at load time. */
+export interface Chain {
+  hub: Hub;
+  ref: string;
+  func: AnyFn;
+  pre: ContractFn[];
+  call: ContractFn | undefined;
+  post: ContractFn[];
+  schema: SchemaSpec | undefined;
+}
+
+/** Augment this interface (`declare module "pop"`) to type your subs on the hub. */
+export interface HubSubs {}
+
+/** The hub: the shared root namespace passed first to every plugin function. */
+export type Hub = HubSubs & {
+  pop: any;
+  OPT: Record<string, any>;
+  [sub: string]: any;
+};
+
+export type LoadMode = "lazy" | "eager";
+
+export type ModuleState = "pending" | "loaded" | "failed" | "virtual" | "disabled";
+
+/** One function of a loaded module, as shown by `pop tree`. */
+export interface FunctionRecord {
+  name: string;
+  exportName: string;
+  ref: string;
+  raw: AnyFn;
+  contracts: string[];
+}
+
+/** One plugin file of a sub and what became of it. */
+export interface ModuleRecord {
+  name: string;
+  file: string;
+  /** Other files defining the same module name, in root order (app merging). */
+  others: string[];
+  sub: SubMeta;
+  ref: string;
+  state: ModuleState;
+  reason?: string;
+  location?: SourceLocation;
+  error?: PluginLoadError;
+  functions: FunctionRecord[];
+  contracts: string[];
+  /** A built-in module's exports, already imported. */
+  preloaded?: Record<string, unknown>;
+  loading?: Promise<void>;
+}
+
+/** A sub's bookkeeping, kept off its enumerable properties. */
+export interface SubMeta {
+  name: string;
+  ref: string;
+  dirs: string[];
+  load: LoadMode;
+  modules: Map<string, ModuleRecord>;
+  subs: Map<string, SubObject>;
+  /** Contract name -> files, from every dir's `contracts/`. */
+  contracts: Map<string, string[]>;
+  /** Recursive contract files that apply here: the parents' first. */
+  rcontracts: string[];
+  parent: SubMeta | undefined;
+  object: SubObject;
+}
+
+export type SubObject = Record<string, any>;
+
+/** Hub-wide state: discovered dynes, the disable list, load failures. */
+export interface HubState {
+  dyne: Map<string, string[]>;
+  /** Where each dyne entry came from, for messages. */
+  dyneSource: Map<string, string>;
+  disabled: Map<string, string>;
+  strict: boolean;
+  failures: PluginLoadError[];
+  subs: Map<string, SubMeta>;
+  contractCache: Map<string, Record<string, unknown>>;
+  warn: (message: string) => void;
+}
