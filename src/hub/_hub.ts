@@ -28,6 +28,7 @@ export function createHub(opts: HubOptions = {}): Hub {
   registerPopModule();
   const hub = { OPT: {} } as Hub;
   const s: HubState = {
+    roots: opts.roots ?? [],
     dyne: new Map(),
     dyneSource: new Map(),
     disabled: new Map(),

@@ -102,6 +102,8 @@ export type SubObject = Record<string, any>;
 
 /** Hub-wide state: discovered dynes, the disable list, load failures. */
 export interface HubState {
+  /** The plugin roots the hub was created with, in order (their conf.ts exports included). */
+  roots: import("./_discover.ts").PluginRoot[];
   dyne: Map<string, string[]>;
   /** Where each dyne entry came from, for messages. */
   dyneSource: Map<string, string>;
