@@ -6,3 +6,4 @@ const run = async (cmd: string[]) => {
 };
 if ((await run([process.execPath, "scripts/build.ts"])) !== 0) process.exit(1);
 process.exit(await run([process.execPath, "test", ...Bun.argv.slice(2)]));
+export {};
