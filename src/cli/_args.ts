@@ -1,5 +1,3 @@
-import { parseArgs } from "node:util";
-
 /** One option or positional of a command, in citty's `args` shape plus `multiple`. */
 export interface ArgDef {
   type: "string" | "boolean" | "positional";
@@ -55,6 +53,8 @@ export function parseCommandArgs(cmd: Command, argv: string[], path: string): Ru
   }
   let parsed;
   try {
+    // node:util loads here, not at start-up: `pop --version` never needs it.
+    const { parseArgs } = require("node:util") as typeof import("node:util");
     parsed = parseArgs({ args: own, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(explain(err as Error), path);

@@ -3,7 +3,7 @@ import { styles, useColor } from "./_output.ts";
 
 /** `pop <command> --help`: usage line, arguments, options, examples. */
 export function commandHelp(cmd: Command, path: string): string {
-  const s = styles(useColor(process.stdout));
+  const s = styles(useColor(1));
   const entries = Object.entries(cmd.args);
   const pos = entries.filter(([, d]) => d.type === "positional");
   const opts = entries.filter(([, d]) => d.type !== "positional");

@@ -82,7 +82,7 @@ function suggestCommand(name: string): string {
 }
 
 function topHelp(): string {
-  const s = styles(useColor(process.stdout));
+  const s = styles(useColor(1));
   const lines = [`${s.bold("pop")} ${VERSION}: Plugin Oriented Programming for TypeScript`, "", `${s.bold("Usage:")} pop <command> [options]`, ""];
   for (const [group, title] of Object.entries(GROUPS)) {
     const cmds = Object.entries(COMMANDS).filter(([, e]) => e.group === group);

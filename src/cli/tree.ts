@@ -76,7 +76,7 @@ function rel(p: string): string {
 }
 
 function render(subs: SubView[]): string {
-  const s = styles(useColor(process.stdout));
+  const s = styles(useColor(1));
   const lines: string[] = [];
   const walk = (sub: SubView, indent: string) => {
     lines.push(`${indent}${s.bold(sub.ref)}${sub.dirs.length ? s.dim(`  ${sub.dirs.join(", ")}`) : s.dim("  (built in)")}`);

@@ -36,7 +36,7 @@ export function createHub(opts: HubOptions = {}): Hub {
     failures: [],
     subs: new Map(),
     contractCache: new Map(),
-    warn: opts.warn ?? ((m) => process.stderr.write(`pop: warning: ${m}\n`)),
+    warn: opts.warn ?? ((m) => console.error(`pop: warning: ${m}`)),
   };
   hide(hub, STATE, s);
   for (const d of opts.disable ?? []) s.disabled.set(d.ref, d.source);

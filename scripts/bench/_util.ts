@@ -1,0 +1,61 @@
+// Shared helpers for the benchmark scripts: timing, process runs, report lines. Benchmarks print ratios; they are not tests.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Median of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Median wall time (ms) of running a command `runs` times, after `warmup` unmeasured runs. Fails loudly if it exits non-zero. */
+export function timeCommand(cmd: string[], opts: { cwd?: string; runs?: number; warmup?: number; env?: Record<string, string> } = {}): number {
+  const runs = opts.runs ?? 30;
+  const times: number[] = [];
+  for (let i = 0; i < (opts.warmup ?? 3) + runs; i++) {
+    const t0 = performance.now();
+    const p = Bun.spawnSync(cmd, { ...(opts.cwd ? { cwd: opts.cwd } : {}), stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1", ...opts.env } });
+    const dt = performance.now() - t0;
+    if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")} exited ${p.exitCode}: ${p.stderr.toString()}`);
+    if (i >= (opts.warmup ?? 3)) times.push(dt);
+  }
+  return median(times);
+}
+
+/** Interleave two commands run by run so drift on the machine hits both alike; returns [medianA, medianB] in ms. */
+export function timePair(a: string[], b: string[], opts: { cwd?: string; runs?: number } = {}): [number, number] {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < (opts.runs ?? 30) + 3; i++) {
+    const x = timeCommand(a, { ...opts, runs: 1, warmup: 0 });
+    const y = timeCommand(b, { ...opts, runs: 1, warmup: 0 });
+    if (i >= 3) {
+      ta.push(x);
+      tb.push(y);
+    }
+  }
+  return [median(ta), median(tb)];
+}
+
+/** Write a plugin root with `n` modules of 3 functions each in sub `gen`. */
+export function generateRoot(dir: string, n: number): string {
+  mkdirSync(join(dir, "gen"), { recursive: true });
+  for (let i = 0; i < n; i++) {
+    writeFileSync(
+      join(dir, "gen", `m${i}.ts`),
+      `export function a(hub: unknown, x: number): number { return x + ${i}; }\n` +
+        `export function b(hub: unknown, x: number): number { return x * ${i}; }\n` +
+        `export async function c(hub: unknown, { x }: { x: number }): Promise<number> { return x - ${i}; }\n`,
+    );
+  }
+  return dir;
+}
+
+/** One result line: name, both figures, the ratio and the target. */
+export function report(name: string, subject: number, baseline: number, target: number, unit = "ms"): { name: string; ratio: number; ok: boolean } {
+  const ratio = subject / baseline;
+  const ok = ratio <= target;
+  console.log(`${ok ? "ok  " : "MISS"} ${name}: ${subject.toFixed(3)} ${unit} vs ${baseline.toFixed(3)} ${unit} = ${ratio.toFixed(2)}x (target <= ${target}x)`);
+  return { name, ratio, ok };
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bun
+// Hub benchmarks (issue 2): each figure is a ratio against a baseline measured in the same run.
+// Run: bun run bench:hub   (builds nothing: run `bun run build` first so dist/pop is current)
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createHub } from "../../src/hub/index.ts";
+import { generateRoot, median, report, timeCommand, timePair } from "./_util.ts";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const POP = join(ROOT, "dist/pop");
+if (!existsSync(POP)) throw new Error("dist/pop is missing: run `bun run build` first");
+const work = mkdtempSync(join(tmpdir(), "pop-bench-"));
+const results: Array<{ name: string; ratio: number; ok: boolean }> = [];
+
+// 1 and 2: in-process call cost.
+const plug = join(work, "calls");
+mkdirSync(join(plug, "bench", "contracts"), { recursive: true });
+writeFileSync(join(plug, "bench", "plain.ts"), "export function add(hub: unknown, x: number): number { return x + 1; }\n");
+writeFileSync(join(plug, "bench", "wrapped.ts"), "export function add(hub: unknown, x: number): number { return x + 1; }\n");
+writeFileSync(join(plug, "bench", "contracts", "wrapped.ts"), "export function pre(hub: unknown, ctx: unknown): void {}\nexport function post(hub: unknown, ctx: unknown): void {}\n");
+const hub = createHub();
+await hub.pop.sub.add({ path: join(plug, "bench"), name: "bench", load: "eager" });
+const plain = (await import(join(plug, "bench", "plain.ts"))).add as (h: unknown, x: number) => number;
+const contract = await import(join(plug, "bench", "contracts", "wrapped.ts"));
+const pre = contract.pre as (h: unknown, c: unknown) => void;
+const post = contract.post as (h: unknown, c: unknown) => void;
+const handWrapped = (x: number) => {
+  const ctx: { args: unknown[]; ref: string; func: typeof plain; ret?: unknown } = { args: [x], ref: "bench.wrapped.add", func: plain };
+  pre(hub, ctx);
+  const ret = plain(hub, ...(ctx.args as [number]));
+  ctx.ret = ret;
+  post(hub, ctx);
+  return ret;
+};
+
+const N = 5_000_000;
+function loop(fn: (i: number) => number): number {
+  let acc = 0;
+  const t0 = Bun.nanoseconds();
+  for (let i = 0; i < N; i++) acc += fn(i);
+  const dt = (Bun.nanoseconds() - t0) / N;
+  if (acc === 42) console.log("");
+  return dt;
+}
+const rounds = (a: (i: number) => number, b: (i: number) => number): [number, number] => {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    ta.push(loop(a));
+    tb.push(loop(b));
+  }
+  return [median(ta), median(tb)];
+};
+{
+  const [viaHub, direct] = rounds((i) => hub.bench.plain.add(i), (i) => plain(hub, i));
+  results.push(report("call through the hub vs direct call", viaHub, direct, 2, "ns/call"));
+}
+{
+  const [viaHub, byHand] = rounds((i) => hub.bench.wrapped.add(i), (i) => handWrapped(i));
+  results.push(report("call with empty pre+post contract vs hand-written wrapper", viaHub, byHand, 1.5, "ns/call"));
+}
+
+// 3: eager load of 1000 modules vs bare import().
+const big = generateRoot(join(work, "big"), 1000);
+{
+  const child = join(import.meta.dir, "_load_child.ts");
+  const bare: number[] = [];
+  const viaHub: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    for (const [mode, into] of [["bare", bare], ["hub", viaHub]] as const) {
+      const p = Bun.spawnSync([process.execPath, child, mode, big], { stdout: "pipe", stderr: "pipe" });
+      if (p.exitCode !== 0) throw new Error(`load child (${mode}) failed: ${p.stderr}`);
+      into.push(Number(p.stdout.toString().trim()));
+    }
+  }
+  results.push(report("eager load of 1000 modules vs Promise.all of bare import()", median(viaHub), median(bare), 1.3));
+}
+
+// 4: pop call in a 1000-module root (lazy) vs pop --version.
+{
+  const [call, version] = timePair([POP, "call", "gen.m500.a", "--args", "[1]", "--plugins", big], [POP, "--version"], { cwd: work });
+  results.push(report("pop call in a 1000-module root vs pop --version", call, version, 1.5));
+}
+
+// 5: pop --version vs a compiled hello world built with the same flags.
+{
+  const hello = join(work, "hello.ts");
+  writeFileSync(hello, 'console.log("hello");\n');
+  const exe = join(work, "hello");
+  const b = Bun.spawnSync([process.execPath, "build", hello, "--compile", "--bytecode", "--format=esm", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", `--outfile=${exe}`], { stdout: "pipe", stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`hello world build failed: ${b.stderr}`);
+  const [version, helloMs] = timePair([POP, "--version"], [exe], { cwd: work });
+  results.push(report("pop --version vs compiled hello world", version, helloMs, 2));
+}
+
+rmSync(work, { recursive: true, force: true });
+const missed = results.filter((r) => !r.ok);
+console.log(missed.length ? `\n${missed.length} figure(s) over target` : "\nall figures within target");
+void timeCommand;
