@@ -5,38 +5,57 @@ import type { AnyFn, Chain, ContractContext, Hub, Schema } from "./_types.ts";
  * The whole contracted call path: schemas in, pre contracts, the call (or a call
  * contract wrapping it), post contracts, schema out. Stays synchronous until some
  * step returns a promise, then continues asynchronously from that step.
+ * No closures here: a closure capturing locals would cost a scope allocation per call.
  */
 export function runChain(c: Chain, args: unknown[]): unknown {
-  const ctx: ContractContext = { args, ref: c.ref, func: c.func };
+  // ret is set up front so the context keeps one shape through the call.
+  const ctx: ContractContext = { args, ref: c.ref, func: c.func, ret: undefined };
   if (c.schema) ctx.args = checkArgs(c, args);
   const pre = c.pre;
   for (let i = 0; i < pre.length; i++) {
     const r = pre[i]!(c.hub, ctx);
-    if (r instanceof Promise) return r.then(() => finishAsync(c, ctx, i + 1));
+    if (r instanceof Promise) return finishAsync(c, ctx, r, i + 1);
   }
-  const ret = c.call ? c.call(c.hub, ctx) : c.func(c.hub, ...ctx.args);
-  if (ret instanceof Promise) return ret.then((v) => runPostAsync(c, ctx, v, 0));
-  return runPost(c, ctx, ret);
-}
-
-function runPost(c: Chain, ctx: ContractContext, ret: unknown): unknown {
+  let ret = c.call ? c.call(c.hub, ctx) : invoke(c.func, c.hub, ctx.args);
+  if (ret instanceof Promise) return postAsync(c, ctx, ret, 0);
   const post = c.post;
   for (let i = 0; i < post.length; i++) {
     ctx.ret = ret;
     const r = post[i]!(c.hub, ctx);
-    if (r instanceof Promise) return r.then((v) => runPostAsync(c, ctx, v === undefined ? ret : v, i + 1));
+    if (r instanceof Promise) return postAsync(c, ctx, keep(r, ret), i + 1);
     if (r !== undefined) ret = r;
   }
   return c.schema?.ret ? checkRet(c, ret) : ret;
 }
 
-async function finishAsync(c: Chain, ctx: ContractContext, from: number): Promise<unknown> {
-  for (let i = from; i < c.pre.length; i++) await c.pre[i]!(c.hub, ctx);
-  const ret = await (c.call ? c.call(c.hub, ctx) : c.func(c.hub, ...ctx.args));
-  return runPostAsync(c, ctx, ret, 0);
+/** `func(hub, ...args)` without the spread's cost for the usual one or two arguments. */
+function invoke(func: AnyFn, hub: Hub, a: unknown[]): unknown {
+  switch (a.length) {
+    case 0:
+      return func(hub);
+    case 1:
+      return func(hub, a[0]);
+    case 2:
+      return func(hub, a[0], a[1]);
+    default:
+      return func(hub, ...a);
+  }
 }
 
-async function runPostAsync(c: Chain, ctx: ContractContext, ret: unknown, from: number): Promise<unknown> {
+async function keep(r: Promise<unknown>, ret: unknown): Promise<unknown> {
+  const v = await r;
+  return v === undefined ? ret : v;
+}
+
+async function finishAsync(c: Chain, ctx: ContractContext, pending: Promise<unknown>, from: number): Promise<unknown> {
+  await pending;
+  for (let i = from; i < c.pre.length; i++) await c.pre[i]!(c.hub, ctx);
+  const ret = c.call ? c.call(c.hub, ctx) : invoke(c.func, c.hub, ctx.args);
+  return postAsync(c, ctx, ret, 0);
+}
+
+async function postAsync(c: Chain, ctx: ContractContext, pending: unknown, from: number): Promise<unknown> {
+  let ret = await pending;
   for (let i = from; i < c.post.length; i++) {
     ctx.ret = ret;
     const r = await c.post[i]!(c.hub, ctx);
@@ -49,11 +68,6 @@ async function runPostAsync(c: Chain, ctx: ContractContext, ret: unknown, from: 
 export function bindChain(c: Chain): AnyFn {
   if (!c.schema && c.pre.length === 0 && !c.call && c.post.length === 0) return c.func.bind(undefined, c.hub);
   return (...args: unknown[]) => runChain(c, args);
-}
-
-/** The function bound to the hub, with no contracts: what `hub.sub.mod.fn` is in the common case. */
-export function bindPlain(hub: Hub, fn: AnyFn): AnyFn {
-  return fn.bind(undefined, hub);
 }
 
 function checkArgs(c: Chain, args: unknown[]): unknown[] {

@@ -13,6 +13,7 @@ export interface LoadedContract {
 /** Contracts that apply to a module, in order: recursive (outer subs first), the sub's `contracts/init`, `contracts/<name>`, then `__contracts__`. */
 export function contractsFor(hub: Hub, rec: ModuleRecord, exports: Record<string, unknown>): LoadedContract[] {
   const sub = rec.sub;
+  if (sub.rcontracts.length === 0 && sub.contracts.size === 0 && exports.__contracts__ === undefined) return [];
   const seen = new Set<string>();
   const out: LoadedContract[] = [];
   const add = (file: string, subWide: boolean) => {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { moduleFunctions } from "./_load.ts";
 import type { FunctionRecord, ModuleRecord } from "./_types.ts";
 
 /** A function as `pop tree` shows it. */
@@ -30,7 +31,7 @@ function source(file: string): string | undefined {
 /** Describe a loaded module's functions from its source: parameter list, JSDoc summary, line. */
 export function describeFunctions(rec: ModuleRecord): FunctionInfo[] {
   const text = source(rec.file);
-  return rec.functions.map((f) => describe(f, text));
+  return moduleFunctions(rec).map((f) => describe(f, text));
 }
 
 function describe(f: FunctionRecord, text: string | undefined): FunctionInfo {

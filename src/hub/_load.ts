@@ -9,22 +9,31 @@ type Exports = Record<string, unknown>;
 /** Load a module the asynchronous way (import(), awaiting async __virtual__ and __init__). Never throws unless the hub is strict. */
 export function loadModule(hub: Hub, rec: ModuleRecord): Promise<void> {
   if (rec.state !== "pending") return rec.loading ?? Promise.resolve();
-  rec.loading ??= (async () => {
-    let exports: Exports;
-    try {
-      exports = rec.preloaded ?? ((await import(rec.file)) as Exports);
-      applyVirtualName(rec, exports);
-      let v = callVirtual(hub, exports);
-      if (v instanceof Promise) v = await v.catch((err) => ({ err }));
-      if (!acceptVirtual(hub, rec, exports, v)) return;
-      install(hub, rec, exports);
-      const init = runInit(hub, rec, exports);
-      if (init instanceof Promise) await init;
-    } catch (err) {
-      fail(hub, rec, err);
-    }
-  })();
+  rec.loading ??= (rec.preloaded ? Promise.resolve(rec.preloaded) : (import(rec.file) as Promise<Exports>)).then(
+    (exports) => settle(hub, rec, exports),
+    (err) => fail(hub, rec, err),
+  );
   return rec.loading;
+}
+
+/** Everything after the import: virtual name, __virtual__, install, __init__. Synchronous unless the plugin's own hooks are async. */
+export function settle(hub: Hub, rec: ModuleRecord, exports: Exports): void | Promise<void> {
+  let r: void | Promise<void>;
+  try {
+    applyVirtualName(rec, exports);
+    const v = callVirtual(hub, exports);
+    r = v instanceof Promise ? v.then((x) => x, (err) => ({ err })).then((x) => activate(hub, rec, exports, x)) : activate(hub, rec, exports, v);
+  } catch (err) {
+    return fail(hub, rec, err);
+  }
+  return r instanceof Promise ? r.catch((err) => fail(hub, rec, err)) : r;
+}
+
+function activate(hub: Hub, rec: ModuleRecord, exports: Exports, v: unknown): void | Promise<void> {
+  if (!acceptVirtual(hub, rec, exports, v)) return;
+  install(hub, rec, exports);
+  const init = runInit(hub, rec, exports);
+  if (init instanceof Promise) return init.then(() => undefined);
 }
 
 /** Load a module synchronously (require()): the lazy getter's path. An async __init__ gates the module's functions until it settles. */
@@ -100,33 +109,58 @@ function checkOverride(rec: ModuleRecord, exports: Exports): void {
   );
 }
 
-/** Put the module's public functions on its sub, wrapped by its contracts. */
+/** Put the module's public functions on its sub, wrapped by its contracts. The hot loop of eager loading: keep it lean. */
 function install(hub: Hub, rec: ModuleRecord, exports: Exports): Record<string, unknown> {
   const contracts = contractsFor(hub, rec, exports);
+  const plain = contracts.length === 0;
   const alias = readAlias(rec, exports);
-  const fns: FunctionRecord[] = [];
   const ns: Record<string, unknown> = {};
   for (const key of Object.keys(exports)) {
     const value = exports[key];
-    if (key.startsWith("_") && !(key in alias)) continue;
-    if (typeof value !== "function" || isClass(value)) continue;
+    if (!isPublic(key, value, alias)) continue;
     const name = alias[key] ?? key;
-    const chain = buildChain(hub, rec, name, value as AnyFn, contracts);
-    ns[name] = bindChain(chain);
-    const applied = contracts.filter((c) => Object.keys(c.exports).some((k) => k === "pre" || k === "call" || k === "post" || k.endsWith(`_${name}`))).map((c) => c.file);
-    fns.push({ name, exportName: key, ref: `${rec.ref}.${name}`, raw: value as AnyFn, contracts: applied });
+    // No contracts (the common case): the plain function bound to the hub, nothing else in the call path.
+    ns[name] = plain ? (value as AnyFn).bind(undefined, hub) : bindChain(buildChain(hub, rec, name, value as AnyFn, contracts));
   }
-  const missing = requiredSigs(rec, contracts).filter((s) => !(s.name in ns));
-  if (missing.length > 0) {
-    const list = missing.map((m) => `"${m.name}" (required by ${m.file})`).join(", ");
-    throw new PluginLoadError(rec.ref, { file: rec.file }, `missing function ${list}: export it from ${rec.file}`);
+  if (!plain) {
+    const missing = requiredSigs(rec, contracts).filter((s) => !(s.name in ns));
+    if (missing.length > 0) {
+      const list = missing.map((m) => `"${m.name}" (required by ${m.file})`).join(", ");
+      throw new PluginLoadError(rec.ref, { file: rec.file }, `missing function ${list}: export it from ${rec.file}`);
+    }
   }
   hide(ns, MOD, rec);
-  rec.functions = fns;
+  rec.exports = exports;
+  rec.applied = contracts;
   rec.contracts = contracts.map((c) => c.file);
   rec.state = "loaded";
   put(rec.sub.object, rec.name, ns);
   return ns;
+}
+
+/** A hub-visible export: a function (not a class) whose name does not start with `_` (unless aliased). */
+function isPublic(key: string, value: unknown, alias: Record<string, string>): boolean {
+  if (typeof value !== "function" || (key.charCodeAt(0) === 95 /* _ */ && !(key in alias))) return false;
+  // Only a capitalised name can plausibly be a class: skip the descriptor lookup for the rest.
+  const c = key.charCodeAt(0);
+  return !(c >= 65 && c <= 90 && isClass(value));
+}
+
+/** The functions a loaded module put on the hub, for `pop tree` (computed on demand, not at load). */
+export function moduleFunctions(rec: ModuleRecord): FunctionRecord[] {
+  const exports = rec.exports;
+  if (rec.state !== "loaded" || !exports) return [];
+  const alias = (exports.__func_alias__ as Record<string, string> | undefined) ?? {};
+  const contracts = rec.applied ?? [];
+  const out: FunctionRecord[] = [];
+  for (const key of Object.keys(exports)) {
+    const value = exports[key];
+    if (!isPublic(key, value, alias)) continue;
+    const name = alias[key] ?? key;
+    const applied = contracts.filter((c) => Object.keys(c.exports).some((k) => k === "pre" || k === "call" || k === "post" || k.endsWith(`_${name}`))).map((c) => c.file);
+    out.push({ name, exportName: key, ref: `${rec.ref}.${name}`, raw: value as AnyFn, contracts: applied });
+  }
+  return out;
 }
 
 function readAlias(rec: ModuleRecord, exports: Exports): Record<string, string> {
@@ -138,8 +172,9 @@ function readAlias(rec: ModuleRecord, exports: Exports): Record<string, string> 
   return a as Record<string, string>;
 }
 
+/** Classes have a read-only `prototype`; plain and async functions a writable one or none (no source stringifying). */
 function isClass(fn: unknown): boolean {
-  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+  return Object.getOwnPropertyDescriptor(fn, "prototype")?.writable === false;
 }
 
 function runInit(hub: Hub, rec: ModuleRecord, exports: Exports): unknown {
@@ -182,7 +217,7 @@ export function fail(hub: Hub, rec: ModuleRecord, err: unknown): void {
   rec.error = error;
   rec.reason = error.reason;
   rec.location = error.location;
-  rec.functions = [];
+  rec.exports = undefined;
   if (Object.getOwnPropertyDescriptor(rec.sub.object, rec.name)?.value?.[MOD] === rec) delete rec.sub.object[rec.name];
   const s = state(hub);
   s.failures.push(error);

@@ -20,25 +20,25 @@ export interface DirListing {
   dirs: Array<{ name: string; dir: string }>;
 }
 
-/** List a sub folder; a missing folder lists as empty. */
+/** List a sub folder; a missing folder lists as empty. Only names without a plugin extension are stat'ed. */
 export function listDir(dir: string): DirListing {
   const out: DirListing = { files: [], dirs: [] };
-  let entries;
+  let names: string[];
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    names = readdirSync(dir);
   } catch {
     return out;
   }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    const isDir = e.isDirectory() || (e.isSymbolicLink() && isDirectory(path));
-    if (isDir) {
-      if (!e.name.startsWith(".") && !e.name.startsWith("_") && !RESERVED_DIRS.has(e.name)) out.dirs.push({ name: e.name, dir: path });
-    } else {
-      const name = moduleName(e.name);
-      if (name) out.files.push({ name, file: path });
+  names.sort();
+  for (const entry of names) {
+    const name = moduleName(entry);
+    if (name) {
+      out.files.push({ name, file: join(dir, entry) });
+      continue;
     }
+    if (entry.startsWith(".") || entry.startsWith("_") || RESERVED_DIRS.has(entry) || PLUGIN_EXT.test(entry)) continue;
+    const path = join(dir, entry);
+    if (isDirectory(path)) out.dirs.push({ name: entry, dir: path });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { basename, join, resolve } from "node:path";
 import { PluginLoadError, RefError } from "./_errors.ts";
-import { loadModule, loadModuleSync } from "./_load.ts";
+import { fail, loadModule, loadModuleSync, settle } from "./_load.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
 import { listContracts, listDir } from "./_scan.ts";
 import type { Hub, LoadMode, ModuleRecord, SubMeta, SubObject } from "./_types.ts";
@@ -73,7 +73,7 @@ function newMeta(name: string, ref: string, dirs: string[], load: LoadMode, pare
 }
 
 function newRecord(sub: SubMeta, name: string, file: string): ModuleRecord {
-  return { name, file, others: [], sub, ref: `${sub.ref}.${name}`, state: "pending", functions: [], contracts: [] };
+  return { name, file, others: [], sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: [] };
 }
 
 function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
@@ -156,8 +156,22 @@ async function initSub(hub: Hub, meta: SubMeta): Promise<void> {
 
 /** Load every pending module of a sub (and with `deep`, its sub-subs): imports run in parallel, installs and __init__ in name order. */
 export async function loadAll(hub: Hub, meta: SubMeta, deep: boolean): Promise<void> {
-  const pending = [...meta.modules.values()].filter((r) => r.state === "pending");
-  await Promise.all(pending.map((r) => (r.preloaded ? undefined : import(r.file).catch(() => undefined))));
-  for (const rec of pending) await loadModule(hub, rec);
+  const pending = [...meta.modules.values()].filter((r) => r.state === "pending" && !r.loading);
+  const imported = await Promise.all(pending.map((r) => r.preloaded ?? (import(r.file) as Promise<Record<string, unknown>>).then((x) => x, (err) => new ImportFailure(err))));
+  for (let i = 0; i < pending.length; i++) {
+    const rec = pending[i]!;
+    if (rec.state !== "pending" || rec.loading) {
+      await rec.loading;
+      continue;
+    }
+    const exports = imported[i]!;
+    const r = exports instanceof ImportFailure ? fail(hub, rec, exports.error) : settle(hub, rec, exports);
+    if (r instanceof Promise) await (rec.loading = r);
+  }
+  for (const rec of meta.modules.values()) if (rec.loading && rec.state === "pending") await rec.loading;
   if (deep) for (const child of meta.subs.values()) await loadAll(hub, subMeta(child)!, true);
+}
+
+class ImportFailure {
+  constructor(readonly error: unknown) {}
 }

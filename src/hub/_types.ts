@@ -75,7 +75,10 @@ export interface ModuleRecord {
   reason?: string;
   location?: SourceLocation;
   error?: PluginLoadError;
-  functions: FunctionRecord[];
+  /** The module's exports once loaded (what `pop tree` describes). */
+  exports?: Record<string, unknown> | undefined;
+  /** The contracts applied, once loaded. */
+  applied?: import("./_contracts.ts").LoadedContract[];
   contracts: string[];
   /** A built-in module's exports, already imported. */
   preloaded?: Record<string, unknown>;
