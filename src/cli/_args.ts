@@ -51,14 +51,7 @@ export function parseCommandArgs(cmd: Command, argv: string[], path: string): Ru
     own = argv.slice(0, cut);
     rest = argv.slice(cut);
   }
-  let parsed;
-  try {
-    // node:util loads here, not at start-up: `pop --version` never needs it.
-    const { parseArgs } = require("node:util") as typeof import("node:util");
-    parsed = parseArgs({ args: own, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(explain(err as Error), path);
-  }
+  const parsed = scan(own, options, path);
   const args: Record<string, any> = { ...parsed.values };
   const pos = [...parsed.positionals];
   for (const [name, d] of positionals) {
@@ -93,13 +86,43 @@ function passThroughIndex(argv: string[], options: Record<string, { type: string
   return argv.length;
 }
 
-function explain(err: Error): string {
-  const m = err.message;
-  const unknown = /Unknown option '([^']+)'/.exec(m);
-  if (unknown) return `unknown option "${unknown[1]}"`;
-  const missing = /Option '([^']+)' argument missing/.exec(m);
-  if (missing) return `option "${missing[1]!.replace(/^-\w, /, "")}" needs a value`;
-  const notBool = /Option '([^']+)' does not take an argument/.exec(m);
-  if (notBool) return `option "${notBool[1]!.replace(/^-\w, /, "")}" is a switch and takes no value`;
-  return m.replace(/\. To specify.*$/, "");
+type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+
+/** Split argv into option values and positionals (strict: unknown options and missing values are usage errors). Not node:util's parseArgs: loading node:util costs ~5 ms of start-up. */
+function scan(argv: string[], options: OptionSpec, path: string): { values: Record<string, unknown>; positionals: string[] } {
+  const values: Record<string, unknown> = {};
+  const positionals: string[] = [];
+  const short = new Map<string, string>();
+  for (const [name, o] of Object.entries(options)) if (o.short) short.set(o.short, name);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith("-") || a === "-" || /^-\d/.test(a)) {
+      positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf("=");
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const name = flag.startsWith("--") ? flag.slice(2) : short.get(flag.slice(1));
+    const spec = name === undefined ? undefined : options[name];
+    if (name === undefined || !spec) throw new UsageError(`unknown option "${flag}"`, path);
+    let value: unknown;
+    if (spec.type === "boolean") {
+      if (eq > 0) throw new UsageError(`option "${flag}" is a switch and takes no value`, path);
+      value = true;
+    } else if (eq > 0) {
+      value = a.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next))) throw new UsageError(`option "${flag}" needs a value`, path);
+      value = next;
+      i++;
+    }
+    if (spec.multiple) ((values[name] ??= []) as unknown[]).push(value);
+    else values[name] = value;
+  }
+  return { values, positionals };
 }
