@@ -68,7 +68,6 @@ function applyVirtualName(rec: ModuleRecord, exports: Exports): void {
     throw new PluginLoadError(rec.ref, { file: rec.file }, `__virtualname__ "${v}" clashes with module ${taken.file}; choose another name`);
   }
   sub.modules.delete(rec.name);
-  if (Object.getOwnPropertyDescriptor(sub.object, rec.name)?.get) delete sub.object[rec.name];
   rec.name = v;
   rec.ref = `${sub.ref}.${v}`;
   sub.modules.set(v, rec);

@@ -1,5 +1,8 @@
 import { RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync } from "./_load.ts";
+import { findModule, loadAllSync } from "./_sub.ts";
+
+export { loadAllSync };
 import { MOD, state, subMeta } from "./_meta.ts";
 import type { AnyFn, Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
@@ -22,10 +25,10 @@ export function resolveRef(hub: Hub, ref: string): Resolved {
     const meta = subMeta(cur);
     let rec: ModuleRecord | undefined;
     if (meta) {
-      rec = meta.modules.get(key);
+      rec = findModule(hub, meta, key);
       if (rec && rec.state === "pending") loadModuleSync(hub, rec);
       else if (!rec && !meta.subs.has(key) && !Object.hasOwn(cur, key)) loadAllSync(hub, meta); // a __virtualname__ may be hiding it
-      rec ??= meta.modules.get(key);
+      rec = meta.modules.get(key) ?? rec;
       if (rec && rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec, ref);
     }
     const next = cur !== null && typeof cur === "object" && Object.hasOwn(cur, key) ? cur[key] : undefined;
@@ -123,16 +126,11 @@ export async function preloadRef(hub: Hub, ref: string): Promise<void> {
   let meta = state(hub).subs.get(ref.split(".")[0] ?? "");
   for (const key of ref.split(".").slice(1)) {
     if (!meta) return;
-    const rec = meta.modules.get(key);
+    const rec = findModule(hub, meta, key);
     if (rec) return loadModule(hub, rec);
     const child = meta.subs.get(key);
     meta = child ? subMeta(child) : undefined;
   }
-}
-
-/** Load every pending module of a sub on the synchronous path. */
-export function loadAllSync(hub: Hub, meta: SubMeta): void {
-  for (const rec of [...meta.modules.values()]) if (rec.state === "pending") loadModuleSync(hub, rec);
 }
 
 function quietly(fn: () => void): void {

@@ -55,3 +55,22 @@ function isDirectory(path: string): boolean {
     return false;
   }
 }
+
+/** A sub folder's raw entry names (to probe for modules on demand) and its child folders (sub-subs). */
+export function listNames(dir: string): { names: string[]; dirs: Array<{ name: string; dir: string }> } {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return { names: [], dirs: [] };
+  }
+  const dirs: Array<{ name: string; dir: string }> = [];
+  for (const entry of names) {
+    // Plugin files and dotted names are never sub folders; only the rest are stat'ed.
+    if (entry.includes(".") || entry.startsWith("_") || RESERVED_DIRS.has(entry)) continue;
+    const path = join(dir, entry);
+    if (isDirectory(path)) dirs.push({ name: entry, dir: path });
+  }
+  dirs.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { names, dirs };
+}

@@ -2,7 +2,7 @@ import { basename, join, resolve } from "node:path";
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { fail, loadModule, loadModuleSync, settle } from "./_load.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
-import { listContracts, listDir } from "./_scan.ts";
+import { listContracts, listNames, moduleName } from "./_scan.ts";
 import type { Hub, LoadMode, ModuleRecord, SubMeta, SubObject } from "./_types.ts";
 
 /** Options of `hub.pop.sub.add`. */
@@ -53,32 +53,110 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
 
 /** A built-in sub whose modules are already imported (the `pop` sub itself). */
 export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, { file: string; exports: Record<string, unknown> }>): SubMeta {
-  const meta = newMeta(name, name, [], "eager", undefined);
+  const meta = newMeta(hub, name, name, [], "eager", undefined);
   for (const [mod, m] of Object.entries(modules)) {
     const rec = newRecord(meta, mod, m.file);
     rec.preloaded = m.exports;
     meta.modules.set(mod, rec);
   }
+  meta.scanned = true;
   hub[name] = meta.object;
   state(hub).subs.set(name, meta);
   for (const rec of meta.modules.values()) loadModuleSync(hub, rec);
   return meta;
 }
 
-function newMeta(name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
-  const object: SubObject = {};
-  const meta: SubMeta = { name, ref, dirs, load, modules: new Map(), subs: new Map(), contracts: new Map(), rcontracts: parent ? [...parent.rcontracts] : [], parent, object };
-  hide(object, SUB, meta);
+function newMeta(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
+  const meta: SubMeta = {
+    name, ref, dirs, load, parent,
+    modules: new Map(), files: new Map(), subs: new Map(), entries: [], scanned: false,
+    contracts: new Map(), rcontracts: parent ? [...parent.rcontracts] : [],
+    object: {},
+  };
+  meta.object = Object.create(loader(hub, meta)) as SubObject;
+  hide(meta.object, SUB, meta);
   return meta;
+}
+
+/**
+ * The visible step that makes lazy loading work without touching the call path: a sub object's
+ * prototype. Property reads that find an own property (every loaded module, sub-sub and data) never
+ * reach it; a miss asks it, and it loads the module of that name, which then becomes an own property.
+ */
+function loader(hub: Hub, meta: SubMeta): object {
+  let triedAll = false;
+  return new Proxy(Object.create(null) as object, {
+    get(_target, key) {
+      if (typeof key !== "string" || NOT_MODULES.has(key)) return undefined;
+      const rec = findModule(hub, meta, key);
+      if (rec && rec.name === key) {
+        loadModuleSync(hub, rec);
+        if (rec.state === "failed") throw rec.error;
+      } else if (!triedAll) {
+        // No file of that name: it may be a module's __virtualname__, known only once imported.
+        triedAll = true;
+        loadAllSync(hub, meta);
+      }
+      return Object.hasOwn(meta.object, key) ? meta.object[key] : undefined;
+    },
+  });
+}
+
+/** Names that inspection (await, JSON, console.log, test matchers) probes on any object: never module names. */
+const NOT_MODULES = new Set(["then", "toJSON", "constructor", "toString", "valueOf", "inspect", "asymmetricMatch", "$$typeof", "nodeType", "length", "prototype"]);
+
+/** Load every pending module of a sub on the synchronous path. */
+export function loadAllSync(hub: Hub, meta: SubMeta): void {
+  scanModules(hub, meta);
+  for (const rec of [...meta.modules.values()]) if (rec.state === "pending") loadModuleSync(hub, rec);
 }
 
 function newRecord(sub: SubMeta, name: string, file: string): ModuleRecord {
   return { name, file, others: [], sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: [] };
 }
 
+const EXTS = [".ts", ".mts", ".js", ".mjs"];
+
+/** The record of module `name`, found by probing the sub's folder listings (not by importing anything). */
+export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord | undefined {
+  const known = meta.modules.get(name);
+  if (known || meta.scanned || meta.subs.has(name) || moduleName(`${name}.ts`) !== name) return known;
+  const files: string[] = [];
+  for (let i = 0; i < meta.dirs.length; i++) {
+    const entries = meta.entries[i]!;
+    for (const ext of EXTS) if (entries.has(name + ext)) files.push(join(meta.dirs[i]!, name + ext));
+  }
+  if (files.length === 0) return undefined;
+  const file = files[files.length - 1]!;
+  const claimed = meta.files.get(file);
+  if (claimed) return claimed;
+  const rec = newRecord(meta, name, file);
+  rec.others = files.slice(0, -1);
+  meta.modules.set(name, rec);
+  meta.files.set(file, rec);
+  const why = state(hub).disabled.get(rec.ref);
+  if (why !== undefined) {
+    rec.state = "disabled";
+    rec.reason = `disabled by ${why}`;
+  }
+  return rec;
+}
+
+/** Make a record for every plugin file of the sub (tree, patterns, load-all and suggestions need them all). */
+export function scanModules(hub: Hub, meta: SubMeta): void {
+  if (meta.scanned) return;
+  const names = new Set<string>();
+  for (const entries of meta.entries) for (const e of entries) {
+    const n = moduleName(e);
+    if (n) names.add(n);
+  }
+  for (const n of [...names].sort()) findModule(hub, meta, n);
+  meta.scanned = true;
+}
+
 function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
   const s = state(hub);
-  const meta = newMeta(name, ref, dirs, load, parent);
+  const meta = newMeta(hub, name, ref, dirs, load, parent);
   const children = new Map<string, string[]>();
   for (const dir of dirs) {
     for (const c of listContracts(join(dir, "contracts"))) {
@@ -87,22 +165,14 @@ function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: Loa
       meta.contracts.set(c.name, files);
     }
     for (const c of listContracts(join(dir, "rcontracts"))) meta.rcontracts.push(c.file);
-    const listing = listDir(dir);
-    for (const f of listing.files) {
-      const prev = meta.modules.get(f.name);
-      if (prev) {
-        prev.others.push(prev.file);
-        prev.file = f.file;
-      } else {
-        meta.modules.set(f.name, newRecord(meta, f.name, f.file));
-      }
-    }
+    const listing = listNames(dir);
+    meta.entries.push(new Set(listing.names));
     for (const d of listing.dirs) children.set(d.name, [...(children.get(d.name) ?? []), d.dir]);
   }
   for (const [childName, childDirs] of children) {
     const childRef = `${ref}.${childName}`;
     if (s.disabled.has(childRef)) continue;
-    const clash = meta.modules.get(childName);
+    const clash = findModule(hub, meta, childName);
     if (clash) {
       meta.modules.delete(childName);
       const err = new PluginLoadError(clash.ref, { file: clash.file }, `module name clashes with the sub folder ${childDirs.join(", ")}; rename one of them`);
@@ -118,34 +188,11 @@ function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: Loa
     meta.subs.set(childName, child.object);
     Object.defineProperty(meta.object, childName, { value: child.object, enumerable: true, writable: true, configurable: true });
   }
-  for (const rec of meta.modules.values()) {
-    const why = s.disabled.get(rec.ref);
-    if (why !== undefined) {
-      rec.state = "disabled";
-      rec.reason = `disabled by ${why}`;
-      continue;
-    }
-    if (rec.name !== "init") defineLazy(hub, rec);
-  }
   return meta;
 }
 
-/** The visible step that makes a lazy module load on first access: a getter that replaces itself with the module. */
-function defineLazy(hub: Hub, rec: ModuleRecord): void {
-  Object.defineProperty(rec.sub.object, rec.name, {
-    enumerable: true,
-    configurable: true,
-    get() {
-      loadModuleSync(hub, rec);
-      if (rec.state === "failed") throw rec.error;
-      const d = Object.getOwnPropertyDescriptor(rec.sub.object, rec.name);
-      return d && "value" in d ? d.value : undefined;
-    },
-  });
-}
-
 async function initSub(hub: Hub, meta: SubMeta): Promise<void> {
-  const init = meta.modules.get("init");
+  const init = findModule(hub, meta, "init");
   if (init) await loadModule(hub, init);
   if (meta.load === "eager") await loadAll(hub, meta, false);
   for (const child of meta.subs.values()) {
@@ -156,6 +203,7 @@ async function initSub(hub: Hub, meta: SubMeta): Promise<void> {
 
 /** Load every pending module of a sub (and with `deep`, its sub-subs): imports run in parallel, installs and __init__ in name order. */
 export async function loadAll(hub: Hub, meta: SubMeta, deep: boolean): Promise<void> {
+  scanModules(hub, meta);
   const pending = [...meta.modules.values()].filter((r) => r.state === "pending" && !r.loading);
   const imported = await Promise.all(pending.map((r) => r.preloaded ?? (import(r.file) as Promise<Record<string, unknown>>).then((x) => x, (err) => new ImportFailure(err))));
   for (let i = 0; i < pending.length; i++) {

@@ -91,7 +91,14 @@ export interface SubMeta {
   ref: string;
   dirs: string[];
   load: LoadMode;
+  /** Modules found so far, by hub name (all of them once `scanned`). */
   modules: Map<string, ModuleRecord>;
+  /** The same records by file, so a renamed (__virtualname__) module is not found twice. */
+  files: Map<string, ModuleRecord>;
+  /** Each dir's entry names, listed once at add; modules are probed in them on demand. */
+  entries: Array<Set<string>>;
+  /** Whether every plugin file has a record yet. */
+  scanned: boolean;
   subs: Map<string, SubObject>;
   /** Contract name -> files, from every dir's `contracts/`. */
   contracts: Map<string, string[]>;
