@@ -1,0 +1,42 @@
+// What the build flags promise: a user's folder cannot inject code into pop, and plugins resolve their own packages.
+import { expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pop, tmp, writeTree } from "./helpers.ts";
+
+test("a bunfig.toml preload and a .env in the working directory are ignored", async () => {
+  const dir = writeTree(tmp(), {
+    "bunfig.toml": 'preload = ["./evil.ts"]\n',
+    "evil.ts": 'await Bun.write(import.meta.dir + "/PWNED", "x");\n',
+    ".env": "POP_INJECTED=yes\n",
+    "root/probe/env.ts": "export function get(hub: unknown) { return process.env.POP_INJECTED ?? \"absent\"; }\n",
+  });
+  const r = await pop(["call", "probe.env.get", "--plugins", "root"], { cwd: dir });
+  expect(r.stderr).toBe("");
+  expect(r.stdout).toBe("absent\n");
+  expect(r.code).toBe(0);
+  expect(existsSync(join(dir, "PWNED"))).toBe(false);
+});
+
+test("a plugin imports a package from its own node_modules", async () => {
+  const dir = writeTree(tmp(), {
+    "root/node_modules/left-pad-lite/package.json": JSON.stringify({ name: "left-pad-lite", version: "1.0.0", type: "module", exports: "./index.js" }),
+    "root/node_modules/left-pad-lite/index.js": "export default function pad(s, n) { return String(s).padStart(n, '0'); }\n",
+    "root/package.json": JSON.stringify({ name: "root", type: "module", dependencies: { "left-pad-lite": "1.0.0" } }),
+    "root/fmt/num.ts": 'import pad from "left-pad-lite";\nexport function padded(hub: unknown, { n }: { n: number }) { return pad(n, 5); }\n',
+  });
+  const r = await pop(["call", "fmt.num.padded", "n=42", "--plugins", "root"], { cwd: dir });
+  expect(r.stderr).toBe("");
+  expect(r.stdout).toBe("00042\n");
+  expect(r.code).toBe(0);
+});
+
+test("a plugin imports zod and helpers from \"pop\" with no node_modules anywhere", async () => {
+  const dir = writeTree(tmp(), {
+    "root/v/check.ts": 'import { z, RefError } from "pop";\nexport function run(hub: unknown, input: unknown) { return { n: z.object({ n: z.coerce.number() }).parse(input).n * 2, refError: typeof RefError }; }\n',
+  });
+  const r = await pop(["call", "v.check.run", "n=21", "--plugins", "root", "--json"], { cwd: dir });
+  expect(r.stderr).toBe("");
+  expect(JSON.parse(r.stdout)).toEqual({ n: 42, refError: "function" });
+  expect(r.code).toBe(0);
+});
