@@ -1,4 +1,4 @@
-import { relative } from "node:path";
+import { isAbsolute, relative, sep } from "node:path";
 import { describeFunctions, DiscoveryError, formatLocation, type Hub, loadHub, type ModuleRecord, state, subMeta, type SubMeta } from "../hub/index.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
@@ -24,7 +24,8 @@ const tree: Command = {
       throw e;
     }
     const subs = [...state(hub).subs.values()].map(describeSub);
-    if (args.json) outJson({ subs, failures: state(hub).failures.map((f) => ({ ref: f.ref, ...f.location, reason: f.reason })) });
+    const failures = state(hub).failures.map((f) => ({ ref: f.ref, ...f.location, file: rel(f.location.file), reason: relIn(f.reason) }));
+    if (args.json) outJson({ subs, failures });
     else out(render(subs));
     return EXIT.ok;
   },
@@ -63,16 +64,22 @@ function describeSub(meta: SubMeta): SubView {
 
 function describeModule(rec: ModuleRecord): ModuleView {
   const view: ModuleView = { name: rec.name, ref: rec.ref, file: rel(rec.file), state: rec.state, contracts: rec.contracts.map(rel), functions: [] };
-  if (rec.reason !== undefined) view.reason = rec.reason;
+  if (rec.reason !== undefined) view.reason = relIn(rec.reason);
   if (rec.location) view.location = formatLocation({ ...rec.location, file: rel(rec.location.file) });
   if (rec.state === "loaded") view.functions = describeFunctions(rec).map((f) => ({ ...f, contracts: f.contracts.map(rel) }));
   return view;
 }
 
+/** A path relative to the cwd when it lies inside it, else as is. */
 function rel(p: string): string {
-  if (!p.startsWith("/")) return p;
+  if (!isAbsolute(p)) return p;
   const r = relative(process.cwd(), p);
-  return r.startsWith("../../") ? p : r;
+  return r === "" || r.startsWith("..") || isAbsolute(r) ? p : r;
+}
+
+/** A message with the paths inside the cwd made relative. */
+function relIn(text: string): string {
+  return text.replaceAll(process.cwd() + sep, "");
 }
 
 function render(subs: SubView[]): string {

@@ -22,7 +22,7 @@ export function contractsFor(hub: Hub, rec: ModuleRecord, exports: Record<string
     out.push({ file, exports: importContract(hub, rec, file), subWide });
   };
   for (const f of sub.rcontracts) add(f, true);
-  for (const f of sub.contracts.get("init") ?? []) add(f, rec.name !== "init");
+  for (const f of sub.contracts.get("init") ?? []) add(f, true);
   const stem = rec.file.replace(/^.*[\\/]/, "").replace(/\.[^.]+$/, "");
   for (const name of new Set([rec.name, stem])) for (const f of sub.contracts.get(name) ?? []) add(f, false);
   const extra = exports.__contracts__;
@@ -72,8 +72,9 @@ export function buildChain(hub: Hub, rec: ModuleRecord, name: string, func: AnyF
   const post: ContractFn[] = [];
   const calls: ContractFn[] = [];
   let schema: SchemaSpec | undefined;
-  for (const suffix of [`_${name}`, ""]) {
-    for (const c of contracts) {
+  // As POP: contract by contract, and within one contract pre_fib before pre.
+  for (const c of contracts) {
+    for (const suffix of [`_${name}`, ""]) {
       const p = contractFn(rec, c, `pre${suffix}`);
       if (p) pre.push(p);
       const k = contractFn(rec, c, `call${suffix}`);
@@ -83,7 +84,8 @@ export function buildChain(hub: Hub, rec: ModuleRecord, name: string, func: AnyF
     }
   }
   for (const c of contracts) {
-    for (const key of [`schema_${name}`, `sig_${name}`]) {
+    const keys = c.subWide && rec.name === "init" ? [`schema_${name}`] : [`schema_${name}`, `sig_${name}`];
+    for (const key of keys) {
       const s = c.exports[key];
       if (s && typeof s === "object") schema = mergeSchema(schema, s as SchemaSpec, rec, c.file, key);
     }
@@ -100,14 +102,18 @@ function contractFn(rec: ModuleRecord, c: LoadedContract, key: string): Contract
 
 function mergeSchema(into: SchemaSpec | undefined, s: SchemaSpec, rec: ModuleRecord, file: string, key: string): SchemaSpec {
   for (const k of ["arg", "ret"] as const) {
-    const v = s[k];
-    if (v !== undefined && typeof (v as { safeParse?: unknown }).safeParse !== "function") {
-      throw new PluginLoadError(rec.ref, { file }, `contract export "${key}.${k}" in ${file} must be a zod schema`);
-    }
+    if (s[k] !== undefined && !isSchema(s[k])) throw new PluginLoadError(rec.ref, { file }, `contract export "${key}.${k}" in ${file} must be a zod schema`);
+  }
+  if (s.args !== undefined && (!Array.isArray(s.args) || !s.args.every(isSchema))) {
+    throw new PluginLoadError(rec.ref, { file }, `contract export "${key}.args" in ${file} must be an array of zod schemas, one per positional argument`);
   }
   const out: SchemaSpec = { ...into };
   if (!out.arg && s.arg) out.arg = s.arg;
   if (!out.args && s.args) out.args = s.args;
   if (!out.ret && s.ret) out.ret = s.ret;
   return out;
+}
+
+function isSchema(v: unknown): boolean {
+  return typeof (v as { safeParse?: unknown } | null)?.safeParse === "function";
 }

@@ -124,8 +124,7 @@ function install(hub: Hub, rec: ModuleRecord, exports: Exports): Record<string, 
   if (!plain) {
     const missing = requiredSigs(rec, contracts).filter((s) => !(s.name in ns));
     if (missing.length > 0) {
-      const list = missing.map((m) => `"${m.name}" (required by ${m.file})`).join(", ");
-      throw new PluginLoadError(rec.ref, { file: rec.file }, `missing function ${list}: export it from ${rec.file}`);
+      throw new PluginLoadError(rec.ref, { file: rec.file }, missingMessage(rec, missing));
     }
   }
   hide(ns, MOD, rec);
@@ -135,6 +134,14 @@ function install(hub: Hub, rec: ModuleRecord, exports: Exports): Record<string, 
   rec.state = "loaded";
   put(rec.sub.object, rec.name, ns);
   return ns;
+}
+
+/** `missing function "a" required by x.ts, "b" and "c" required by y.ts: export them from m.ts` */
+function missingMessage(rec: ModuleRecord, missing: Array<{ name: string; file: string }>): string {
+  const byFile = new Map<string, string[]>();
+  for (const m of missing) byFile.set(m.file, [...(byFile.get(m.file) ?? []), `"${m.name}"`]);
+  const parts = [...byFile].map(([file, names]) => `${names.join(", ")} required by ${file}`);
+  return `missing function${missing.length > 1 ? "s" : ""} ${parts.join("; ")}: export ${missing.length > 1 ? "them" : "it"} from ${rec.file}`;
 }
 
 /** A hub-visible export: a function (not a class) whose name does not start with `_` (unless aliased). */
