@@ -26,13 +26,15 @@ export interface RunContext {
   argv: string[];
 }
 
-/** A mistake in how pop was invoked: exit code 2, one line and a pointer to help. */
+/** A mistake in how pop was invoked: exit code 2, one line and (unless `hint: false`, e.g. for an unknown ref) a pointer to help. */
 export class UsageError extends Error {
   override name = "UsageError";
   readonly command: string;
-  constructor(message: string, command: string) {
-    super(message);
+  readonly hint: boolean;
+  constructor(message: string, command: string, options?: { hint?: boolean; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.command = command;
+    this.hint = options?.hint ?? true;
   }
 }
 

@@ -5,7 +5,7 @@ import { UsageError } from "./_args.ts";
 export const HUB_ARGS: Record<string, ArgDef> = {
   plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Add a plugin root: a folder whose sub-folders are subs" },
   disable: { type: "string", multiple: true, valueHint: "REF", description: "Leave a sub or module out, e.g. rpc.math" },
-  strict: { type: "boolean", description: "Make any plugin load failure fatal (exit 1)" },
+  strict: { type: "boolean", description: "Load every plugin and make any load failure fatal (exit 1, same message)" },
   json: { type: "boolean", description: "Print data as JSON" },
 };
 

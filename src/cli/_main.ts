@@ -58,7 +58,7 @@ async function runCommand(cmd: Command, argv: string[], path: string): Promise<n
 export function reportError(e: unknown, path: string): number {
   const error = e as Error & { exitCode?: number };
   if (e instanceof UsageError) {
-    err(`${e.message}\nrun "${e.command} --help" for usage`);
+    err(e.hint ? `${e.message}\nrun "${e.command} --help" for usage` : e.message);
     return EXIT.usage;
   }
   if (error && typeof error.exitCode === "number") {

@@ -24,7 +24,12 @@ export function err(text: string): void {
 
 /** Print JSON data to stdout. */
 export function outJson(value: unknown): void {
-  out(JSON.stringify(value, jsonReplacer, 2));
+  out(toJson(value));
+}
+
+/** JSON text for any result: Errors, bigints, Maps and Sets included; `null` for undefined. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, jsonReplacer, 2) ?? "null";
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {

@@ -1,8 +1,8 @@
-import { DiscoveryError, loadHub, preloadRef, RefError, resolveFunction } from "../hub/index.ts";
+import { DiscoveryError, loadHub, oneLine, PluginLoadError, preloadRef, RefError, resolveFunction } from "../hub/index.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
-import { err, out, outJson } from "./_output.ts";
+import { err, out, outJson, toJson } from "./_output.ts";
 
 const PATH = "pop call";
 
@@ -22,26 +22,38 @@ const call: Command = {
   async run({ args }) {
     const callArgs = buildArgs(args.params as string[], args.args as string | undefined);
     const ref = args.ref as string;
+    // Warnings wait until the ref resolves, so the target's own load failure is printed once, as the error.
+    let held: string[] | undefined = [];
+    const warn = (m: string) => (held ? held.push(m) : err(`warning: ${m}`));
+    const release = (except?: unknown) => {
+      const target = except instanceof PluginLoadError ? `module "${except.ref}"` : undefined;
+      for (const m of held ?? []) if (!target || !m.includes(target)) err(`warning: ${m}`);
+      held = undefined;
+    };
     let fn;
     try {
-      const hub = await loadHub(hubOptions(args, PATH));
+      // --strict means any load failure is fatal, so every plugin is loaded, not just the one called.
+      const hub = await loadHub({ ...hubOptions(args, PATH), warn, ...(args.strict ? { load: "eager" as const } : {}) });
       await preloadRef(hub, ref);
       fn = resolveFunction(hub, ref);
+      release();
     } catch (e) {
-      if (e instanceof RefError || e instanceof DiscoveryError) throw new UsageError(e.message, PATH);
+      release(e);
+      if (e instanceof RefError) throw new UsageError(e.message, PATH, { hint: false, cause: e });
+      if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e });
       throw e;
     }
     let result: unknown;
     try {
       result = await fn(...callArgs);
     } catch (e) {
-      const error = e as Error;
-      err(`"${ref}" failed: ${error?.message ?? String(e)}`);
-      if (process.env.POP_DEBUG && error?.stack) process.stderr.write(`${error.stack}\n`);
+      const error = e as Error | undefined;
+      err(`"${ref}" failed: ${oneLine(error instanceof Error ? error.message : String(e))}`);
+      if (process.env.POP_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
       return EXIT.failure;
     }
-    if (args.json) outJson(result === undefined ? null : result);
-    else if (result !== undefined) out(typeof result === "string" ? result : JSON.stringify(result, null, 2) ?? String(result));
+    if (args.json) outJson(result);
+    else if (result !== undefined) out(typeof result === "string" ? result : toJson(result));
     return EXIT.ok;
   },
 };

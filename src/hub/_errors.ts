@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /** Where a problem sits in a plugin file. */
 export interface SourceLocation {
   file: string;
@@ -12,10 +14,11 @@ export class PluginLoadError extends Error {
   readonly location: SourceLocation;
   readonly reason: string;
   constructor(ref: string, location: SourceLocation, reason: string, options?: { cause?: unknown }) {
-    super(`${formatLocation(location)}: module "${ref}" not loaded: ${reason}`, options);
+    const line = oneLine(reason);
+    super(`${formatLocation(location)}: module "${ref}" not loaded: ${line}`, options);
     this.ref = ref;
     this.location = location;
-    this.reason = reason;
+    this.reason = line;
   }
 }
 
@@ -43,6 +46,11 @@ export class ContractError extends Error {
   }
 }
 
+/** A message on one line: the CLI prints one line per problem. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
 /** `file:line:column`, or as much of it as is known. */
 export function formatLocation(loc: SourceLocation): string {
   let s = loc.file;
@@ -62,8 +70,14 @@ export function describeThrow(err: unknown, file: string): { reason: string; loc
       location: { file: e.position.file || file, line: e.position.line, ...(e.position.column !== undefined ? { column: e.position.column } : {}) },
     };
   }
-  const message = e && typeof e === "object" && "message" in e ? `${e.name && e.name !== "Error" ? `${e.name}: ` : ""}${e.message}` : String(err);
-  return { reason: `threw ${message}`, location: locateInStack(typeof e?.stack === "string" ? e.stack : "", file) };
+  // An import that does not resolve: Bun gives no position, so find the specifier in the file.
+  if (e && typeof e === "object" && typeof (e as { specifier?: unknown }).specifier === "string" && e.constructor?.name === "ResolveMessage") {
+    const { specifier, referrer } = e as { specifier: string; referrer?: string };
+    const fix = /^[./]/.test(specifier) ? "check the path" : `install it where the plugin can find it (npm install ${specifier})`;
+    return { reason: `cannot resolve import: ${oneLine(e.message ?? "")}; ${fix}`, location: locateText(referrer || file, specifier) };
+  }
+  const message = e && typeof e === "object" && "message" in e ? `${e.name || "Error"}: ${e.message}` : String(err);
+  return { reason: `threw ${oneLine(message)}`, location: locateInStack(typeof e?.stack === "string" ? e.stack : "", file) };
 }
 
 /** The first stack frame inside `file`, as a location. */
@@ -73,6 +87,25 @@ export function locateInStack(stack: string, file: string): SourceLocation {
     if (at < 0) continue;
     const m = /^:(\d+)(?::(\d+))?/.exec(line.slice(at + file.length));
     if (m) return { file, line: Number(m[1]), ...(m[2] ? { column: Number(m[2]) } : {}) };
+  }
+  return { file };
+}
+
+/** The first line of `file` quoting `text`, as a location (the file alone when it cannot be read or found). */
+function locateText(file: string, text: string): SourceLocation {
+  let source: string;
+  try {
+    source = readFileSync(file, "utf8");
+  } catch {
+    return { file };
+  }
+  const lines = source.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    for (const q of ['"', "'", "`"]) {
+      const col = line.indexOf(q + text + q);
+      if (col >= 0) return { file, line: i + 1, column: col + 1 };
+    }
   }
   return { file };
 }

@@ -1,6 +1,6 @@
 import { bindChain } from "./_call.ts";
 import { buildChain, contractsFor, requiredSigs } from "./_contracts.ts";
-import { describeThrow, PluginLoadError } from "./_errors.ts";
+import { describeThrow, oneLine, PluginLoadError } from "./_errors.ts";
 import { hide, MOD, put, state } from "./_meta.ts";
 import type { AnyFn, FunctionRecord, Hub, ModuleRecord } from "./_types.ts";
 
@@ -91,7 +91,7 @@ function acceptVirtual(hub: Hub, rec: ModuleRecord, exports: Exports, v: unknown
     throw new PluginLoadError(rec.ref, location, `__virtual__ ${reason}`, { cause: (v as { err: unknown }).err });
   }
   if (v === true || v === undefined) return true;
-  const reason = typeof v === "string" ? v : v === false ? "__virtual__ returned false" : `__virtual__ returned ${JSON.stringify(v)}`;
+  const reason = typeof v === "string" ? oneLine(v) : v === false ? "__virtual__ returned false" : `__virtual__ returned ${JSON.stringify(v)}`;
   rec.state = "virtual";
   rec.reason = reason;
   rec.location = { file: rec.file };

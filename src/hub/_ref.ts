@@ -1,4 +1,4 @@
-import { RefError } from "./_errors.ts";
+import { PluginLoadError, RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync } from "./_load.ts";
 import { findModule, loadAllSync } from "./_sub.ts";
 
@@ -29,7 +29,7 @@ export function resolveRef(hub: Hub, ref: string): Resolved {
       if (rec && rec.state === "pending") loadModuleSync(hub, rec);
       else if (!rec && !meta.subs.has(key) && !Object.hasOwn(cur, key)) loadAllSync(hub, meta); // a __virtualname__ may be hiding it
       rec = meta.modules.get(key) ?? rec;
-      if (rec && rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec, ref);
+      if (rec && rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec);
     }
     const next = cur !== null && typeof cur === "object" && Object.hasOwn(cur, key) ? cur[key] : undefined;
     if (next === undefined) throw missing(hub, parts, i, ref);
@@ -49,9 +49,11 @@ export function resolveFunction(hub: Hub, ref: string): AnyFn {
   return last as AnyFn;
 }
 
-function notLoaded(rec: ModuleRecord, ref: string): Error {
+/** The module exists but is not on the hub: its load error, or why it is off (a known ref, so not a RefError). */
+function notLoaded(rec: ModuleRecord): Error {
   if (rec.error) return rec.error;
-  return new RefError(`module "${rec.ref}" is not loaded (${rec.state}): ${rec.reason ?? "unknown reason"}; "${ref}" cannot be used`, ref);
+  const why = rec.state === "virtual" ? `__virtual__ disabled it: ${rec.reason}` : (rec.reason ?? rec.state);
+  return new PluginLoadError(rec.ref, { file: rec.file }, why);
 }
 
 /** The names reachable below an object: subs and modules (loaded or not) of a sub, functions of a module. */
@@ -66,8 +68,11 @@ function childNames(obj: any): string[] {
   return [];
 }
 
-function missing(hub: Hub, parts: string[], at: number, ref: string): RefError {
-  const kind = at === parts.length - 1 ? "function" : at === 0 ? "sub" : "name";
+function missing(hub: Hub, parts: string[], at: number, ref: string): Error {
+  const off = parts.slice(0, at + 1).join(".");
+  const why = state(hub).disabled.get(off);
+  if (why !== undefined) return new Error(`"${off}" is disabled by ${why}; "${ref}" cannot be used`);
+  const kind = at === parts.length - 1 ? "function" : at === 0 ? "sub" : "module or sub";
   const suggestion = suggest(hub, parts);
   const what = kind === "function" ? `no function "${ref}"` : `no ${kind} "${parts.slice(0, at + 1).join(".")}" in "${ref}"`;
   const msg = suggestion ? `${what}; did you mean "${suggestion}"?` : `${what}; run "pop tree" to list what the hub holds`;

@@ -40,10 +40,8 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
     if (existing.dirs.join("\0") === dirs.join("\0")) return existing.object;
     throw new TypeError(`sub "${name}" is already on the hub (from ${existing.dirs.join(", ")}); give the new one another name`);
   }
-  if (s.disabled.has(name)) {
-    s.warn(`sub "${name}" is disabled (${s.disabled.get(name)})`);
-    return {};
-  }
+  // Disabled on request: nothing to warn about; a ref into it says it is disabled.
+  if (s.disabled.has(name)) return {};
   const meta = buildSub(hub, name, name, dirs, opts.load ?? "lazy", undefined);
   hub[name] = meta.object;
   s.subs.set(name, meta);

@@ -1,6 +1,6 @@
 export { createHub, loadHub, type HubOptions, type LoadHubOptions } from "./_hub.ts";
 export { discoverRoots, DiscoveryError, readRoot, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
-export { ContractError, formatLocation, PluginLoadError, RefError, type SourceLocation } from "./_errors.ts";
+export { ContractError, formatLocation, oneLine, PluginLoadError, RefError, type SourceLocation } from "./_errors.ts";
 export { describeFunctions, type FunctionInfo } from "./_introspect.ts";
 export { state, subMeta } from "./_meta.ts";
 export { preloadRef, resolveFunction, resolveRef } from "./_ref.ts";
