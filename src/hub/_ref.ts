@@ -43,8 +43,11 @@ export function resolveRef(hub: Hub, ref: string): Resolved {
 export function resolveFunction(hub: Hub, ref: string): AnyFn {
   const { last } = resolveRef(hub, ref);
   if (typeof last !== "function") {
-    const kind = subMeta(last) ? "a sub" : last && typeof last === "object" && MOD in (last as object) ? "a module" : `a ${typeof last}`;
-    throw new RefError(`"${ref}" is ${kind}, not a function`, ref);
+    const isModule = last !== null && typeof last === "object" && MOD in last;
+    const kind = subMeta(last) ? "a sub" : isModule ? "a module" : `a ${typeof last}`;
+    const names = isModule ? Object.keys(last).sort() : [];
+    const hint = names.length > 0 ? `; its functions: ${names.map((n) => `${ref}.${n}`).join(", ")}` : `; run "pop tree" to list what the hub holds`;
+    throw new RefError(`"${ref}" is ${kind}, not a function${hint}`, ref);
   }
   return last as AnyFn;
 }
