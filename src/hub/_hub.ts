@@ -36,7 +36,7 @@ export function createHub(opts: HubOptions = {}): Hub {
     failures: [],
     subs: new Map(),
     contractCache: new Map(),
-    warn: opts.warn ?? ((m) => console.error(`pop: warning: ${m}`)),
+    warn: opts.warn ?? warnOnStderr,
   };
   hide(hub, STATE, s);
   for (const d of opts.disable ?? []) s.disabled.set(d.ref, d.source);
@@ -51,6 +51,10 @@ export function createHub(opts: HubOptions = {}): Hub {
   return hub;
 }
 
+function warnOnStderr(message: string): void {
+  console.error(`pop: warning: ${message}`);
+}
+
 /** Options of `loadHub`: discovery plus hub options. */
 export interface LoadHubOptions extends DiscoverOptions, Omit<HubOptions, "roots"> {
   load?: LoadMode;
@@ -58,7 +62,8 @@ export interface LoadHubOptions extends DiscoverOptions, Omit<HubOptions, "roots
 
 /** Discover plugin roots, create a hub and add every dyne found (what `pop tree` and `pop call` do). */
 export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
-  const roots = await discoverRoots(opts);
+  // Discovery warnings (a skipped POP_PLUGIN_PATH entry, a bad "pop" field) go where load warnings go.
+  const roots = await discoverRoots({ ...opts, warn: opts.warn ?? warnOnStderr });
   const hub = createHub({ ...opts, roots });
   for (const name of [...state(hub).dyne.keys()]) {
     await addSub(hub, { dyneName: name, load: opts.load ?? "lazy" });

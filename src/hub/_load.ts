@@ -104,7 +104,7 @@ function checkOverride(rec: ModuleRecord, exports: Exports): void {
   throw new PluginLoadError(
     rec.ref,
     { file: rec.file },
-    `module "${rec.ref}" is defined by both ${rec.others.join(" and ")} and ${rec.file}; rename one, or add \`export const __override__ = true\` to ${rec.file} to replace the earlier one`,
+    `defined by both ${rec.others.join(" and ")} and ${rec.file}; rename one, or add \`export const __override__ = true\` to ${rec.file} to replace the earlier one`,
   );
 }
 
