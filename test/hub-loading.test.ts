@@ -69,6 +69,10 @@ describe("lazy and eager", () => {
     expect(await call("probe.check.lazy")).toEqual({ before: false, result: 6, after: true });
   });
 
+  test("reading data that is not set yet does not load the sub's modules", async () => {
+    expect(await call("probe.check.dataMiss")).toEqual({ value: null, mathLoaded: false, aliasLoaded: true });
+  });
+
   test("functions are bound once, not rebuilt per access", async () => {
     expect(await call("probe.check.stable")).toBe(true);
   });

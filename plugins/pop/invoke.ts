@@ -1,7 +1,8 @@
 import type { Hub } from "pop";
 import { RefError } from "../../src/hub/_errors.ts";
-import { subMeta } from "../../src/hub/_meta.ts";
-import { loadAllSync, resolveRef } from "../../src/hub/_ref.ts";
+import { MOD, subMeta } from "../../src/hub/_meta.ts";
+import { resolveRef } from "../../src/hub/_ref.ts";
+import { loadAll } from "../../src/hub/_sub.ts";
 
 /** One module's outcome in `map`. */
 export type MapResult = { module: string; ok: true; value: unknown } | { module: string; ok: false; error: unknown };
@@ -17,15 +18,17 @@ interface Across {
 
 /** Driver pattern: the one module named `name` of a sub, e.g. the configured storage backend. */
 export function driver(hub: Hub, opts: { sub: string; name: string }): Record<string, any> {
-  const mod = resolveRef(hub, `${opts.sub}.${opts.name}`).last;
-  if (!mod || typeof mod !== "object") throw new RefError(`"${opts.sub}.${opts.name}" is not a module`, `${opts.sub}.${opts.name}`);
+  const ref = `${opts.sub}.${opts.name}`;
+  const mod = resolveRef(hub, ref).last;
+  if (mod === null || typeof mod !== "object" || !(MOD in mod)) throw new RefError(`"${ref}" is not a module of sub "${opts.sub}"`, ref);
   return mod as Record<string, any>;
 }
 
 /** Dispatch pattern: call `func` in the modules chosen by `names` or `filter`; results by module name. */
 export async function dispatch(hub: Hub, opts: Across & { names?: string[]; filter?: (name: string, mod: Record<string, any>) => boolean }): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  const chosen = opts.names ? opts.names.map((n) => [n, driver(hub, { sub: opts.sub, name: n })] as const) : modules(hub, opts.sub);
+  const all = await modules(hub, opts.sub);
+  const chosen = opts.names ? opts.names.map((n) => all.find(([m]) => m === n) ?? ([n, driver(hub, { sub: opts.sub, name: n })] as const)) : all;
   for (const [name, mod] of chosen) {
     if (opts.filter && !opts.filter(name, mod)) continue;
     const fn = mod[opts.func];
@@ -41,7 +44,7 @@ export async function dispatch(hub: Hub, opts: Across & { names?: string[]; filt
 /** Iterator pattern: call `func` in every module of the sub that has it, collecting each result or error; with `stopOnError` the first error throws. */
 export async function map(hub: Hub, opts: Across & { stopOnError?: boolean }): Promise<MapResult[]> {
   const out: MapResult[] = [];
-  for (const [name, mod] of modules(hub, opts.sub)) {
+  for (const [name, mod] of await modules(hub, opts.sub)) {
     const fn = mod[opts.func];
     if (typeof fn !== "function") continue;
     try {
@@ -56,7 +59,7 @@ export async function map(hub: Hub, opts: Across & { stopOnError?: boolean }): P
 
 /** The first result that is not undefined, calling `func` module by module in name order. */
 export async function first(hub: Hub, opts: Across): Promise<unknown> {
-  for (const [, mod] of modules(hub, opts.sub)) {
+  for (const [, mod] of await modules(hub, opts.sub)) {
     const fn = mod[opts.func];
     if (typeof fn !== "function") continue;
     const v = await fn(...(opts.args ?? []));
@@ -65,12 +68,12 @@ export async function first(hub: Hub, opts: Across): Promise<unknown> {
   return undefined;
 }
 
-/** The loaded modules of a sub, in name order, loading lazy ones first. */
-function modules(hub: Hub, ref: string): Array<readonly [string, Record<string, any>]> {
+/** The loaded modules of a sub, in name order, loading pending ones first the async way (async __virtual__ and __init__ awaited). */
+async function modules(hub: Hub, ref: string): Promise<Array<readonly [string, Record<string, any>]>> {
   const sub = resolveRef(hub, ref).last;
   const meta = subMeta(sub);
   if (!meta) throw new RefError(`"${ref}" is not a sub`, ref);
-  loadAllSync(hub, meta);
+  await loadAll(hub, meta, false);
   return [...meta.modules.values()]
     .filter((r) => r.state === "loaded" && r.name !== "init")
     .sort((a, b) => (a.name < b.name ? -1 : 1))

@@ -1,6 +1,6 @@
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync } from "./_load.ts";
-import { findModule, loadAllSync } from "./_sub.ts";
+import { findModule, loadAllSync, loadVirtualNamed } from "./_sub.ts";
 
 export { loadAllSync };
 import { MOD, state, subMeta } from "./_meta.ts";
@@ -27,12 +27,12 @@ export function resolveRef(hub: Hub, ref: string): Resolved {
     if (meta) {
       rec = findModule(hub, meta, key);
       if (rec && rec.state === "pending") loadModuleSync(hub, rec);
-      else if (!rec && !meta.subs.has(key) && !Object.hasOwn(cur, key)) loadAllSync(hub, meta); // a __virtualname__ may be hiding it
+      else if (!rec && !meta.subs.has(key) && !Object.hasOwn(cur, key)) loadVirtualNamed(hub, meta); // a __virtualname__ may be hiding it
       rec = meta.modules.get(key) ?? rec;
       if (rec && rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec);
     }
     const next = cur !== null && typeof cur === "object" && Object.hasOwn(cur, key) ? cur[key] : undefined;
-    if (next === undefined) throw missing(hub, parts, i, ref);
+    if (next === undefined) throw missing(hub, cur, parts, i, ref);
     cur = next;
     path.push(cur);
   }
@@ -71,13 +71,13 @@ function childNames(obj: any): string[] {
   return [];
 }
 
-function missing(hub: Hub, parts: string[], at: number, ref: string): Error {
+function missing(hub: Hub, parent: unknown, parts: string[], at: number, ref: string): Error {
   const off = parts.slice(0, at + 1).join(".");
   const why = state(hub).disabled.get(off);
   if (why !== undefined) return new Error(`"${off}" is disabled by ${why}; "${ref}" cannot be used`);
-  const kind = at === parts.length - 1 ? "function" : at === 0 ? "sub" : "module or sub";
+  const kind = at === 0 ? "sub" : subMeta(parent) ? "module or sub" : "function";
   const suggestion = suggest(hub, parts);
-  const what = kind === "function" ? `no function "${ref}"` : `no ${kind} "${parts.slice(0, at + 1).join(".")}" in "${ref}"`;
+  const what = kind === "function" && at === parts.length - 1 ? `no function "${ref}"` : `no ${kind} "${off}"${at === parts.length - 1 ? "" : ` in "${ref}"`}`;
   const msg = suggestion ? `${what}; did you mean "${suggestion}"?` : `${what}; run "pop tree" to list what the hub holds`;
   return new RefError(msg, ref, suggestion);
 }
@@ -88,7 +88,7 @@ function suggest(hub: Hub, parts: string[]): string | undefined {
   const out: string[] = [];
   for (let i = 0; i < parts.length; i++) {
     const meta = subMeta(cur);
-    if (meta) quietly(() => loadAllSync(hub, meta));
+    if (meta) quietly(() => loadVirtualNamed(hub, meta));
     const names = i === 0 ? [...state(hub).subs.keys()] : childNames(cur);
     const want = parts[i]!;
     const pick = names.includes(want) ? want : closest(want, names);

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { fail, loadModule, loadModuleSync, settle } from "./_load.ts";
@@ -93,7 +94,7 @@ function loader(hub: Hub, meta: SubMeta): object {
       } else if (!triedAll) {
         // No file of that name: it may be a module's __virtualname__, known only once imported.
         triedAll = true;
-        loadAllSync(hub, meta);
+        loadVirtualNamed(hub, meta);
       }
       return Object.hasOwn(meta.object, key) ? meta.object[key] : undefined;
     },
@@ -107,6 +108,23 @@ const NOT_MODULES = new Set(["then", "toJSON", "constructor", "toString", "value
 export function loadAllSync(hub: Hub, meta: SubMeta): void {
   scanModules(hub, meta);
   for (const rec of [...meta.modules.values()]) if (rec.state === "pending") loadModuleSync(hub, rec);
+}
+
+/**
+ * Load (synchronously) only the pending modules whose source mentions `__virtualname__`: a name that
+ * matches no file can only be one of theirs. A data read like `hub.rpc.CACHE` must not load the whole sub.
+ */
+export function loadVirtualNamed(hub: Hub, meta: SubMeta): void {
+  scanModules(hub, meta);
+  for (const rec of [...meta.modules.values()]) if (rec.state === "pending" && mentionsVirtualName(rec.file)) loadModuleSync(hub, rec);
+}
+
+function mentionsVirtualName(file: string): boolean {
+  try {
+    return readFileSync(file, "utf8").includes("__virtualname__");
+  } catch {
+    return true;
+  }
 }
 
 function newRecord(sub: SubMeta, name: string, file: string): ModuleRecord {
