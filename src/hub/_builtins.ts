@@ -1,10 +1,18 @@
 import * as invoke from "../../plugins/pop/invoke.ts";
 import * as ref from "../../plugins/pop/ref.ts";
 import * as sub from "../../plugins/pop/sub.ts";
+import { sourceOf } from "./_source.ts" with { type: "macro" };
+
+/** A built-in plugin file: its exports, and its source text (so `pop tree` shows its docs from inside the executable). */
+export interface Builtin {
+  file: string;
+  exports: Record<string, unknown>;
+  source?: string;
+}
 
 /** The built-in `pop` sub: plugin files from plugins/pop, bundled into the executable. Keep in step with that folder (a test checks). */
-export const BUILTIN_POP: Record<string, { file: string; exports: Record<string, unknown> }> = {
-  invoke: { file: "plugins/pop/invoke.ts", exports: invoke },
-  ref: { file: "plugins/pop/ref.ts", exports: ref },
-  sub: { file: "plugins/pop/sub.ts", exports: sub },
+export const BUILTIN_POP: Record<string, Builtin> = {
+  invoke: { file: "plugins/pop/invoke.ts", exports: invoke, source: sourceOf("plugins/pop/invoke.ts") },
+  ref: { file: "plugins/pop/ref.ts", exports: ref, source: sourceOf("plugins/pop/ref.ts") },
+  sub: { file: "plugins/pop/sub.ts", exports: sub, source: sourceOf("plugins/pop/sub.ts") },
 };

@@ -30,7 +30,7 @@ function source(file: string): string | undefined {
 
 /** Describe a loaded module's functions from its source: parameter list, JSDoc summary, line. */
 export function describeFunctions(rec: ModuleRecord): FunctionInfo[] {
-  const text = source(rec.file);
+  const text = rec.source ?? source(rec.file);
   return moduleFunctions(rec).map((f) => describe(f, text));
 }
 

@@ -51,11 +51,12 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
 }
 
 /** A built-in sub whose modules are already imported (the `pop` sub itself). */
-export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, { file: string; exports: Record<string, unknown> }>): SubMeta {
+export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, { file: string; exports: Record<string, unknown>; source?: string }>): SubMeta {
   const meta = newMeta(hub, name, name, [], "eager", undefined);
   for (const [mod, m] of Object.entries(modules)) {
     const rec = newRecord(meta, mod, m.file);
     rec.preloaded = m.exports;
+    if (m.source !== undefined) rec.source = m.source;
     meta.modules.set(mod, rec);
   }
   meta.scanned = true;

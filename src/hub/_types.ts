@@ -82,6 +82,8 @@ export interface ModuleRecord {
   contracts: string[];
   /** A built-in module's exports, already imported. */
   preloaded?: Record<string, unknown>;
+  /** A built-in module's source text (its file is not on disk next to the executable). */
+  source?: string;
   loading?: Promise<void>;
 }
 

@@ -1,0 +1,40 @@
+// Built-in plugins live in plugins/pop, in the format users write, and ship inside the executable: each must be registered in src/hub/_builtins.ts.
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUILTIN_POP } from "../src/hub/_builtins.ts";
+import { moduleName } from "../src/hub/_scan.ts";
+import { pop, ROOT, tmp } from "./helpers.ts";
+
+const DIR = join(ROOT, "plugins/pop");
+const files = readdirSync(DIR).filter((f) => moduleName(f) !== undefined).sort();
+
+describe("plugins/pop and src/hub/_builtins.ts", () => {
+  test("plugins/pop holds plugin files", () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  test.each(files)("plugins/pop/%s is registered under its module name, with its exports and its source", async (file) => {
+    const name = moduleName(file)!;
+    const entry = BUILTIN_POP[name];
+    if (!entry) throw new Error(`plugins/pop/${file} is not registered: add \`${name}: { file: "plugins/pop/${file}", exports: ${name}, source: sourceOf("plugins/pop/${file}") }\` to src/hub/_builtins.ts`);
+    expect(entry.file).toBe(`plugins/pop/${file}`);
+    expect(entry.exports).toBe(await import(join(DIR, file)));
+    expect(entry.source, `add source: sourceOf("plugins/pop/${file}") to its entry so pop tree shows its docs`).toBe(readFileSync(join(DIR, file), "utf8"));
+  });
+
+  test("nothing is registered that is not in plugins/pop", () => {
+    expect(Object.keys(BUILTIN_POP).sort()).toEqual(files.map((f) => moduleName(f)!).sort());
+  });
+
+  test("the executable carries them: pop tree from an empty folder lists each, with its functions' docs", async () => {
+    const r = await pop(["tree", "--json"], { cwd: tmp() });
+    expect(r.code).toBe(0);
+    const popSub = JSON.parse(r.stdout).subs.find((s: { name: string }) => s.name === "pop");
+    expect(popSub.modules.map((m: { name: string }) => m.name).sort()).toEqual(files.map((f) => moduleName(f)!).sort());
+    for (const m of popSub.modules) {
+      expect(m.state).toBe("loaded");
+      for (const f of m.functions) expect(f.doc, `${f.ref} has no doc comment in the executable`).toBeString();
+    }
+  });
+});
