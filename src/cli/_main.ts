@@ -2,7 +2,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { type Command, parseCommandArgs, UsageError } from "./_args.ts";
 import { COMMANDS, EXIT, EXIT_HELP, GROUPS } from "./_commands.ts";
 import { commandHelp } from "./_help.ts";
-import { err, out, styles, useColor } from "./_output.ts";
+import { err, errRaw, out, styles, useColor } from "./_output.ts";
 
 /** pop's version, from package.json at build time. */
 export const VERSION: string = pkg.version;
@@ -14,9 +14,14 @@ export async function main(argv: string[]): Promise<number | undefined> {
     out(argv.includes("--json") ? JSON.stringify({ version: VERSION, bun: Bun.version }) : VERSION);
     return EXIT.ok;
   }
-  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    out(topHelp());
-    return first === undefined ? EXIT.usage : EXIT.ok;
+  if (first === undefined) {
+    // No command is a usage error: help goes to stderr so stdout stays empty.
+    errRaw(topHelp(2));
+    return EXIT.usage;
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
+    out(topHelp(1));
+    return EXIT.ok;
   }
   const entry = COMMANDS[first];
   if (!entry) {
@@ -81,8 +86,8 @@ function suggestCommand(name: string): string {
   return hit ? `; did you mean "${hit}"?` : "";
 }
 
-function topHelp(): string {
-  const s = styles(useColor(1));
+function topHelp(fd: 1 | 2): string {
+  const s = styles(useColor(fd));
   const lines = [`${s.bold("pop")} ${VERSION}: Plugin Oriented Programming for TypeScript`, "", `${s.bold("Usage:")} pop <command> [options]`, ""];
   for (const [group, title] of Object.entries(GROUPS)) {
     const cmds = Object.entries(COMMANDS).filter(([, e]) => e.group === group);

@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 /** Colour only on a terminal (fd 1 stdout, 2 stderr), and never with NO_COLOR or TERM=dumb. */
 export function useColor(fd: 1 | 2): boolean {
   const env = process.env;
@@ -19,7 +20,19 @@ export function out(text: string): void {
 
 /** Write a diagnostic to stderr, prefixed with `pop: `. */
 export function err(text: string): void {
-  console.error(`pop: ${text}`);
+  errRaw(`pop: ${text}`);
+}
+
+/**
+ * Write a line to stderr as is. Not console.error: Bun paints it red whenever FORCE_COLOR is set or
+ * stderr is a terminal, even with NO_COLOR or TERM=dumb; a synchronous write also survives process.exit.
+ */
+export function errRaw(text: string): void {
+  try {
+    writeSync(2, text.endsWith("\n") ? text : `${text}\n`);
+  } catch {
+    console.error(text);
+  }
 }
 
 /** Print JSON data to stdout. */

@@ -2,7 +2,7 @@ import { DiscoveryError, loadHub, oneLine, PluginLoadError, preloadRef, RefError
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
-import { err, out, outJson, toJson } from "./_output.ts";
+import { err, errRaw, out, outJson, toJson } from "./_output.ts";
 
 const PATH = "pop call";
 
@@ -49,7 +49,7 @@ const call: Command = {
     } catch (e) {
       const error = e as Error | undefined;
       err(`"${ref}" failed: ${oneLine(error instanceof Error ? error.message : String(e))}`);
-      if (process.env.POP_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
+      if (process.env.POP_DEBUG && error instanceof Error && error.stack) errRaw(error.stack);
       return EXIT.failure;
     }
     if (args.json) outJson(result);

@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 import { hide, STATE, state } from "./_meta.ts";
@@ -51,8 +52,13 @@ export function createHub(opts: HubOptions = {}): Hub {
   return hub;
 }
 
+/** The default warning sink: one line on stderr, written synchronously (console.error would paint it red on a terminal, even under NO_COLOR). */
 function warnOnStderr(message: string): void {
-  console.error(`pop: warning: ${message}`);
+  try {
+    writeSync(2, `pop: warning: ${message}\n`);
+  } catch {
+    console.error(`pop: warning: ${message}`);
+  }
 }
 
 /** Options of `loadHub`: discovery plus hub options. */
