@@ -106,6 +106,32 @@ describe("pop call with bad plugins", () => {
   });
 });
 
+describe("errors in files a plugin imports", () => {
+  test("a helper that throws or does not parse is named with its own line", async () => {
+    const dir = writeTree(tmp(), {
+      "s/_throws.ts": "export const x = 1;\n\nthrow new Error('helper boom');\n",
+      "s/_syntax.ts": "export const y = ;\n",
+      "s/a.ts": "import { x } from './_throws.ts';\nexport function f(hub) { return x; }\n",
+      "s/b.ts": "import { y } from './_syntax.ts';\nexport function f(hub) { return y; }\n",
+    });
+    const r = await pop(["tree", "--plugins", dir], { cwd: dir });
+    expect(r.stdout).toContain("✗ a  s/_throws.ts:3:11  not loaded (failed): threw Error: helper boom");
+    expect(r.stdout).toContain("✗ b  s/_syntax.ts:1:");
+    const c = await pop(["call", "s.a.f", "--plugins", dir]);
+    expect(c.stderr).toBe(`pop: ${join(dir, "s/_throws.ts")}:3:11: module "s.a" not loaded: threw Error: helper boom\n`);
+  });
+
+  test("a contract that does not load takes its modules out, naming the contract's file and line", async () => {
+    const dir = writeTree(tmp(), {
+      "s/contracts/init.ts": "export function pre(hub, ctx) {}\nthrow new Error('contract boom');\n",
+      "s/a.ts": "export function f(hub) { return 1; }",
+    });
+    const r = await pop(["call", "s.a.f", "--plugins", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`pop: ${join(dir, "s/contracts/init.ts")}:2:11: module "s.a" not loaded: contract ${join(dir, "s/contracts/init.ts")} failed to load: threw Error: contract boom\n`);
+  });
+});
+
 describe("--strict", () => {
   test("pop tree --strict: exit 1, the same message as the warning, nothing on stdout", async () => {
     const dir = writeTree(tmp(), { "s/a.ts": "export function f(hub) { return 1; }", "s/syntax.ts": BAD["s/syntax.ts"] });

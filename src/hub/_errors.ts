@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join, sep } from "node:path";
 
 /** Where a problem sits in a plugin file. */
 export interface SourceLocation {
@@ -80,16 +81,29 @@ export function describeThrow(err: unknown, file: string): { reason: string; loc
   return { reason: `threw ${oneLine(message)}`, location: locateInStack(typeof e?.stack === "string" ? e.stack : "", file) };
 }
 
-/** The first stack frame inside `file`, as a location. */
+/** The first stack frame inside `file`, else the first in a file of the plugin's own (a helper it imports, a package), as a location. */
 export function locateInStack(stack: string, file: string): SourceLocation {
-  for (const line of stack.split("\n")) {
+  const lines = stack.split("\n");
+  for (const line of lines) {
     const at = line.indexOf(file);
     if (at < 0) continue;
     const m = /^:(\d+)(?::(\d+))?/.exec(line.slice(at + file.length));
     if (m) return { file, line: Number(m[1]), ...(m[2] ? { column: Number(m[2]) } : {}) };
   }
+  for (const line of lines) {
+    const m = /^\s+at (?:.*\()?(\/[^()]+?):(\d+):(\d+)\)?$/.exec(line);
+    if (m && !isPopOwn(m[1]!)) return { file: m[1]!, line: Number(m[2]), column: Number(m[3]) };
+  }
   return { file };
 }
+
+/** pop's own files: the executable's embedded ones, or this checkout's src/ and plugins/pop/ when run from source. */
+function isPopOwn(path: string): boolean {
+  return path.startsWith("/$bunfs/") || path.startsWith(POP_SRC) || path.startsWith(POP_BUILTINS);
+}
+
+const POP_SRC = join(import.meta.dir, "..") + sep;
+const POP_BUILTINS = join(import.meta.dir, "../../plugins/pop") + sep;
 
 /** The first line of `file` quoting `text`, as a location (the file alone when it cannot be read or found). */
 function locateText(file: string, text: string): SourceLocation {
