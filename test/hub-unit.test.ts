@@ -6,7 +6,7 @@ import { runChain } from "../src/hub/_call.ts";
 import { describeThrow, locateInStack, oneLine } from "../src/hub/_errors.ts";
 import { closest } from "../src/hub/_ref.ts";
 import type { Chain, ContractFn } from "../src/hub/_types.ts";
-import { addSub, ContractError, createHub, type Hub, PluginLoadError, RefError, resolveRef } from "../src/hub/index.ts";
+import { addSub, ContractError, createHub, discoverRoots, type Hub, PluginLoadError, RefError, resolveRef } from "../src/hub/index.ts";
 import { tmp, writeTree } from "./helpers.ts";
 
 function chain(over: Partial<Chain> = {}): Chain {
@@ -145,6 +145,30 @@ describe("a hub in-process", () => {
     expect((err as PluginLoadError).ref).toBe("s.bad");
   });
 
+  test("lazy access to a module whose async __init__ rejects: its calls reject with the load error, nothing goes unhandled (also when strict)", async () => {
+    for (const strict of [false, true]) {
+      const hub = createHub({ strict, warn: () => {} });
+      const dir = writeTree(tmp(), { "s/m.ts": "export async function __init__(hub) { await null; throw new Error('late'); }\nexport function f(hub) { return 1; }" });
+      await addSub(hub, { path: `${dir}/s`, name: "s" });
+      const err = await hub.s.m.f().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PluginLoadError);
+      expect((err as Error).message).toContain("__init__ threw Error: late");
+      await hub.pop.sub.load("s.m");
+      expect(hub.pop.sub.failures().map((f: { ref: string }) => f.ref)).toEqual(["s.m"]);
+      expect(Object.hasOwn(hub.s, "m")).toBe(false);
+    }
+  });
+
+  test("__init__ runs once, however often the module is reached", async () => {
+    const hub = createHub({ warn: () => {} });
+    const dir = writeTree(tmp(), { "s/m.ts": "export function __init__(hub) { hub.s.COUNT = (hub.s.COUNT ?? 0) + 1; }\nexport function f(hub) { return hub.s.COUNT; }" });
+    await addSub(hub, { path: `${dir}/s`, name: "s" });
+    for (let i = 0; i < 3; i++) hub.s.m.f();
+    await hub.pop.sub.load("s");
+    await hub.pop.sub.load();
+    expect(hub.s.m.f()).toBe(1);
+  });
+
   test("resolveRef walks and suggests; a RefError carries the suggestion", async () => {
     const hub = createHub({ warn: () => {} });
     await addSub(hub, { path: `${writeTree(tmp(), files)}/s`, name: "s" });
@@ -159,6 +183,16 @@ describe("a hub in-process", () => {
     expect(err).toBeInstanceOf(RefError);
     expect(err?.message).toBe('no function "s.a.g"; did you mean "s.a.f"?');
     expect(err?.suggestion).toBe("s.a.f");
+  });
+
+  test("hub.pop.sub.add({ dyneName }) adds what the roots registered; an unknown dyne names the known ones", async () => {
+    const root = writeTree(tmp(), { "rpc/math.ts": "export function two(hub) { return 2; }", "web/x.ts": "export function f(hub) {}" });
+    const hub = createHub({ roots: await discoverRoots({ plugins: [root] }), warn: () => {} });
+    expect(hub.pop.sub.list()).toEqual(["pop"]);
+    await hub.pop.sub.add({ dyneName: "rpc", load: "eager" });
+    expect(hub.rpc.math.two()).toBe(2);
+    expect(hub.pop.sub.list()).toEqual(["pop", "rpc"]);
+    expect(hub.pop.sub.add({ dyneName: "rcp" })).rejects.toThrow('no dyne "rcp" (known: rpc, web); add its plugin root with --plugins DIR or POP_PLUGIN_PATH');
   });
 
   test("adding a sub twice: the same folders give the same sub, other folders an error", async () => {

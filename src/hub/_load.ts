@@ -209,7 +209,12 @@ function gate(hub: Hub, rec: ModuleRecord, ns: Record<string, unknown>, init: Pr
   for (const key of Object.keys(real)) ns[key] = (...args: unknown[]) => init.then(() => (real[key] as AnyFn)(...args));
   rec.loading = init.then(
     () => void Object.assign(ns, real),
-    (err) => fail(hub, rec, err),
+    (err) => {
+      // Nobody awaits this promise: a strict hub's rethrow would go unhandled. The gated calls already reject with the error.
+      try {
+        fail(hub, rec, err);
+      } catch {}
+    },
   );
 }
 
