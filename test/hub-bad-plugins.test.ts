@@ -178,6 +178,13 @@ describe("name clashes", () => {
     expect((await pop(["call", "s.x.y.f", "--plugins", dir])).stdout).toBe("sub\n");
   });
 
+  test("a root folder named like pop's own sub is skipped with a warning, not fatal (unless --strict)", async () => {
+    const dir = writeTree(tmp(), { "pop/x.ts": "export function f(hub) { return 1; }", "rpc/x.ts": "export function f(hub) { return 'rpc'; }" });
+    const message = `${join(dir, "pop")}: a sub cannot be named "pop" (reserved by pop); rename the folder`;
+    expect(await pop(["call", "rpc.x.f", "--plugins", dir])).toEqual({ code: 0, stdout: "rpc\n", stderr: `pop: warning: ${message}\n` });
+    expect(await pop(["call", "rpc.x.f", "--plugins", dir, "--strict"])).toEqual({ code: 1, stdout: "", stderr: `pop: ${message}\n` });
+  });
+
   test("two __virtualname__ claiming one name: the second is left out naming the first file", async () => {
     const dir = writeTree(tmp(), {
       "s/a.ts": "export const __virtualname__ = 'same';\nexport function f(hub) { return 'a'; }",

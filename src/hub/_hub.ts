@@ -71,7 +71,15 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   // Discovery warnings (a skipped POP_PLUGIN_PATH entry, a bad "pop" field) go where load warnings go.
   const roots = await discoverRoots({ ...opts, warn: opts.warn ?? warnOnStderr });
   const hub = createHub({ ...opts, roots });
-  for (const name of [...state(hub).dyne.keys()]) {
+  const s = state(hub);
+  for (const name of [...s.dyne.keys()]) {
+    if (Object.hasOwn(hub, name)) {
+      // A root's folder named like pop's own namespaces (pop, OPT): one bad folder must not take the hub down.
+      const message = `${s.dyne.get(name)!.join(", ")}: a sub cannot be named "${name}" (reserved by pop); rename the folder`;
+      if (s.strict) throw new Error(message);
+      s.warn(message);
+      continue;
+    }
     await addSub(hub, { dyneName: name, load: opts.load ?? "lazy" });
   }
   return hub;
