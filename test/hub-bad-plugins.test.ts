@@ -121,6 +121,13 @@ describe("errors in files a plugin imports", () => {
     expect(c.stderr).toBe(`pop: ${join(dir, "s/_throws.ts")}:3:11: module "s.a" not loaded: threw Error: helper boom\n`);
   });
 
+  test("POP_DEBUG adds the original error's stack", async () => {
+    const dir = writeTree(tmp(), { "s/_throws.ts": "throw new Error('helper boom');\n", "s/a.ts": "import './_throws.ts';\nexport function f(hub) {}\n" });
+    const r = await pop(["call", "s.a.f", "--plugins", dir], { env: { POP_DEBUG: "1" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`caused by: Error: helper boom\n    at ${join(dir, "s/_throws.ts")}:1:`);
+  });
+
   test("a contract that does not load takes its modules out, naming the contract's file and line", async () => {
     const dir = writeTree(tmp(), {
       "s/contracts/init.ts": "export function pre(hub, ctx) {}\nthrow new Error('contract boom');\n",

@@ -70,7 +70,7 @@ export function reportError(e: unknown, path: string): number {
     err(error.message);
     return error.exitCode;
   }
-  if (process.env.POP_DEBUG) err(`${path}: ${error?.stack ?? String(e)}`);
+  if (process.env.POP_DEBUG) err(`${path}: ${error?.stack ?? String(e)}${error?.cause instanceof Error ? `\ncaused by: ${error.cause.stack ?? error.cause.message}` : ""}`);
   else err(error instanceof Error ? error.message : String(e));
   return EXIT.failure;
 }
