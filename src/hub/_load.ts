@@ -144,9 +144,9 @@ function missingMessage(rec: ModuleRecord, missing: Array<{ name: string; file: 
   return `missing function${missing.length > 1 ? "s" : ""} ${parts.join("; ")}: export ${missing.length > 1 ? "them" : "it"} from ${rec.file}`;
 }
 
-/** A hub-visible export: a function (not a class) whose name does not start with `_` (unless aliased). */
+/** A hub-visible export: a named function (not a class, not `export default`) whose name does not start with `_` (unless aliased). */
 function isPublic(key: string, value: unknown, alias: Record<string, string>): boolean {
-  if (typeof value !== "function" || (key.charCodeAt(0) === 95 /* _ */ && !(key in alias))) return false;
+  if (typeof value !== "function" || key === "default" || (key.charCodeAt(0) === 95 /* _ */ && !(key in alias))) return false;
   // Only a capitalised name can plausibly be a class: skip the descriptor lookup for the rest.
   const c = key.charCodeAt(0);
   return !(c >= 65 && c <= 90 && isClass(value));
