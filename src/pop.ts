@@ -5,3 +5,5 @@
 export { z } from "zod";
 export { ContractError, PluginLoadError, RefError } from "./hub/_errors.ts";
 export type { AnyFn, ContractContext, Hub, HubSubs, SchemaSpec } from "./hub/_types.ts";
+export { defineConfig } from "./config/_define.ts";
+export type { CliOptionDef, ConfigFile, ConfigValues, ConfModule, LoadOptions, LoadResult, OptionDef } from "./config/_types.ts";

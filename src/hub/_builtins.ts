@@ -1,3 +1,4 @@
+import * as config from "../../plugins/pop/config.ts";
 import * as invoke from "../../plugins/pop/invoke.ts";
 import * as ref from "../../plugins/pop/ref.ts";
 import * as sub from "../../plugins/pop/sub.ts";
@@ -12,6 +13,7 @@ export interface Builtin {
 
 /** The built-in `pop` sub: plugin files from plugins/pop, bundled into the executable. Keep in step with that folder (a test checks). */
 export const BUILTIN_POP: Record<string, Builtin> = {
+  config: { file: "plugins/pop/config.ts", exports: config, source: sourceOf("plugins/pop/config.ts") },
   invoke: { file: "plugins/pop/invoke.ts", exports: invoke, source: sourceOf("plugins/pop/invoke.ts") },
   ref: { file: "plugins/pop/ref.ts", exports: ref, source: sourceOf("plugins/pop/ref.ts") },
   sub: { file: "plugins/pop/sub.ts", exports: sub, source: sourceOf("plugins/pop/sub.ts") },

@@ -1,0 +1,159 @@
+import type { $ZodType } from "zod/v4/core";
+import { ConfigError } from "./_errors.ts";
+import { kindOf, schemaFor } from "./_schema.ts";
+import { didYouMean } from "./_suggest.ts";
+import type { CliOptionDef, ConfModule, OptionDef } from "./_types.ts";
+
+/** One option, normalised: where it lands, its schema, its environment names. */
+export interface Option {
+  project: string;
+  name: string;
+  help: string;
+  default: unknown;
+  schema: $ZodType;
+  env: string[];
+  secret: boolean;
+  /** The conf.ts that defines it, for messages. */
+  confFile: string | undefined;
+  choices: readonly unknown[] | undefined;
+}
+
+export type Action = "store" | "store_true" | "store_false" | "count" | "append";
+
+/** An option as the command line takes it. */
+export interface CliOption {
+  option: Option;
+  /** Flags shown in help, long first: ["--port", "-p"]. */
+  flags: string[];
+  /** Also accepted, not shown: "--cache_dir" for "--cache-dir". */
+  hidden: string[];
+  positional: boolean;
+  action: Action;
+  nargs: number | "?" | "*" | "+" | undefined;
+  subcommands: string[] | undefined;
+  metavar: string;
+}
+
+/** A project: its options and its CLI definition. */
+export interface Project {
+  name: string;
+  confFile: string | undefined;
+  options: Map<string, Option>;
+  cli: Record<string, CliOptionDef>;
+  subcommands: Map<string, string>;
+}
+
+const OPTION_KEYS = new Set(["default", "help", "type", "env", "secret"]);
+const CLI_KEYS = new Set(["options", "positional", "action", "nargs", "choices", "subcommands", "source"]);
+const ACTIONS = new Set(["store", "store_true", "store_false", "count", "append"]);
+/** Option names the config integrator itself uses. */
+export const RESERVED = new Set(["config", "help"]);
+
+/** `POPPY_PORT` for option "port" of project "poppy". */
+export function envName(project: string, option: string): string {
+  return `${project}_${option}`.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+}
+
+/** Check and normalise a project's CONFIG (and the parts of CLI_CONFIG about its own options). */
+export function readProject(name: string, conf: ConfModule | undefined, confFile: string | undefined): Project {
+  const where = confFile ?? `project "${name}"`;
+  const fail = (msg: string) => new ConfigError(`${where}: ${msg}`);
+  const config = conf?.CONFIG ?? {};
+  const cli = conf?.CLI_CONFIG ?? {};
+  if (!isRecord(config)) throw fail(`CONFIG must map option names to { default, help }, e.g. { port: { default: 8888, help: "The port to bind to" } }`);
+  if (!isRecord(cli)) throw fail(`CLI_CONFIG must map option names to CLI settings, e.g. { port: { options: ["-p"] } }`);
+  const options = new Map<string, Option>();
+  for (const [key, def] of Object.entries(config as Record<string, OptionDef>)) {
+    if (!isRecord(def)) throw fail(`CONFIG option "${key}" must be an object like { default: 8888, help: "..." }`);
+    if (RESERVED.has(key)) throw fail(`CONFIG option "${key}" uses a reserved name (pop adds --config FILE and --help itself); rename it`);
+    const cliKey = Object.keys(def).find((k) => CLI_KEYS.has(k));
+    if (cliKey) throw fail(`CONFIG option "${key}" has "${cliKey}": command-line settings go in CLI_CONFIG, e.g. CLI_CONFIG = { ${key}: { ${cliKey}: ${JSON.stringify((def as unknown as Record<string, unknown>)[cliKey])} } }`);
+    const extra = Object.keys(def).find((k) => !OPTION_KEYS.has(k));
+    if (extra) throw fail(`CONFIG option "${key}" has unknown setting "${extra}"${didYouMean(extra, OPTION_KEYS)} (known: ${[...OPTION_KEYS].join(", ")})`);
+    if (typeof def.help !== "string") throw fail(`CONFIG option "${key}" needs "help": one line saying what it does`);
+    let schema: $ZodType;
+    try {
+      schema = schemaFor(def);
+    } catch (e) {
+      throw fail(`CONFIG option "${key}": ${(e as Error).message}`);
+    }
+    const env = def.env === undefined ? [envName(name, key)] : typeof def.env === "string" ? [def.env] : [...def.env];
+    if (env.some((e) => typeof e !== "string" || e === "")) throw fail(`CONFIG option "${key}": "env" must be a variable name or a list of them`);
+    options.set(key, { project: name, name: key, help: def.help, default: def.default, schema, env, secret: def.secret === true, confFile, choices: undefined });
+  }
+  for (const [key, c] of Object.entries(cli as Record<string, CliOptionDef>)) {
+    if (!isRecord(c)) throw fail(`CLI_CONFIG option "${key}" must be an object, e.g. { options: ["-p"] } or {}`);
+    const extra = Object.keys(c).find((k) => !CLI_KEYS.has(k));
+    if (extra) throw fail(`CLI_CONFIG option "${key}" has unknown setting "${extra}"${didYouMean(extra, CLI_KEYS)} (known: ${[...CLI_KEYS].join(", ")})`);
+    if (c.source !== undefined) continue;
+    const opt = options.get(key);
+    if (!opt) throw fail(`CLI_CONFIG option "${key}" is not defined in CONFIG${didYouMean(key, options.keys())}; add it to CONFIG with its default and help, or set "source" to the project that defines it`);
+    if (c.choices !== undefined) opt.choices = checkChoices(c.choices, key, fail);
+  }
+  const subcommands = new Map<string, string>();
+  const subs = conf?.SUBCOMMANDS ?? {};
+  if (!isRecord(subs)) throw fail(`SUBCOMMANDS must map subcommand names to help, e.g. { run: "Start the server" }`);
+  for (const [sub, help] of Object.entries(subs)) {
+    const text = typeof help === "string" ? help : isRecord(help) && typeof help.help === "string" ? help.help : undefined;
+    if (text === undefined) throw fail(`SUBCOMMANDS "${sub}" needs help text, e.g. { ${sub}: "What it does" }`);
+    subcommands.set(sub, text);
+  }
+  return { name, confFile, options, cli: cli as Record<string, CliOptionDef>, subcommands };
+}
+
+/** The command line of the `cli` project: its CLI_CONFIG entries, `source` ones resolved in the other projects. */
+export function cliOptions(cliProject: Project, projects: Map<string, Project>): CliOption[] {
+  const where = cliProject.confFile ?? `project "${cliProject.name}"`;
+  const fail = (msg: string) => new ConfigError(`${where}: ${msg}`);
+  const out: CliOption[] = [];
+  const taken = new Map<string, string>([["--help", "help"], ["-h", "help"], ["--config", "config"]]);
+  for (const [key, c] of Object.entries(cliProject.cli)) {
+    const owner = c.source ?? cliProject.name;
+    const project = projects.get(owner);
+    if (!project) {
+      const loaded = [...projects.keys()].map((p) => `"${p}"`).join(", ");
+      throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}" ("source"), which is not loaded (loaded: ${loaded}); load both, e.g. hub.pop.config.load(["${cliProject.name}", "${owner}"], { cli: "${cliProject.name}" })${didYouMean(owner, projects.keys())}`);
+    }
+    const option = project.options.get(key);
+    if (!option) throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}", whose CONFIG has no option "${key}"${didYouMean(key, project.options.keys())}`);
+    if (c.source !== undefined && c.choices !== undefined) option.choices = checkChoices(c.choices, key, fail);
+    const kind = kindOf(option.schema);
+    const action = c.action ?? (kind === "boolean" ? "store_true" : "store");
+    if (!ACTIONS.has(action)) throw fail(`CLI_CONFIG option "${key}": action "${action}" is not one of ${[...ACTIONS].join(", ")}`);
+    const nargs = c.nargs;
+    if (nargs !== undefined && !(nargs === "?" || nargs === "*" || nargs === "+" || (Number.isInteger(nargs) && nargs >= 1))) {
+      throw fail(`CLI_CONFIG option "${key}": nargs must be a positive number, "?", "*" or "+"; got ${JSON.stringify(nargs)}`);
+    }
+    if (nargs === "?" && !c.positional) throw fail(`CLI_CONFIG option "${key}": nargs "?" is for positional arguments; a flag takes a number, "*" or "+"`);
+    if (nargs !== undefined && action !== "store" && action !== "append") throw fail(`CLI_CONFIG option "${key}": nargs needs action "store" or "append", not "${action}"`);
+    const subcommands = c.subcommands === undefined ? undefined : [...c.subcommands];
+    for (const s of subcommands ?? []) {
+      if (s !== "_global_" && !cliProject.subcommands.has(s)) throw fail(`CLI_CONFIG option "${key}": subcommand "${s}" is not in SUBCOMMANDS${didYouMean(s, cliProject.subcommands.keys())}`);
+    }
+    const long = `--${key.replace(/_/g, "-")}`;
+    const flags = c.positional ? [] : [long];
+    const hidden = !c.positional && long !== `--${key}` ? [`--${key}`] : [];
+    for (const f of c.options ?? []) {
+      if (typeof f !== "string" || !/^(-[A-Za-z0-9]|--[A-Za-z0-9][\w-]*)$/.test(f)) throw fail(`CLI_CONFIG option "${key}": "${f}" is not a flag like "-p" or "--port"`);
+      if (!flags.includes(f)) flags.push(f);
+    }
+    if (c.positional && flags.length) throw fail(`CLI_CONFIG option "${key}" is positional, so it takes no "options" flags`);
+    for (const f of [...flags, ...hidden]) {
+      const other = taken.get(f);
+      if (other) throw fail(`CLI_CONFIG option "${key}": flag ${f} is already used by ${other === "help" || other === "config" ? `pop's --${other}` : `option "${other}"`}; choose another`);
+      taken.set(f, key);
+    }
+    flags.sort((a, b) => (a.startsWith("--") === b.startsWith("--") ? 0 : a.startsWith("--") ? -1 : 1));
+    out.push({ option, flags, hidden, positional: c.positional === true, action, nargs, subcommands, metavar: key.toUpperCase() });
+  }
+  return out;
+}
+
+function checkChoices(v: unknown, key: string, fail: (m: string) => Error): readonly unknown[] {
+  if (!Array.isArray(v) || v.length === 0) throw fail(`CLI_CONFIG option "${key}": choices must be a non-empty list`);
+  return v;
+}
+
+function isRecord(v: unknown): v is Record<string, any> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,74 @@
+import type { CliOption, Option, Project } from "./_definition.ts";
+import { envName } from "./_definition.ts";
+import { show } from "./_resolve.ts";
+
+/** What the help of one project's command line is made from. */
+export interface HelpInput {
+  prog: string;
+  cli: Project;
+  options: CliOption[];
+  /** Every loaded project, for the settings only files and the environment set. */
+  projects: Project[];
+}
+
+/** `--help` from the definition: each option with its flags, environment variable, default and help. */
+export function renderHelp(h: HelpInput): string {
+  const flagged = h.options.filter((o) => !o.positional);
+  const positional = h.options.filter((o) => o.positional);
+  const subs = [...h.cli.subcommands];
+  const usage = [h.prog, "[options]", ...(subs.length ? ["[SUBCOMMAND]"] : []), ...positional.map(posUsage)].join(" ");
+  const lines = [`Usage: ${usage}`];
+  if (subs.length) section(lines, "Subcommands:", subs.map(([name, help]) => [name, help]));
+  if (positional.length) section(lines, "Arguments:", positional.map((o) => [posUsage(o), describe(o.option, o)]));
+  const rows: Array<[string, string]> = flagged.map((o) => [flagText(o), describe(o.option, o)]);
+  rows.push([`--config FILE`, `Read options from FILE instead of ${h.cli.name}.config.* (env ${envName(h.cli.name, "config")})`]);
+  rows.push(["-h, --help", "Show this help"]);
+  section(lines, "Options:", rows);
+  const onCli = new Set(h.options.map((o) => o.option));
+  const settings: Array<[string, string]> = [];
+  for (const p of h.projects) {
+    for (const o of p.options.values()) if (!onCli.has(o)) settings.push([p.name === h.cli.name ? o.name : `${p.name}.${o.name}`, describe(o, undefined)]);
+  }
+  if (settings.length) section(lines, "Settings (config file or environment only):", settings);
+  lines.push(
+    "",
+    `Config files (in the working directory): ${h.cli.name}.config.{ts,js,mjs,json,jsonc,yaml,toml}, .${h.cli.name}rc`,
+    "Precedence: default < config file < environment < command line",
+  );
+  return lines.join("\n");
+}
+
+function section(lines: string[], title: string, rows: Array<[string, string]>): void {
+  const width = Math.max(...rows.map(([a]) => a.length));
+  lines.push("", title, ...rows.map(([a, b]) => `  ${a.padEnd(width)}  ${b}`.trimEnd()));
+}
+
+function flagText(o: CliOption): string {
+  const flags = [...o.flags].sort((a, b) => (a.startsWith("--") === b.startsWith("--") ? 0 : a.startsWith("--") ? 1 : -1)).join(", ");
+  if (o.action === "store_true" || o.action === "store_false" || o.action === "count") return flags;
+  const meta = o.option.choices ? `{${o.option.choices.join(",")}}` : o.metavar;
+  const n = o.nargs;
+  const value = n === undefined ? meta : typeof n === "number" ? Array(n).fill(meta).join(" ") : n === "+" ? `${meta} [${meta}...]` : `[${meta}...]`;
+  return `${flags} ${value}`;
+}
+
+function posUsage(o: CliOption): string {
+  const n = o.nargs;
+  const m = o.metavar;
+  if (n === "?" || (n === undefined && o.option.default !== undefined)) return `[${m}]`;
+  if (n === "*") return `[${m}...]`;
+  if (n === "+") return `${m}...`;
+  if (typeof n === "number" && n > 1) return Array(n).fill(m).join(" ");
+  return m;
+}
+
+function describe(o: Option, c: CliOption | undefined): string {
+  const notes: string[] = [];
+  if (c?.action === "count") notes.push(`repeatable: ${c.flags.find((f) => !f.startsWith("--")) ?? c.flags[0]} given twice counts 2`);
+  else if (c?.action === "append") notes.push("repeatable");
+  if (c?.subcommands && !c.subcommands.includes("_global_")) notes.push(`subcommand ${c.subcommands.join(", ")}`);
+  if (o.env.length) notes.push(`env ${o.env.join(", ")}`);
+  if (o.secret) notes.push("default hidden");
+  else if (o.default !== undefined && o.default !== null) notes.push(`default ${show(o.default)}`);
+  return `${o.help}${notes.length ? ` (${notes.join("; ")})` : ""}`;
+}

@@ -1,0 +1,195 @@
+// zod/mini, not zod: the same validator core at about half the start-up cost (users' own `z` schemas from "pop" work alike).
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
+import type { $ZodType } from "zod/v4/core";
+import type { OptionDef } from "./_types.ts";
+
+type Def = { type: string; [k: string]: any };
+
+/** Is `v` a zod schema (of any zod v4 instance)? */
+export function isSchema(v: unknown): v is $ZodType {
+  return typeof v === "object" && v !== null && "_zod" in v && typeof (v as { safeParse?: unknown }).safeParse === "function";
+}
+
+/** The zod schema of an option: its `type`, else the type of its default. Throws a TypeError naming what is wrong. */
+export function schemaFor(def: OptionDef): $ZodType {
+  const t = def.type;
+  if (isSchema(t)) return t;
+  if (t !== undefined) {
+    const named = NAMED.get(t);
+    if (!named) throw new TypeError(`"type" must be a zod schema or one of ${[...NAMED.keys()].filter((k) => typeof k === "string").join(", ")}`);
+    return named();
+  }
+  return inferred(def.default);
+}
+
+const NAMED = new Map<unknown, () => $ZodType>([
+  ["string", () => z.string()],
+  ["number", () => z.number()],
+  ["integer", () => z.int()],
+  ["boolean", () => z.boolean()],
+  ["array", () => z.array(z.unknown())],
+  ["object", () => z.record(z.string(), z.unknown())],
+  ["any", () => z.unknown()],
+  [String, () => z.string()],
+  [Number, () => z.number()],
+  [Boolean, () => z.boolean()],
+  [Array, () => z.array(z.unknown())],
+  [Object, () => z.record(z.string(), z.unknown())],
+]);
+
+function inferred(v: unknown): $ZodType {
+  switch (typeof v) {
+    case "string":
+      return z.string();
+    case "number":
+      return z.number();
+    case "boolean":
+      return z.boolean();
+    case "bigint":
+      return z.bigint();
+  }
+  if (Array.isArray(v)) return z.array(v.length > 0 ? inferred(v[0]) : z.unknown());
+  if (v instanceof Date) return z.date();
+  if (v && typeof v === "object") return z.record(z.string(), z.unknown());
+  return z.unknown();
+}
+
+/** Validate with any zod v4 schema (classic or mini). */
+export function safeParse(schema: $ZodType, value: unknown): { success: true; data: unknown } | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string }> } } {
+  const r = z.safeParse(schema, value);
+  if (r.success || englishLoaded) return r as ReturnType<typeof safeParse>;
+  // zod/mini carries no messages until a locale is configured: only a failure pays for loading English ones.
+  englishLoaded = true;
+  z.config(en());
+  return z.safeParse(schema, value) as ReturnType<typeof safeParse>;
+}
+
+let englishLoaded = false;
+
+/** The schema under optional/nullable/default/pipe wrappers: what a string must be turned into. */
+function base(schema: unknown): Def | undefined {
+  let s: any = schema;
+  for (let i = 0; i < 20; i++) {
+    const d: Def | undefined = s?._zod?.def;
+    if (!d) return undefined;
+    if (["optional", "nullable", "default", "prefault", "catch", "readonly", "nonoptional"].includes(d.type)) s = d.innerType;
+    else if (d.type === "pipe") s = d.in;
+    else if (d.type === "lazy") s = d.getter();
+    else return d;
+  }
+  return undefined;
+}
+
+/** The kind of value an option holds, as far as coercion and switches care. */
+export function kindOf(schema: $ZodType): string {
+  return base(schema)?.type ?? "unknown";
+}
+
+const TRUE = new Set(["true", "1", "yes", "on"]);
+const FALSE = new Set(["false", "0", "no", "off", ""]);
+
+/** Turn a string (or list of strings) from the environment or the command line into the option's type, where it reads as one. */
+export function coerce(schema: unknown, raw: unknown): unknown {
+  const d = base(schema);
+  if (!d) return raw;
+  switch (d.type) {
+    case "number":
+    case "int":
+      return typeof raw === "string" && raw.trim() !== "" && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+    case "bigint":
+      if (typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw)) return BigInt(raw.trim());
+      return raw;
+    case "boolean":
+      if (typeof raw !== "string") return raw;
+      return TRUE.has(raw.toLowerCase()) ? true : FALSE.has(raw.toLowerCase()) ? false : raw;
+    case "date":
+      if (typeof raw === "string" && !Number.isNaN(Date.parse(raw))) return new Date(raw);
+      return raw;
+    case "array":
+    case "set": {
+      const items = Array.isArray(raw) ? raw : typeof raw === "string" ? splitList(raw) : undefined;
+      if (!items) return raw;
+      const out = items.map((x) => coerce(d.element ?? d.valueType, x));
+      return d.type === "set" ? new Set(out) : out;
+    }
+    case "object":
+    case "record":
+    case "tuple":
+      return typeof raw === "string" ? parseJson(raw) : raw;
+    case "literal":
+      return matchLiteral(d.values as unknown[], raw);
+    case "enum":
+      return matchLiteral(Object.values(d.entries as Record<string, unknown>), raw);
+    case "union":
+      for (const option of d.options as $ZodType[]) {
+        const c = coerce(option, raw);
+        if (safeParse(option, c).success) return c;
+      }
+      return raw;
+    default:
+      return raw;
+  }
+}
+
+function matchLiteral(values: unknown[], raw: unknown): unknown {
+  if (typeof raw !== "string") return raw;
+  return values.find((v) => String(v) === raw) ?? raw;
+}
+
+/** A list from one string: JSON when it starts with "[", else comma-separated. */
+function splitList(s: string): unknown[] {
+  const t = s.trim();
+  if (t.startsWith("[")) {
+    const parsed = parseJson(t);
+    if (Array.isArray(parsed)) return parsed;
+  }
+  return t === "" ? [] : t.split(",").map((x) => x.trim());
+}
+
+function parseJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The JSON Schema of one option's value (what a config file may give it). */
+export function jsonSchemaOf(schema: $ZodType): Record<string, unknown> {
+  if (kindOf(schema) === "date") return { type: "string", format: "date-time" };
+  const j = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  delete j.$schema;
+  return j;
+}
+
+/** What an option expects, in words: "number", "integer >= 1", "one of \"a\", \"b\"". */
+export function expected(schema: $ZodType, choices?: readonly unknown[]): string {
+  if (choices) return `one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`;
+  if (kindOf(schema) === "date") return "a date";
+  try {
+    return describeJson(jsonSchemaOf(schema));
+  } catch {
+    return kindOf(schema);
+  }
+}
+
+function describeJson(j: Record<string, any>): string {
+  if (Array.isArray(j.enum)) return `one of ${j.enum.map((v: unknown) => JSON.stringify(v)).join(", ")}`;
+  if (j.const !== undefined) return JSON.stringify(j.const);
+  const alts = j.anyOf ?? j.oneOf;
+  if (Array.isArray(alts)) return alts.map(describeJson).join(" or ");
+  const type = Array.isArray(j.type) ? j.type.join(" or ") : j.type;
+  if (type === "array") return j.items ? `a list of ${describeJson(j.items)}` : "a list";
+  if (type === "object") return "an object";
+  if (type === undefined) return "any value";
+  const bounds: string[] = [];
+  const safe = (n: unknown) => typeof n === "number" && Math.abs(n) < Number.MAX_SAFE_INTEGER;
+  if (safe(j.minimum)) bounds.push(`>= ${j.minimum}`);
+  if (j.exclusiveMinimum !== undefined) bounds.push(`> ${j.exclusiveMinimum}`);
+  if (safe(j.maximum)) bounds.push(`<= ${j.maximum}`);
+  if (j.exclusiveMaximum !== undefined) bounds.push(`< ${j.exclusiveMaximum}`);
+  if (j.minLength !== undefined) bounds.push(`of at least ${j.minLength} characters`);
+  if (j.pattern !== undefined) bounds.push(`matching /${j.pattern}/`);
+  return [type, ...bounds].join(" ");
+}
