@@ -4,3 +4,15 @@ import type { Hub } from "pop";
 export function __init__(hub: Hub): void {
   hub.poppy.GREETING = "Hello World!";
 }
+
+/** The app's entry point (`pop app examples/poppy [--addr ADDR] [--port PORT]`): load the config, add the rpc sub, serve. */
+export async function cli(hub: Hub): Promise<void> {
+  await hub.pop.config.load(["poppy"], { cli: "poppy" });
+  await hub.pop.sub.add({ dyneName: "rpc" });
+  await hub.poppy.init.run(hub.OPT.poppy);
+}
+
+/** Start the rpc server with poppy's options. */
+export async function run(hub: Hub, opts: { addr: string; port: number }): Promise<void> {
+  await hub.rpc.init.run(opts);
+}

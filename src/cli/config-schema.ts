@@ -1,0 +1,28 @@
+import { configSchema, definitions } from "../config/index.ts";
+import type { Command } from "./_args.ts";
+import { EXIT } from "./_commands.ts";
+import { outJson } from "./_output.ts";
+import { openProject } from "./_project.ts";
+
+const PATH = "pop config schema";
+
+/** `pop config schema DIR`: the JSON Schema of the project's config file, for editors. */
+const schema: Command = {
+  meta: {
+    name: "schema",
+    description: "Print the JSON Schema of a project's config file (from zod), so editors validate and complete it",
+    examples: ["pop config schema examples/poppy > poppy.schema.json"],
+  },
+  args: {
+    dir: { type: "positional", description: "The project folder (holding conf.ts)" },
+    plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub; its options get a section in the schema" },
+  },
+  async run({ args }) {
+    const { hub, name, projects } = await openProject(args.dir as string, args.plugins as string[], PATH);
+    const defs = definitions(hub, projects, { cli: name });
+    outJson(configSchema(defs.top, defs.projects));
+    return EXIT.ok;
+  },
+};
+
+export default schema;
