@@ -23,12 +23,12 @@ const show: Command = {
   },
   passThrough: true,
   async run({ args, rest }) {
-    // --explain and --json may also follow DIR; a project's own flag of that name goes after "--".
+    // --explain and --json may also follow DIR (up to a "--", which goes on to the project with what follows it).
     const cut = rest.indexOf("--");
     const head = cut < 0 ? rest : rest.slice(0, cut);
     const explain = Boolean(args.explain) || head.includes("--explain");
     const json = Boolean(args.json) || head.includes("--json");
-    const argv = [...head.filter((a) => !OWN.has(a)), ...(cut < 0 ? [] : rest.slice(cut + 1))];
+    const argv = [...head.filter((a) => !OWN.has(a)), ...(cut < 0 ? [] : rest.slice(cut))];
     const dirArg = args.dir as string;
     const { hub, name, projects } = await openProject(dirArg, args.plugins as string[], PATH);
     let result;

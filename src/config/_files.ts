@@ -66,7 +66,8 @@ export async function readFiles(opts: FileOptions): Promise<Files> {
   for (const l of r.layers ?? []) {
     if (!isRecord(l.config)) continue;
     const file = (l as { _configFile?: string })._configFile ?? (l.cwd !== undefined && r._configFile ? r._configFile : l.configFile ? resolve(l.cwd ?? opts.cwd, l.configFile) : undefined);
-    if (file && Object.keys(l.config).length > 0) layers.push({ file, config: l.config });
+    // c12 may report an extended file by the relative path it was given.
+    if (file && Object.keys(l.config).length > 0) layers.push({ file: resolve(opts.cwd, file), config: l.config });
   }
   return { layers, merged: r.config, envName: opts.envName };
 }
@@ -120,8 +121,8 @@ export function unknownKeys(files: Files, top: Project, projects: Map<string, Pr
         continue;
       }
       const known = [...project.options.keys(), ...(project === top ? [...projects.keys()].filter((p) => p !== top.name) : [])];
-      const hint = didYouMean(key, known) || (known.length ? ` (known: ${known.join(", ")})` : ` (${project.name} defines no options)`);
-      out.push(`${file}: unknown key "${prefix}${key}"${project === top ? "" : ` for project "${project.name}"`}${hint}; it is ignored`);
+      const hint = didYouMean(key, known) || (known.length ? `; known keys: ${known.join(", ")}` : `; ${project.name} defines no options`);
+      out.push(`${file}: unknown key "${prefix}${key}"${project === top ? "" : ` for project "${project.name}"`} is ignored${hint}`);
     }
   };
   for (const layer of files.layers) check(layer.file, layer.config, top, "", true);

@@ -64,7 +64,10 @@ function posUsage(o: CliOption): string {
 
 function describe(o: Option, c: CliOption | undefined): string {
   const notes: string[] = [];
-  if (c?.action === "count") notes.push(`repeatable: ${c.flags.find((f) => !f.startsWith("--")) ?? c.flags[0]} given twice counts 2`);
+  if (c?.action === "count") {
+    const short = c.flags.find((f) => !f.startsWith("--"));
+    notes.push(short ? `counts: ${short}${short.slice(1)} is 2` : `counts: ${c.flags[0]} twice is 2`);
+  }
   else if (c?.action === "append") notes.push("repeatable");
   if (c?.subcommands && !c.subcommands.includes("_global_")) notes.push(`subcommand ${c.subcommands.join(", ")}`);
   if (o.env.length) notes.push(`env ${o.env.join(", ")}`);

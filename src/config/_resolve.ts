@@ -55,7 +55,10 @@ function check(o: Option, p: Picked, top: string): Resolved | string {
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const exp = expected(o.schema, o.choices);
-    if (issue.code === "invalid_type" && issue.path.length === 0) return `${head} is not ${article(exp)} (expected ${exp})`;
+    if (issue.code === "invalid_type" && issue.path.length === 0) {
+      const want = typeof issue.expected === "string" ? (TYPE_WORDS[issue.expected] ?? issue.expected) : exp;
+      return `${head} is not ${article(want)} (expected ${exp})`;
+    }
     if (issue.code === "invalid_value" && issue.path.length === 0) return `${head} is not ${exp}`;
     const at = issue.path.length ? ` at ${issue.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("")}` : "";
     return `${head} is invalid${at}: ${lowerFirst(issue.message)} (expected ${exp})`;
@@ -91,6 +94,8 @@ export function show(v: unknown): string {
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
+
+const TYPE_WORDS: Record<string, string> = { int: "integer", nan: "NaN", array: "list", record: "object", map: "map", set: "set" };
 
 function article(exp: string): string {
   if (/^(a|an|one of) /.test(exp) || exp.startsWith('"')) return exp;

@@ -56,7 +56,7 @@ function inferred(v: unknown): $ZodType {
 }
 
 /** Validate with any zod v4 schema (classic or mini). */
-export function safeParse(schema: $ZodType, value: unknown): { success: true; data: unknown } | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string }> } } {
+export function safeParse(schema: $ZodType, value: unknown): { success: true; data: unknown } | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string; expected?: unknown }> } } {
   const r = z.safeParse(schema, value);
   if (r.success || englishLoaded) return r as ReturnType<typeof safeParse>;
   // zod/mini carries no messages until a locale is configured: only a failure pays for loading English ones.
@@ -185,9 +185,10 @@ function describeJson(j: Record<string, any>): string {
   if (type === undefined) return "any value";
   const bounds: string[] = [];
   const safe = (n: unknown) => typeof n === "number" && Math.abs(n) < Number.MAX_SAFE_INTEGER;
-  if (safe(j.minimum)) bounds.push(`>= ${j.minimum}`);
+  if (safe(j.minimum) && safe(j.maximum)) bounds.push(`from ${j.minimum} to ${j.maximum}`);
+  else if (safe(j.minimum)) bounds.push(`>= ${j.minimum}`);
+  else if (safe(j.maximum)) bounds.push(`<= ${j.maximum}`);
   if (j.exclusiveMinimum !== undefined) bounds.push(`> ${j.exclusiveMinimum}`);
-  if (safe(j.maximum)) bounds.push(`<= ${j.maximum}`);
   if (j.exclusiveMaximum !== undefined) bounds.push(`< ${j.exclusiveMaximum}`);
   if (j.minLength !== undefined) bounds.push(`of at least ${j.minLength} characters`);
   if (j.pattern !== undefined) bounds.push(`matching /${j.pattern}/`);

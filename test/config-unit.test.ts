@@ -1,0 +1,134 @@
+// The config integrator in-process: load() on a hub, hub.pop.config, coercion, freezing, and what stays off the start-up path.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { ConfigError, ConfigHelp, type ConfModule, load } from "../src/config/index.ts";
+import { coerce } from "../src/config/_schema.ts";
+import { frozenCopy } from "../src/config/_resolve.ts";
+import { createHub } from "../src/hub/index.ts";
+import { ROOT, tmp } from "./helpers.ts";
+
+const APP: ConfModule = {
+  CONFIG: {
+    port: { default: 8888, help: "Port" },
+    hosts: { default: ["a"], help: "Hosts" },
+    limits: { default: { cart: 10 }, help: "Limits", type: z.record(z.string(), z.number()) },
+    when: { default: undefined, help: "A date", type: z.coerce.date().optional() },
+  },
+  CLI_CONFIG: { port: { options: ["-p"] }, hosts: { action: "append" } },
+};
+
+function quietHub() {
+  const warnings: string[] = [];
+  return { hub: createHub({ warn: (m) => warnings.push(m) }), warnings };
+}
+
+describe("load", () => {
+  test("sets hub.OPT.<project>, frozen, and returns each value's source", async () => {
+    const { hub } = quietHub();
+    const r = await load(hub, ["app"], { cli: "app", confs: { app: APP }, argv: ["-p", "9000"], env: { APP_HOSTS: "x,y" }, cwd: tmp() });
+    expect(hub.OPT.app).toEqual({ port: 9000, hosts: ["x", "y"], limits: { cart: 10 }, when: undefined });
+    expect(Object.isFrozen(hub.OPT.app) && Object.isFrozen(hub.OPT.app.hosts) && Object.isFrozen(hub.OPT.app.limits)).toBe(true);
+    expect(r.sources.app!.port!.origin).toEqual({ kind: "cli", flag: "-p" });
+    expect(r.sources.app!.hosts!.origin).toEqual({ kind: "env", name: "APP_HOSTS" });
+    expect(r.sources.app!.limits!.origin).toEqual({ kind: "default", file: undefined });
+  });
+
+  test("never freezes what the definition holds", async () => {
+    const { hub } = quietHub();
+    await load(hub, ["app"], { confs: { app: APP }, env: {}, cwd: tmp() });
+    expect(Object.isFrozen(APP.CONFIG!.hosts!.default)).toBe(false);
+    expect(Object.isFrozen(APP.CONFIG!.limits!.default)).toBe(false);
+  });
+
+  test("--help throws ConfigHelp carrying the text; a bad value throws ConfigError (exit code 2)", async () => {
+    const { hub } = quietHub();
+    const help = await load(hub, ["app"], { cli: "app", confs: { app: APP }, argv: ["--help"], prog: "app" }).catch((e) => e);
+    expect(help).toBeInstanceOf(ConfigHelp);
+    expect((help as ConfigHelp).text).toStartWith("Usage: app [options]\n");
+    const bad = await load(hub, ["app"], { cli: "app", confs: { app: APP }, argv: [], env: { APP_WHEN: "not a date" }, cwd: tmp() }).catch((e) => e);
+    expect(bad).toBeInstanceOf(ConfigError);
+    expect((bad as ConfigError).exitCode).toBe(2);
+    expect((bad as ConfigError).message).toBe('invalid value for option "when" from environment variable APP_WHEN: "not a date" is not a date (expected a date)');
+  });
+
+  test("a zod transform's output is what lands on hub.OPT", async () => {
+    const { hub } = quietHub();
+    const confs = { t: { CONFIG: { size: { default: "1k", help: "Size", type: z.string().transform((s) => Number.parseInt(s, 10) * 1024) } } } };
+    await load(hub, ["t"], { confs, env: { T_SIZE: "2k" }, cwd: tmp() });
+    expect(hub.OPT.t.size).toBe(2048);
+  });
+
+  test("hub.pop.config: load with ARGV, explain, show (secrets hidden)", async () => {
+    const { hub } = quietHub();
+    hub.pop.config.ARGV = ["--port", "1"];
+    const confs = { app: { ...APP, CONFIG: { ...APP.CONFIG, key: { default: "k-123", help: "Key", secret: true } } } };
+    await hub.pop.config.load(["app"], { cli: "app", confs, env: {}, cwd: tmp() });
+    expect(hub.OPT.app.port).toBe(1);
+    expect((await hub.pop.config.explain()).app).toEqual({ port: "from --port", hosts: "default", limits: "default", when: "default", key: "default" });
+    const shown = await hub.pop.config.show();
+    expect(shown).toContain("app.key    = <hidden>");
+    expect(shown).not.toContain("k-123");
+  });
+});
+
+describe("definition mistakes fail at load, naming the option", () => {
+  const bad = async (conf: ConfModule) => (await load(createHub(), ["p"], { cli: "p", confs: { p: conf }, env: {}, cwd: tmp() }).catch((e) => e)) as Error;
+
+  test("CLI settings inside CONFIG", async () => {
+    expect((await bad({ CONFIG: { port: { default: 1, help: "x", options: ["-p"] } as never } })).message).toBe('project "p": CONFIG option "port" has "options": command-line settings go in CLI_CONFIG, e.g. CLI_CONFIG = { port: { options: ["-p"] } }');
+  });
+
+  test("no help", async () => {
+    expect((await bad({ CONFIG: { port: { default: 1 } as never } })).message).toBe('project "p": CONFIG option "port" needs "help": one line saying what it does');
+  });
+
+  test("a flag used twice, and one taking pop's own", async () => {
+    const conf = { CONFIG: { a: { default: 1, help: "a" }, b: { default: 2, help: "b" } } };
+    expect((await bad({ ...conf, CLI_CONFIG: { a: { options: ["-x"] }, b: { options: ["-x"] } } })).message).toBe('project "p": CLI_CONFIG option "b": flag -x is already used by option "a"; choose another');
+    expect((await bad({ ...conf, CLI_CONFIG: { a: { options: ["-h"] } } })).message).toBe(`project "p": CLI_CONFIG option "a": flag -h is already used by pop's --help; choose another`);
+  });
+
+  test("a reserved name", async () => {
+    expect((await bad({ CONFIG: { config: { default: "", help: "x" } } })).message).toStartWith('project "p": CONFIG option "config" uses a reserved name');
+  });
+});
+
+describe("coercion of strings from the environment and the command line", () => {
+  test.each([
+    ["number from a number", z.number(), "8080", 8080],
+    ["number left alone when not one", z.number(), "abc", "abc"],
+    ["number from empty left alone", z.number(), "", ""],
+    ["boolean from yes", z.boolean(), "yes", true],
+    ["boolean from 0", z.boolean(), "0", false],
+    ["list from commas", z.array(z.number()), "1,2", [1, 2]],
+    ["list from JSON", z.array(z.number()), "[3, 4]", [3, 4]],
+    ["list from repeated flags", z.array(z.number()), ["5", "6"], [5, 6]],
+    ["record from JSON", z.record(z.string(), z.number()), '{"a": 1}', { a: 1 }],
+    ["enum", z.enum(["a", "b"]), "a", "a"],
+    ["number literal", z.literal(3), "3", 3],
+    ["union: the literal", z.union([z.number(), z.literal("auto")]), "auto", "auto"],
+    ["union: the number", z.union([z.number(), z.literal("auto")]), "7", 7],
+    ["through optional and default", z.number().optional().default(1), "2", 2],
+    ["a transform's input type (string) is kept", z.string().transform((s) => s.length), "abc", "abc"],
+  ] as const)("%s", (_label, schema, raw, want) => {
+    expect(coerce(schema, raw)).toEqual(want);
+  });
+});
+
+test("frozenCopy copies plain data and freezes it all the way down", () => {
+  const input = { a: [1, { b: 2 }], d: new Date(0) };
+  const out = frozenCopy(input);
+  expect(out).toEqual(input);
+  expect(Object.isFrozen(input)).toBe(false);
+  expect(Object.isFrozen(out.a) && Object.isFrozen(out.a[1])).toBe(true);
+});
+
+test("start-up path: the built-in module and the CLI import src/config only inside functions", () => {
+  const plugin = readFileSync(join(ROOT, "plugins/pop/config.ts"), "utf8");
+  expect(plugin).not.toMatch(/^import (?!type ).*src\/config/m);
+  const commands = readFileSync(join(ROOT, "src/cli/_commands.ts"), "utf8");
+  expect(commands).not.toMatch(/^import (?!type ).*(config|c12|zod)/m);
+  expect(readFileSync(join(ROOT, "src/cli/config.ts"), "utf8")).not.toMatch(/^import (?!type ).*(\.\.\/config|c12|zod)/m);
+});
