@@ -25,7 +25,7 @@ describe("precedence: default < config file < environment < command line", () =>
   test("config file over default", async () => {
     const cwd = writeTree(tmp(), { "shop.config.ts": `export default { port: 8100, host: "0.0.0.0" };\n` });
     const o = await explain(cwd);
-    expect(o.port).toEqual({ value: 8100, source: `from ${join(cwd, "shop.config.ts")} key "port"`, origin: { kind: "file", file: join(cwd, "shop.config.ts"), key: "port" } } as never);
+    expect(o.port).toEqual({ value: 8100, source: `from shop.config.ts key "port"`, origin: { kind: "file", file: join(cwd, "shop.config.ts"), key: "port" } } as never);
     expect(o.host!.value).toBe("0.0.0.0");
     expect(o.debug!.source).toBe("default");
   });
@@ -58,12 +58,12 @@ describe("precedence: default < config file < environment < command line", () =>
       ".shoprc": "verbose=2\nmode=fast\n",
     });
     const dev = await explain(cwd);
-    expect(dev.port!.source).toBe(`from ${join(cwd, "shop.config.toml")} key "port"`);
-    expect(dev.host).toMatchObject({ value: "base.example", source: `from ${join(cwd, "base/shop.config.json")} key "host"` });
-    expect(dev.verbose).toMatchObject({ value: 2, source: `from ${join(cwd, ".shoprc")} key "verbose"` });
-    expect(dev.mode).toMatchObject({ value: "fast", source: `from ${join(cwd, ".shoprc")} key "mode"` });
+    expect(dev.port!.source).toBe(`from shop.config.toml key "port"`);
+    expect(dev.host).toMatchObject({ value: "base.example", source: `from base/shop.config.json key "host"` });
+    expect(dev.verbose).toMatchObject({ value: 2, source: `from .shoprc key "verbose"` });
+    expect(dev.mode).toMatchObject({ value: "fast", source: `from .shoprc key "mode"` });
     const prod = await explain(cwd, [], { NODE_ENV: "production" });
-    expect(prod.port).toMatchObject({ value: 443, source: `from ${join(cwd, "shop.config.toml")} key "$production.port"` });
+    expect(prod.port).toMatchObject({ value: 443, source: `from shop.config.toml key "$production.port"` });
   });
 
   test("--config FILE (or SHOP_CONFIG) names the file; a TypeScript file may use defineConfig from pop", async () => {
@@ -71,7 +71,7 @@ describe("precedence: default < config file < environment < command line", () =>
       "shop.config.json": `{ "port": 8100 }\n`,
       "conf/staging.ts": `import { defineConfig } from "pop";\nexport default defineConfig({ port: 9100 });\n`,
     });
-    expect((await explain(cwd, ["--config", "conf/staging.ts"])).port).toMatchObject({ value: 9100, source: `from ${join(cwd, "conf/staging.ts")} key "port"` });
+    expect((await explain(cwd, ["--config", "conf/staging.ts"])).port).toMatchObject({ value: 9100, source: `from conf/staging.ts key "port"` });
     expect((await explain(cwd, [], { SHOP_CONFIG: "conf/staging.ts" })).port!.value).toBe(9100);
   });
 });
@@ -86,7 +86,7 @@ describe("errors: one message naming the option, the source, the value and what 
 
   test("from a config file: the file path and key", async () => {
     const cwd = writeTree(tmp(), { "shop.config.json": `{ "port": "eighty" }\n` });
-    expect(await fails([], cwd)).toBe(`pop: invalid value for option "port" from ${join(cwd, "shop.config.json")} key "port": "eighty" is not a number (expected integer from 1 to 65535)\n`);
+    expect(await fails([], cwd)).toBe(`pop: invalid value for option "port" from shop.config.json key "port": "eighty" is not a number (expected integer from 1 to 65535)\n`);
   });
 
   test("from the environment: the variable", async () => {
@@ -100,7 +100,7 @@ describe("errors: one message naming the option, the source, the value and what 
   test("choices are checked for every source", async () => {
     expect(await fails(["--mode", "slow"], tmp())).toBe(`pop: invalid value for option "mode" from --mode: "slow" is not one of "fast", "safe"\n`);
     const cwd = writeTree(tmp(), { "shop.config.json": `{ "mode": "slow" }\n` });
-    expect(await fails([], cwd)).toBe(`pop: invalid value for option "mode" from ${join(cwd, "shop.config.json")} key "mode": "slow" is not one of "fast", "safe"\n`);
+    expect(await fails([], cwd)).toBe(`pop: invalid value for option "mode" from shop.config.json key "mode": "slow" is not one of "fast", "safe"\n`);
   });
 
   test("several bad values: one line each", async () => {
@@ -123,7 +123,7 @@ describe("errors: one message naming the option, the source, the value and what 
 
   test("a config file with a syntax error: its path and line", async () => {
     const cwd = writeTree(tmp(), { "shop.config.ts": "export default { port: \n" });
-    expect(await fails([], cwd)).toStartWith(`pop: cannot read the shop config file: ${join(cwd, "shop.config.ts")}:`);
+    expect(await fails([], cwd)).toStartWith(`pop: cannot read the shop config file: shop.config.ts:`);
   });
 
   test("a mistake in conf.ts names the file and the fix", async () => {
@@ -138,7 +138,7 @@ describe("unknown keys in a config file warn with the file and the nearest known
     const cwd = writeTree(tmp(), { "shop.config.json": `{ "prot": 8100, "colour": "red", "port": 8200 }\n` });
     const r = await pop(["config", "show", SHOP], { cwd, env: CLEAN });
     expect(r.code).toBe(0);
-    const file = join(cwd, "shop.config.json");
+    const file = "shop.config.json";
     expect(r.stderr).toBe(
       `pop: warning: ${file}: unknown key "prot" is ignored; did you mean "port"?\n` +
         `pop: warning: ${file}: unknown key "colour" is ignored; known keys: host, port, debug, verbose, tag, mode, api_key, limits, files, db_url\n`,

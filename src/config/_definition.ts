@@ -1,5 +1,6 @@
 import type { $ZodType } from "zod/v4/core";
 import { ConfigError } from "./_errors.ts";
+import { displayPath } from "./_paths.ts";
 import { kindOf, schemaFor } from "./_schema.ts";
 import { didYouMean } from "./_suggest.ts";
 import type { CliOptionDef, ConfModule, OptionDef } from "./_types.ts";
@@ -56,7 +57,7 @@ export function envName(project: string, option: string): string {
 
 /** Check and normalise a project's CONFIG (and the parts of CLI_CONFIG about its own options). */
 export function readProject(name: string, conf: ConfModule | undefined, confFile: string | undefined): Project {
-  const where = confFile ?? `project "${name}"`;
+  const where = confFile ? displayPath(confFile) : `project "${name}"`;
   const fail = (msg: string) => new ConfigError(`${where}: ${msg}`);
   const config = conf?.CONFIG ?? {};
   const cli = conf?.CLI_CONFIG ?? {};
@@ -103,7 +104,7 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
 
 /** The command line of the `cli` project: its CLI_CONFIG entries, `source` ones resolved in the other projects. */
 export function cliOptions(cliProject: Project, projects: Map<string, Project>): CliOption[] {
-  const where = cliProject.confFile ?? `project "${cliProject.name}"`;
+  const where = cliProject.confFile ? displayPath(cliProject.confFile) : `project "${cliProject.name}"`;
   const fail = (msg: string) => new ConfigError(`${where}: ${msg}`);
   const out: CliOption[] = [];
   const taken = new Map<string, string>([["--help", "help"], ["-h", "help"], ["--config", "config"]]);

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { Project } from "./_definition.ts";
 import { ConfigError } from "./_errors.ts";
 import type { Jiti } from "./_nojiti.ts";
+import { displayPath } from "./_paths.ts";
 import { didYouMean } from "./_suggest.ts";
 
 /** One config file c12 read, and what it holds (its `$development`-style keys already merged in by c12). */
@@ -61,7 +62,7 @@ export async function readFiles(opts: FileOptions): Promise<Files> {
   } catch (e) {
     throw new ConfigError(`cannot read the ${opts.name} config file: ${describe(e)}`, { cause: e });
   }
-  if (!isRecord(r.config)) throw new ConfigError(`${r._configFile ?? r.configFile}: a config file must hold an object of options, e.g. { port: 8080 }`);
+  if (!isRecord(r.config)) throw new ConfigError(`${displayPath(r._configFile ?? r.configFile ?? opts.name)}: a config file must hold an object of options, e.g. { port: 8080 }`);
   const layers: FileLayer[] = [];
   for (const l of r.layers ?? []) {
     if (!isRecord(l.config)) continue;
@@ -122,7 +123,7 @@ export function unknownKeys(files: Files, top: Project, projects: Map<string, Pr
       }
       const known = [...project.options.keys(), ...(project === top ? [...projects.keys()].filter((p) => p !== top.name) : [])];
       const hint = didYouMean(key, known) || (known.length ? `; known keys: ${known.join(", ")}` : `; ${project.name} defines no options`);
-      out.push(`${file}: unknown key "${prefix}${key}"${project === top ? "" : ` for project "${project.name}"`} is ignored${hint}`);
+      out.push(`${displayPath(file)}: unknown key "${prefix}${key}"${project === top ? "" : ` for project "${project.name}"`} is ignored${hint}`);
     }
   };
   for (const layer of files.layers) check(layer.file, layer.config, top, "", true);
@@ -145,6 +146,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** An error from reading a config file, with the file and line Bun reports for syntax errors. */
 function describe(e: unknown): string {
   const err = e as { message?: string; position?: { file?: string; line?: number; column?: number } | null };
-  if (err?.position?.file) return `${err.position.file}:${err.position.line ?? 0}:${err.position.column ?? 0}: ${err.message}`;
+  if (err?.position?.file) return `${displayPath(err.position.file)}:${err.position.line ?? 0}:${err.position.column ?? 0}: ${err.message}`;
   return err?.message ?? String(e);
 }

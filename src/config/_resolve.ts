@@ -1,6 +1,7 @@
 import type { CliParse } from "./_cli.ts";
 import type { Option, Project } from "./_definition.ts";
 import { fileValue, type Files } from "./_files.ts";
+import { displayPath } from "./_paths.ts";
 import { coerce, expected, safeParse } from "./_schema.ts";
 import type { Origin, Resolved } from "./_types.ts";
 
@@ -73,7 +74,7 @@ export function describeOrigin(o: Origin): string {
     case "default":
       return "default";
     case "file":
-      return `${o.file} key "${o.key}"`;
+      return `${displayPath(o.file)} key "${o.key}"`;
     case "env":
       return `environment variable ${o.name}`;
     case "cli":
