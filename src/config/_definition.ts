@@ -19,6 +19,7 @@ export interface Option {
   choices: readonly unknown[] | undefined;
 }
 
+/** What a flag does with its value (argparse's actions). */
 export type Action = "store" | "store_true" | "store_false" | "count" | "append";
 
 /** An option as the command line takes it. */

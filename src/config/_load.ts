@@ -32,7 +32,7 @@ export function projectName(root: { dir: string; conf: Record<string, unknown> |
 export function definitions(hub: Hub, names: readonly string[], opts: Pick<LoadOptions, "cli" | "confs"> = {}): Definitions {
   if (names.length === 0) throw new ConfigError(`name at least one project to load, e.g. hub.pop.config.load(["poppy"], { cli: "poppy" })`);
   const roots = state(hub).roots;
-  const projects = names.map((name) => {
+  const projects = [...new Set(names)].map((name) => {
     const given = opts.confs?.[name];
     if (given) return readProject(name, given, undefined);
     const root = roots.find((r) => projectName(r) === name);
@@ -88,10 +88,4 @@ export async function load(hub: Hub, names: readonly string[], opts: LoadOptions
 /** What the hub's loads resolved so far (every project), or undefined before the first load. */
 export function loaded(hub: Hub): LoadResult | undefined {
   return LOADED.get(hub);
-}
-
-/** `--help` text of a project's command line, as `load` would print it. */
-export function helpText(hub: Hub, names: readonly string[], opts: Pick<LoadOptions, "cli" | "confs" | "prog"> & { cli: string }): string {
-  const defs = definitions(hub, names, opts);
-  return renderHelp({ prog: opts.prog ?? opts.cli, cli: defs.cli!, options: defs.cliOptions, projects: defs.projects });
 }
