@@ -132,3 +132,9 @@ test("start-up path: the built-in module and the CLI import src/config only insi
   expect(commands).not.toMatch(/^import (?!type ).*(config|c12|zod)/m);
   expect(readFileSync(join(ROOT, "src/cli/config.ts"), "utf8")).not.toMatch(/^import (?!type ).*(\.\.\/config|c12|zod)/m);
 });
+
+test("the executable carries no jiti: c12 loads config files with Bun's import()", () => {
+  const bin = readFileSync(join(ROOT, "dist/pop"));
+  expect(bin.includes("JITI_DEBUG")).toBe(false);
+  expect(bin.includes("jiti is not bundled into pop")).toBe(true);
+});

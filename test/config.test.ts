@@ -30,6 +30,20 @@ describe("precedence: default < config file < environment < command line", () =>
     expect(o.debug!.source).toBe("default");
   });
 
+  test.each([
+    ["shop.config.ts", "export default { port: 8101 };\n"],
+    ["shop.config.js", "export default { port: 8101 };\n"],
+    ["shop.config.mjs", "export default { port: 8101 };\n"],
+    ["shop.config.json", '{ "port": 8101 }\n'],
+    ["shop.config.jsonc", '{\n  // a comment\n  "port": 8101,\n}\n'],
+    ["shop.config.yaml", "port: 8101\n"],
+    ["shop.config.toml", "port = 8101\n"],
+    [".shoprc", "port=8101\n"],
+  ])("each file format: %s", async (name, text) => {
+    const o = await explain(writeTree(tmp(), { [name]: text }));
+    expect(o.port).toMatchObject({ value: 8101, source: `from ${name} key "port"` });
+  });
+
   test("environment over config file, coerced to the option's type", async () => {
     const cwd = writeTree(tmp(), { "shop.config.json": `{ "port": 8100, "debug": false }\n` });
     const o = await explain(cwd, [], { SHOP_PORT: "8200", SHOP_DEBUG: "true", SHOP_TAG: "a,b", SHOP_LIMITS: '{"cart": 3}' });
