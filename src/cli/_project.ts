@@ -2,7 +2,6 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { projectName } from "../config/index.ts";
 import { createHub, discoverRoots, DiscoveryError, type Hub, type PluginRoot, readRoot } from "../hub/index.ts";
-import { registerPopModule } from "../hub/_popmodule.ts";
 import { UsageError } from "./_args.ts";
 
 /** A project folder opened the way `pop app` and `pop config` do: its root first, then the `--plugins` roots merged onto the same hub. */
@@ -18,8 +17,6 @@ export interface OpenProject {
 export async function openProject(dirArg: string, plugins: string[], path: string): Promise<OpenProject> {
   const dir = resolve(dirArg);
   if (!isDir(dir)) throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's conf.ts, e.g. examples/poppy`, path);
-  // conf.ts may import "pop" (defineConfig, z): serve it before readRoot imports conf.ts (createHub registers it too late).
-  registerPopModule();
   let roots: PluginRoot[];
   try {
     const root = await readRoot(dir, path);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describeThrow, formatLocation } from "./_errors.ts";
+import { registerPopModule } from "./_popmodule.ts";
 import { listDir } from "./_scan.ts";
 
 /** A usage mistake in where plugins come from (exit code 2). */
@@ -65,6 +66,7 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
 
 /** Read one root: its conf.ts (DYNE, DISABLE) if any, else its sub-folders. */
 export async function readRoot(dir: string, source: string): Promise<PluginRoot> {
+  registerPopModule(); // a conf.ts may import from "pop" too
   const confFile = CONF_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
   let conf: Record<string, unknown> | undefined;
   if (confFile) {

@@ -73,6 +73,7 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   const hub = createHub({ ...opts, roots });
   const s = state(hub);
   for (const name of [...s.dyne.keys()]) {
+    if (s.subs.get(name)?.dirs.length) continue; // added already, by another sub's init
     if (Object.hasOwn(hub, name)) {
       // A root's folder named like pop's own namespaces (pop, OPT): one bad folder must not take the hub down.
       const message = `${s.dyne.get(name)!.join(", ")}: a sub cannot be named "${name}" (reserved by pop); rename the folder`;

@@ -1,14 +1,14 @@
 import type { Hub } from "pop";
 
-/** Runs when the poppy sub is added. */
-export function __init__(hub: Hub): void {
+/** Runs when the poppy sub is added: like the tutorial's, it adds the rpc sub (DYNE in conf.ts says where it is). */
+export async function __init__(hub: Hub): Promise<void> {
   hub.poppy.GREETING = "Hello World!";
+  await hub.pop.sub.add({ dyneName: "rpc" });
 }
 
-/** The app's entry point (`pop app examples/poppy [--addr ADDR] [--port PORT]`): load the config, add the rpc sub, serve. */
+/** The app's entry point (`pop app examples/poppy [--addr ADDR] [--port PORT]`): load the config, serve. */
 export async function cli(hub: Hub): Promise<void> {
   await hub.pop.config.load(["poppy"], { cli: "poppy" });
-  await hub.pop.sub.add({ dyneName: "rpc" });
   await hub.poppy.init.run(hub.OPT.poppy);
 }
 
