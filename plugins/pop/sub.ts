@@ -2,7 +2,7 @@ import type { Hub } from "pop";
 import { loadModule } from "../../src/hub/_load.ts";
 import { state, subMeta } from "../../src/hub/_meta.ts";
 import { resolveRef } from "../../src/hub/_ref.ts";
-import { addSub, findModule, loadAll, type AddSubOptions } from "../../src/hub/_sub.ts";
+import { addSub, findChild, findModule, loadAll, type AddSubOptions } from "../../src/hub/_sub.ts";
 
 /** Add a sub: `await hub.pop.sub.add({ dyneName: "rpc" })` or `{ path: "./rpc", name: "rpc", load: "eager" }`. */
 export function add(hub: Hub, opts: AddSubOptions): Promise<Record<string, any>> {
@@ -21,7 +21,7 @@ export async function load(hub: Hub, ref?: string): Promise<void> {
   for (let i = 1; meta && i < parts.length; i++) {
     const rec = findModule(hub, meta, parts[i]!);
     if (rec && i === parts.length - 1) return loadModule(hub, rec);
-    meta = subMeta(meta.subs.get(parts[i]!));
+    meta = findChild(hub, meta, parts[i]!);
   }
   if (meta) return loadAll(hub, meta, true);
   resolveRef(hub, ref);

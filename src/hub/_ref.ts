@@ -1,6 +1,6 @@
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync } from "./_load.ts";
-import { findModule, loadAllSync, loadVirtualNamed } from "./_sub.ts";
+import { findChild, findModule, loadAllSync, loadVirtualNamed } from "./_sub.ts";
 
 export { loadAllSync };
 import { MOD, state, subMeta } from "./_meta.ts";
@@ -27,7 +27,7 @@ export function resolveRef(hub: Hub, ref: string): Resolved {
     if (meta) {
       rec = findModule(hub, meta, key);
       if (rec && rec.state === "pending") loadModuleSync(hub, rec);
-      else if (!rec && !meta.subs.has(key) && !Object.hasOwn(cur, key)) loadVirtualNamed(hub, meta); // a __virtualname__ may be hiding it
+      else if (!rec && !findChild(hub, meta, key) && !Object.hasOwn(cur, key)) loadVirtualNamed(hub, meta); // a __virtualname__ may be hiding it
       rec = meta.modules.get(key) ?? rec;
       if (rec && rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec);
     }
@@ -136,8 +136,9 @@ export async function preloadRef(hub: Hub, ref: string): Promise<void> {
     if (!meta) return;
     const rec = findModule(hub, meta, key);
     if (rec) return loadModule(hub, rec);
-    const child = meta.subs.get(key);
-    meta = child ? subMeta(child) : undefined;
+    meta = findChild(hub, meta, key);
+    const init = meta?.modules.get("init");
+    if (init?.loading) await init.loading;
   }
 }
 

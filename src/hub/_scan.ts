@@ -48,7 +48,8 @@ export function listContracts(dir: string): Array<{ name: string; file: string }
   return listDir(dir).files;
 }
 
-function isDirectory(path: string): boolean {
+/** Whether `path` is a folder (false when missing). */
+export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {

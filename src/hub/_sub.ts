@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { fail, loadModule, loadModuleSync, settle } from "./_load.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
-import { listContracts, listNames, moduleName } from "./_scan.ts";
+import { isDirectory, listContracts, listNames, moduleName, RESERVED_DIRS } from "./_scan.ts";
 import type { Hub, LoadMode, ModuleRecord, SubMeta, SubObject } from "./_types.ts";
 
 /** Options of `hub.pop.sub.add`. */
@@ -69,7 +69,7 @@ export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, 
 function newMeta(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
   const meta: SubMeta = {
     name, ref, dirs, load, parent,
-    modules: new Map(), files: new Map(), subs: new Map(), entries: [], scanned: false,
+    modules: new Map(), files: new Map(), subs: new Map(), entries: undefined, scanned: false,
     contracts: new Map(), rcontracts: parent ? [...parent.rcontracts] : [],
     object: {},
   };
@@ -92,6 +92,8 @@ function loader(hub: Hub, meta: SubMeta): object {
       if (rec && rec.name === key) {
         loadModuleSync(hub, rec);
         if (rec.state === "failed") throw rec.error;
+      } else if (findChild(hub, meta, key)) {
+        // a sub-sub, now an own property
       } else if (!triedAll) {
         // No file of that name: it may be a module's __virtualname__, known only once imported.
         triedAll = true;
@@ -140,10 +142,12 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
   if (known || meta.scanned || meta.subs.has(name) || moduleName(`${name}.ts`) !== name) return known;
   const files: string[] = [];
   for (let i = 0; i < meta.dirs.length; i++) {
-    const entries = meta.entries[i]!;
-    for (const ext of EXTS) if (entries.has(name + ext)) files.push(join(meta.dirs[i]!, name + ext));
+    // Listed folders are looked up in memory; an unlisted (lazy) folder is probed: four stats, not a listing.
+    const entries = meta.entries?.[i];
+    for (const ext of EXTS) if (entries ? entries.has(name + ext) : existsSync(join(meta.dirs[i]!, name + ext))) files.push(join(meta.dirs[i]!, name + ext));
   }
   if (files.length === 0) return undefined;
+  if (!meta.entries && childDirs(meta, name).length > 0) return undefined; // the folder wins; listing reports the clash
   const file = files[files.length - 1]!;
   const claimed = meta.files.get(file);
   if (claimed) return claimed;
@@ -162,8 +166,9 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
 /** Make a record for every plugin file of the sub (tree, patterns, load-all and suggestions need them all). */
 export function scanModules(hub: Hub, meta: SubMeta): void {
   if (meta.scanned) return;
+  listSub(hub, meta);
   const names = new Set<string>();
-  for (const entries of meta.entries) for (const e of entries) {
+  for (const entries of meta.entries!) for (const e of entries) {
     const n = moduleName(e);
     if (n) names.add(n);
   }
@@ -172,9 +177,7 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
 }
 
 function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
-  const s = state(hub);
   const meta = newMeta(hub, name, ref, dirs, load, parent);
-  const children = new Map<string, string[]>();
   for (const dir of dirs) {
     for (const c of listContracts(join(dir, "contracts"))) {
       const files = meta.contracts.get(c.name) ?? [];
@@ -182,17 +185,29 @@ function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: Loa
       meta.contracts.set(c.name, files);
     }
     for (const c of listContracts(join(dir, "rcontracts"))) meta.rcontracts.push(c.file);
+  }
+  // A lazy sub is not listed: its modules and sub-subs are found by name when first reached.
+  if (load === "eager") listSub(hub, meta);
+  return meta;
+}
+
+/** List the sub's folders once: entry names for module lookups, and every sub-sub (a module of the same name is a clash). */
+function listSub(hub: Hub, meta: SubMeta): void {
+  if (meta.entries) return;
+  const s = state(hub);
+  const children = new Map<string, string[]>();
+  meta.entries = [];
+  for (const dir of meta.dirs) {
     const listing = listNames(dir);
     meta.entries.push(new Set(listing.names));
     for (const d of listing.dirs) children.set(d.name, [...(children.get(d.name) ?? []), d.dir]);
   }
-  for (const [childName, childDirs] of children) {
-    const childRef = `${ref}.${childName}`;
-    if (s.disabled.has(childRef)) continue;
+  for (const [childName, dirs] of children) {
+    if (meta.subs.has(childName) || s.disabled.has(`${meta.ref}.${childName}`)) continue;
     const clash = findModule(hub, meta, childName);
     if (clash) {
       meta.modules.delete(childName);
-      const err = new PluginLoadError(clash.ref, { file: clash.file }, `module name clashes with the sub folder ${childDirs.join(", ")}; rename one of them`);
+      const err = new PluginLoadError(clash.ref, { file: clash.file }, `module name clashes with the sub folder ${dirs.join(", ")}; rename one of them`);
       clash.state = "failed";
       clash.error = err;
       clash.reason = err.reason;
@@ -201,11 +216,34 @@ function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: Loa
       if (s.strict) throw err;
       s.warn(err.message);
     }
-    const child = buildSub(hub, childName, childRef, childDirs, load, meta);
-    meta.subs.set(childName, child.object);
-    Object.defineProperty(meta.object, childName, { value: child.object, enumerable: true, writable: true, configurable: true });
+    addChild(hub, meta, childName, dirs);
   }
-  return meta;
+}
+
+function addChild(hub: Hub, meta: SubMeta, name: string, dirs: string[]): SubMeta {
+  const child = buildSub(hub, name, `${meta.ref}.${name}`, dirs, meta.load, meta);
+  meta.subs.set(name, child.object);
+  Object.defineProperty(meta.object, name, { value: child.object, enumerable: true, writable: true, configurable: true });
+  return child;
+}
+
+/** The folders of sub-sub `name` in an unlisted sub. */
+function childDirs(meta: SubMeta, name: string): string[] {
+  if (name.includes(".") || name.startsWith("_") || RESERVED_DIRS.has(name)) return [];
+  return meta.dirs.map((d) => join(d, name)).filter(isDirectory);
+}
+
+/** A sub-sub reached by name in a lazy sub: added now, its init run (an async init gates its functions). */
+export function findChild(hub: Hub, meta: SubMeta, name: string): SubMeta | undefined {
+  const known = meta.subs.get(name);
+  if (known) return subMeta(known);
+  if (meta.entries || state(hub).disabled.has(`${meta.ref}.${name}`)) return undefined;
+  const dirs = childDirs(meta, name);
+  if (dirs.length === 0) return undefined;
+  const child = addChild(hub, meta, name, dirs);
+  const init = findModule(hub, child, "init");
+  if (init) loadModuleSync(hub, init);
+  return child;
 }
 
 async function initSub(hub: Hub, meta: SubMeta): Promise<void> {
@@ -221,7 +259,8 @@ async function initSub(hub: Hub, meta: SubMeta): Promise<void> {
 /** Load every pending module of a sub (and with `deep`, its sub-subs): imports run in parallel, installs and __init__ in name order. */
 export async function loadAll(hub: Hub, meta: SubMeta, deep: boolean): Promise<void> {
   scanModules(hub, meta);
-  const pending = [...meta.modules.values()].filter((r) => r.state === "pending" && !r.loading);
+  // init first: it sets up the sub for the rest, as when the sub is added.
+  const pending = [...meta.modules.values()].filter((r) => r.state === "pending" && !r.loading).sort((a, b) => (a.name === "init" ? -1 : b.name === "init" ? 1 : 0));
   const imported = await Promise.all(pending.map((r) => r.preloaded ?? (import(r.file) as Promise<Record<string, unknown>>).then((x) => x, (err) => new ImportFailure(err))));
   for (let i = 0; i < pending.length; i++) {
     const rec = pending[i]!;

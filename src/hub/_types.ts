@@ -97,8 +97,8 @@ export interface SubMeta {
   modules: Map<string, ModuleRecord>;
   /** The same records by file, so a renamed (__virtualname__) module is not found twice. */
   files: Map<string, ModuleRecord>;
-  /** Each dir's entry names, listed once at add; modules are probed in them on demand. */
-  entries: Array<Set<string>>;
+  /** Each dir's entry names once listed (eager subs at add, lazy ones when all modules are needed); undefined while modules are found by probing. */
+  entries: Array<Set<string>> | undefined;
   /** Whether every plugin file has a record yet. */
   scanned: boolean;
   subs: Map<string, SubObject>;
