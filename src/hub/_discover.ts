@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describeThrow, formatLocation } from "./_errors.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { listDir } from "./_scan.ts";
+import { listNames } from "./_scan.ts";
 
 /** A usage mistake in where plugins come from (exit code 2). */
 export class DiscoveryError extends Error {
@@ -67,7 +67,9 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
 /** Read one root: its conf.ts (DYNE, DISABLE) if any, else its sub-folders. */
 export async function readRoot(dir: string, source: string): Promise<PluginRoot> {
   registerPopModule(); // a conf.ts may import from "pop" too
-  const confFile = CONF_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
+  const listing = listNames(dir); // one read of the root: its conf file and its sub folders
+  const confName = CONF_FILES.find((f) => listing.names.includes(f));
+  const confFile = confName ? join(dir, confName) : undefined;
   let conf: Record<string, unknown> | undefined;
   if (confFile) {
     try {
@@ -85,7 +87,7 @@ export async function readRoot(dir: string, source: string): Promise<PluginRoot>
     }
     for (const [name, dirs] of Object.entries(declared as Record<string, string[]>)) dyne[name] = dirs.map((d) => resolve(dir, d));
   } else {
-    for (const d of listDir(dir).dirs) dyne[d.name] = [d.dir];
+    for (const d of listing.dirs) dyne[d.name] = [d.dir];
   }
   const disable = conf?.DISABLE;
   if (disable !== undefined && (!Array.isArray(disable) || disable.some((x) => typeof x !== "string"))) {
@@ -128,6 +130,7 @@ function toList(v: unknown): unknown[] {
 }
 
 function readJson(file: string): Record<string, any> | undefined {
+  if (!existsSync(file)) return undefined; // cheaper than a thrown ENOENT on start-up's path
   try {
     return JSON.parse(readFileSync(file, "utf8"));
   } catch {

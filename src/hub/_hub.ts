@@ -3,7 +3,7 @@ import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 import { hide, STATE, state } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { addPreloadedSub, addSub } from "./_sub.ts";
+import { addPreloadedSub, addSub, loadAll } from "./_sub.ts";
 import type { Hub, HubState, LoadMode } from "./_types.ts";
 
 /** Options of `createHub`. */
@@ -72,6 +72,7 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   const roots = await discoverRoots({ ...opts, warn: opts.warn ?? warnOnStderr });
   const hub = createHub({ ...opts, roots });
   const s = state(hub);
+  if (opts.load === "eager") await loadAll(hub, s.subs.get("pop")!, false); // built-ins are otherwise installed on first read
   for (const name of [...s.dyne.keys()]) {
     if (s.subs.get(name)?.dirs.length) continue; // added already, by another sub's init
     if (Object.hasOwn(hub, name)) {

@@ -62,7 +62,7 @@ export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, 
   meta.scanned = true;
   hub[name] = meta.object;
   state(hub).subs.set(name, meta);
-  for (const rec of meta.modules.values()) loadModuleSync(hub, rec);
+  // Installed when first read, like any lazy module: `pop call` of a user function never pays for them.
   return meta;
 }
 
