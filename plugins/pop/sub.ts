@@ -1,6 +1,6 @@
 import type { Hub } from "pop";
 import { loadModule } from "../../src/hub/_load.ts";
-import { state, subMeta } from "../../src/hub/_meta.ts";
+import { state } from "../../src/hub/_meta.ts";
 import { resolveRef } from "../../src/hub/_ref.ts";
 import { addSub, findChild, findModule, loadAll, type AddSubOptions } from "../../src/hub/_sub.ts";
 

@@ -1,7 +1,6 @@
-import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { projectName } from "../config/index.ts";
-import { createHub, discoverRoots, DiscoveryError, type Hub, type PluginRoot, readRoot } from "../hub/index.ts";
+import { createHub, discoverRoots, DiscoveryError, type Hub, isDirectory, type PluginRoot, readRoot } from "../hub/index.ts";
 import { UsageError } from "./_args.ts";
 
 /** A project folder opened the way `pop app` and `pop config` do: its root first, then the `--plugins` roots merged onto the same hub. */
@@ -16,7 +15,7 @@ export interface OpenProject {
 /** Read DIR's conf.ts and create a hub over it (and over `plugins`); a missing folder or a bad DYNE is a usage error. */
 export async function openProject(dirArg: string, plugins: string[], path: string): Promise<OpenProject> {
   const dir = resolve(dirArg);
-  if (!isDir(dir)) throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's conf.ts, e.g. examples/poppy`, path);
+  if (!isDirectory(dir)) throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's conf.ts, e.g. examples/poppy`, path);
   let roots: PluginRoot[];
   try {
     const root = await readRoot(dir, path);
@@ -30,10 +29,4 @@ export async function openProject(dirArg: string, plugins: string[], path: strin
   return { hub, name: names[0]!, root: roots[0]!, projects: [...new Set(names)] };
 }
 
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
+

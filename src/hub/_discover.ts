@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describeThrow, formatLocation } from "./_errors.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { listNames } from "./_scan.ts";
+import { isDirectory, listNames } from "./_scan.ts";
 
 /** A usage mistake in where plugins come from (exit code 2). */
 export class DiscoveryError extends Error {
@@ -45,13 +45,13 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
   if (envPath) {
     for (const p of envPath.split(":").filter(Boolean)) {
       const dir = resolve(p);
-      if (isDir(dir)) found.push({ dir, source: "POP_PLUGIN_PATH" });
+      if (isDirectory(dir)) found.push({ dir, source: "POP_PLUGIN_PATH" });
       else warn(`POP_PLUGIN_PATH entry "${p}" is not a folder; skipped`);
     }
   }
   for (const p of opts.plugins ?? []) {
     const dir = resolve(p);
-    if (!isDir(dir)) throw new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
+    if (!isDirectory(dir)) throw new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
     found.push({ dir, source: "--plugins" });
   }
   const seen = new Set<string>();
@@ -118,7 +118,7 @@ function packageRoots(cwd: string, warn: (m: string) => void): Array<{ dir: stri
     }
     for (const rel of list as string[]) {
       const dir = resolve(dirname(pkgFile), rel);
-      if (isDir(dir)) out.push({ dir, source: `package ${name}` });
+      if (isDirectory(dir)) out.push({ dir, source: `package ${name}` });
       else warn(`${pkgFile}: plugin root "${rel}" is not a folder; skipped`);
     }
   }
@@ -138,10 +138,4 @@ function readJson(file: string): Record<string, any> | undefined {
   }
 }
 
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
+

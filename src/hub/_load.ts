@@ -1,7 +1,7 @@
 import { bindChain } from "./_call.ts";
 import { buildChain, contractsFor, requiredSigs } from "./_contracts.ts";
 import { describeThrow, oneLine, PluginLoadError } from "./_errors.ts";
-import { hide, MOD, put, state } from "./_meta.ts";
+import { MOD, put, state } from "./_meta.ts";
 import type { AnyFn, FunctionRecord, Hub, ModuleRecord } from "./_types.ts";
 
 type Exports = Record<string, unknown>;
@@ -127,7 +127,7 @@ function install(hub: Hub, rec: ModuleRecord, exports: Exports): Record<string, 
       throw new PluginLoadError(rec.ref, { file: rec.file }, missingMessage(rec, missing));
     }
   }
-  hide(ns, MOD, rec);
+  (ns as Record<symbol, unknown>)[MOD] = rec; // a plain symbol key: cheaper than defineProperty, still invisible to Object.keys and JSON
   rec.exports = exports;
   rec.applied = contracts;
   rec.contracts = contracts.map((c) => c.file);

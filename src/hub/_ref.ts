@@ -4,7 +4,7 @@ import { findChild, findModule, loadAllSync, loadVirtualNamed } from "./_sub.ts"
 
 export { loadAllSync };
 import { MOD, state, subMeta } from "./_meta.ts";
-import type { AnyFn, Hub, ModuleRecord, SubMeta } from "./_types.ts";
+import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
 
 /** What a ref resolved to. */
 export interface Resolved {

@@ -2,16 +2,20 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const PLUGIN_EXT = /\.(ts|mts|js|mjs)$/;
-const NOT_PLUGIN = /\.(d\.ts|d\.mts|test\.ts|test\.js|spec\.ts)$/;
 /** Folders inside a sub that are not sub-subs. */
 export const RESERVED_DIRS = new Set(["contracts", "rcontracts", "node_modules", "test", "tests"]);
 
 /** A plugin file's module name, or undefined when the file is not a plugin. */
 export function moduleName(file: string): string | undefined {
-  if (!PLUGIN_EXT.test(file) || NOT_PLUGIN.test(file)) return undefined;
-  const name = file.replace(PLUGIN_EXT, "");
-  if (name.startsWith("_") || name.startsWith(".")) return undefined;
-  return name;
+  // String tests, not regexes: this runs once per file of every listed sub.
+  const c = file.charCodeAt(0);
+  if (c === 95 /* _ */ || c === 46 /* . */) return undefined;
+  const dot = file.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const ext = file.slice(dot);
+  if (ext !== ".ts" && ext !== ".mts" && ext !== ".js" && ext !== ".mjs") return undefined;
+  const name = file.slice(0, dot);
+  return name.endsWith(".d") || name.endsWith(".test") || name.endsWith(".spec") ? undefined : name;
 }
 
 /** What one folder of a sub holds: plugin files by module name, and child folders. */
@@ -45,16 +49,14 @@ export function listDir(dir: string): DirListing {
 
 /** Contract files of a `contracts/` or `rcontracts/` folder, by contract name. */
 export function listContracts(dir: string): Array<{ name: string; file: string }> {
-  return listDir(dir).files;
+  // Most subs have no contracts folder: a stat is far cheaper than a thrown ENOENT.
+  return isDirectory(dir) ? listDir(dir).files : [];
 }
 
 /** Whether `path` is a folder (false when missing). */
 export function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
+  // throwIfNoEntry: a missing path is the common answer, and a thrown ENOENT costs more than the stat.
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 /** A sub folder's raw entry names (to probe for modules on demand) and its child folders (sub-subs). */

@@ -167,12 +167,36 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
 export function scanModules(hub: Hub, meta: SubMeta): void {
   if (meta.scanned) return;
   listSub(hub, meta);
-  const names = new Set<string>();
-  for (const entries of meta.entries!) for (const e of entries) {
-    const n = moduleName(e);
-    if (n) names.add(n);
+  // Straight from the listing, not by probing each name (this loop runs once per file: keep it plain).
+  const byName = new Map<string, string[]>();
+  for (let i = 0; i < meta.dirs.length; i++) {
+    const dir = meta.dirs[i]!;
+    for (const e of meta.entries![i]!) {
+      const n = moduleName(e);
+      if (n === undefined) continue;
+      const list = byName.get(n);
+      if (list) list.push(`${dir}/${e}`);
+      else byName.set(n, [`${dir}/${e}`]);
+    }
   }
-  for (const n of [...names].sort()) findModule(hub, meta, n);
+  const disabled = state(hub).disabled;
+  for (const n of [...byName.keys()].sort()) {
+    if (meta.modules.has(n) || meta.subs.has(n)) continue;
+    const files = byName.get(n)!;
+    // Several files for one name: folder order first (as listed), then extension order, as findModule probes.
+    if (files.length > 1) files.sort((x, y) => meta.dirs.indexOf(x.slice(0, x.lastIndexOf("/"))) - meta.dirs.indexOf(y.slice(0, y.lastIndexOf("/"))) || EXTS.indexOf(x.slice(x.lastIndexOf("."))) - EXTS.indexOf(y.slice(y.lastIndexOf("."))));
+    const file = files[files.length - 1]!;
+    if (meta.files.has(file)) continue;
+    const rec = newRecord(meta, n, file);
+    rec.others = files.slice(0, -1);
+    meta.modules.set(n, rec);
+    meta.files.set(file, rec);
+    const why = disabled.get(rec.ref);
+    if (why !== undefined) {
+      rec.state = "disabled";
+      rec.reason = `disabled by ${why}`;
+    }
+  }
   meta.scanned = true;
 }
 
