@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { pop, start } from "./helpers.ts";
 
-const READY = /======== Running on http:\/\/([\d.]+):(\d+) ========\n/;
+// Both lines: the ready wait ends only once the whole banner has been read.
+const READY = /======== Running on http:\/\/([\d.]+):(\d+) ========\n\(Press CTRL\+C to quit\)\n/;
 let stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await Promise.all(stops.map((s) => s()));
