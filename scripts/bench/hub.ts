@@ -83,6 +83,22 @@ const big = generateRoot(join(work, "big"), 1000);
   results.push(report("pop call in a 1000-module root vs pop --version", call, version, 1.5));
 }
 
+// Context for 4 (no target): the least any compiled program can do for that call, and a 1-module root.
+{
+  const floorSrc = join(work, "floor.ts");
+  writeFileSync(
+    floorSrc,
+    'import { readdirSync } from "node:fs";\nconst [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\nreaddirSync(root);\nconst m = await import(`${root}/${sub}/${mod}.ts`);\nconsole.log(m[fn!](null, ...JSON.parse(args)));\n',
+  );
+  const floor = join(work, "floor");
+  const b = Bun.spawnSync([process.execPath, "build", floorSrc, "--compile", "--bytecode", "--format=esm", "--splitting", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--compile-autoload-package-json", `--outfile=${floor}`], { stdout: "pipe", stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`floor build failed: ${b.stderr}`);
+  const small = generateRoot(join(work, "small"), 1);
+  const [version, floorMs] = timePair([POP, "--version"], [floor, "gen.m500.a", "[1]", big], { cwd: work });
+  const [version2, smallMs] = timePair([POP, "--version"], [POP, "call", "gen.m0.a", "--args", "[1]", "--plugins", small], { cwd: work });
+  console.log(`     context: a minimal compiled program doing that call (readdir, import, call) = ${(floorMs / version).toFixed(2)}x --version; pop call in a 1-module root = ${(smallMs / version2).toFixed(2)}x`);
+}
+
 // 5: pop --version vs a compiled hello world built with the same flags.
 {
   const hello = join(work, "hello.ts");
