@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { pop, tmp, writeTree } from "./helpers.ts";
+import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
 test("a bunfig.toml preload and a .env in the working directory are ignored", async () => {
   const dir = writeTree(tmp(), {
@@ -40,3 +40,18 @@ test("a plugin imports zod and helpers from \"pop\" with no node_modules anywher
   expect(JSON.parse(r.stdout)).toEqual({ n: 42, refError: "function" });
   expect(r.code).toBe(0);
 });
+
+test("bun run build --target builds another platform's executable; an unknown target is a usage error", async () => {
+  const out = tmp();
+  const run = (args: string[]) => Bun.spawn([process.execPath, "scripts/build.ts", ...args, "--outdir", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const bad = run(["--target", "plan9-x64"]);
+  const [badErr, badCode] = await Promise.all([new Response(bad.stderr).text(), bad.exited]);
+  expect(badCode).toBe(2);
+  expect(badErr).toContain('unknown target "plan9-x64"');
+  const ok = run(["--target", "linux-arm64"]);
+  const [okErr, okCode] = await Promise.all([new Response(ok.stderr).text(), ok.exited]);
+  expect(okCode, okErr).toBe(0);
+  const head = new Uint8Array(await Bun.file(join(out, "pop-linux-arm64")).slice(0, 20).arrayBuffer());
+  expect([...head.slice(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]); // ELF
+  expect(head[18] | (head[19]! << 8)).toBe(0xb7); // e_machine: AArch64
+}, 120_000);
