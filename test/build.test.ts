@@ -53,5 +53,5 @@ test("bun run build --target builds another platform's executable; an unknown ta
   expect(okCode, okErr).toBe(0);
   const head = new Uint8Array(await Bun.file(join(out, "pop-linux-arm64")).slice(0, 20).arrayBuffer());
   expect([...head.slice(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]); // ELF
-  expect(head[18] | (head[19]! << 8)).toBe(0xb7); // e_machine: AArch64
+  expect(head[18]! | (head[19]! << 8)).toBe(0xb7); // e_machine: AArch64
 }, 120_000);
