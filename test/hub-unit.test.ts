@@ -4,7 +4,7 @@ import { types } from "node:util";
 import { z } from "zod";
 import { runChain } from "../src/hub/_call.ts";
 import { describeThrow, locateInStack, oneLine } from "../src/hub/_errors.ts";
-import { closest } from "../src/hub/_ref.ts";
+import { closest } from "../src/_suggest.ts";
 import type { Chain, ContractFn } from "../src/hub/_types.ts";
 import { addSub, ContractError, createHub, discoverRoots, type Hub, PluginLoadError, RefError, resolveRef } from "../src/hub/index.ts";
 import { tmp, writeTree } from "./helpers.ts";

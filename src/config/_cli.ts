@@ -1,6 +1,6 @@
 import type { CliOption, Option, Project } from "./_definition.ts";
 import { ConfigError } from "./_errors.ts";
-import { didYouMean } from "./_suggest.ts";
+import { didYouMean } from "../_suggest.ts";
 
 /** One value the command line set, and the flag (or argument) that set it. */
 export interface CliValue {

@@ -2,7 +2,7 @@ import type { $ZodType } from "zod/v4/core";
 import { ConfigError } from "./_errors.ts";
 import { displayPath } from "./_paths.ts";
 import { kindOf, schemaFor } from "./_schema.ts";
-import { didYouMean } from "./_suggest.ts";
+import { didYouMean } from "../_suggest.ts";
 import type { CliOptionDef, ConfModule, OptionDef } from "./_types.ts";
 
 /** One option, normalised: where it lands, its schema, its environment names. */

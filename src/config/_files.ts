@@ -4,7 +4,7 @@ import type { Project } from "./_definition.ts";
 import { ConfigError } from "./_errors.ts";
 import type { Jiti } from "./_nojiti.ts";
 import { displayPath } from "./_paths.ts";
-import { didYouMean } from "./_suggest.ts";
+import { didYouMean } from "../_suggest.ts";
 
 /** One config file c12 read, and what it holds (its `$development`-style keys already merged in by c12). */
 export interface FileLayer {

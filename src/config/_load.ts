@@ -6,7 +6,7 @@ import { ConfigError, ConfigHelp } from "./_errors.ts";
 import { readFiles, unknownKeys } from "./_files.ts";
 import { renderHelp } from "./_help.ts";
 import { frozenCopy, resolveAll } from "./_resolve.ts";
-import { didYouMean } from "./_suggest.ts";
+import { didYouMean } from "../_suggest.ts";
 import type { ConfModule, LoadOptions, LoadResult } from "./_types.ts";
 
 /** A hub's loaded config: every value's source, for `explain` and `pop config show --explain`. */

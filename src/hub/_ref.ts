@@ -1,10 +1,11 @@
+import { closest } from "../_suggest.ts";
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync } from "./_load.ts";
+import { MOD, state, subMeta } from "./_meta.ts";
 import { findChild, findModule, loadAllSync, loadVirtualNamed } from "./_sub.ts";
+import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
 
 export { loadAllSync };
-import { MOD, state, subMeta } from "./_meta.ts";
-import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
 
 /** What a ref resolved to. */
 export interface Resolved {
@@ -98,35 +99,6 @@ function suggest(hub: Hub, parts: string[]): string | undefined {
   }
   const s = out.join(".");
   return s === parts.join(".") ? undefined : s;
-}
-
-/** The candidate nearest to `word` by edit distance, if it is near enough to be a typo. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      const cost = a[i - 1] === b[j - 1] ? 0 : a[i - 2] === b[j - 1] && a[i - 1] === b[j - 2] ? 0.5 : 1;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + cost);
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
 }
 
 /** Load, the asynchronous way, the module a ref passes through, so async __virtual__ and __init__ are awaited before a sync walk. */
