@@ -1,18 +1,23 @@
-/** One option or positional of a command, in citty's `args` shape plus `multiple`. */
-export interface ArgDef {
+import type { CommandMeta, StringArgDef } from "citty";
+
+// pop's commands use citty's command model (meta, args, subCommands, run) and its argument types, extended
+// with what pop needs; they are run by pop's own runner because citty's runMain exits 1 on usage errors,
+// silently accepts unknown flags and keeps only the last of repeated ones.
+
+/** One option or positional of a command: citty's argument definition plus `multiple` and `rest`. */
+export interface ArgDef extends Omit<StringArgDef, "type" | "alias" | "default" | "description"> {
   type: "string" | "boolean" | "positional";
   description: string;
   alias?: string;
+  /** Options only: repeatable, collected into an array. */
   multiple?: boolean;
-  valueHint?: string;
-  required?: boolean;
   /** Positional only: collects every remaining positional. */
   rest?: boolean;
 }
 
 /** A command: citty's `defineCommand` shape, run by pop's own runner. */
 export interface Command {
-  meta: { name: string; description: string; usage?: string; examples?: string[] };
+  meta: CommandMeta & { name: string; description: string; usage?: string; examples?: string[] };
   args: Record<string, ArgDef>;
   /** Stop parsing at the first positional after the declared ones: the rest goes untouched to `ctx.rest` (for `pop app`). */
   passThrough?: boolean;
