@@ -27,7 +27,7 @@ function examples(file: string): Example[] {
     if (!inBlock) return;
     if (text.startsWith("$ ")) {
       if (current) out.push(current);
-      current = text.startsWith("$ pop ") ? { file, line: i + 1, command: text.slice(2), expected: "" } : undefined;
+      current = /^\$ (\w+=\S* )*pop /.test(text) ? { file, line: i + 1, command: text.slice(2), expected: "" } : undefined;
     } else if (current) {
       current.expected += `${text}\n`;
     }
