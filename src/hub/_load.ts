@@ -1,5 +1,5 @@
 import { bindChain } from "./_call.ts";
-import { buildChain, contractsFor, requiredSigs } from "./_contracts.ts";
+import { buildChain, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
 import { describeThrow, oneLine, PluginLoadError } from "./_errors.ts";
 import { MOD, put, state } from "./_meta.ts";
 import type { AnyFn, FunctionRecord, Hub, ModuleRecord } from "./_types.ts";
@@ -47,7 +47,8 @@ export function loadModuleSync(hub: Hub, rec: ModuleRecord): void {
       throw new PluginLoadError(rec.ref, { file: rec.file }, "__virtual__ is async, so the module cannot load on first access; add its sub with load: \"eager\" or await hub.pop.sub.load(ref) first");
     }
     if (!acceptVirtual(hub, rec, exports, v)) return;
-    const ns = install(hub, rec, exports);
+    install(hub, rec, exports);
+    const ns = moduleObject(hub, rec)!; // this path is a first read: the module is wanted now
     const init = runInit(hub, rec, exports);
     if (init instanceof Promise) gate(hub, rec, ns, init);
   } catch (err) {
@@ -108,9 +109,29 @@ function checkOverride(rec: ModuleRecord, exports: Exports): void {
   );
 }
 
-/** Put the module's public functions on its sub, wrapped by its contracts. The hot loop of eager loading: keep it lean. */
-function install(hub: Hub, rec: ModuleRecord, exports: Exports): Record<string, unknown> {
+/**
+ * Check a module at load and record it as loaded. A module under contracts is built onto its sub now (its
+ * contract and sig errors belong to load time); a plain one is put on the sub when first read
+ * (`moduleObject`), because reading a thousand module namespaces costs more than importing them.
+ */
+function install(hub: Hub, rec: ModuleRecord, exports: Exports): void {
   const contracts = contractsFor(hub, rec, exports);
+  readAlias(rec, exports);
+  rec.exports = exports;
+  rec.applied = contracts;
+  rec.contracts = contracts.map((c) => c.file);
+  if (contracts.length > 0) build(hub, rec, exports, contracts);
+  rec.state = "loaded";
+}
+
+/** The module object on the hub (`hub.sub.mod`) of a loaded module, built on first need. */
+export function moduleObject(hub: Hub, rec: ModuleRecord): Record<string, unknown> | undefined {
+  if (rec.state !== "loaded" || !rec.exports) return undefined;
+  return rec.object ?? build(hub, rec, rec.exports, rec.applied ?? []);
+}
+
+/** Bind the module's public functions to the hub, wrapped by its contracts, and put them on its sub. */
+function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedContract[]): Record<string, unknown> {
   const plain = contracts.length === 0;
   const alias = readAlias(rec, exports);
   const ns: Record<string, unknown> = {};
@@ -128,10 +149,7 @@ function install(hub: Hub, rec: ModuleRecord, exports: Exports): Record<string, 
     }
   }
   (ns as Record<symbol, unknown>)[MOD] = rec; // a plain symbol key: cheaper than defineProperty, still invisible to Object.keys and JSON
-  rec.exports = exports;
-  rec.applied = contracts;
-  rec.contracts = contracts.map((c) => c.file);
-  rec.state = "loaded";
+  rec.object = ns;
   put(rec.sub.object, rec.name, ns);
   return ns;
 }
@@ -229,6 +247,7 @@ export function fail(hub: Hub, rec: ModuleRecord, err: unknown): void {
   rec.reason = error.reason;
   rec.location = error.location;
   rec.exports = undefined;
+  rec.object = undefined;
   if (Object.getOwnPropertyDescriptor(rec.sub.object, rec.name)?.value?.[MOD] === rec) delete rec.sub.object[rec.name];
   const s = state(hub);
   s.failures.push(error);

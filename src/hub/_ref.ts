@@ -1,6 +1,6 @@
 import { closest } from "../_suggest.ts";
 import { PluginLoadError, RefError } from "./_errors.ts";
-import { loadModule, loadModuleSync } from "./_load.ts";
+import { loadModule, loadModuleSync, moduleObject } from "./_load.ts";
 import { MOD, state, subMeta } from "./_meta.ts";
 import { findChild, findModule, loadAllSync, loadVirtualNamed } from "./_sub.ts";
 import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
@@ -31,6 +31,7 @@ export function resolveRef(hub: Hub, ref: string): Resolved {
       else if (!rec && !findChild(hub, meta, key) && !Object.hasOwn(cur, key)) loadVirtualNamed(hub, meta); // a __virtualname__ may be hiding it
       rec = meta.modules.get(key) ?? rec;
       if (rec && rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec);
+      if (rec) moduleObject(hub, rec);
     }
     const next = cur !== null && typeof cur === "object" && Object.hasOwn(cur, key) ? cur[key] : undefined;
     if (next === undefined) throw missing(hub, cur, parts, i, ref);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { PluginLoadError, RefError } from "./_errors.ts";
-import { fail, loadModule, loadModuleSync, settle } from "./_load.ts";
+import { fail, loadModule, loadModuleSync, moduleObject, settle } from "./_load.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
 import { isDirectory, listContracts, listNames, moduleName, RESERVED_DIRS } from "./_scan.ts";
 import type { Hub, LoadMode, ModuleRecord, SubMeta, SubObject } from "./_types.ts";
@@ -92,6 +92,7 @@ function loader(hub: Hub, meta: SubMeta): object {
       if (rec && rec.name === key) {
         loadModuleSync(hub, rec);
         if (rec.state === "failed") throw rec.error;
+        moduleObject(hub, rec);
       } else if (findChild(hub, meta, key)) {
         // a sub-sub, now an own property
       } else if (!triedAll) {

@@ -77,6 +77,8 @@ export interface ModuleRecord {
   error?: PluginLoadError;
   /** The module's exports once loaded (what `pop tree` describes). */
   exports?: Record<string, unknown> | undefined;
+  /** The module object on the hub (`hub.sub.mod`), once built: at load under contracts, else on first read. */
+  object?: Record<string, unknown> | undefined;
   /** The contracts applied, once loaded. */
   applied?: import("./_contracts.ts").LoadedContract[];
   contracts: string[];
