@@ -67,7 +67,7 @@ const big = generateRoot(join(work, "big"), 1000);
   const child = join(import.meta.dir, "_load_child.ts");
   const bare: number[] = [];
   const viaHub: number[] = [];
-  for (let r = 0; r < 7; r++) {
+  for (let r = 0; r < 15; r++) {
     for (const [mode, into] of [["bare", bare], ["hub", viaHub]] as const) {
       const p = Bun.spawnSync([process.execPath, child, mode, big], { stdout: "pipe", stderr: "pipe" });
       if (p.exitCode !== 0) throw new Error(`load child (${mode}) failed: ${p.stderr}`);

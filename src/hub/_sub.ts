@@ -284,9 +284,14 @@ async function initSub(hub: Hub, meta: SubMeta): Promise<void> {
 /** Load every pending module of a sub (and with `deep`, its sub-subs): imports run in parallel, installs and __init__ in name order. */
 export async function loadAll(hub: Hub, meta: SubMeta, deep: boolean): Promise<void> {
   scanModules(hub, meta);
-  // init first: it sets up the sub for the rest, as when the sub is added.
-  const pending = [...meta.modules.values()].filter((r) => r.state === "pending" && !r.loading).sort((a, b) => (a.name === "init" ? -1 : b.name === "init" ? 1 : 0));
-  const imported = await Promise.all(pending.map((r) => r.preloaded ?? (import(r.file) as Promise<Record<string, unknown>>).then((x) => x, (err) => new ImportFailure(err))));
+  const pending: ModuleRecord[] = [];
+  for (const r of meta.modules.values()) {
+    if (r.state !== "pending" || r.loading) continue;
+    // init first: it sets up the sub for the rest, as when the sub is added.
+    if (r.name === "init") pending.unshift(r);
+    else pending.push(r);
+  }
+  const imported = await importAll(pending);
   for (let i = 0; i < pending.length; i++) {
     const rec = pending[i]!;
     if (rec.state !== "pending" || rec.loading) {
@@ -299,6 +304,17 @@ export async function loadAll(hub: Hub, meta: SubMeta, deep: boolean): Promise<v
   }
   for (const rec of meta.modules.values()) if (rec.loading && rec.state === "pending") await rec.loading;
   if (deep) for (const child of meta.subs.values()) await loadAll(hub, subMeta(child)!, true);
+}
+
+/** Import every file in parallel. The common case (nothing fails) adds no promise per module; a failure sorts them out once. */
+async function importAll(recs: ModuleRecord[]): Promise<Array<Record<string, unknown> | ImportFailure>> {
+  const load = (r: ModuleRecord) => r.preloaded ?? (import(r.file) as Promise<Record<string, unknown>>);
+  try {
+    return await Promise.all(recs.map(load));
+  } catch {
+    const settled = await Promise.allSettled(recs.map(load));
+    return settled.map((s) => (s.status === "fulfilled" ? s.value : new ImportFailure(s.reason)));
+  }
 }
 
 class ImportFailure {
