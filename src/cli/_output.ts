@@ -1,4 +1,3 @@
-import { writeSync } from "node:fs";
 /** Colour only on a terminal (fd 1 stdout, 2 stderr), and never with NO_COLOR or TERM=dumb. */
 export function useColor(fd: 1 | 2): boolean {
   const env = process.env;
@@ -29,7 +28,7 @@ export function err(text: string): void {
  */
 export function errRaw(text: string): void {
   try {
-    writeSync(2, text.endsWith("\n") ? text : `${text}\n`);
+    (require("node:fs") as typeof import("node:fs")).writeSync(2, text.endsWith("\n") ? text : `${text}\n`);
   } catch {
     console.error(text);
   }
