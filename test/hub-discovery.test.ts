@@ -77,10 +77,10 @@ describe("where plugin roots come from", () => {
     expect(r.stderr).toStartWith('pop: plugin root "/no/such/root" (from --plugins) is not a folder');
   });
 
-  test("a conf.ts that throws: exit 1 naming the file and line", async () => {
+  test("a conf.ts that throws: exit 2 (a definition error, like a malformed DYNE) naming the file and line", async () => {
     const dir = writeTree(tmp(), { "conf.ts": "export const DYNE = {};\nthrow new Error('bad conf');\n" });
     const r = await pop(["tree", "--plugins", dir]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`pop: ${join(dir, "conf.ts")}:2:11: cannot load the plugin root's conf: threw Error: bad conf\n`);
   });
 

@@ -1,5 +1,6 @@
 import type { Hub } from "pop";
 import { RefError } from "../../src/hub/_errors.ts";
+import { moduleObject } from "../../src/hub/_load.ts";
 import { MOD, subMeta } from "../../src/hub/_meta.ts";
 import { resolveRef } from "../../src/hub/_ref.ts";
 import { loadAll } from "../../src/hub/_sub.ts";
@@ -77,5 +78,5 @@ async function modules(hub: Hub, ref: string): Promise<Array<readonly [string, R
   return [...meta.modules.values()]
     .filter((r) => r.state === "loaded" && r.name !== "init")
     .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((r) => [r.name, meta.object[r.name] as Record<string, any>] as const);
+    .map((r) => [r.name, moduleObject(hub, r) as Record<string, any>] as const);
 }

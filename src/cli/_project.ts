@@ -21,7 +21,7 @@ export async function openProject(dirArg: string, plugins: string[], path: strin
     const root = await readRoot(dir, path);
     roots = [root, ...(await discoverRoots({ plugins })).filter((r) => r.dir !== dir)];
   } catch (e) {
-    if (e instanceof DiscoveryError) throw new UsageError(e.message, path);
+    if (e instanceof DiscoveryError) throw new UsageError(e.message, path, { cause: e, hint: false });
     throw e;
   }
   const hub = createHub({ roots });

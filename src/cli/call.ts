@@ -2,7 +2,7 @@ import { DiscoveryError, loadHub, oneLine, PluginLoadError, preloadRef, RefError
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
-import { err, errRaw, out, outJson, toJson } from "./_output.ts";
+import { err, errRaw, out, toJson } from "./_output.ts";
 
 const PATH = "pop call";
 
@@ -40,7 +40,7 @@ const call: Command = {
     } catch (e) {
       release(e);
       if (e instanceof RefError) throw new UsageError(e.message, PATH, { hint: false, cause: e });
-      if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e });
+      if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
       throw e;
     }
     let result: unknown;
@@ -52,8 +52,14 @@ const call: Command = {
       if (process.env.POP_DEBUG && error instanceof Error && error.stack) errRaw(error.stack);
       return EXIT.failure;
     }
-    if (args.json) outJson(result);
-    else if (result !== undefined) out(typeof result === "string" ? result : toJson(result));
+    let text: string | undefined;
+    try {
+      text = args.json ? toJson(result) : result === undefined ? undefined : typeof result === "string" ? result : toJson(result);
+    } catch (e) {
+      err(`"${ref}" returned a value that cannot be printed as JSON: ${oneLine((e as Error).message)}; return plain data (no cycles) from it`);
+      return EXIT.failure;
+    }
+    if (text !== undefined) out(text);
     return EXIT.ok;
   },
 };

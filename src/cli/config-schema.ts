@@ -16,6 +16,7 @@ const schema: Command = {
   args: {
     dir: { type: "positional", description: "The project folder (holding conf.ts)" },
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub; its options get a section in the schema" },
+    json: { type: "boolean", description: "Accepted for scripts that pass --json everywhere: the schema is always JSON" },
   },
   async run({ args }) {
     const { hub, name, projects } = await openProject(args.dir as string, args.plugins as string[], PATH);

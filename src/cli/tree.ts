@@ -20,7 +20,7 @@ const tree: Command = {
     try {
       hub = await loadHub({ ...hubOptions(args, PATH), load: "eager" });
     } catch (e) {
-      if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH);
+      if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
       throw e;
     }
     const subs = [...state(hub).subs.values()].map(describeSub);

@@ -76,7 +76,7 @@ export async function readRoot(dir: string, source: string): Promise<PluginRoot>
       conf = (await import(confFile)) as Record<string, unknown>;
     } catch (err) {
       const { reason, location } = describeThrow(err, confFile);
-      throw new Error(`${formatLocation(location)}: cannot load the plugin root's conf: ${reason}`, { cause: err });
+      throw new DiscoveryError(`${formatLocation(location)}: cannot load the plugin root's conf: ${reason}`, { cause: err });
     }
   }
   const dyne: Record<string, string[]> = {};

@@ -62,6 +62,12 @@ export function formatLocation(loc: SourceLocation): string {
 
 /** Describe an error thrown while importing or initialising `file`: its message and the line in that file. */
 export function describeThrow(err: unknown, file: string): { reason: string; location: SourceLocation } {
+  // Several syntax errors arrive as one AggregateError of BuildMessages: report the first, with its line.
+  const many = (err as { errors?: unknown[] } | null)?.errors;
+  if (err instanceof AggregateError && Array.isArray(many) && many.length > 0) {
+    const first = describeThrow(many[0], file);
+    return many.length > 1 ? { ...first, reason: `${first.reason} (and ${many.length - 1} more error${many.length > 2 ? "s" : ""})` } : first;
+  }
   const e = err as { name?: string; message?: string; position?: { file?: string; line?: number; column?: number } | null; stack?: string; constructor?: { name?: string } };
   // Bun reports syntax errors as BuildMessage / ResolveMessage with a position.
   if (e && typeof e === "object" && e.position && typeof e.position.line === "number") {

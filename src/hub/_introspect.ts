@@ -8,7 +8,7 @@ export interface FunctionInfo {
   ref: string;
   /** Parameters after the hub, as written in the source (types included). */
   params: string;
-  doc: string | undefined;
+  doc: string | null;
   line: number | undefined;
   contracts: string[];
 }
@@ -37,9 +37,9 @@ export function describeFunctions(rec: ModuleRecord): FunctionInfo[] {
 function describe(f: FunctionRecord, text: string | undefined): FunctionInfo {
   const base = { name: f.name, ref: f.ref, contracts: f.contracts };
   const at = text ? findDeclaration(text, f.exportName) : -1;
-  if (!text || at < 0) return { ...base, params: dropHub(paramsOf(Function.prototype.toString.call(f.raw), 0)), doc: undefined, line: undefined };
+  if (!text || at < 0) return { ...base, params: dropHub(paramsOf(Function.prototype.toString.call(f.raw), 0)), doc: null, line: undefined };
   const open = text.indexOf("(", at);
-  return { ...base, params: dropHub(paramsOf(text, open)), doc: docBefore(text, at), line: text.slice(0, at).split("\n").length };
+  return { ...base, params: dropHub(paramsOf(text, open)), doc: docBefore(text, at) ?? null, line: text.slice(0, at).split("\n").length };
 }
 
 function findDeclaration(text: string, name: string): number {

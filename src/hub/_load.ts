@@ -21,6 +21,7 @@ export function settle(hub: Hub, rec: ModuleRecord, exports: Exports): void | Pr
   let r: void | Promise<void>;
   try {
     applyVirtualName(rec, exports);
+    if (disabledByHubName(hub, rec)) return;
     const v = callVirtual(hub, exports);
     r = v instanceof Promise ? v.then((x) => x, (err) => ({ err })).then((x) => activate(hub, rec, exports, x)) : activate(hub, rec, exports, v);
   } catch (err) {
@@ -42,6 +43,7 @@ export function loadModuleSync(hub: Hub, rec: ModuleRecord): void {
   try {
     const exports = rec.preloaded ?? (require(rec.file) as Exports);
     applyVirtualName(rec, exports);
+    if (disabledByHubName(hub, rec)) return;
     const v = callVirtual(hub, exports);
     if (v instanceof Promise) {
       throw new PluginLoadError(rec.ref, { file: rec.file }, "__virtual__ is async, so the module cannot load on first access; add its sub with load: \"eager\" or await hub.pop.sub.load(ref) first");
@@ -50,10 +52,22 @@ export function loadModuleSync(hub: Hub, rec: ModuleRecord): void {
     install(hub, rec, exports);
     const ns = moduleObject(hub, rec)!; // this path is a first read: the module is wanted now
     const init = runInit(hub, rec, exports);
-    if (init instanceof Promise) gate(hub, rec, ns, init);
+    // A sub-sub reached lazily may still be running its async init: its modules wait for it too.
+    const subInit = rec.name === "init" ? undefined : rec.sub.initializing;
+    const wait = init instanceof Promise ? (subInit ? Promise.all([subInit, init]) : init) : subInit;
+    if (wait) gate(hub, rec, ns, wait);
   } catch (err) {
     fail(hub, rec, err);
   }
+}
+
+/** `--disable` names a module as the hub shows it: a __virtualname__'d module is checked again under that name. */
+function disabledByHubName(hub: Hub, rec: ModuleRecord): boolean {
+  const why = state(hub).disabled.get(rec.ref);
+  if (why === undefined) return false;
+  rec.state = "disabled";
+  rec.reason = `disabled by ${why}`;
+  return true;
 }
 
 /** `export const __virtualname__ = "x"` puts the module on the hub as `x` instead of its file name. */

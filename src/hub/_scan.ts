@@ -55,8 +55,12 @@ export function listContracts(dir: string): Array<{ name: string; file: string }
 
 /** Whether `path` is a folder (false when missing). */
 export function isDirectory(path: string): boolean {
-  // throwIfNoEntry: a missing path is the common answer, and a thrown ENOENT costs more than the stat.
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  try {
+    // throwIfNoEntry: a missing path is the common answer, and a thrown ENOENT costs more than the stat.
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false; // ELOOP, EACCES: not a folder pop can use
+  }
 }
 
 /** A sub folder's raw entry names (to probe for modules on demand) and its child folders (sub-subs). */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { fail, loadModule, loadModuleSync, moduleObject, settle } from "./_load.ts";
@@ -87,12 +87,14 @@ function loader(hub: Hub, meta: SubMeta): object {
   let triedAll = false;
   return new Proxy(Object.create(null) as object, {
     get(_target, key) {
-      if (typeof key !== "string" || NOT_MODULES.has(key)) return undefined;
+      if (typeof key !== "string") return undefined;
       const rec = findModule(hub, meta, key);
       if (rec && rec.name === key) {
         loadModuleSync(hub, rec);
         if (rec.state === "failed") throw rec.error;
         moduleObject(hub, rec);
+      } else if (NOT_MODULES.has(key)) {
+        return undefined; // probed by await, JSON, inspection: no file of that name, so never load for it
       } else if (findChild(hub, meta, key)) {
         // a sub-sub, now an own property
       } else if (!triedAll) {
@@ -105,7 +107,7 @@ function loader(hub: Hub, meta: SubMeta): object {
   });
 }
 
-/** Names that inspection (await, JSON, console.log, test matchers) probes on any object: never module names. */
+/** Names that inspection (await, JSON, console.log, test matchers) probes on any object: a miss on them loads nothing more. */
 const NOT_MODULES = new Set(["then", "toJSON", "constructor", "toString", "valueOf", "inspect", "asymmetricMatch", "$$typeof", "nodeType", "length", "prototype"]);
 
 /** Load every pending module of a sub on the synchronous path. */
@@ -148,7 +150,13 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
     for (const ext of EXTS) if (entries ? entries.has(name + ext) : existsSync(join(meta.dirs[i]!, name + ext))) files.push(join(meta.dirs[i]!, name + ext));
   }
   if (files.length === 0) return undefined;
-  if (!meta.entries && childDirs(meta, name).length > 0) return undefined; // the folder wins; listing reports the clash
+  if (!meta.entries) {
+    const dirs = childDirs(meta, name);
+    if (dirs.length > 0) {
+      reportClash(hub, `${meta.ref}.${name}`, files[files.length - 1]!, dirs); // the folder wins
+      return undefined;
+    }
+  }
   const file = files[files.length - 1]!;
   const claimed = meta.files.get(file);
   if (claimed) return claimed;
@@ -232,29 +240,54 @@ function listSub(hub: Hub, meta: SubMeta): void {
     const clash = findModule(hub, meta, childName);
     if (clash) {
       meta.modules.delete(childName);
-      const err = new PluginLoadError(clash.ref, { file: clash.file }, `module name clashes with the sub folder ${dirs.join(", ")}; rename one of them`);
-      clash.state = "failed";
-      clash.error = err;
-      clash.reason = err.reason;
-      clash.location = err.location;
-      s.failures.push(err);
-      if (s.strict) throw err;
-      s.warn(err.message);
+      reportClash(hub, `${meta.ref}.${childName}`, clash.file, dirs);
     }
     addChild(hub, meta, childName, dirs);
   }
 }
 
-function addChild(hub: Hub, meta: SubMeta, name: string, dirs: string[]): SubMeta {
+function addChild(hub: Hub, meta: SubMeta, name: string, dirs: string[]): SubMeta | undefined {
+  const loop = loopsBack(meta, dirs);
+  if (loop) {
+    const s = state(hub);
+    const message = `${loop}: a link back to an enclosing folder of sub "${meta.ref}"; it is not a sub-sub (remove the link, or point it elsewhere)`;
+    if (s.strict) throw new Error(message);
+    s.warn(message);
+    return undefined;
+  }
   const child = buildSub(hub, name, `${meta.ref}.${name}`, dirs, meta.load, meta);
   meta.subs.set(name, child.object);
   Object.defineProperty(meta.object, name, { value: child.object, enumerable: true, writable: true, configurable: true });
   return child;
 }
 
+/** A module file and a sub folder of the same name: the folder is the sub-sub, the file a load failure (reported once). */
+function reportClash(hub: Hub, ref: string, file: string, dirs: string[]): void {
+  const s = state(hub);
+  if (s.failures.some((f) => f.ref === ref && f.location.file === file)) return;
+  const err = new PluginLoadError(ref, { file }, `module name clashes with the sub folder ${dirs.join(", ")}; rename one of them`);
+  s.failures.push(err);
+  if (s.strict) throw err;
+  s.warn(err.message);
+}
+
+/** A child folder that is (through a link) the sub's own folder or an enclosing one: following it would never end. */
+function loopsBack(meta: SubMeta, dirs: string[]): string | undefined {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const enclosing = new Set<string>();
+  for (let m: SubMeta | undefined = meta; m; m = m.parent) for (const d of m.dirs) enclosing.add(real(d));
+  return dirs.find((d) => enclosing.has(real(d)));
+}
+
 /** The folders of sub-sub `name` in an unlisted sub. */
 function childDirs(meta: SubMeta, name: string): string[] {
-  if (name.includes(".") || name.startsWith("_") || RESERVED_DIRS.has(name)) return [];
+  if (name === "" || name.includes(".") || name.includes("/") || name.startsWith("_") || RESERVED_DIRS.has(name)) return [];
   return meta.dirs.map((d) => join(d, name)).filter(isDirectory);
 }
 
@@ -266,8 +299,13 @@ export function findChild(hub: Hub, meta: SubMeta, name: string): SubMeta | unde
   const dirs = childDirs(meta, name);
   if (dirs.length === 0) return undefined;
   const child = addChild(hub, meta, name, dirs);
+  if (!child) return undefined;
   const init = findModule(hub, child, "init");
   if (init) loadModuleSync(hub, init);
+  if (init?.loading) {
+    const done = init.loading.then(() => void (child.initializing = undefined));
+    child.initializing = done;
+  }
   return child;
 }
 

@@ -101,6 +101,8 @@ export interface SubMeta {
   files: Map<string, ModuleRecord>;
   /** Each dir's entry names once listed (eager subs at add, lazy ones when all modules are needed); undefined while modules are found by probing. */
   entries: Array<Set<string>> | undefined;
+  /** While a lazily reached sub-sub's async init runs: its modules' functions wait for it. */
+  initializing?: Promise<void> | undefined;
   /** Whether every plugin file has a record yet. */
   scanned: boolean;
   subs: Map<string, SubObject>;
