@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Project } from "./_definition.ts";
 import { ConfigError } from "./_errors.ts";
 import type { Jiti } from "./_nojiti.ts";
@@ -60,7 +60,9 @@ export async function readFiles(opts: FileOptions): Promise<Files> {
       jiti: bunImport,
     });
   } catch (e) {
-    throw new ConfigError(`cannot read the ${opts.name} config file: ${describe(e)}`, { cause: e });
+    // c12 does not say which file failed: name the one it would read (a parse error in JSON, YAML or TOML names no file).
+    const file = configFile ?? candidates(opts.cwd, opts.name)[0];
+    throw new ConfigError(`cannot read ${file ? displayPath(file) : `the ${opts.name} config file`}: ${describe(e).split("\n")[0]}`, { cause: e });
   }
   if (!isRecord(r.config)) throw new ConfigError(`${displayPath(r._configFile ?? r.configFile ?? opts.name)}: a config file must hold an object of options, e.g. { port: 8080 }`);
   const layers: FileLayer[] = [];
@@ -77,6 +79,19 @@ export async function readFiles(opts: FileOptions): Promise<Files> {
  * Could c12 find anything in `cwd`: `<name>.config*`, `.<name>rc`, or a `.config/` folder? One directory read instead of
  * c12's ~70 probes, so a project without config files never imports c12 at all (half of `pop config show`'s time).
  */
+/** The config files c12 would consider in `cwd`, in its order: `<name>.config.*` first, then `.<name>rc`. */
+function candidates(cwd: string, name: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(cwd);
+  } catch {
+    return [];
+  }
+  const order = [".ts", ".mts", ".js", ".mjs", ".cjs", ".cts", ".json", ".jsonc", ".json5", ".yaml", ".yml", ".toml"];
+  const configs = entries.filter((e) => e.startsWith(`${name}.config.`)).sort((a, b) => order.indexOf(a.slice(a.lastIndexOf("."))) - order.indexOf(b.slice(b.lastIndexOf("."))));
+  return [...configs, ...entries.filter((e) => e === `.${name}rc`)].map((e) => join(cwd, e));
+}
+
 function mayHaveFiles(cwd: string, name: string): boolean {
   let entries: string[];
   try {
