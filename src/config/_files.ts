@@ -61,8 +61,10 @@ export async function readFiles(opts: FileOptions): Promise<Files> {
     });
   } catch (e) {
     // c12 does not say which file failed: name the one it would read (a parse error in JSON, YAML or TOML names no file).
+    const detail = describe(e).split("\n")[0]!;
     const file = configFile ?? candidates(opts.cwd, opts.name)[0];
-    throw new ConfigError(`cannot read ${file ? displayPath(file) : `the ${opts.name} config file`}: ${describe(e).split("\n")[0]}`, { cause: e });
+    const named = file !== undefined && !detail.includes(displayPath(file));
+    throw new ConfigError(`cannot read ${named ? displayPath(file) : `the ${opts.name} config file`}: ${detail}`, { cause: e });
   }
   if (!isRecord(r.config)) throw new ConfigError(`${displayPath(r._configFile ?? r.configFile ?? opts.name)}: a config file must hold an object of options, e.g. { port: 8080 }`);
   const layers: FileLayer[] = [];
