@@ -37,7 +37,7 @@ function activate(hub: Hub, rec: ModuleRecord, exports: Exports, v: unknown): vo
   if (init instanceof Promise) return init.then(() => undefined);
 }
 
-/** Load a module synchronously (require()): the lazy getter's path. An async __init__ gates the module's functions until it settles. */
+/** Load a module synchronously (require()): the path of a first read through a lazy sub. An async __init__ gates the module's functions until it settles. */
 export function loadModuleSync(hub: Hub, rec: ModuleRecord): void {
   if (rec.state !== "pending") return;
   try {
@@ -235,7 +235,7 @@ function initError(rec: ModuleRecord, err: unknown): PluginLoadError {
   return new PluginLoadError(rec.ref, location, `__init__ ${reason}`, { cause: err });
 }
 
-/** Until an async __init__ (reached through a lazy getter) settles, each function waits for it. */
+/** Until an async __init__ (of the module, or of its lazily reached sub) settles, each function waits for it. */
 function gate(hub: Hub, rec: ModuleRecord, ns: Record<string, unknown>, init: Promise<unknown>): void {
   const real = { ...ns };
   for (const key of Object.keys(real)) ns[key] = (...args: unknown[]) => init.then(() => (real[key] as AnyFn)(...args));
