@@ -22,9 +22,9 @@ export async function pop(args: string[], opts: { cwd?: string; env?: Record<str
   return { stdout, stderr, code };
 }
 
-/** A fresh temporary folder. */
+/** A fresh temporary folder, inside the run's own folder (test/_setup.ts removes it when the run ends). */
 export function tmp(prefix = "pop-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env.POP_TEST_TMP ?? tmpdir(), prefix));
 }
 
 /** Write a tree of files under `dir`: `{ "rpc/math.ts": "export ..." }`. Returns `dir`. */
