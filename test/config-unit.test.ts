@@ -138,3 +138,26 @@ test("the executable carries no jiti: c12 loads config files with Bun's import()
   expect(bin.includes("JITI_DEBUG")).toBe(false);
   expect(bin.includes("jiti is not bundled into pop")).toBe(true);
 });
+
+describe("schemas built when needed", () => {
+  const conf = (CONFIG: NonNullable<ConfModule["CONFIG"]>, CLI_CONFIG: NonNullable<ConfModule["CLI_CONFIG"]> = {}): ConfModule => ({ CONFIG, CLI_CONFIG });
+
+  test("defaults typed by themselves need no check; a wrong value from elsewhere still fails", async () => {
+    const { hub } = quietHub();
+    const c = conf({ port: { default: 8888, help: "Port" }, verbose: { default: false, help: "Talk" } }, { port: {}, verbose: {} });
+    const r = await load(hub, ["app"], { confs: { app: c }, cli: "app", argv: [], env: {} });
+    expect(r.opt.app).toEqual({ port: 8888, verbose: false });
+    // an inferred boolean is a switch on the command line, a number takes a value
+    const s = await load(createHub(), ["app"], { confs: { app: c }, cli: "app", argv: ["--verbose", "--port", "9"], env: {} });
+    expect(s.opt.app).toEqual({ port: 9, verbose: true });
+    await expect(load(createHub(), ["app"], { confs: { app: c }, cli: "app", argv: ["--port", "x"], env: {} })).rejects.toThrow(`invalid value for option "port" from --port: "x" is not a number`);
+  });
+
+  test("a default the schema would refuse still fails: not finite, outside choices, against its type", async () => {
+    const load1 = (CONFIG: NonNullable<ConfModule["CONFIG"]>, CLI: NonNullable<ConfModule["CLI_CONFIG"]> = {}) => load(createHub(), ["app"], { confs: { app: conf(CONFIG, CLI) }, env: {} });
+    await expect(load1({ limit: { default: Infinity, help: "Limit" } })).rejects.toThrow(`invalid value for option "limit" from default: Infinity`);
+    await expect(load1({ mode: { default: "slow", help: "Mode" } }, { mode: { choices: ["fast", "safe"] } })).rejects.toThrow(`invalid value for option "mode" from default: "slow" is not one of "fast", "safe"`);
+    await expect(load1({ n: { default: "ten", help: "N", type: "integer" } })).rejects.toThrow(`invalid value for option "n" from default: "ten" is not`);
+    await expect(load1({ n: { default: 1, help: "N", type: "complex" as never } })).rejects.toThrow(`CONFIG option "n": "type" must be a zod schema or one of`);
+  });
+});

@@ -1,3 +1,5 @@
+import { writeStderr } from "../_fs.ts";
+
 /** Colour only on a terminal (fd 1 stdout, 2 stderr), and never with NO_COLOR or TERM=dumb. */
 export function useColor(fd: 1 | 2): boolean {
   const env = process.env;
@@ -27,11 +29,7 @@ export function err(text: string): void {
  * stderr is a terminal, even with NO_COLOR or TERM=dumb; a synchronous write also survives process.exit.
  */
 export function errRaw(text: string): void {
-  try {
-    (require("node:fs") as typeof import("node:fs")).writeSync(2, text.endsWith("\n") ? text : `${text}\n`);
-  } catch {
-    console.error(text);
-  }
+  writeStderr(text.endsWith("\n") ? text : `${text}\n`);
 }
 
 /** Print JSON data to stdout. */

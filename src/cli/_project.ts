@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { resolve } from "../_path.ts";
 import { projectName } from "../config/index.ts";
 import { createHub, discoverRoots, DiscoveryError, type Hub, isDirectory, type PluginRoot, readRoot } from "../hub/index.ts";
 import { UsageError } from "./_args.ts";

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../_path.ts";
 import { ConfigHelp } from "../config/index.ts";
 import { state } from "../hub/index.ts";
 import { type Command, UsageError } from "./_args.ts";

@@ -1,4 +1,4 @@
-import { isAbsolute, relative, sep } from "node:path";
+import { isAbsolute, relative, sep } from "../_path.ts";
 import { describeFunctions, DiscoveryError, formatLocation, type Hub, loadHub, type ModuleRecord, state, subMeta, type SubMeta } from "../hub/index.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";

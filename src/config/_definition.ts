@@ -1,7 +1,7 @@
 import type { $ZodType } from "zod/v4/core";
 import { ConfigError } from "./_errors.ts";
 import { displayPath } from "./_paths.ts";
-import { kindOf, schemaFor } from "./_schema.ts";
+import { lazySchema } from "./_schema.ts";
 import { didYouMean } from "../_suggest.ts";
 import type { CliOptionDef, ConfModule, OptionDef } from "./_types.ts";
 
@@ -11,7 +11,12 @@ export interface Option {
   name: string;
   help: string;
   default: unknown;
-  schema: $ZodType;
+  /** Its zod schema (built on first read). */
+  readonly schema: $ZodType;
+  /** Its default is valid by construction (the schema is inferred from it): no check needed. */
+  trustsDefault: boolean;
+  /** A boolean option: a switch on the command line. */
+  boolean: boolean;
   env: string[];
   secret: boolean;
   /** The conf.ts that defines it, for messages. */
@@ -73,15 +78,22 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
     const extra = Object.keys(def).find((k) => !OPTION_KEYS.has(k));
     if (extra) throw fail(`CONFIG option "${key}" has unknown setting "${extra}"${didYouMean(extra, OPTION_KEYS)} (known: ${[...OPTION_KEYS].join(", ")})`);
     if (typeof def.help !== "string") throw fail(`CONFIG option "${key}" needs "help": one line saying what it does`);
-    let schema: $ZodType;
+    let lazy: ReturnType<typeof lazySchema>;
     try {
-      schema = schemaFor(def);
+      lazy = lazySchema(def);
     } catch (e) {
       throw fail(`CONFIG option "${key}": ${(e as Error).message}`);
     }
     const env = def.env === undefined ? [envName(name, key)] : typeof def.env === "string" ? [def.env] : [...def.env];
     if (env.some((e) => typeof e !== "string" || e === "")) throw fail(`CONFIG option "${key}": "env" must be a variable name or a list of them`);
-    options.set(key, { project: name, name: key, help: def.help, default: def.default, schema, env, secret: def.secret === true, confFile, choices: undefined });
+    options.set(key, {
+      project: name, name: key, help: def.help, default: def.default, env, secret: def.secret === true, confFile, choices: undefined,
+      get schema() {
+        return lazy.get();
+      },
+      trustsDefault: lazy.trustsDefault,
+      boolean: lazy.boolean,
+    });
   }
   for (const [key, c] of Object.entries(cli as Record<string, CliOptionDef>)) {
     if (!isRecord(c)) throw fail(`CLI_CONFIG option "${key}" must be an object, e.g. { options: ["-p"] } or {}`);
@@ -119,8 +131,7 @@ export function cliOptions(cliProject: Project, projects: Map<string, Project>):
     const option = project.options.get(key);
     if (!option) throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}", whose CONFIG has no option "${key}"${didYouMean(key, project.options.keys())}`);
     if (c.source !== undefined && c.choices !== undefined) option.choices = checkChoices(c.choices, key, fail);
-    const kind = kindOf(option.schema);
-    const action = c.action ?? (kind === "boolean" ? "store_true" : "store");
+    const action = c.action ?? (option.boolean ? "store_true" : "store");
     if (!ACTIONS.has(action)) throw fail(`CLI_CONFIG option "${key}": action "${action}" is not one of ${[...ACTIONS].join(", ")}`);
     const nargs = c.nargs;
     if (nargs !== undefined && !(nargs === "?" || nargs === "*" || nargs === "+" || (Number.isInteger(nargs) && nargs >= 1))) {

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { exists, readdir } from "../_fs.ts";
+import { join, resolve } from "../_path.ts";
 import type { Project } from "./_definition.ts";
 import { ConfigError } from "./_errors.ts";
 import type { Jiti } from "./_nojiti.ts";
@@ -42,7 +42,7 @@ export async function readFiles(opts: FileOptions): Promise<Files> {
   let configFile: string | undefined;
   if (opts.explicit) {
     configFile = resolve(opts.cwd, opts.explicit.file);
-    if (!existsSync(configFile)) throw new ConfigError(`config file "${opts.explicit.file}" (from ${opts.explicit.from}) does not exist; give the path of an existing file`);
+    if (!exists(configFile)) throw new ConfigError(`config file "${opts.explicit.file}" (from ${opts.explicit.from}) does not exist; give the path of an existing file`);
   }
   if (!configFile && !mayHaveFiles(opts.cwd, opts.name)) return { layers: [], merged: {}, envName: opts.envName };
   const { loadConfig } = await import("c12");
@@ -77,31 +77,24 @@ export async function readFiles(opts: FileOptions): Promise<Files> {
   return { layers, merged: r.config, envName: opts.envName };
 }
 
-/**
- * Could c12 find anything in `cwd`: `<name>.config*`, `.<name>rc`, or a `.config/` folder? One directory read instead of
- * c12's ~70 probes, so a project without config files never imports c12 at all (half of `pop config show`'s time).
- */
-/** The config files c12 would consider in `cwd`, in its order: `<name>.config.*` first, then `.<name>rc`. */
+/** The extensions c12 reads a config file with (its SUPPORTED_EXTENSIONS), in the order pop names a failing file. */
+const EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".cjs", ".cts", ".json", ".jsonc", ".json5", ".yaml", ".yml", ".toml"];
+
+/** The config files c12 would consider in `cwd` that exist: `<name>.config.*` first, then `.<name>rc`. */
 function candidates(cwd: string, name: string): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(cwd);
-  } catch {
-    return [];
-  }
-  const order = [".ts", ".mts", ".js", ".mjs", ".cjs", ".cts", ".json", ".jsonc", ".json5", ".yaml", ".yml", ".toml"];
-  const configs = entries.filter((e) => e.startsWith(`${name}.config.`)).sort((a, b) => order.indexOf(a.slice(a.lastIndexOf("."))) - order.indexOf(b.slice(b.lastIndexOf("."))));
-  return [...configs, ...entries.filter((e) => e === `.${name}rc`)].map((e) => join(cwd, e));
+  const names = new Set(readdir(cwd) ?? []);
+  return [...EXTENSIONS.map((e) => `${name}.config${e}`), `.${name}rc`].filter((f) => names.has(f)).map((f) => join(cwd, f));
 }
 
+/**
+ * Could c12 find anything in `cwd`: `<name>.config[.ext]`, `.<name>rc`, or a `.config/` folder? One listing of the
+ * folder instead of c12's ~70 probes: a project without config files never imports c12 at all (half of
+ * `pop config show`'s time).
+ */
 function mayHaveFiles(cwd: string, name: string): boolean {
-  let entries: string[];
-  try {
-    entries = readdirSync(cwd);
-  } catch {
-    return true;
-  }
-  return entries.some((e) => e.startsWith(`${name}.config`) || e === `.${name}rc` || e === ".config");
+  const names = readdir(cwd);
+  if (!names) return true; // let c12 say what is wrong
+  return names.some((e) => e.startsWith(`${name}.config`) || e === `.${name}rc` || e === ".config");
 }
 
 /** The value the files give at `path`, and the highest-priority file and key it came from. */

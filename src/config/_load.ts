@@ -1,4 +1,4 @@
-import { basename } from "node:path";
+import { basename } from "../_path.ts";
 import { type Hub, state } from "../hub/index.ts";
 import { parseCli } from "./_cli.ts";
 import { type CliOption, cliOptions, envName, type Project, readProject } from "./_definition.ts";

@@ -1,4 +1,4 @@
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative } from "../_path.ts";
 
 /** A file as messages show it: relative to the working directory when inside it (as `pop tree` does), else absolute. */
 export function displayPath(file: string): string {

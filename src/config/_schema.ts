@@ -1,10 +1,17 @@
 // zod/mini, not zod: the same validator core at about half the start-up cost (users' own `z` schemas from "pop" work alike).
-import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
+// Required on first use: a project whose values all are defaults never loads it (~0.4 ms of `pop config show`).
+// "zod-mini-esm" (tsconfig paths) names zod's ESM build: a plain require("zod/mini") would bundle a second, CommonJS zod.
+import type * as ZodMini from "zod/mini";
 import type { $ZodType } from "zod/v4/core";
 import type { OptionDef } from "./_types.ts";
 
 type Def = { type: string; [k: string]: any };
+
+let zod: typeof ZodMini | undefined;
+/** zod/mini, loaded on first use. */
+function zm(): typeof ZodMini {
+  return (zod ??= require("zod-mini-esm") as typeof ZodMini);
+}
 
 /** Is `v` a zod schema (of any zod v4 instance)? */
 export function isSchema(v: unknown): v is $ZodType {
@@ -15,30 +22,51 @@ export function isSchema(v: unknown): v is $ZodType {
 export function schemaFor(def: OptionDef): $ZodType {
   const t = def.type;
   if (isSchema(t)) return t;
-  if (t !== undefined) {
-    const named = NAMED.get(t);
-    if (!named) throw new TypeError(`"type" must be a zod schema or one of ${[...NAMED.keys()].filter((k) => typeof k === "string").join(", ")}`);
-    return named();
-  }
+  if (t !== undefined) return namedSchema(t)(zm());
   return inferred(def.default);
 }
 
-const NAMED = new Map<unknown, () => $ZodType>([
-  ["string", () => z.string()],
-  ["number", () => z.number()],
-  ["integer", () => z.int()],
-  ["boolean", () => z.boolean()],
-  ["array", () => z.array(z.unknown())],
-  ["object", () => z.record(z.string(), z.unknown())],
-  ["any", () => z.unknown()],
-  [String, () => z.string()],
-  [Number, () => z.number()],
-  [Boolean, () => z.boolean()],
-  [Array, () => z.array(z.unknown())],
-  [Object, () => z.record(z.string(), z.unknown())],
+/**
+ * The schema of an option, built when first needed, and whether its default needs no check. An option typed only by
+ * its default (`port: { default: 8888 }`) accepts that default by construction, so a project whose values all are
+ * defaults builds no zod schema at all (most of `pop config show`'s own work). A bad `type` still fails here, at
+ * definition time.
+ */
+export function lazySchema(def: OptionDef): { get: () => $ZodType; trustsDefault: boolean; boolean: boolean } {
+  const t = def.type;
+  if (t !== undefined && !isSchema(t)) namedSchema(t); // the name must be known now
+  let schema: $ZodType | undefined;
+  const get = () => (schema ??= schemaFor(def));
+  const d = def.default;
+  const trustsDefault = t === undefined && (typeof d === "string" || typeof d === "boolean" || typeof d === "bigint" || (typeof d === "number" && Number.isFinite(d)));
+  // What the command line needs to know (is it a switch?) without building the schema when the default says it.
+  const boolean = t === undefined ? typeof d === "boolean" : kindOf(get()) === "boolean";
+  return { get, trustsDefault, boolean };
+}
+
+function namedSchema(t: unknown): (z: typeof ZodMini) => $ZodType {
+  const named = NAMED.get(t);
+  if (!named) throw new TypeError(`"type" must be a zod schema or one of ${[...NAMED.keys()].filter((k) => typeof k === "string").join(", ")}`);
+  return named;
+}
+
+const NAMED = new Map<unknown, (z: typeof ZodMini) => $ZodType>([
+  ["string", (z) => z.string()],
+  ["number", (z) => z.number()],
+  ["integer", (z) => z.int()],
+  ["boolean", (z) => z.boolean()],
+  ["array", (z) => z.array(z.unknown())],
+  ["object", (z) => z.record(z.string(), z.unknown())],
+  ["any", (z) => z.unknown()],
+  [String, (z) => z.string()],
+  [Number, (z) => z.number()],
+  [Boolean, (z) => z.boolean()],
+  [Array, (z) => z.array(z.unknown())],
+  [Object, (z) => z.record(z.string(), z.unknown())],
 ]);
 
 function inferred(v: unknown): $ZodType {
+  const z = zm();
   switch (typeof v) {
     case "string":
       return z.string();
@@ -57,12 +85,12 @@ function inferred(v: unknown): $ZodType {
 
 /** Validate with any zod v4 schema (classic or mini). */
 export function safeParse(schema: $ZodType, value: unknown): { success: true; data: unknown } | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string; expected?: unknown }> } } {
-  const r = z.safeParse(schema, value);
+  const r = zm().safeParse(schema, value);
   if (r.success || englishLoaded) return r as ReturnType<typeof safeParse>;
   // zod/mini carries no messages until a locale is configured: only a failure pays for loading English ones.
   englishLoaded = true;
-  z.config(en());
-  return z.safeParse(schema, value) as ReturnType<typeof safeParse>;
+  zm().config((require("zod-locale-en-esm") as { default: () => Parameters<typeof ZodMini.config>[0] }).default());
+  return zm().safeParse(schema, value) as ReturnType<typeof safeParse>;
 }
 
 let englishLoaded = false;
@@ -158,7 +186,7 @@ function parseJson(s: string): unknown {
 /** The JSON Schema of one option's value (what a config file may give it). */
 export function jsonSchemaOf(schema: $ZodType): Record<string, unknown> {
   if (kindOf(schema) === "date") return { type: "string", format: "date-time" };
-  const j = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const j = zm().toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   delete j.$schema;
   return j;
 }

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { isFile, readText } from "../_fs.ts";
+import { dirname, join, resolve } from "../_path.ts";
 import { describeThrow, formatLocation } from "./_errors.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { isDirectory, listNames } from "./_scan.ts";
@@ -40,7 +40,7 @@ const CONF_FILES = ["conf.ts", "conf.mts", "conf.js", "conf.mjs"];
 export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]> {
   const warn = opts.warn ?? (() => {});
   const found: Array<{ dir: string; source: string }> = [];
-  if (opts.cwd) found.push(...packageRoots(opts.cwd, warn));
+  if (opts.cwd) found.push(...(await packageRoots(opts.cwd, warn)));
   const envPath = opts.env?.POP_PLUGIN_PATH;
   if (envPath) {
     for (const p of envPath.split(":").filter(Boolean)) {
@@ -97,8 +97,8 @@ export async function readRoot(dir: string, source: string): Promise<PluginRoot>
 }
 
 /** Roots of the project's installed dependencies whose package.json has a "pop" field (as stevedore reads entry points). */
-function packageRoots(cwd: string, warn: (m: string) => void): Array<{ dir: string; source: string }> {
-  const pkg = readJson(join(cwd, "package.json"));
+async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Array<{ dir: string; source: string }>> {
+  const pkg = await readJson(join(cwd, "package.json"));
   if (!pkg) return [];
   const names = new Set<string>();
   for (const field of ["dependencies", "devDependencies", "optionalDependencies"]) {
@@ -108,7 +108,7 @@ function packageRoots(cwd: string, warn: (m: string) => void): Array<{ dir: stri
   const out: Array<{ dir: string; source: string }> = [];
   for (const name of names) {
     const pkgFile = join(cwd, "node_modules", name, "package.json");
-    const dep = readJson(pkgFile);
+    const dep = await readJson(pkgFile);
     if (!dep || dep.pop === undefined) continue;
     const spec = dep.pop as unknown;
     const list = typeof spec === "string" ? [spec] : Array.isArray(spec) ? spec : spec && typeof spec === "object" ? toList((spec as { plugins?: unknown }).plugins) : [];
@@ -129,10 +129,11 @@ function toList(v: unknown): unknown[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-function readJson(file: string): Record<string, any> | undefined {
-  if (!existsSync(file)) return undefined; // cheaper than a thrown ENOENT on start-up's path
+async function readJson(file: string): Promise<Record<string, any> | undefined> {
+  if (!isFile(file)) return undefined; // cheaper than a failed read on start-up's path
+  const text = await readText(file);
   try {
-    return JSON.parse(readFileSync(file, "utf8"));
+    return text === undefined ? undefined : JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join, sep } from "node:path";
+import { nodeFs } from "../_fs.ts";
+import { join, sep } from "../_path.ts";
 
 /** Where a problem sits in a plugin file. */
 export interface SourceLocation {
@@ -115,7 +115,7 @@ const POP_BUILTINS = join(import.meta.dir, "../../plugins/pop") + sep;
 function locateText(file: string, text: string): SourceLocation {
   let source: string;
   try {
-    source = readFileSync(file, "utf8");
+    source = nodeFs().readFileSync(file, "utf8");
   } catch {
     return { file };
   }

@@ -1,4 +1,4 @@
-import { writeSync } from "node:fs";
+import { writeStderr } from "../_fs.ts";
 import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 import { hide, STATE, state } from "./_meta.ts";
@@ -54,11 +54,7 @@ export function createHub(opts: HubOptions = {}): Hub {
 
 /** The default warning sink: one line on stderr, written synchronously (console.error would paint it red on a terminal, even under NO_COLOR). */
 function warnOnStderr(message: string): void {
-  try {
-    writeSync(2, `pop: warning: ${message}\n`);
-  } catch {
-    console.error(`pop: warning: ${message}`);
-  }
+  writeStderr(`pop: warning: ${message}\n`);
 }
 
 /** Options of `loadHub`: discovery plus hub options. */

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { nodeFs } from "../_fs.ts";
 import { moduleFunctions } from "./_load.ts";
 import type { FunctionRecord, ModuleRecord } from "./_types.ts";
 
@@ -19,7 +19,7 @@ function source(file: string): string | undefined {
   if (!sources.has(file)) {
     let text: string | undefined;
     try {
-      text = readFileSync(file, "utf8");
+      text = nodeFs().readFileSync(file, "utf8");
     } catch {
       text = undefined;
     }

@@ -1,5 +1,5 @@
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { isDirectory, readdir } from "../_fs.ts";
+import { join } from "../_path.ts";
 
 const PLUGIN_EXT = /\.(ts|mts|js|mjs)$/;
 /** Folders inside a sub that are not sub-subs. */
@@ -27,12 +27,8 @@ export interface DirListing {
 /** List a sub folder; a missing folder lists as empty. Only names without a plugin extension are stat'ed. */
 export function listDir(dir: string): DirListing {
   const out: DirListing = { files: [], dirs: [] };
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out;
-  }
+  const names = readdir(dir);
+  if (!names) return out;
   names.sort();
   for (const entry of names) {
     const name = moduleName(entry);
@@ -47,30 +43,17 @@ export function listDir(dir: string): DirListing {
   return out;
 }
 
+export { isDirectory };
+
 /** Contract files of a `contracts/` or `rcontracts/` folder, by contract name. */
 export function listContracts(dir: string): Array<{ name: string; file: string }> {
-  // Most subs have no contracts folder: a stat is far cheaper than a thrown ENOENT.
-  return isDirectory(dir) ? listDir(dir).files : [];
-}
-
-/** Whether `path` is a folder (false when missing). */
-export function isDirectory(path: string): boolean {
-  try {
-    // throwIfNoEntry: a missing path is the common answer, and a thrown ENOENT costs more than the stat.
-    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  } catch {
-    return false; // ELOOP, EACCES: not a folder pop can use
-  }
+  return listDir(dir).files; // most subs have none: a missing folder lists as empty
 }
 
 /** A sub folder's raw entry names (to probe for modules on demand) and its child folders (sub-subs). */
 export function listNames(dir: string): { names: string[]; dirs: Array<{ name: string; dir: string }> } {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return { names: [], dirs: [] };
-  }
+  const names = readdir(dir);
+  if (!names) return { names: [], dirs: [] };
   const dirs: Array<{ name: string; dir: string }> = [];
   for (const entry of names) {
     // Plugin files and dotted names are never sub folders; only the rest are stat'ed.

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { isFile, nodeFs } from "../_fs.ts";
+import { basename, join, resolve } from "../_path.ts";
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { fail, loadModule, loadModuleSync, moduleObject, settle } from "./_load.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
@@ -127,7 +127,7 @@ export function loadVirtualNamed(hub: Hub, meta: SubMeta): void {
 
 function mentionsVirtualName(file: string): boolean {
   try {
-    return readFileSync(file, "utf8").includes("__virtualname__");
+    return nodeFs().readFileSync(file, "utf8").includes("__virtualname__");
   } catch {
     return true;
   }
@@ -147,7 +147,7 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
   for (let i = 0; i < meta.dirs.length; i++) {
     // Listed folders are looked up in memory; an unlisted (lazy) folder is probed: four stats, not a listing.
     const entries = meta.entries?.[i];
-    for (const ext of EXTS) if (entries ? entries.has(name + ext) : existsSync(join(meta.dirs[i]!, name + ext))) files.push(join(meta.dirs[i]!, name + ext));
+    for (const ext of EXTS) if (entries ? entries.has(name + ext) : isFile(join(meta.dirs[i]!, name + ext))) files.push(join(meta.dirs[i]!, name + ext));
   }
   if (files.length === 0) return undefined;
   if (!meta.entries) {
@@ -275,7 +275,7 @@ function reportClash(hub: Hub, ref: string, file: string, dirs: string[]): void 
 function loopsBack(meta: SubMeta, dirs: string[]): string | undefined {
   const real = (p: string) => {
     try {
-      return realpathSync(p);
+      return nodeFs().realpathSync(p);
     } catch {
       return p;
     }

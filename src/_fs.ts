@@ -1,0 +1,96 @@
+// File-system checks for pop's start-up paths, on Bun's own APIs. Importing node:fs costs ~1.8 ms of a compiled
+// pop's start-up, about a third of `pop --version` (docs/benchmarks.md), so the paths every `pop call` and
+// `pop config show` takes use these instead: a literal Bun.Glob pattern is one stat, not a listing. node:fs is still
+// loaded, on first use, for what only it does (writes, realpath, big listings); on Windows it does everything.
+import type * as NodeFs from "node:fs";
+
+let fs: typeof NodeFs | undefined;
+
+/** node:fs, loaded on first use. */
+export function nodeFs(): typeof NodeFs {
+  return (fs ??= require("node:fs") as typeof NodeFs);
+}
+
+const WINDOWS = process.platform === "win32";
+const GLOB_SPECIAL = /[*?[\]{}!]/g;
+
+/** Whether one literal name exists in `dir` (as a file only, with `onlyFiles`); symlinks are followed, like stat. */
+function probe(dir: string, name: string, onlyFiles: boolean): boolean {
+  try {
+    for (const _ of new Bun.Glob(name.replace(GLOB_SPECIAL, "\\$&")).scanSync({ cwd: dir, onlyFiles, dot: true })) return true;
+  } catch {
+    // a missing or unreadable folder: nothing there
+  }
+  return false;
+}
+
+/** `path` split at its last slash; undefined for a root, a trailing slash or a backslash (callers then ask node:fs). */
+function split(path: string): [string, string] | undefined {
+  if (path.includes("\\")) return undefined;
+  const i = path.lastIndexOf("/");
+  return i < 0 ? [".", path] : i === path.length - 1 ? undefined : [i === 0 ? "/" : path.slice(0, i), path.slice(i + 1)];
+}
+
+/** Whether `path` is a file (or a link to one). */
+export function isFile(path: string): boolean {
+  const parts = WINDOWS ? undefined : split(path);
+  if (!parts) return nodeFs().statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  return probe(parts[0], parts[1], true);
+}
+
+/** Whether anything is at `path` (a broken link is nothing). */
+export function exists(path: string): boolean {
+  const parts = WINDOWS ? undefined : split(path);
+  if (!parts) return nodeFs().existsSync(path);
+  return probe(parts[0], parts[1], false);
+}
+
+/** Whether `path` is a folder (or a link to one); false when missing or not searchable. */
+export function isDirectory(path: string): boolean {
+  if (WINDOWS) {
+    try {
+      return nodeFs().statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    // Scanning from a path that is not a folder throws (ENOENT, ENOTDIR); the literal name costs one stat.
+    for (const _ of new Bun.Glob(".pop-probe").scanSync({ cwd: path, onlyFiles: false, dot: true })) break;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The entry names of folder `dir` (unsorted), or undefined when it cannot be listed. Bun.Glob lists about 1 us per
+ * entry slower than readdirSync, which pays for node:fs's load only in big folders: those (more than one 16 KiB
+ * block of entries, some hundreds) are read with node:fs.
+ */
+export function readdir(dir: string): string[] | undefined {
+  try {
+    if (WINDOWS || Bun.file(dir).size > 16384) return nodeFs().readdirSync(dir);
+    return [...new Bun.Glob("*").scanSync({ cwd: dir, onlyFiles: false, dot: true })];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file's text, or undefined when it cannot be read. */
+export async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await Bun.file(path).text();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write to stderr synchronously (survives process.exit); console.error only when that fails. */
+export function writeStderr(text: string): void {
+  try {
+    nodeFs().writeSync(2, text);
+  } catch {
+    console.error(text.endsWith("\n") ? text.slice(0, -1) : text);
+  }
+}
