@@ -60,6 +60,16 @@ describe("pre, call, post", () => {
     expect(await traced("calc.child.leaf.hi")).toEqual({ ret: "hi", trace: ["rcontracts/trace pre calc.child.leaf.hi", "child.leaf.hi"] });
   });
 
+  test("rcontracts apply to sub-subs whether loaded lazily or all at once (--strict loads everything)", async () => {
+    const root = writeTree(tmp(), {
+      "calc/rcontracts/mark.ts": "export function post(hub: unknown, ctx: { ret: unknown }) { return `${ctx.ret} (marked)`; }\n",
+      "calc/child/leaf.ts": 'export function hi() { return "hi"; }\n',
+    });
+    for (const flags of [[], ["--strict"]]) {
+      expect(await pop(["call", "calc.child.leaf.hi", "--plugins", root, ...flags])).toEqual({ stdout: "hi (marked)\n", stderr: "", code: 0 });
+    }
+  });
+
   test("a refusal reaches pop call as the function's failure: exit 1, its message on stderr", async () => {
     const r = await pop(["call", "calc.ops.div", "a=1", "b=0", "--plugins", CONTRACTS]);
     expect(r).toEqual({ code: 1, stdout: "", stderr: 'pop: "calc.ops.div" failed: refusing to divide by zero\n' });

@@ -54,7 +54,9 @@ const call: Command = {
     }
     let text: string | undefined;
     try {
-      text = args.json ? toJson(result) : result === undefined ? undefined : typeof result === "string" ? result : toJson(result);
+      // Plain scalars print as JSON prints them, without a trip through JSON.stringify's replacer.
+      if (!args.json && (typeof result === "string" || result === undefined)) text = result;
+      else text = (typeof result === "number" && Number.isFinite(result)) || typeof result === "boolean" || result === null ? String(result) : toJson(result);
     } catch (e) {
       err(`"${ref}" returned a value that cannot be printed as JSON: ${oneLine((e as Error).message)}; return plain data (no cycles) from it`);
       return EXIT.failure;

@@ -133,8 +133,11 @@ function mentionsVirtualName(file: string): boolean {
   }
 }
 
+/** Shared by every record until written: most modules have no other file and no contracts. */
+const NONE: string[] = [];
+
 function newRecord(sub: SubMeta, name: string, file: string): ModuleRecord {
-  return { name, file, others: [], sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: [] };
+  return { name, file, others: NONE, sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: NONE };
 }
 
 const EXTS = [".ts", ".mts", ".js", ".mjs"];
@@ -176,31 +179,37 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
 export function scanModules(hub: Hub, meta: SubMeta): void {
   if (meta.scanned) return;
   listSub(hub, meta);
-  // Straight from the listing, not by probing each name (this loop runs once per file: keep it plain).
-  const byName = new Map<string, string[]>();
+  // Straight from the listing, not by probing each name. This loop runs once per file of an eager sub, before
+  // the JIT has warmed up: one map entry per name, arrays only for the rare name with several files.
+  const fileOf = new Map<string, string>();
+  let several: Map<string, string[]> | undefined;
   for (let i = 0; i < meta.dirs.length; i++) {
     const dir = meta.dirs[i]!;
     for (const e of meta.entries![i]!) {
       const n = moduleName(e);
       if (n === undefined) continue;
-      const list = byName.get(n);
-      if (list) list.push(`${dir}/${e}`);
-      else byName.set(n, [`${dir}/${e}`]);
+      const file = `${dir}/${e}`;
+      const first = fileOf.get(n);
+      if (first === undefined) fileOf.set(n, file);
+      else if (several?.has(n)) several.get(n)!.push(file);
+      else (several ??= new Map()).set(n, [first, file]);
     }
   }
   const disabled = state(hub).disabled;
-  for (const n of [...byName.keys()].sort()) {
+  const checkDisabled = disabled.size > 0;
+  const names = [...fileOf.keys()].sort();
+  for (const n of names) {
     if (meta.modules.has(n) || meta.subs.has(n)) continue;
-    const files = byName.get(n)!;
+    const files = several?.get(n);
     // Several files for one name: folder order first (as listed), then extension order, as findModule probes.
-    if (files.length > 1) files.sort((x, y) => meta.dirs.indexOf(x.slice(0, x.lastIndexOf("/"))) - meta.dirs.indexOf(y.slice(0, y.lastIndexOf("/"))) || EXTS.indexOf(x.slice(x.lastIndexOf("."))) - EXTS.indexOf(y.slice(y.lastIndexOf("."))));
-    const file = files[files.length - 1]!;
+    if (files) files.sort((x, y) => meta.dirs.indexOf(x.slice(0, x.lastIndexOf("/"))) - meta.dirs.indexOf(y.slice(0, y.lastIndexOf("/"))) || EXTS.indexOf(x.slice(x.lastIndexOf("."))) - EXTS.indexOf(y.slice(y.lastIndexOf("."))));
+    const file = files ? files[files.length - 1]! : fileOf.get(n)!;
     if (meta.files.has(file)) continue;
     const rec = newRecord(meta, n, file);
-    rec.others = files.slice(0, -1);
+    if (files) rec.others = files.slice(0, -1);
     meta.modules.set(n, rec);
     meta.files.set(file, rec);
-    const why = disabled.get(rec.ref);
+    const why = checkDisabled ? disabled.get(rec.ref) : undefined;
     if (why !== undefined) {
       rec.state = "disabled";
       rec.reason = `disabled by ${why}`;
@@ -211,23 +220,31 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
 
 function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
   const meta = newMeta(hub, name, ref, dirs, load, parent);
-  for (const dir of dirs) {
-    for (const c of listContracts(join(dir, "contracts"))) {
-      const files = meta.contracts.get(c.name) ?? [];
-      files.push(c.file);
-      meta.contracts.set(c.name, files);
-    }
-    for (const c of listContracts(join(dir, "rcontracts"))) meta.rcontracts.push(c.file);
-  }
   // A lazy sub is not listed: its modules and sub-subs are found by name when first reached.
-  if (load === "eager") listSub(hub, meta);
+  const children = load === "eager" ? listEntries(meta) : undefined;
+  for (let i = 0; i < dirs.length; i++) {
+    // A listed folder says whether it has contract folders; an unlisted one is asked.
+    const has = (folder: string) => meta.entries?.[i]?.has(folder) ?? true;
+    if (has("contracts")) {
+      for (const c of listContracts(join(dirs[i]!, "contracts"))) {
+        const files = meta.contracts.get(c.name) ?? [];
+        files.push(c.file);
+        meta.contracts.set(c.name, files);
+      }
+    }
+    if (has("rcontracts")) for (const c of listContracts(join(dirs[i]!, "rcontracts"))) meta.rcontracts.push(c.file);
+  }
+  if (children) addChildren(hub, meta, children); // after the contracts: sub-subs inherit the recursive ones
   return meta;
 }
 
 /** List the sub's folders once: entry names for module lookups, and every sub-sub (a module of the same name is a clash). */
 function listSub(hub: Hub, meta: SubMeta): void {
-  if (meta.entries) return;
-  const s = state(hub);
+  if (!meta.entries) addChildren(hub, meta, listEntries(meta));
+}
+
+/** Fill the sub's entry names; returns its child folders by name. */
+function listEntries(meta: SubMeta): Map<string, string[]> {
   const children = new Map<string, string[]>();
   meta.entries = [];
   for (const dir of meta.dirs) {
@@ -235,6 +252,11 @@ function listSub(hub: Hub, meta: SubMeta): void {
     meta.entries.push(new Set(listing.names));
     for (const d of listing.dirs) children.set(d.name, [...(children.get(d.name) ?? []), d.dir]);
   }
+  return children;
+}
+
+function addChildren(hub: Hub, meta: SubMeta, children: Map<string, string[]>): void {
+  const s = state(hub);
   for (const [childName, dirs] of children) {
     if (meta.subs.has(childName) || s.disabled.has(`${meta.ref}.${childName}`)) continue;
     const clash = findModule(hub, meta, childName);
