@@ -24,11 +24,13 @@ function probe(dir: string, name: string, onlyFiles: boolean): boolean {
   return false;
 }
 
-/** `path` split at its last slash; undefined for a root, a trailing slash or a backslash (callers then ask node:fs). */
+/** `path` split at its last slash; undefined for a root, a trailing slash, a last `.` or `..`, or a backslash (callers then ask node:fs). */
 function split(path: string): [string, string] | undefined {
   if (path.includes("\\")) return undefined;
   const i = path.lastIndexOf("/");
-  return i < 0 ? [".", path] : i === path.length - 1 ? undefined : [i === 0 ? "/" : path.slice(0, i), path.slice(i + 1)];
+  const name = path.slice(i + 1);
+  if (name === "" || name === "." || name === "..") return undefined;
+  return [i < 0 ? "." : i === 0 ? "/" : path.slice(0, i), name];
 }
 
 /** Whether `path` is a file (or a link to one). */

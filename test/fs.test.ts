@@ -18,7 +18,7 @@ function tree(): string {
 describe("src/_fs.ts answers as node:fs", () => {
   test("isFile, isDirectory and exists for every entry, a missing name and odd paths", () => {
     const d = tree();
-    const paths = [...readdirSync(d).map((n) => join(d, n)), join(d, "nope"), join(d, "nope.ts"), join(d, "sub/"), "/", d, `${d}/sub/../a.ts`];
+    const paths = [...readdirSync(d).map((n) => join(d, n)), join(d, "nope"), join(d, "nope.ts"), join(d, "sub/"), "/", d, `${d}/sub/../a.ts`, `${d}/sub/..`, `${d}/sub/.`, "."];
     for (const p of paths) {
       const st = statSync(p, { throwIfNoEntry: false });
       expect([p, isFile(p), isDirectory(p), exists(p)]).toEqual([p, st?.isFile() ?? false, st?.isDirectory() ?? false, existsSync(p)]);
