@@ -153,6 +153,15 @@ describe("schemas built when needed", () => {
     await expect(load(createHub(), ["app"], { confs: { app: c }, cli: "app", argv: ["--port", "x"], env: {} })).rejects.toThrow(`invalid value for option "port" from --port: "x" is not a number`);
   });
 
+  test("an option declared boolean (by name, constructor or zod schema) is a switch on the command line", async () => {
+    const c = conf(
+      { a: { default: false, help: "A", type: "boolean" }, b: { default: false, help: "B", type: Boolean }, c: { default: false, help: "C", type: z.boolean() }, n: { default: 1, help: "N", type: "integer" } },
+      { a: {}, b: {}, c: {}, n: {} },
+    );
+    const r = await load(createHub(), ["app"], { confs: { app: c }, cli: "app", argv: ["--a", "--b", "--c", "--n", "2"], env: {} });
+    expect(r.opt.app).toEqual({ a: true, b: true, c: true, n: 2 });
+  });
+
   test("a default the schema would refuse still fails: not finite, outside choices, against its type", async () => {
     const load1 = (CONFIG: NonNullable<ConfModule["CONFIG"]>, CLI: NonNullable<ConfModule["CLI_CONFIG"]> = {}) => load(createHub(), ["app"], { confs: { app: conf(CONFIG, CLI) }, env: {} });
     await expect(load1({ limit: { default: Infinity, help: "Limit" } })).rejects.toThrow(`invalid value for option "limit" from default: Infinity`);

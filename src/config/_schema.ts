@@ -39,8 +39,8 @@ export function lazySchema(def: OptionDef): { get: () => $ZodType; trustsDefault
   const get = () => (schema ??= schemaFor(def));
   const d = def.default;
   const trustsDefault = t === undefined && (typeof d === "string" || typeof d === "boolean" || typeof d === "bigint" || (typeof d === "number" && Number.isFinite(d)));
-  // What the command line needs to know (is it a switch?) without building the schema when the default says it.
-  const boolean = t === undefined ? typeof d === "boolean" : kindOf(get()) === "boolean";
+  // What the command line needs to know (is it a switch?), without building a schema unless the type is one.
+  const boolean = t === undefined ? typeof d === "boolean" : isSchema(t) ? kindOf(t) === "boolean" : t === "boolean" || t === Boolean;
   return { get, trustsDefault, boolean };
 }
 

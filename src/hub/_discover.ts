@@ -1,8 +1,8 @@
-import { isFile, readText } from "../_fs.ts";
+import { isDirectory, isFile, readText } from "../_fs.ts";
 import { dirname, join, resolve } from "../_path.ts";
 import { describeThrow, formatLocation } from "./_errors.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { isDirectory, listNames } from "./_scan.ts";
+import { listNames } from "./_scan.ts";
 
 /** A usage mistake in where plugins come from (exit code 2). */
 export class DiscoveryError extends Error {

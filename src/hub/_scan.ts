@@ -43,8 +43,6 @@ export function listDir(dir: string): DirListing {
   return out;
 }
 
-export { isDirectory };
-
 /** Contract files of a `contracts/` or `rcontracts/` folder, by contract name. */
 export function listContracts(dir: string): Array<{ name: string; file: string }> {
   return listDir(dir).files; // most subs have none: a missing folder lists as empty

@@ -1,9 +1,9 @@
-import { isFile, nodeFs } from "../_fs.ts";
+import { isDirectory, isFile, nodeFs } from "../_fs.ts";
 import { basename, join, resolve } from "../_path.ts";
 import { PluginLoadError, RefError } from "./_errors.ts";
 import { fail, loadModule, loadModuleSync, moduleObject, settle } from "./_load.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
-import { isDirectory, listContracts, listNames, moduleName, RESERVED_DIRS } from "./_scan.ts";
+import { listContracts, listNames, moduleName, RESERVED_DIRS } from "./_scan.ts";
 import type { Hub, LoadMode, ModuleRecord, SubMeta, SubObject } from "./_types.ts";
 
 /** Options of `hub.pop.sub.add`. */
@@ -133,11 +133,8 @@ function mentionsVirtualName(file: string): boolean {
   }
 }
 
-/** Shared by every record until written: most modules have no other file and no contracts. */
-const NONE: string[] = [];
-
 function newRecord(sub: SubMeta, name: string, file: string): ModuleRecord {
-  return { name, file, others: NONE, sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: NONE };
+  return { name, file, others: [], sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: [] };
 }
 
 const EXTS = [".ts", ".mts", ".js", ".mjs"];
@@ -179,37 +176,31 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
 export function scanModules(hub: Hub, meta: SubMeta): void {
   if (meta.scanned) return;
   listSub(hub, meta);
-  // Straight from the listing, not by probing each name. This loop runs once per file of an eager sub, before
-  // the JIT has warmed up: one map entry per name, arrays only for the rare name with several files.
-  const fileOf = new Map<string, string>();
-  let several: Map<string, string[]> | undefined;
+  // Straight from the listing, not by probing each name (this loop runs once per file: keep it plain).
+  const byName = new Map<string, string[]>();
   for (let i = 0; i < meta.dirs.length; i++) {
     const dir = meta.dirs[i]!;
     for (const e of meta.entries![i]!) {
       const n = moduleName(e);
       if (n === undefined) continue;
-      const file = `${dir}/${e}`;
-      const first = fileOf.get(n);
-      if (first === undefined) fileOf.set(n, file);
-      else if (several?.has(n)) several.get(n)!.push(file);
-      else (several ??= new Map()).set(n, [first, file]);
+      const list = byName.get(n);
+      if (list) list.push(`${dir}/${e}`);
+      else byName.set(n, [`${dir}/${e}`]);
     }
   }
   const disabled = state(hub).disabled;
-  const checkDisabled = disabled.size > 0;
-  const names = [...fileOf.keys()].sort();
-  for (const n of names) {
+  for (const n of [...byName.keys()].sort()) {
     if (meta.modules.has(n) || meta.subs.has(n)) continue;
-    const files = several?.get(n);
+    const files = byName.get(n)!;
     // Several files for one name: folder order first (as listed), then extension order, as findModule probes.
-    if (files) files.sort((x, y) => meta.dirs.indexOf(x.slice(0, x.lastIndexOf("/"))) - meta.dirs.indexOf(y.slice(0, y.lastIndexOf("/"))) || EXTS.indexOf(x.slice(x.lastIndexOf("."))) - EXTS.indexOf(y.slice(y.lastIndexOf("."))));
-    const file = files ? files[files.length - 1]! : fileOf.get(n)!;
+    if (files.length > 1) files.sort((x, y) => meta.dirs.indexOf(x.slice(0, x.lastIndexOf("/"))) - meta.dirs.indexOf(y.slice(0, y.lastIndexOf("/"))) || EXTS.indexOf(x.slice(x.lastIndexOf("."))) - EXTS.indexOf(y.slice(y.lastIndexOf("."))));
+    const file = files[files.length - 1]!;
     if (meta.files.has(file)) continue;
     const rec = newRecord(meta, n, file);
-    if (files) rec.others = files.slice(0, -1);
+    rec.others = files.slice(0, -1);
     meta.modules.set(n, rec);
     meta.files.set(file, rec);
-    const why = checkDisabled ? disabled.get(rec.ref) : undefined;
+    const why = disabled.get(rec.ref);
     if (why !== undefined) {
       rec.state = "disabled";
       rec.reason = `disabled by ${why}`;

@@ -2,7 +2,7 @@ export { createHub, loadHub, type HubOptions, type LoadHubOptions } from "./_hub
 export { discoverRoots, DiscoveryError, readRoot, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 export { ContractError, formatLocation, oneLine, PluginLoadError, RefError, type SourceLocation } from "./_errors.ts";
 export { describeFunctions, type FunctionInfo } from "./_introspect.ts";
-export { isDirectory } from "./_scan.ts";
+export { isDirectory } from "../_fs.ts";
 export { state, subMeta } from "./_meta.ts";
 export { preloadRef, resolveFunction, resolveRef } from "./_ref.ts";
 export { addSub, type AddSubOptions } from "./_sub.ts";
