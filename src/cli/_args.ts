@@ -1,4 +1,5 @@
 import type { CommandMeta, StringArgDef } from "citty";
+import { UsageError } from "../errors.ts";
 
 // pop's commands use citty's command model (meta, args, subCommands, run) and its argument types, extended
 // with what pop needs; they are run by pop's own runner because citty's runMain exits 1 on usage errors,
@@ -31,17 +32,7 @@ export interface RunContext {
   argv: string[];
 }
 
-/** A mistake in how pop was invoked: exit code 2, one line and (unless `hint: false`, e.g. for an unknown ref) a pointer to help. */
-export class UsageError extends Error {
-  override name = "UsageError";
-  readonly command: string;
-  readonly hint: boolean;
-  constructor(message: string, command: string, options?: { hint?: boolean; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.command = command;
-    this.hint = options?.hint ?? true;
-  }
-}
+export { UsageError };
 
 /** Parse argv against a command's args; unknown options and missing values are usage errors. */
 export function parseCommandArgs(cmd: Command, argv: string[], path: string): RunContext {

@@ -20,11 +20,4 @@ export const GROUPS: Record<Entry["group"], string> = {
   config: "Config integrator",
 };
 
-/** Exit codes, as documented in `pop --help`. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
-
-export const EXIT_HELP: Array<[number, string]> = [
-  [EXIT.ok, "success"],
-  [EXIT.failure, "the work failed: a called function threw, a plugin failed to load under --strict, an internal error"],
-  [EXIT.usage, "usage error: unknown command or option, bad argument, unknown ref"],
-];
+export { EXIT, EXIT_HELP } from "../errors.ts";

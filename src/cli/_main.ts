@@ -2,13 +2,29 @@ import pkg from "../../package.json" with { type: "json" };
 import { type Command, parseCommandArgs, UsageError } from "./_args.ts";
 import { COMMANDS, EXIT, EXIT_HELP, GROUPS } from "./_commands.ts";
 import { commandHelp } from "./_help.ts";
-import { err, errRaw, out, styles, useColor } from "./_output.ts";
+import { report } from "../output.ts";
+import { err, errRaw, flushOutput, out, styles, useColor } from "./_output.ts";
 
 /** pop's version, from package.json at build time. */
 export const VERSION: string = pkg.version;
 
 /** Run the pop CLI with `argv` (without the executable); resolves to the exit code, or undefined when the command leaves work running (a server). */
 export async function main(argv: string[]): Promise<number | undefined> {
+  let code: number | undefined;
+  try {
+    code = await dispatch(argv);
+  } catch (e) {
+    code = report(e);
+  }
+  try {
+    await flushOutput();
+  } catch (e) {
+    code = report(e);
+  }
+  return code;
+}
+
+async function dispatch(argv: string[]): Promise<number | undefined> {
   const first = argv[0];
   if (first === "--version" || first === "-v" || first === "version") {
     out(argv.includes("--json") ? JSON.stringify({ version: VERSION, bun: Bun.version }) : VERSION);
@@ -59,20 +75,9 @@ async function runCommand(cmd: Command, argv: string[], path: string): Promise<n
   }
 }
 
-/** Print an error the CLI way and pick its exit code: usage mistakes 2, failures 1. */
-export function reportError(e: unknown, path: string): number {
-  const error = e as Error & { exitCode?: number };
-  if (e instanceof UsageError) {
-    err(e.hint ? `${e.message}\nrun "${e.command} --help" for usage` : e.message);
-    return EXIT.usage;
-  }
-  if (error && typeof error.exitCode === "number") {
-    err(error.message);
-    return error.exitCode;
-  }
-  if (process.env.POP_DEBUG) err(`${path}: ${error?.stack ?? String(e)}${error?.cause instanceof Error ? `\ncaused by: ${error.cause.stack ?? error.cause.message}` : ""}`);
-  else err(error instanceof Error ? error.message : String(e));
-  return EXIT.failure;
+/** Print an error the CLI way and pick its exit code (the one funnel: src/output.ts `report`). */
+export function reportError(e: unknown, _path?: string): number {
+  return report(e);
 }
 
 function wantsHelp(cmd: Command, argv: string[]): boolean {
@@ -99,7 +104,7 @@ function topHelp(fd: 1 | 2): string {
   }
   lines.push(s.bold("Options:"), "  --help, -h     Show help (also after a command: pop call --help)", "  --version, -v  Print the version (--json for JSON)", "");
   lines.push(s.bold("Exit codes:"));
-  for (const [code, text] of EXIT_HELP) lines.push(`  ${code}  ${text}`);
+  for (const [code, text] of EXIT_HELP) lines.push(`  ${String(code).padEnd(3)}  ${text}`);
   lines.push("", "Environment: POP_PLUGIN_PATH (colon-separated plugin roots), POP_DISABLE (comma-separated refs), NO_COLOR, POP_DEBUG (stack traces)");
   return lines.join("\n");
 }

@@ -1,9 +1,4 @@
-/** A configuration mistake the user can fix: a bad value, flag, file or definition. The CLI prints the message and exits 2. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  /** The exit code the pop CLI uses. */
-  readonly exitCode = 2;
-}
+export { ConfigError } from "../errors.ts";
 
 /** `--help` was given on a project's command line: `text` is the help to print (to stdout, exit 0). */
 export class ConfigHelp extends Error {

@@ -1,13 +1,11 @@
 import { isDirectory, isFile, readText } from "../_fs.ts";
 import { dirname, join, resolve } from "../_path.ts";
+import { DiscoveryError } from "../errors.ts";
 import { describeThrow, formatLocation } from "./_errors.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { listNames } from "./_scan.ts";
 
-/** A usage mistake in where plugins come from (exit code 2). */
-export class DiscoveryError extends Error {
-  override name = "DiscoveryError";
-}
+export { DiscoveryError };
 
 /** A plugin root: a folder whose sub-folders are subs, or whose conf.ts DYNE says where they are. */
 export interface PluginRoot {

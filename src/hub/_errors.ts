@@ -1,64 +1,9 @@
 import { nodeFs } from "../_fs.ts";
 import { join, sep } from "../_path.ts";
+import { oneLine, type SourceLocation } from "../errors.ts";
 
-/** Where a problem sits in a plugin file. */
-export interface SourceLocation {
-  file: string;
-  line?: number;
-  column?: number;
-}
+export { ContractError, formatLocation, oneLine, PluginLoadError, RefError, type SourceLocation } from "../errors.ts";
 
-/** A plugin module (or contract) could not be loaded; `reason` is the one-line cause. */
-export class PluginLoadError extends Error {
-  override name = "PluginLoadError";
-  readonly ref: string;
-  readonly location: SourceLocation;
-  readonly reason: string;
-  constructor(ref: string, location: SourceLocation, reason: string, options?: { cause?: unknown }) {
-    const line = oneLine(reason);
-    super(`${formatLocation(location)}: module "${ref}" not loaded: ${line}`, options);
-    this.ref = ref;
-    this.location = location;
-    this.reason = line;
-  }
-}
-
-/** A ref names nothing on the hub. */
-export class RefError extends Error {
-  override name = "RefError";
-  readonly ref: string;
-  readonly suggestion: string | undefined;
-  constructor(message: string, ref: string, suggestion?: string) {
-    super(message);
-    this.ref = ref;
-    this.suggestion = suggestion;
-  }
-}
-
-/** A call's arguments or return value failed a schema contract. */
-export class ContractError extends Error {
-  override name = "ContractError";
-  readonly ref: string;
-  readonly field: string;
-  constructor(message: string, ref: string, field: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.ref = ref;
-    this.field = field;
-  }
-}
-
-/** A message on one line: the CLI prints one line per problem. */
-export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ").trim();
-}
-
-/** `file:line:column`, or as much of it as is known. */
-export function formatLocation(loc: SourceLocation): string {
-  let s = loc.file;
-  if (loc.line !== undefined) s += `:${loc.line}`;
-  if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
-  return s;
-}
 
 /** Describe an error thrown while importing or initialising `file`: its message and the line in that file. */
 export function describeThrow(err: unknown, file: string): { reason: string; location: SourceLocation } {

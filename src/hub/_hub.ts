@@ -1,9 +1,10 @@
-import { writeStderr } from "../_fs.ts";
 import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 import { hide, STATE, state } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { addPreloadedSub, addSub, loadAll } from "./_sub.ts";
+import type { PluginLoadError } from "../errors.ts";
+import { log } from "../output.ts";
 import type { Hub, HubState, LoadMode } from "./_types.ts";
 
 /** Options of `createHub`. */
@@ -52,9 +53,9 @@ export function createHub(opts: HubOptions = {}): Hub {
   return hub;
 }
 
-/** The default warning sink: one line on stderr, written synchronously (console.error would paint it red on a terminal, even under NO_COLOR). */
+/** The default warning sink: the output module (one `pop: warning: ...` line, or a JSON line). */
 function warnOnStderr(message: string): void {
-  writeStderr(`pop: warning: ${message}\n`);
+  log.warn(message);
 }
 
 /** Options of `loadHub`: discovery plus hub options. */
@@ -81,4 +82,31 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
     await addSub(hub, { dyneName: name, load: opts.load ?? "lazy" });
   }
   return hub;
+}
+
+// ---- The public hub API: what the CLI, config and built-in plugins use instead of the hub's hidden state. ----
+
+/** The plugin roots the hub was created with, in order, each with where it came from (`source`). */
+export function hubRoots(hub: Hub): PluginRoot[] {
+  return state(hub).roots;
+}
+
+/** Every load failure so far, in the order they happened. */
+export function hubFailures(hub: Hub): PluginLoadError[] {
+  return state(hub).failures;
+}
+
+/** The folders a dyne name stands for (every root's, in root order), or undefined when no root has it. */
+export function dyneDirs(hub: Hub, name: string): string[] | undefined {
+  return state(hub).dyne.get(name);
+}
+
+/** Names of the subs on the hub, in the order they were added (`pop` first). */
+export function subNames(hub: Hub): string[] {
+  return [...state(hub).subs.keys()];
+}
+
+/** Report a warning the way this hub does (the output module unless `createHub({ warn })` said otherwise). */
+export function hubWarn(hub: Hub, message: string): void {
+  state(hub).warn(message);
 }

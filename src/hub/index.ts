@@ -1,4 +1,4 @@
-export { createHub, loadHub, type HubOptions, type LoadHubOptions } from "./_hub.ts";
+export { createHub, dyneDirs, hubFailures, hubRoots, hubWarn, loadHub, subNames, type HubOptions, type LoadHubOptions } from "./_hub.ts";
 export { discoverRoots, DiscoveryError, readRoot, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 export { ContractError, formatLocation, oneLine, PluginLoadError, RefError, type SourceLocation } from "./_errors.ts";
 export { describeFunctions, type FunctionInfo } from "./_introspect.ts";

@@ -1,0 +1,193 @@
+// pop's one error hierarchy. Every error pop's own code lets reach a user is a PopError: a stable `code` for
+// scripts and tests, an `exitCode` for the CLI, and a message that says what was wrong, where, and how to fix it.
+// The CLI turns any thrown value into an exit code in one place (`exitCodeOf`, used by src/cli/_main.ts).
+// Nothing here imports anything: every tool (hub, config, CLI, the coming deploy agent) can depend on it.
+
+/** Exit codes, stable for scripts; `pop --help` lists them (EXIT_HELP). */
+export const EXIT = {
+  ok: 0,
+  /** The work failed: a called function threw, a plugin failed to load under --strict, a shutdown hook failed. */
+  failure: 1,
+  /** Usage error: unknown command, option or ref, a bad argument or config value. */
+  usage: 2,
+  /** Interrupted by SIGINT (128 + 2): the hub was closed first. */
+  sigint: 130,
+  /** Terminated by SIGTERM (128 + 15): the hub was closed first. */
+  sigterm: 143,
+} as const;
+
+/** What `pop --help` prints under "Exit codes:". */
+export const EXIT_HELP: Array<[number, string]> = [
+  [EXIT.ok, "success"],
+  [EXIT.failure, "the work failed: a called function threw, a plugin failed to load (under --strict) or timed out, a shutdown hook failed, output could not be written"],
+  [EXIT.usage, "usage error: unknown command or option, unknown ref, a bad argument, a bad config value or file"],
+  [EXIT.sigint, "interrupted (SIGINT): the hub was closed, its __shutdown__ hooks run"],
+  [EXIT.sigterm, "terminated (SIGTERM): the hub was closed, its __shutdown__ hooks run"],
+];
+
+/** Options every PopError takes. */
+export interface PopErrorOptions {
+  cause?: unknown;
+}
+
+/** The base of every error pop reports. `code` is stable (scripts may match it); `exitCode` is what the CLI exits with. */
+export class PopError extends Error {
+  override name = "PopError";
+  readonly code: string = "POP_ERROR";
+  readonly exitCode: number = EXIT.failure;
+  constructor(message: string, options?: PopErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+  }
+}
+
+/** A mistake in how pop was invoked (exit 2): one line and, unless `hint: false`, a pointer to the command's help. */
+export class UsageError extends PopError {
+  override name = "UsageError";
+  override readonly code: string = "POP_USAGE";
+  override readonly exitCode: number = EXIT.usage;
+  /** The command whose `--help` to point at, e.g. "pop call". */
+  readonly command: string;
+  readonly hint: boolean;
+  constructor(message: string, command: string, options?: PopErrorOptions & { hint?: boolean }) {
+    super(message, options);
+    this.command = command;
+    this.hint = options?.hint ?? true;
+  }
+}
+
+/** A configuration mistake the user can fix: a bad value, flag, file or definition (exit 2). */
+export class ConfigError extends PopError {
+  override name = "ConfigError";
+  override readonly code: string = "POP_CONFIG";
+  override readonly exitCode: number = EXIT.usage;
+}
+
+/** A mistake in where plugins come from: a --plugins folder that is not one, a bad conf.ts DYNE (exit 2). */
+export class DiscoveryError extends PopError {
+  override name = "DiscoveryError";
+  override readonly code: string = "POP_DISCOVERY";
+  override readonly exitCode: number = EXIT.usage;
+}
+
+/** A ref names nothing on the hub (exit 2); `suggestion` is the closest ref that exists. */
+export class RefError extends PopError {
+  override name = "RefError";
+  override readonly code: string = "POP_REF";
+  override readonly exitCode: number = EXIT.usage;
+  readonly ref: string;
+  readonly suggestion: string | undefined;
+  constructor(message: string, ref: string, suggestion?: string, options?: PopErrorOptions) {
+    super(message, options);
+    this.ref = ref;
+    this.suggestion = suggestion;
+  }
+}
+
+/** Where a problem sits in a plugin file. */
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+/** A plugin module (or contract) could not be loaded (exit 1); `reason` is the one-line cause. */
+export class PluginLoadError extends PopError {
+  override name = "PluginLoadError";
+  override readonly code: string = "POP_PLUGIN_LOAD";
+  readonly ref: string;
+  readonly location: SourceLocation;
+  readonly reason: string;
+  constructor(ref: string, location: SourceLocation, reason: string, options?: PopErrorOptions) {
+    const line = oneLine(reason) || "no reason given";
+    super(`${formatLocation(location)}: module "${ref}" not loaded: ${line}`, options);
+    this.ref = ref;
+    this.location = location;
+    this.reason = line;
+  }
+}
+
+/** A call's arguments or return value failed a schema contract (exit 1 from `pop call`). */
+export class ContractError extends PopError {
+  override name = "ContractError";
+  override readonly code: string = "POP_CONTRACT";
+  readonly ref: string;
+  readonly field: string;
+  constructor(message: string, ref: string, field: string, options?: PopErrorOptions) {
+    super(message, options);
+    this.ref = ref;
+    this.field = field;
+  }
+}
+
+/** Something did not settle in time: an import, an `__init__`, a `__shutdown__` (exit 1). `what` names it. */
+export class TimeoutError extends PopError {
+  override name = "TimeoutError";
+  override readonly code: string = "POP_TIMEOUT";
+  readonly ms: number;
+  constructor(message: string, ms: number, options?: PopErrorOptions) {
+    super(message, options);
+    this.ms = ms;
+  }
+}
+
+/** Closing the hub: one or more `__shutdown__` hooks threw or timed out; every one is in `errors` (exit 1). */
+export class ShutdownError extends PopError {
+  override name = "ShutdownError";
+  override readonly code: string = "POP_SHUTDOWN";
+  readonly errors: Error[];
+  constructor(errors: Error[]) {
+    super(errors.length === 1 ? errors[0]!.message : `${errors.length} shutdown hooks failed: ${errors.map((e) => e.message).join("; ")}`);
+    this.errors = errors;
+  }
+}
+
+/** Data could not be written to stdout (a full disk, a closed pipe): the result is lost, so it is a failure (exit 1). */
+export class OutputError extends PopError {
+  override name = "OutputError";
+  override readonly code: string = "POP_OUTPUT";
+}
+
+/** A plugin called `process.exit()` while pop was loading or running it: turned into an error of that module. */
+export class ExitCalledError extends PopError {
+  override name = "ExitCalledError";
+  override readonly code: string = "POP_EXIT_CALLED";
+  readonly requested: number;
+  constructor(message: string, requested: number) {
+    super(message);
+    this.requested = requested;
+  }
+}
+
+/** The exit code for anything thrown: a PopError's own, else 1. */
+export function exitCodeOf(e: unknown): number {
+  return e instanceof PopError ? e.exitCode : EXIT.failure;
+}
+
+/** A one-line text for anything thrown, never `[object Object]`: Errors by message, other values as JSON where they print. */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return oneLine(e.message) || e.name;
+  if (typeof e === "string") return oneLine(e) || '""';
+  if (e === undefined || e === null || typeof e !== "object") return String(e);
+  const m = (e as { message?: unknown }).message;
+  if (typeof m === "string" && m !== "") return oneLine(m);
+  try {
+    const s = JSON.stringify(e);
+    if (s !== undefined) return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+  } catch {
+    // a cycle: fall through
+  }
+  return Object.prototype.toString.call(e);
+}
+
+/** A message on one line: the CLI prints one line per problem. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** `file:line:column`, or as much of it as is known. */
+export function formatLocation(loc: SourceLocation): string {
+  let s = loc.file;
+  if (loc.line !== undefined) s += `:${loc.line}`;
+  if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
+  return s;
+}
