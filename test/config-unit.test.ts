@@ -134,7 +134,7 @@ test("start-up path: the built-in module and the CLI import src/config only insi
 });
 
 test("the executable carries no jiti: c12 loads config files with Bun's import()", () => {
-  const bin = readFileSync(join(ROOT, "dist/pop"));
+  const bin = readFileSync(process.env.POP_BIN ?? join(ROOT, "dist/pop"));
   expect(bin.includes("JITI_DEBUG")).toBe(false);
   expect(bin.includes("jiti is not bundled into pop")).toBe(true);
 });

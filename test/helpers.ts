@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
-/** The compiled executable under test. */
-export const POP = resolve(import.meta.dir, "../dist/pop");
+/** The compiled executable under test: dist/pop, or POP_BIN (a private build, e.g. `bun scripts/build.ts --outdir /tmp/x`). */
+export const POP = process.env.POP_BIN ? resolve(process.env.POP_BIN) : resolve(import.meta.dir, "../dist/pop");
 /** The repository root. */
 export const ROOT = resolve(import.meta.dir, "..");
 
