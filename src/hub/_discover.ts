@@ -27,30 +27,51 @@ export interface DiscoverOptions {
   plugins?: string[];
   /** Environment to read POP_PLUGIN_PATH from. */
   env?: Record<string, string | undefined>;
-  /** Folder whose package.json dependencies are scanned for packages with a "pop" field. */
+  /** Roots named some other way, first of all (`pop app DIR`: the project folder, source "pop app"). */
+  named?: Array<{ dir: string; source: string }>;
+  /**
+   * The working directory: its package.json dependencies with a "pop" field are plugin roots, but only when no
+   * root is named (by `named`, POP_PLUGIN_PATH or --plugins). Named roots bring their own packages instead.
+   */
   cwd?: string;
+  /** Discover packages at all (default true; `--no-packages` turns it off). */
+  packages?: boolean;
   warn?: (message: string) => void;
 }
 
 const CONF_FILES = ["conf.ts", "conf.mts", "conf.js", "conf.mjs"];
 
-/** Find plugin roots in order: installed packages, POP_PLUGIN_PATH, then --plugins (later roots may override earlier modules). */
+/**
+ * Find plugin roots. Named roots, in order: `named`, then POP_PLUGIN_PATH, then --plugins (later roots may override
+ * earlier modules). Each named root brings the packages its own package.json lists (a dependency whose package.json
+ * has a "pop" field), just before itself. Only when nothing is named does the working directory's package.json
+ * say which packages join. A folder's packages never join a hub that named other roots.
+ */
 export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]> {
   const warn = opts.warn ?? (() => {});
-  const found: Array<{ dir: string; source: string }> = [];
-  if (opts.cwd) found.push(...(await packageRoots(opts.cwd, warn)));
+  const named: Array<{ dir: string; source: string }> = [...(opts.named ?? [])];
   const envPath = opts.env?.POP_PLUGIN_PATH;
   if (envPath) {
     for (const p of envPath.split(":").filter(Boolean)) {
       const dir = resolve(p);
-      if (isDirectory(dir)) found.push({ dir, source: "POP_PLUGIN_PATH" });
+      if (isDirectory(dir)) named.push({ dir, source: "POP_PLUGIN_PATH" });
       else warn(`POP_PLUGIN_PATH entry "${p}" is not a folder; skipped`);
     }
   }
   for (const p of opts.plugins ?? []) {
     const dir = resolve(p);
     if (!isDirectory(dir)) throw new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
-    found.push({ dir, source: "--plugins" });
+    named.push({ dir, source: "--plugins" });
+  }
+  const packages = opts.packages ?? true;
+  const found: Array<{ dir: string; source: string }> = [];
+  if (named.length === 0) {
+    if (packages && opts.cwd) found.push(...(await packageRoots(opts.cwd, warn)));
+  } else {
+    for (const n of named) {
+      if (packages) found.push(...(await packageRoots(n.dir, warn)));
+      found.push(n);
+    }
   }
   const seen = new Set<string>();
   const roots: PluginRoot[] = [];
@@ -94,7 +115,7 @@ export async function readRoot(dir: string, source: string): Promise<PluginRoot>
   return { dir, source, dyne, disable: (disable as string[] | undefined) ?? [], conf, confFile };
 }
 
-/** Roots of the project's installed dependencies whose package.json has a "pop" field (as stevedore reads entry points). */
+/** Roots of the installed dependencies of `cwd`'s package.json whose own package.json has a "pop" field (as stevedore reads entry points). */
 async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Array<{ dir: string; source: string }>> {
   const pkg = await readJson(join(cwd, "package.json"));
   if (!pkg) return [];
@@ -116,7 +137,7 @@ async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Arr
     }
     for (const rel of list as string[]) {
       const dir = resolve(dirname(pkgFile), rel);
-      if (isDirectory(dir)) out.push({ dir, source: `package ${name}` });
+      if (isDirectory(dir)) out.push({ dir, source: `package ${name} (from ${join(cwd, "package.json")})` });
       else warn(`${pkgFile}: plugin root "${rel}" is not a folder; skipped`);
     }
   }

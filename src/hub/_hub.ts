@@ -2,8 +2,9 @@ import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 import { hide, STATE, state } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
+import { shutdownModule } from "./_load.ts";
 import { addPreloadedSub, addSub, loadAll } from "./_sub.ts";
-import type { PluginLoadError } from "../errors.ts";
+import { type PluginLoadError, ShutdownError } from "../errors.ts";
 import { log } from "../output.ts";
 import type { Hub, HubState, LoadMode } from "./_types.ts";
 
@@ -17,7 +18,14 @@ export interface HubOptions {
   disable?: Array<{ ref: string; source: string }>;
   /** Where load warnings go (default: stderr). */
   warn?: (message: string) => void;
+  /** Milliseconds an import or `__init__` may take before that module fails (default 30000; 0 for no limit). */
+  loadTimeout?: number;
+  /** Milliseconds each `__shutdown__` may take when the hub closes (default 10000). */
+  shutdownTimeout?: number;
 }
+
+/** Hubs created and not closed yet: what the CLI closes on SIGINT and SIGTERM. */
+const OPEN = new Set<Hub>();
 
 /**
  * Create a hub holding only the built-in `pop` sub.
@@ -39,7 +47,12 @@ export function createHub(opts: HubOptions = {}): Hub {
     subs: new Map(),
     contractCache: new Map(),
     warn: opts.warn ?? warnOnStderr,
+    loaded: [],
+    loadTimeout: opts.loadTimeout ?? 30_000,
+    shutdownTimeout: opts.shutdownTimeout ?? 10_000,
+    closing: undefined,
   };
+  OPEN.add(hub);
   hide(hub, STATE, s);
   for (const d of opts.disable ?? []) s.disabled.set(d.ref, d.source);
   for (const root of opts.roots ?? []) {
@@ -109,4 +122,37 @@ export function subNames(hub: Hub): string[] {
 /** Report a warning the way this hub does (the output module unless `createHub({ warn })` said otherwise). */
 export function hubWarn(hub: Hub, message: string): void {
   state(hub).warn(message);
+}
+
+/**
+ * Close the hub: every loaded module's `__shutdown__(hub)` runs, in reverse load order, each bounded by the hub's
+ * shutdown timeout; the errors (throws and timeouts) are collected and thrown together as one ShutdownError once
+ * every hook has had its turn. Closing twice returns the same promise.
+ */
+export function closeHub(hub: Hub): Promise<void> {
+  const s = state(hub);
+  s.closing ??= (async () => {
+    const errors: Error[] = [];
+    for (let i = s.loaded.length - 1; i >= 0; i--) {
+      const e = await shutdownModule(hub, s.loaded[i]!);
+      if (e) errors.push(e);
+    }
+    s.loaded.length = 0;
+    OPEN.delete(hub);
+    if (errors.length > 0) throw new ShutdownError(errors);
+  })();
+  return s.closing;
+}
+
+/** Close every hub not closed yet (the CLI's signal handler); one ShutdownError for all their failures. */
+export async function closeOpenHubs(): Promise<void> {
+  const errors: Error[] = [];
+  for (const hub of [...OPEN]) {
+    try {
+      await closeHub(hub);
+    } catch (e) {
+      errors.push(...(e instanceof ShutdownError ? e.errors : [e as Error]));
+    }
+  }
+  if (errors.length > 0) throw new ShutdownError(errors);
 }

@@ -1,6 +1,8 @@
 import { nodeFs } from "../_fs.ts";
 import { moduleFunctions } from "./_load.ts";
-import type { FunctionRecord, ModuleRecord } from "./_types.ts";
+import type { SourceLocation } from "../errors.ts";
+import { state, subMeta } from "./_meta.ts";
+import type { FunctionRecord, Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
 /** A function as `pop tree` shows it. */
 export interface FunctionInfo {
@@ -96,4 +98,68 @@ function docBefore(text: string, at: number): string | undefined {
     lines.push(l);
   }
   return lines.join(" ").replace(/\s+/g, " ").trim() || undefined;
+}
+
+/** A plugin root as `pop tree` lists it. */
+export interface RootView {
+  dir: string;
+  /** Where it came from: "--plugins", "POP_PLUGIN_PATH", "package foo (from /x/package.json)", "pop app". */
+  source: string;
+  conf: string | undefined;
+}
+
+/** A module as `pop tree` shows it. Paths are absolute. */
+export interface ModuleView {
+  name: string;
+  ref: string;
+  file: string;
+  state: ModuleRecord["state"];
+  reason?: string;
+  location?: SourceLocation;
+  contracts: string[];
+  functions: FunctionInfo[];
+}
+
+/** A sub as `pop tree` shows it: its modules (init first) and its sub-subs. */
+export interface SubView {
+  name: string;
+  ref: string;
+  dirs: string[];
+  modules: ModuleView[];
+  subs: SubView[];
+}
+
+/** Everything on a hub, as plain data: its roots, every sub (modules in whatever state) and every load failure. */
+export interface HubView {
+  roots: RootView[];
+  subs: SubView[];
+  failures: Array<{ ref: string; file: string; line?: number; column?: number; reason: string }>;
+}
+
+/** The hub as plain data (what `pop tree` prints). It loads nothing: call `hub.pop.sub.load()` first for everything. */
+export function inspectHub(hub: Hub): HubView {
+  const s = state(hub);
+  return {
+    roots: s.roots.map((r) => ({ dir: r.dir, source: r.source, conf: r.confFile })),
+    subs: [...s.subs.values()].map(describeSub),
+    failures: s.failures.map((f) => ({ ref: f.ref, ...f.location, reason: f.reason })),
+  };
+}
+
+function describeSub(meta: SubMeta): SubView {
+  return {
+    name: meta.name,
+    ref: meta.ref,
+    dirs: meta.dirs,
+    modules: [...meta.modules.values()].sort((a, b) => (a.name === "init" ? -1 : b.name === "init" ? 1 : a.name < b.name ? -1 : 1)).map(describeModule),
+    subs: [...meta.subs.values()].map((o) => describeSub(subMeta(o)!)),
+  };
+}
+
+function describeModule(rec: ModuleRecord): ModuleView {
+  const view: ModuleView = { name: rec.name, ref: rec.ref, file: rec.file, state: rec.state, contracts: rec.contracts, functions: [] };
+  if (rec.reason !== undefined) view.reason = rec.reason;
+  if (rec.location) view.location = rec.location;
+  if (rec.state === "loaded") view.functions = describeFunctions(rec);
+  return view;
 }

@@ -1,5 +1,6 @@
 import { bindChain } from "./_call.ts";
 import { buildChain, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
+import { TimeoutError } from "../errors.ts";
 import { describeThrow, oneLine, PluginLoadError } from "./_errors.ts";
 import { MOD, put, state } from "./_meta.ts";
 import type { AnyFn, FunctionRecord, Hub, ModuleRecord } from "./_types.ts";
@@ -136,6 +137,7 @@ function install(hub: Hub, rec: ModuleRecord, exports: Exports): void {
   rec.contracts = contracts.map((c) => c.file);
   if (contracts.length > 0) build(hub, rec, exports, contracts);
   rec.state = "loaded";
+  state(hub).loaded.push(rec);
 }
 
 /** The module object on the hub (`hub.sub.mod`) of a loaded module, built on first need. */
@@ -267,4 +269,31 @@ export function fail(hub: Hub, rec: ModuleRecord, err: unknown): void {
   s.failures.push(error);
   if (s.strict) throw error;
   s.warn(error.message);
+}
+
+/** Run a loaded module's `__shutdown__(hub)` (bounded by the hub's shutdown timeout) and take it off its sub. Returns the error, if any. */
+export async function shutdownModule(hub: Hub, rec: ModuleRecord): Promise<Error | undefined> {
+  if (rec.state !== "loaded") return undefined;
+  const exports = rec.exports ?? {};
+  const hook = exports.__shutdown__;
+  rec.state = "shutdown";
+  rec.reason = "shut down";
+  if (Object.getOwnPropertyDescriptor(rec.sub.object, rec.name)?.value?.[MOD] === rec) delete rec.sub.object[rec.name];
+  rec.object = undefined;
+  if (hook === undefined) return undefined;
+  if (typeof hook !== "function") return new PluginLoadError(rec.ref, { file: rec.file }, `__shutdown__ must be a function, got ${typeof hook}`);
+  const ms = state(hub).shutdownTimeout;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const run = Promise.resolve().then(() => (hook as AnyFn)(hub));
+    const limit = ms > 0 ? new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`${rec.file}: module "${rec.ref}": __shutdown__ did not finish within ${ms} ms`, ms)), ms))) : undefined;
+    await (limit ? Promise.race([run, limit]) : run);
+    return undefined;
+  } catch (err) {
+    if (err instanceof TimeoutError) return err;
+    const { reason, location } = describeThrow(err, rec.file);
+    return new PluginLoadError(rec.ref, location, `__shutdown__ ${reason}`, { cause: err });
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
 }

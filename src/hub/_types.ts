@@ -52,7 +52,7 @@ export type Hub = HubSubs & {
 
 export type LoadMode = "lazy" | "eager";
 
-export type ModuleState = "pending" | "loaded" | "failed" | "virtual" | "disabled";
+export type ModuleState = "pending" | "loaded" | "failed" | "virtual" | "disabled" | "shutdown";
 
 /** One function of a loaded module, as shown by `pop tree`. */
 export interface FunctionRecord {
@@ -129,4 +129,12 @@ export interface HubState {
   subs: Map<string, SubMeta>;
   contractCache: Map<string, Record<string, unknown>>;
   warn: (message: string) => void;
+  /** Records in the order they were loaded: the hub closes them in reverse. */
+  loaded: ModuleRecord[];
+  /** Milliseconds an import or __init__ may take before it fails the module (0: no limit). */
+  loadTimeout: number;
+  /** Milliseconds each __shutdown__ may take. */
+  shutdownTimeout: number;
+  /** Set once closeHub has started. */
+  closing: Promise<void> | undefined;
 }

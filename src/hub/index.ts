@@ -1,7 +1,7 @@
-export { createHub, dyneDirs, hubFailures, hubRoots, hubWarn, loadHub, subNames, type HubOptions, type LoadHubOptions } from "./_hub.ts";
+export { closeHub, closeOpenHubs, createHub, dyneDirs, hubFailures, hubRoots, hubWarn, loadHub, subNames, type HubOptions, type LoadHubOptions } from "./_hub.ts";
 export { discoverRoots, DiscoveryError, readRoot, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 export { ContractError, formatLocation, oneLine, PluginLoadError, RefError, type SourceLocation } from "./_errors.ts";
-export { describeFunctions, type FunctionInfo } from "./_introspect.ts";
+export { describeFunctions, inspectHub, type FunctionInfo, type HubView, type ModuleView, type RootView, type SubView } from "./_introspect.ts";
 export { isDirectory } from "../_fs.ts";
 export { state, subMeta } from "./_meta.ts";
 export { preloadRef, resolveFunction, resolveRef } from "./_ref.ts";
