@@ -58,9 +58,15 @@ Options:
   -a, --addr ADDR  The address to present the rpc server on (env POPPY_ADDR; default "127.0.0.1")
   -p, --port PORT  The port to bind to; 0 picks a free one (env POPPY_PORT; default 8888)
   --config FILE    Read options from FILE instead of poppy.config.* (env POPPY_CONFIG)
+  --version        Print poppy's version and exit
   -h, --help       Show this help
 
-Config files (in the working directory): poppy.config.{ts,js,mjs,json,jsonc,yaml,toml}, .poppyrc
+Logging:
+  --log-level LEVEL  Report diagnostics at LEVEL and above: error, warn, info, debug, trace (env POPPY_LOG_LEVEL; default "info")
+  --log-file FILE    Also append diagnostics to FILE (env POPPY_LOG_FILE)
+  --log-fmt FORMAT   Diagnostics as text, json, auto (JSON lines when stderr is not a terminal) (env POPPY_LOG_FMT; default "text")
+
+Config files (in the working directory): poppy.config.{ts,mts,cts,js,mjs,cjs,json,jsonc,json5,yaml,yml,toml}, .poppyrc
 Precedence: default < config file < environment < command line
 `,
       stderr: "",

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError, ConfigHelp, type ConfModule, load } from "../src/config/index.ts";
+import { ConfigError, type ConfModule, load } from "../src/config/index.ts";
 import { coerce } from "../src/config/_schema.ts";
 import { frozenCopy } from "../src/config/_resolve.ts";
 import { createHub } from "../src/hub/index.ts";
@@ -19,6 +19,9 @@ const APP: ConfModule = {
   CLI_CONFIG: { port: { options: ["-p"] }, hosts: { action: "append" } },
 };
 
+/** A load outside any hub: no plugin roots (definitions come from `confs`), warnings dropped. */
+const NO_ROOTS = { roots: [], warn: () => {} };
+
 function quietHub() {
   const warnings: string[] = [];
   return { hub: createHub({ warn: (m) => warnings.push(m) }), warnings };
@@ -27,7 +30,7 @@ function quietHub() {
 describe("load", () => {
   test("sets hub.OPT.<project>, frozen, and returns each value's source", async () => {
     const { hub } = quietHub();
-    const r = await load(hub, ["app"], { cli: "app", confs: { app: APP }, argv: ["-p", "9000"], env: { APP_HOSTS: "x,y" }, cwd: tmp() });
+    const r = await hub.pop.config.load(["app"], { cli: "app", confs: { app: APP }, argv: ["-p", "9000"], env: { APP_HOSTS: "x,y" }, cwd: tmp() });
     expect(hub.OPT.app).toEqual({ port: 9000, hosts: ["x", "y"], limits: { cart: 10 }, when: undefined });
     expect(Object.isFrozen(hub.OPT.app) && Object.isFrozen(hub.OPT.app.hosts) && Object.isFrozen(hub.OPT.app.limits)).toBe(true);
     expect(r.sources.app!.port!.origin).toEqual({ kind: "cli", flag: "-p" });
@@ -37,26 +40,38 @@ describe("load", () => {
 
   test("never freezes what the definition holds", async () => {
     const { hub } = quietHub();
-    await load(hub, ["app"], { confs: { app: APP }, env: {}, cwd: tmp() });
+    await hub.pop.config.load(["app"], { confs: { app: APP }, env: {}, cwd: tmp() });
     expect(Object.isFrozen(APP.CONFIG!.hosts!.default)).toBe(false);
     expect(Object.isFrozen(APP.CONFIG!.limits!.default)).toBe(false);
   });
 
-  test("--help throws ConfigHelp carrying the text; a bad value throws ConfigError (exit code 2)", async () => {
+  test("--help is a result, not an exception: the help text, nothing loaded; a bad value throws ConfigError (exit code 2)", async () => {
     const { hub } = quietHub();
-    const help = await load(hub, ["app"], { cli: "app", confs: { app: APP }, argv: ["--help"], prog: "app" }).catch((e) => e);
-    expect(help).toBeInstanceOf(ConfigHelp);
-    expect((help as ConfigHelp).text).toStartWith("Usage: app [options]\n");
-    const bad = await load(hub, ["app"], { cli: "app", confs: { app: APP }, argv: [], env: { APP_WHEN: "not a date" }, cwd: tmp() }).catch((e) => e);
+    const help = await hub.pop.config.load(["app"], { cli: "app", confs: { app: APP }, argv: ["--help"], prog: "app" });
+    expect(help.help).toStartWith("Usage: app [options]\n");
+    expect(help.opt).toEqual({});
+    expect(hub.OPT.app).toBeUndefined();
+    const bad = await hub.pop.config.load(["app"], { cli: "app", confs: { app: APP }, argv: [], env: { APP_WHEN: "not a date" }, cwd: tmp() }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ConfigError);
     expect((bad as ConfigError).exitCode).toBe(2);
     expect((bad as ConfigError).message).toBe('invalid value for option "when" from environment variable APP_WHEN: "not a date" is not a date (expected a date)');
   });
 
+  test("load needs no hub: roots and a warning channel are its arguments, and src/config imports nothing of src/hub", async () => {
+    const warnings: string[] = [];
+    const cwd = tmp();
+    await Bun.write(join(cwd, "app.config.json"), '{ "prot": 1 }');
+    const r = await load({ roots: [{ dir: "/x/app", conf: APP as Record<string, unknown>, confFile: "/x/app/conf.ts" }], warn: (m) => warnings.push(m) }, ["app"], { cli: "app", argv: ["-p", "7"], env: {}, cwd });
+    expect(r.opt.app!.port).toBe(7);
+    expect(warnings).toEqual([`${join(cwd, "app.config.json")}: unknown key "prot" is ignored; did you mean "port"?`]);
+    const { readdirSync } = await import("node:fs");
+    for (const f of readdirSync(join(ROOT, "src/config"))) expect(readFileSync(join(ROOT, "src/config", f), "utf8")).not.toMatch(/from "\.\.\/hub\//);
+  });
+
   test("a zod transform's output is what lands on hub.OPT", async () => {
     const { hub } = quietHub();
     const confs = { t: { CONFIG: { size: { default: "1k", help: "Size", type: z.string().transform((s) => Number.parseInt(s, 10) * 1024) } } } };
-    await load(hub, ["t"], { confs, env: { T_SIZE: "2k" }, cwd: tmp() });
+    await hub.pop.config.load(["t"], { confs, env: { T_SIZE: "2k" }, cwd: tmp() });
     expect(hub.OPT.t.size).toBe(2048);
   });
 
@@ -74,7 +89,7 @@ describe("load", () => {
 });
 
 describe("definition mistakes fail at load, naming the option", () => {
-  const bad = async (conf: ConfModule) => (await load(createHub(), ["p"], { cli: "p", confs: { p: conf }, env: {}, cwd: tmp() }).catch((e) => e)) as Error;
+  const bad = async (conf: ConfModule) => (await load(NO_ROOTS, ["p"], { cli: "p", confs: { p: conf }, env: {}, cwd: tmp() }).catch((e) => e)) as Error;
 
   test("CLI settings inside CONFIG", async () => {
     expect((await bad({ CONFIG: { port: { default: 1, help: "x", options: ["-p"] } as never } })).message).toBe('project "p": CONFIG option "port" has "options": command-line settings go in CLI_CONFIG, e.g. CLI_CONFIG = { port: { options: ["-p"] } }');
@@ -92,6 +107,11 @@ describe("definition mistakes fail at load, naming the option", () => {
 
   test("a reserved name", async () => {
     expect((await bad({ CONFIG: { config: { default: "", help: "x" } } })).message).toStartWith('project "p": CONFIG option "config" uses a reserved name');
+    for (const name of ["json", "explain", "version", "log_level", "log-file", "log_fmt", "help"]) {
+      expect((await bad({ CONFIG: { [name]: { default: "", help: "x" } } })).message).toBe(`project "p": CONFIG option "${name}" uses a reserved name (pop's own flags: --config, --help, --version, --json, --explain, --log-level, --log-file, --log-fmt); rename it`);
+    }
+    expect((await bad({ CONFIG: { a: { default: "", help: "x" } }, CLI_CONFIG: { a: { options: ["--json"] } } })).message).toBe(`project "p": CLI_CONFIG option "a": flag --json is already used by pop's --json; choose another`);
+    expect((await bad({ CONFIG: { a: { default: "", help: "x" } }, CLI_CONFIG: { a: { options: ["--log-level"] } } })).message).toBe(`project "p": CLI_CONFIG option "a": flag --log-level is already used by pop's --log-level; choose another`);
   });
 });
 
@@ -145,12 +165,12 @@ describe("schemas built when needed", () => {
   test("defaults typed by themselves need no check; a wrong value from elsewhere still fails", async () => {
     const { hub } = quietHub();
     const c = conf({ port: { default: 8888, help: "Port" }, verbose: { default: false, help: "Talk" } }, { port: {}, verbose: {} });
-    const r = await load(hub, ["app"], { confs: { app: c }, cli: "app", argv: [], env: {} });
+    const r = await hub.pop.config.load(["app"], { confs: { app: c }, cli: "app", argv: [], env: {} });
     expect(r.opt.app).toEqual({ port: 8888, verbose: false });
     // an inferred boolean is a switch on the command line, a number takes a value
-    const s = await load(createHub(), ["app"], { confs: { app: c }, cli: "app", argv: ["--verbose", "--port", "9"], env: {} });
+    const s = await load(NO_ROOTS, ["app"], { confs: { app: c }, cli: "app", argv: ["--verbose", "--port", "9"], env: {} });
     expect(s.opt.app).toEqual({ port: 9, verbose: true });
-    await expect(load(createHub(), ["app"], { confs: { app: c }, cli: "app", argv: ["--port", "x"], env: {} })).rejects.toThrow(`invalid value for option "port" from --port: "x" is not a number`);
+    await expect(load(NO_ROOTS, ["app"], { confs: { app: c }, cli: "app", argv: ["--port", "x"], env: {} })).rejects.toThrow(`invalid value for option "port" from --port: "x" is not a number`);
   });
 
   test("an option declared boolean (by name, constructor or zod schema) is a switch on the command line", async () => {
@@ -158,12 +178,12 @@ describe("schemas built when needed", () => {
       { a: { default: false, help: "A", type: "boolean" }, b: { default: false, help: "B", type: Boolean }, c: { default: false, help: "C", type: z.boolean() }, n: { default: 1, help: "N", type: "integer" } },
       { a: {}, b: {}, c: {}, n: {} },
     );
-    const r = await load(createHub(), ["app"], { confs: { app: c }, cli: "app", argv: ["--a", "--b", "--c", "--n", "2"], env: {} });
+    const r = await load(NO_ROOTS, ["app"], { confs: { app: c }, cli: "app", argv: ["--a", "--b", "--c", "--n", "2"], env: {} });
     expect(r.opt.app).toEqual({ a: true, b: true, c: true, n: 2 });
   });
 
   test("a default the schema would refuse still fails: not finite, outside choices, against its type", async () => {
-    const load1 = (CONFIG: NonNullable<ConfModule["CONFIG"]>, CLI: NonNullable<ConfModule["CLI_CONFIG"]> = {}) => load(createHub(), ["app"], { confs: { app: conf(CONFIG, CLI) }, env: {} });
+    const load1 = (CONFIG: NonNullable<ConfModule["CONFIG"]>, CLI: NonNullable<ConfModule["CLI_CONFIG"]> = {}) => load(NO_ROOTS, ["app"], { confs: { app: conf(CONFIG, CLI) }, env: {} });
     await expect(load1({ limit: { default: Infinity, help: "Limit" } })).rejects.toThrow(`invalid value for option "limit" from default: Infinity`);
     await expect(load1({ mode: { default: "slow", help: "Mode" } }, { mode: { choices: ["fast", "safe"] } })).rejects.toThrow(`invalid value for option "mode" from default: "slow" is not one of "fast", "safe"`);
     await expect(load1({ n: { default: "ten", help: "N", type: "integer" } })).rejects.toThrow(`invalid value for option "n" from default: "ten" is not`);

@@ -132,12 +132,12 @@ describe("errors: one message naming the option, the source, the value and what 
   });
 
   test("--config naming a missing file", async () => {
-    expect(await fails(["--config", "nope.yaml"], tmp())).toBe(`pop: config file "nope.yaml" (from --config) does not exist; give the path of an existing file\n`);
+    expect(await fails(["--config", "nope.yaml"], tmp())).toBe(`pop: config file "nope.yaml" (from --config) does not exist; give the path of an existing config file\n`);
   });
 
   test("a config file with a syntax error: its path and line", async () => {
     const cwd = writeTree(tmp(), { "shop.config.ts": "export default { port: \n" });
-    expect(await fails([], cwd)).toStartWith(`pop: cannot read the shop config file: shop.config.ts:`);
+    expect(await fails([], cwd)).toMatch(/^pop: shop\.config\.ts:1:\d+: cannot load the config file: .+\n$/);
   });
 
   test("a mistake in conf.ts names the file and the fix", async () => {
@@ -187,7 +187,7 @@ describe("merged projects: each its own namespace on hub.OPT; a source option la
     const r = await pop(["app", MARKET, "-c", "USD"], { cwd: tmp() });
     expect(r.stdout).toBe("");
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`pop: no project "money" on the hub (projects: market); add its folder as a plugin root, e.g. pop app --plugins DIR\n`);
+    expect(r.stderr).toBe(`pop: ${MARKET}/conf.ts: CLI_CONFIG option "currency" comes from project "money" ("source"), which is not on the hub (projects: "market"); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/money DIR" (or list it in POP_PLUGIN_PATH)\n`);
   });
 });
 
@@ -244,13 +244,19 @@ Options:
   --mode {fast,safe}  How to run (env SHOP_MODE; default "fast")
   --api-key API_KEY   Key for the payment API (env SHOP_API_KEY; default hidden)
   --config FILE       Read options from FILE instead of shop.config.* (env SHOP_CONFIG)
+  --version           Print shop's version and exit
   -h, --help          Show this help
+
+Logging:
+  --log-level LEVEL  Report diagnostics at LEVEL and above: error, warn, info, debug, trace (env SHOP_LOG_LEVEL; default "info")
+  --log-file FILE    Also append diagnostics to FILE (env SHOP_LOG_FILE)
+  --log-fmt FORMAT   Diagnostics as text, json, auto (JSON lines when stderr is not a terminal) (env SHOP_LOG_FMT; default "text")
 
 Settings (config file or environment only):
   limits  Limits by name (env SHOP_LIMITS; default {"cart":10})
   db_url  Database URL (env DATABASE_URL; default "sqlite://shop.db")
 
-Config files (in the working directory): shop.config.{ts,js,mjs,json,jsonc,yaml,toml}, .shoprc
+Config files (in the working directory): shop.config.{ts,mts,cts,js,mjs,cjs,json,jsonc,json5,yaml,yml,toml}, .shoprc
 Precedence: default < config file < environment < command line
 `);
   });

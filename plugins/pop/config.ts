@@ -1,7 +1,12 @@
 import type { Hub } from "pop";
 import type { LoadOptions, LoadResult } from "../../src/config/index.ts";
+import { hubRoots, hubWarn } from "../../src/hub/_hub.ts";
 
 // The config integrator is imported on first use only: `pop --version` and `pop call` never load c12 or zod through here.
+// It knows nothing of the hub: this plugin hands it the hub's roots, its warning channel, and the app's command line.
+
+/** What each hub's loads resolved so far, for `explain` and `show`. */
+const LOADED = new WeakMap<Hub, Pick<LoadResult, "opt" | "sources">>();
 
 /** `hub.pop.config.ARGV`: the command line `load` parses for its `cli` project (`pop app` sets it); `hub.pop.config.PROG`: the command shown in help. */
 export function __init__(hub: Hub): void {
@@ -11,26 +16,35 @@ export function __init__(hub: Hub): void {
 
 /**
  * Load projects' options onto `hub.OPT.<project>` (deeply frozen): defaults < config files < environment < command line.
+ * With `--help` (or `--version`) on the command line nothing is set and the result's `help` (or `version`) is the text to print.
  * @example
- * await hub.pop.config.load(["poppy"], { cli: "poppy" });
+ * const { help } = await hub.pop.config.load(["poppy"], { cli: "poppy" });
  * hub.OPT.poppy.port; // 8888, or what a file, POPPY_PORT or --port said
  */
 export async function load(hub: Hub, projects: string[], opts: LoadOptions = {}): Promise<LoadResult> {
-  return (await import("../../src/config/index.ts")).load(hub, projects, opts);
+  const { load } = await import("../../src/config/index.ts");
+  const mod = hub.pop.config as { ARGV?: unknown; PROG?: unknown };
+  const argv = opts.argv ?? (Array.isArray(mod.ARGV) ? (mod.ARGV as string[]) : []);
+  const prog = opts.prog ?? (typeof mod.PROG === "string" ? mod.PROG : undefined);
+  const result = await load({ roots: hubRoots(hub), warn: (m) => hubWarn(hub, m) }, projects, { ...opts, argv, ...(prog === undefined ? {} : { prog }) });
+  for (const [name, frozen] of Object.entries(result.opt)) hub.OPT[name] = frozen;
+  const prev = LOADED.get(hub);
+  LOADED.set(hub, { opt: { ...prev?.opt, ...result.opt }, sources: { ...prev?.sources, ...result.sources } });
+  return result;
 }
 
-/** Where each loaded value came from: `{ poppy: { port: "from --port", addr: "default" } }`. */
+/** Where each loaded value came from (a promise): `{ poppy: { port: "from --port", addr: "default" } }`. */
 export async function explain(hub: Hub): Promise<Record<string, Record<string, string>>> {
-  const { loaded, sourceText } = await import("../../src/config/index.ts");
+  const { sourceText } = await import("../../src/config/index.ts");
   const out: Record<string, Record<string, string>> = {};
-  for (const [project, options] of Object.entries(loaded(hub)?.sources ?? {})) {
+  for (const [project, options] of Object.entries(LOADED.get(hub)?.sources ?? {})) {
     out[project] = Object.fromEntries(Object.entries(options).map(([k, r]) => [k, sourceText(r)]));
   }
   return out;
 }
 
-/** The loaded options as text safe to log (`project.option = value`, secrets hidden); with `explain`, each value's source. */
+/** The loaded options as text safe to log (a promise): `project.option = value`, secrets hidden; with `explain`, each value's source. */
 export async function show(hub: Hub, opts: { explain?: boolean } = {}): Promise<string> {
-  const { formatText, loaded } = await import("../../src/config/index.ts");
-  return formatText(loaded(hub) ?? { sources: {} }, opts.explain === true);
+  const { formatText } = await import("../../src/config/index.ts");
+  return formatText(LOADED.get(hub) ?? { sources: {} }, opts.explain === true);
 }

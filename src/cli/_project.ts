@@ -1,7 +1,8 @@
 import { resolve } from "../_path.ts";
 import { projectName } from "../config/index.ts";
-import { createHub, discoverRoots, DiscoveryError, type Hub, isDirectory, type PluginRoot, readRoot } from "../hub/index.ts";
+import { createHub, discoverRoots, DiscoveryError, type Hub, isDirectory, type PluginRoot } from "../hub/index.ts";
 import { UsageError } from "./_args.ts";
+import { hubOptions } from "./_hubargs.ts";
 
 /** A project folder opened the way `pop app` and `pop config` do: its root first, then the `--plugins` roots merged onto the same hub. */
 export interface OpenProject {
@@ -12,21 +13,25 @@ export interface OpenProject {
   projects: string[];
 }
 
-/** Read DIR's conf.ts and create a hub over it (and over `plugins`); a missing folder or a bad DYNE is a usage error. */
-export async function openProject(dirArg: string, plugins: string[], path: string): Promise<OpenProject> {
+/**
+ * Create a hub over DIR and the roots the hub options name, the way every hub command does: DIR is a named root
+ * (source `path`), so its own package.json brings its packages and the working directory's never join; --plugins,
+ * POP_PLUGIN_PATH, --disable, POP_DISABLE, --strict (and whatever else `hubOptions` reads) mean what they mean for
+ * `pop call`. A missing folder or a bad DYNE is a usage error.
+ */
+export async function openProject(dirArg: string, args: Record<string, any>, path: string): Promise<OpenProject> {
   const dir = resolve(dirArg);
   if (!isDirectory(dir)) throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's conf.ts, e.g. examples/poppy`, path);
+  const opts = hubOptions(args, path);
   let roots: PluginRoot[];
   try {
-    const root = await readRoot(dir, path);
-    roots = [root, ...(await discoverRoots({ plugins })).filter((r) => r.dir !== dir)];
+    roots = await discoverRoots({ ...opts, named: [{ dir, source: path }] });
   } catch (e) {
     if (e instanceof DiscoveryError) throw new UsageError(e.message, path, { cause: e, hint: false });
     throw e;
   }
-  const hub = createHub({ roots });
-  const names = roots.map(projectName);
-  return { hub, name: names[0]!, root: roots[0]!, projects: [...new Set(names)] };
+  const root = roots.find((r) => r.dir === dir)!;
+  const hub = createHub({ ...opts, roots });
+  const name = projectName(root);
+  return { hub, name, root, projects: [...new Set([name, ...roots.map(projectName)])] };
 }
-
-

@@ -1,8 +1,11 @@
-import { join } from "../_path.ts";
-import { ConfigHelp } from "../config/index.ts";
-import { state } from "../hub/index.ts";
+import { isDirectory } from "../_fs.ts";
+import { join, relative } from "../_path.ts";
+import { ConfigError, early } from "../config/index.ts";
+import { closeHub, dyneDirs, type Hub, hubFailures, hubRoots } from "../hub/index.ts";
+import { configureOutput, flushOutput, report } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
+import { HUB_ARGS } from "./_hubargs.ts";
 import { out } from "./_output.ts";
 import { openProject } from "./_project.ts";
 
@@ -13,23 +16,40 @@ const app: Command = {
   meta: {
     name: "app",
     description: "Run a project: create a hub, add the project's own sub (its dyne name), call its cli(hub); ARGS go to the project's command line",
-    usage: "pop app [--plugins DIR]... DIR [ARGS]...",
-    examples: ["pop app examples/poppy --port 8080", "pop app examples/poppy --help"],
+    usage: "pop app [--plugins DIR]... [--disable REF]... [--strict] DIR [ARGS]...",
+    examples: ["pop app examples/poppy --port 8080", "pop app examples/poppy --help", "pop app examples/poppy --version"],
   },
   args: {
     dir: { type: "positional", description: "The project folder: conf.ts (CONFIG, CLI_CONFIG, DYNE) and its subs; DIR/<name>/init.ts exports cli(hub). ARGS after it go untouched to the project (pop app DIR --help lists them)" },
+    ...HUB_ARGS,
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub (its subs and its config), before DIR" },
+    json: { type: "boolean", description: "Diagnostics as JSON lines (the app prints its own data)" },
   },
   passThrough: true,
   async run({ args, rest }) {
+    if (args.json) configureOutput({ json: true });
     const dirArg = args.dir as string;
-    const { hub, name } = await openProject(dirArg, args.plugins as string[], PATH);
+    const prog = `${PATH} ${dirArg}`;
+    const { hub, name, root, projects } = await openProject(dirArg, args, PATH);
+    // --help, --version and the logging options are answered before any of the app's code runs: help is a result.
+    const pre = early({ roots: hubRoots(hub) }, projects, { cli: name, argv: rest, prog });
+    if (pre.help !== undefined || pre.version !== undefined) {
+      out((pre.help ?? pre.version)!);
+      return EXIT.ok;
+    }
     hub.pop.config.ARGV = rest;
-    hub.pop.config.PROG = `${PATH} ${dirArg}`;
-    const dirs = state(hub).dyne.get(name);
+    hub.pop.config.PROG = prog;
+    const dirs = dyneDirs(hub, name);
     if (!dirs) throw new UsageError(`project "${name}" (${dirArg}) has no sub "${name}": add DYNE = { ${name}: ["${name}"] } to its conf.ts, or a folder ${join(dirArg, name)}`, PATH, { hint: false });
+    const missing = dirs.filter((d) => !isDirectory(d));
+    if (missing.length > 0) {
+      const where = root.confFile ? relative(process.cwd(), root.confFile) || root.confFile : dirArg;
+      throw new ConfigError(`${where}: DYNE "${name}" names ${missing.map((d) => `"${relative(process.cwd(), d) || d}"`).join(", ")}, which ${missing.length > 1 ? "do" : "does"} not exist; create the folder or fix DYNE`);
+    }
+    const ref = `${name}.init.cli`;
+    trapUncaught(hub, name);
     await hub.pop.sub.add({ dyneName: name });
-    const failed = state(hub).failures.find((f) => f.ref === `${name}.init`);
+    const failed = hubFailures(hub).find((f) => f.ref === `${name}.init`);
     if (failed) throw failed;
     const cli = hub[name]?.init?.cli;
     if (typeof cli !== "function") {
@@ -39,15 +59,45 @@ const app: Command = {
     try {
       code = await cli();
     } catch (e) {
-      if (e instanceof ConfigHelp) {
-        out(e.text);
-        return EXIT.ok;
-      }
-      throw e;
+      return report(e, `${locate(e)}"${ref}" failed`);
     }
-    // A number is the exit code; anything else lets the event loop run on (a server the app started keeps pop alive).
-    return typeof code === "number" ? code : undefined;
+    if (typeof code === "number") return code;
+    // Nothing returned: the event loop runs on (a server the app started keeps pop alive), and the exit code is
+    // the one the app left in process.exitCode (the runner resets it once the command returns).
+    const kept = process.exitCode;
+    if (kept !== undefined && kept !== 0 && kept !== "0") process.once("exit", () => void (process.exitCode ||= kept));
+    return undefined;
   },
 };
 
 export default app;
+
+/** After `cli(hub)` (a timer, a promise nobody awaits), an error is one `pop:` line and exit 1, after the hub closes. */
+function trapUncaught(hub: Hub, name: string): void {
+  let done = false;
+  const fatal = (e: unknown) => {
+    if (done) return;
+    done = true;
+    const code = report(e, `${locate(e)}uncaught error in app "${name}"`);
+    const exit = () => void flushOutput().catch(() => {}).finally(() => process.exit(code));
+    closeHub(hub).then(exit, (err: unknown) => {
+      report(err);
+      exit();
+    });
+  };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
+}
+
+/** `file:line:column: ` of the first stack frame in a file on disk (the plugin's own code), or "". */
+function locate(e: unknown): string {
+  const stack = e instanceof Error ? e.stack : undefined;
+  if (!stack) return "";
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /((?:\/|[A-Za-z]:[\\/])[^():]*?):(\d+):(\d+)\)?\s*$/.exec(line);
+    if (!m || m[1]!.includes("$bunfs") || m[1]!.includes("~BUN")) continue;
+    const file = relative(process.cwd(), m[1]!);
+    return `${file && !file.startsWith("..") ? file : m[1]}:${m[2]}:${m[3]}: `;
+  }
+  return "";
+}

@@ -1,6 +1,8 @@
 import { configSchema, definitions } from "../config/index.ts";
+import { hubRoots } from "../hub/index.ts";
 import type { Command } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
+import { HUB_ARGS } from "./_hubargs.ts";
 import { outJson } from "./_output.ts";
 import { openProject } from "./_project.ts";
 
@@ -15,12 +17,13 @@ const schema: Command = {
   },
   args: {
     dir: { type: "positional", description: "The project folder (holding conf.ts)" },
+    ...HUB_ARGS,
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub; its options get a section in the schema" },
     json: { type: "boolean", description: "Accepted for scripts that pass --json everywhere: the schema is always JSON" },
   },
   async run({ args }) {
-    const { hub, name, projects } = await openProject(args.dir as string, args.plugins as string[], PATH);
-    const defs = definitions(hub, projects, { cli: name });
+    const { hub, name, projects } = await openProject(args.dir as string, args, PATH);
+    const defs = definitions({ roots: hubRoots(hub) }, projects, { cli: name });
     outJson(configSchema(defs.top, defs.projects));
     return EXIT.ok;
   },

@@ -1,6 +1,8 @@
-import { ConfigHelp, formatJson, formatText, load } from "../config/index.ts";
+import { formatJson, formatText, load } from "../config/index.ts";
+import { hubRoots } from "../hub/index.ts";
 import type { Command } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
+import { HUB_ARGS } from "./_hubargs.ts";
 import { out, outJson } from "./_output.ts";
 import { openProject } from "./_project.ts";
 
@@ -12,12 +14,13 @@ const show: Command = {
   meta: {
     name: "show",
     description: "Print a project's resolved options (secrets hidden); ARGS are read as the project's command line",
-    usage: "pop config show [--plugins DIR]... DIR [--explain] [--json] [ARGS]...",
+    usage: "pop config show [--plugins DIR]... [--disable REF]... DIR [--explain] [--json] [ARGS]...",
     examples: ["pop config show examples/poppy", "pop config show examples/poppy --explain --port 8080", "POPPY_PORT=9000 pop config show examples/poppy --json"],
   },
   args: {
     dir: { type: "positional", description: "The project folder (holding conf.ts)" },
     explain: { type: "boolean", description: "Say where each value came from: default, a config file key, an environment variable or a flag" },
+    ...HUB_ARGS,
     json: { type: "boolean", description: "Print JSON: { project: { option: value } }, with --explain { value, source, origin }" },
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub; its options are shown too" },
   },
@@ -30,16 +33,12 @@ const show: Command = {
     const json = Boolean(args.json) || head.includes("--json");
     const argv = [...head.filter((a) => !OWN.has(a)), ...(cut < 0 ? [] : rest.slice(cut))];
     const dirArg = args.dir as string;
-    const { hub, name, projects } = await openProject(dirArg, args.plugins as string[], PATH);
-    let result;
-    try {
-      result = await load(hub, projects, { cli: name, argv, prog: `${PATH} ${dirArg}` });
-    } catch (e) {
-      if (e instanceof ConfigHelp) {
-        out(e.text);
-        return EXIT.ok;
-      }
-      throw e;
+    const { hub, name, projects } = await openProject(dirArg, args, PATH);
+    const result = await load({ roots: hubRoots(hub) }, projects, { cli: name, argv, prog: `${PATH} ${dirArg}` });
+    // --help and --version are results too: the project's help (or version) instead of its options.
+    if (result.help !== undefined || result.version !== undefined) {
+      out((result.help ?? result.version)!);
+      return EXIT.ok;
     }
     if (json) outJson(formatJson(result, explain));
     else out(formatText(result, explain));

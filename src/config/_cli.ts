@@ -14,8 +14,16 @@ export interface CliParse {
   help: boolean;
   /** `--config FILE`. */
   config: { file: string; flag: string } | undefined;
+  /** `--version`. */
+  version: boolean;
+  /** `--log-level`, `--log-file`, `--log-fmt`: pop's logging options, by name. */
+  log: Map<LogOption, { value: string; flag: string }>;
   subcommand: string | undefined;
 }
+
+/** pop's logging options on every project's command line. */
+export type LogOption = "log_level" | "log_file" | "log_fmt";
+const LOG_FLAGS = new Map<string, LogOption>([["--log-level", "log_level"], ["--log-file", "log_file"], ["--log-fmt", "log_fmt"]]);
 
 // Why not citty's parser: it accepts unknown flags silently, has no count/append, and does not say which flag set a value.
 /** Parse a project's command line strictly: unknown flags, missing values and stray arguments are ConfigErrors. */
@@ -23,11 +31,11 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
   const usage = (m: string) => new ConfigError(`${m}\nrun "${prog} --help" for the options`);
   const byFlag = new Map<string, CliOption>();
   for (const o of opts) for (const f of [...o.flags, ...o.hidden]) byFlag.set(f, o);
-  const known = [...byFlag.keys(), "--config", "--help"];
+  const known = [...byFlag.keys(), "--config", "--help", "--version", ...LOG_FLAGS.keys()];
   const values = new Map<Option, CliValue>();
   const used: Array<[CliOption, string]> = [];
   const positionals: string[] = [];
-  const out: CliParse = { values, help: false, config: undefined, subcommand: undefined };
+  const out: CliParse = { values, help: false, config: undefined, version: false, log: new Map(), subcommand: undefined };
   let i = 0;
   let only = false;
 
@@ -100,6 +108,16 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
         out.config = { file: take(flag, inline), flag };
         continue;
       }
+      if (flag === "--version") {
+        if (inline !== undefined) throw usage(`option ${flag} is a switch and takes no value`);
+        out.version = true;
+        continue;
+      }
+      const logOption = LOG_FLAGS.get(flag);
+      if (logOption) {
+        out.log.set(logOption, { value: take(flag, inline), flag });
+        continue;
+      }
       const o = byFlag.get(flag);
       if (o) {
         apply(o, flag, inline);
@@ -131,7 +149,7 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
       break;
     }
   }
-  if (out.help) return out;
+  if (out.help || out.version) return out;
 
   for (const [o, flag] of used) {
     if (!allowed(o, out.subcommand)) throw usage(`option ${flag} belongs to subcommand ${o.subcommands!.map((s) => `"${s}"`).join(" or ")}${out.subcommand ? `, not "${out.subcommand}"` : ""}`);

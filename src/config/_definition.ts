@@ -39,22 +39,32 @@ export interface CliOption {
   nargs: number | "?" | "*" | "+" | undefined;
   subcommands: string[] | undefined;
   metavar: string;
+  /** The `--help` heading it is listed under. */
+  group: string | undefined;
+  /** Lower is listed first in `--help`. */
+  priority: number;
 }
 
 /** A project: its options and its CLI definition. */
 export interface Project {
   name: string;
   confFile: string | undefined;
+  /** The project folder (its plugin root), when it has one. */
+  dir: string | undefined;
+  /** conf.ts VERSION, when given. */
+  version: string | undefined;
   options: Map<string, Option>;
   cli: Record<string, CliOptionDef>;
   subcommands: Map<string, string>;
 }
 
 const OPTION_KEYS = new Set(["default", "help", "type", "env", "secret"]);
-const CLI_KEYS = new Set(["options", "positional", "action", "nargs", "choices", "subcommands", "source"]);
+const CLI_KEYS = new Set(["options", "positional", "action", "nargs", "choices", "subcommands", "source", "group", "display_priority"]);
 const ACTIONS = new Set(["store", "store_true", "store_false", "count", "append"]);
-/** Option names the config integrator itself uses. */
-export const RESERVED = new Set(["config", "help"]);
+/** Option names whose flags pop's own commands take (`--config`, `--help`, `--version`, logging, `pop config show`'s `--json` and `--explain`). */
+export const RESERVED = ["config", "help", "version", "json", "explain", "log_level", "log_file", "log_fmt"];
+/** The flags those names are, as pop reserves them on every project's command line. */
+export const RESERVED_FLAGS = new Map<string, string>([...RESERVED.map((n) => [`--${n.replace(/_/g, "-")}`, n] as [string, string]), ["-h", "help"]]);
 
 /** `POPPY_PORT` for option "port" of project "poppy". */
 export function envName(project: string, option: string): string {
@@ -62,7 +72,7 @@ export function envName(project: string, option: string): string {
 }
 
 /** Check and normalise a project's CONFIG (and the parts of CLI_CONFIG about its own options). */
-export function readProject(name: string, conf: ConfModule | undefined, confFile: string | undefined): Project {
+export function readProject(name: string, conf: ConfModule | undefined, confFile: string | undefined, dir?: string): Project {
   const where = confFile ? displayPath(confFile) : `project "${name}"`;
   const fail = (msg: string) => new ConfigError(`${where}: ${msg}`);
   const config = conf?.CONFIG ?? {};
@@ -72,7 +82,7 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
   const options = new Map<string, Option>();
   for (const [key, def] of Object.entries(config as Record<string, OptionDef>)) {
     if (!isRecord(def)) throw fail(`CONFIG option "${key}" must be an object like { default: 8888, help: "..." }`);
-    if (RESERVED.has(key)) throw fail(`CONFIG option "${key}" uses a reserved name (pop adds --config FILE and --help itself); rename it`);
+    if (RESERVED.includes(key.replace(/-/g, "_"))) throw fail(`CONFIG option "${key}" uses a reserved name (pop's own flags: ${RESERVED.map((n) => `--${n.replace(/_/g, "-")}`).join(", ")}); rename it`);
     const cliKey = Object.keys(def).find((k) => CLI_KEYS.has(k));
     if (cliKey) throw fail(`CONFIG option "${key}" has "${cliKey}": command-line settings go in CLI_CONFIG, e.g. CLI_CONFIG = { ${key}: { ${cliKey}: ${JSON.stringify((def as unknown as Record<string, unknown>)[cliKey])} } }`);
     const extra = Object.keys(def).find((k) => !OPTION_KEYS.has(k));
@@ -112,20 +122,25 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
     if (text === undefined) throw fail(`SUBCOMMANDS "${sub}" needs help text, e.g. { ${sub}: "What it does" }`);
     subcommands.set(sub, text);
   }
-  return { name, confFile, options, cli: cli as Record<string, CliOptionDef>, subcommands };
+  const version = conf?.VERSION;
+  if (version !== undefined && (typeof version !== "string" || version === "")) throw fail(`VERSION must be a string like "1.2.0"; got ${JSON.stringify(version)}`);
+  return { name, confFile, dir, version, options, cli: cli as Record<string, CliOptionDef>, subcommands };
 }
 
 /** The command line of the `cli` project: its CLI_CONFIG entries, `source` ones resolved in the other projects. */
-export function cliOptions(cliProject: Project, projects: Map<string, Project>): CliOption[] {
+export function cliOptions(cliProject: Project, projects: Map<string, Project>, available: readonly string[] = []): CliOption[] {
   const where = cliProject.confFile ? displayPath(cliProject.confFile) : `project "${cliProject.name}"`;
   const fail = (msg: string) => new ConfigError(`${where}: ${msg}`);
   const out: CliOption[] = [];
-  const taken = new Map<string, string>([["--help", "help"], ["-h", "help"], ["--config", "config"]]);
+  const taken = new Map<string, string>(RESERVED_FLAGS);
   for (const [key, c] of Object.entries(cliProject.cli)) {
     const owner = c.source ?? cliProject.name;
     const project = projects.get(owner);
     if (!project) {
       const loaded = [...projects.keys()].map((p) => `"${p}"`).join(", ");
+      if (!available.includes(owner)) {
+        throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}" ("source"), which is not on the hub (projects: ${loaded}); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/${owner} DIR" (or list it in POP_PLUGIN_PATH)`);
+      }
       throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}" ("source"), which is not loaded (loaded: ${loaded}); load both, e.g. hub.pop.config.load(["${cliProject.name}", "${owner}"], { cli: "${cliProject.name}" })${didYouMean(owner, projects.keys())}`);
     }
     const option = project.options.get(key);
@@ -153,11 +168,13 @@ export function cliOptions(cliProject: Project, projects: Map<string, Project>):
     if (c.positional && flags.length) throw fail(`CLI_CONFIG option "${key}" is positional, so it takes no "options" flags`);
     for (const f of [...flags, ...hidden]) {
       const other = taken.get(f);
-      if (other) throw fail(`CLI_CONFIG option "${key}": flag ${f} is already used by ${other === "help" || other === "config" ? `pop's --${other}` : `option "${other}"`}; choose another`);
+      if (other) throw fail(`CLI_CONFIG option "${key}": flag ${f} is already used by ${RESERVED.includes(other) && !cliProject.cli[other] ? `pop's --${other.replace(/_/g, "-")}` : `option "${other}"`}; choose another`);
       taken.set(f, key);
     }
     flags.sort((a, b) => (a.startsWith("--") === b.startsWith("--") ? 0 : a.startsWith("--") ? -1 : 1));
-    out.push({ option, flags, hidden, positional: c.positional === true, action, nargs, subcommands, metavar: key.toUpperCase() });
+    if (c.group !== undefined && (typeof c.group !== "string" || c.group.trim() === "")) throw fail(`CLI_CONFIG option "${key}": group must be a heading for --help, e.g. "Server"`);
+    if (c.display_priority !== undefined && (typeof c.display_priority !== "number" || !Number.isFinite(c.display_priority))) throw fail(`CLI_CONFIG option "${key}": display_priority must be a number (lower is listed first)`);
+    out.push({ option, flags, hidden, positional: c.positional === true, action, nargs, subcommands, metavar: key.toUpperCase(), group: c.group, priority: c.display_priority ?? Number.POSITIVE_INFINITY });
   }
   return out;
 }

@@ -1,12 +1,13 @@
 import { exists, readdir } from "../_fs.ts";
-import { join, resolve } from "../_path.ts";
+import { dirname, join, resolve } from "../_path.ts";
 import type { Project } from "./_definition.ts";
 import { ConfigError } from "./_errors.ts";
+import { CONFIG_EXTENSIONS, existsAsConfig, findConfig, locate, readConfigFile } from "./_filefind.ts";
 import type { Jiti } from "./_nojiti.ts";
 import { displayPath } from "./_paths.ts";
 import { didYouMean } from "../_suggest.ts";
 
-/** One config file c12 read, and what it holds (its `$development`-style keys already merged in by c12). */
+/** One config file c12 read, and what it holds (its `$development`-style keys already merged in). */
 export interface FileLayer {
   file: string;
   config: Record<string, unknown>;
@@ -27,9 +28,10 @@ export interface FileOptions {
   /** An explicit file (`--config FILE`), and where it was named. */
   explicit: { file: string; from: string } | undefined;
   envName: string | undefined;
+  warn: (message: string) => void;
 }
 
-/** c12's loader, with Bun's own import() instead of jiti: Bun already runs .ts, and jiti is not bundled. */
+/** c12's loader for what pop leaves to c12 (`gh:` and package sources): Bun's own import() instead of jiti. */
 const bunImport: Jiti = {
   async import<T>(id: string, opts?: { default?: boolean }): Promise<T> {
     const mod = (await import(id)) as Record<string, unknown>;
@@ -37,53 +39,147 @@ const bunImport: Jiti = {
   },
 };
 
-/** Read the config files through c12: `<name>.config.{ts,js,mjs,json,jsonc,yaml,toml}` (or `explicit`), `.<name>rc`, their `extends`. */
+/** What c12's `resolve` hook returns for one source. */
+interface C12Source {
+  config: Record<string, unknown> | undefined;
+  configFile: string | undefined;
+  _configFile?: string;
+  cwd: string;
+  source: string;
+  sourceOptions: Record<string, unknown>;
+}
+
+const REMOTE = ["gh:", "github:", "gitlab:", "bitbucket:", "https://", "http://"];
+
+/**
+ * Read the config files: `<name>.config.<ext>` (or `explicit`), `.<name>rc`, and their `extends`. c12 merges the
+ * layers; pop finds and parses every local file itself (c12's `resolve` hook), so each mistake names its file:
+ * a value that is not an object, two formats of one file, a parse error at file:line:column, an `extends` that names
+ * no config file, and `extends` cycles.
+ */
 export async function readFiles(opts: FileOptions): Promise<Files> {
-  let configFile: string | undefined;
+  let main: string | undefined;
   if (opts.explicit) {
-    configFile = resolve(opts.cwd, opts.explicit.file);
-    if (!exists(configFile)) throw new ConfigError(`config file "${opts.explicit.file}" (from ${opts.explicit.from}) does not exist; give the path of an existing file`);
+    main = locate(resolve(opts.cwd, opts.explicit.file), { name: opts.name, what: `config file "${opts.explicit.file}" (from ${opts.explicit.from})`, folderIsError: true });
+  } else {
+    if (!mayHaveFiles(opts.cwd, opts.name)) return { layers: [], merged: {}, envName: opts.envName };
+    main = findConfig(opts.cwd, opts.name, opts.warn);
   }
-  if (!configFile && !mayHaveFiles(opts.cwd, opts.name)) return { layers: [], merged: {}, envName: opts.envName };
+  const rcFile = `.${opts.name}rc`;
+  if (!main && !exists(join(opts.cwd, rcFile))) return { layers: [], merged: {}, envName: opts.envName };
+  const reader = new Reader(opts, main);
   const { loadConfig } = await import("c12");
   let r;
   try {
     r = await loadConfig({
       name: opts.name,
       cwd: opts.cwd,
-      ...(configFile ? { configFile } : {}),
-      rcFile: `.${opts.name}rc`,
+      configFile: main ?? `${opts.name}.config`,
+      rcFile,
       globalRc: false,
       packageJson: false,
       dotenv: false,
       envName: opts.envName ?? false,
       jiti: bunImport,
+      resolve: (source: string, o: { cwd?: string }) => reader.resolve(source, o.cwd ?? opts.cwd) as never,
     });
   } catch (e) {
-    // c12 does not say which file failed: name the one it would read (a parse error in JSON, YAML or TOML names no file).
-    const detail = describe(e).split("\n")[0]!;
-    const file = configFile ?? candidates(opts.cwd, opts.name)[0];
-    const named = file !== undefined && !detail.includes(displayPath(file));
-    throw new ConfigError(`cannot read ${named ? displayPath(file) : `the ${opts.name} config file`}: ${detail}`, { cause: e });
+    if (e instanceof ConfigError) throw e;
+    const detail = (e as Error)?.message?.split("\n")[0] ?? String(e);
+    throw new ConfigError(`cannot read ${main ? displayPath(main) : `the ${opts.name} config files`}: ${detail}`, { cause: e });
   }
-  if (!isRecord(r.config)) throw new ConfigError(`${displayPath(r._configFile ?? r.configFile ?? opts.name)}: a config file must hold an object of options, e.g. { port: 8080 }`);
+  if (!isRecord(r.config)) throw new ConfigError(`${displayPath(main ?? opts.name)}: a config file must hold an object of options, e.g. { "port": 8080 }`);
   const layers: FileLayer[] = [];
   for (const l of r.layers ?? []) {
-    if (!isRecord(l.config)) continue;
-    const file = (l as { _configFile?: string })._configFile ?? (l.cwd !== undefined && r._configFile ? r._configFile : l.configFile ? resolve(l.cwd ?? opts.cwd, l.configFile) : undefined);
-    // c12 may report an extended file by the relative path it was given.
-    if (file && Object.keys(l.config).length > 0) layers.push({ file: resolve(opts.cwd, file), config: l.config });
+    if (!isRecord(l.config) || Object.keys(l.config).length === 0) continue;
+    const file = (l as { _configFile?: string })._configFile ?? (l.configFile === rcFile ? join(opts.cwd, rcFile) : l.configFile ? resolve(l.cwd ?? opts.cwd, l.configFile) : undefined);
+    if (file) layers.push({ file: resolve(opts.cwd, file), config: l.config });
   }
   return { layers, merged: r.config, envName: opts.envName };
 }
 
-/** The extensions c12 reads a config file with (its SUPPORTED_EXTENSIONS), in the order pop names a failing file. */
-const EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".cjs", ".cts", ".json", ".jsonc", ".json5", ".yaml", ".yml", ".toml"];
+/** One load's local config files: each read once, the `extends` edges between them, cycles refused. */
+class Reader {
+  private loaded = new Map<string, { config: Record<string, unknown>; cwd: string; extends: string[] }>();
+  private order: string[] = [];
+  private edges = new Map<string, Set<string>>();
+  constructor(
+    private opts: FileOptions,
+    private main: string | undefined,
+  ) {}
 
-/** The config files c12 would consider in `cwd` that exist: `<name>.config.*` first, then `.<name>rc`. */
-function candidates(cwd: string, name: string): string[] {
-  const names = new Set(readdir(cwd) ?? []);
-  return [...EXTENSIONS.map((e) => `${name}.config${e}`), `.${name}rc`].filter((f) => names.has(f)).map((f) => join(cwd, f));
+  async resolve(source: string, cwd: string): Promise<C12Source | undefined> {
+    if (source === ".") {
+      if (!this.main) return { config: undefined, configFile: undefined, cwd, source, sourceOptions: {} };
+      return this.layer(this.main, undefined);
+    }
+    // Remote and package sources are c12's own (giget, node resolution).
+    if (REMOTE.some((p) => source.startsWith(p))) return undefined;
+    if (!/^(\.|[\\/]|[A-Za-z]:)/.test(source) && !existsAsConfig(resolve(cwd, source))) return undefined;
+    const parent = this.parentOf(source, cwd);
+    const what = `${parent ? `${displayPath(parent)}: ` : ""}extends "${source}"`;
+    const file = locate(resolve(cwd, source), { name: this.opts.name, what, folderIsError: false });
+    if (!file) throw new ConfigError(`${what}: no ${this.opts.name}.config.* in that folder; name a config file or a folder holding one`);
+    return this.layer(file, parent);
+  }
+
+  /** The file that extends `source` from `cwd`: the latest loaded one, as c12 walks depth first. */
+  private parentOf(source: string, cwd: string): string | undefined {
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const f = this.order[i]!;
+      const l = this.loaded.get(f)!;
+      if (l.cwd === cwd && l.extends.includes(source)) return f;
+    }
+    return undefined;
+  }
+
+  private async layer(file: string, parent: string | undefined): Promise<C12Source> {
+    if (parent) {
+      if (!this.edges.has(parent)) this.edges.set(parent, new Set());
+      this.edges.get(parent)!.add(file);
+    }
+    const seen = this.loaded.get(file);
+    if (seen) {
+      const cycle = parent ? this.path(file, parent) : undefined;
+      if (cycle) throw new ConfigError(`config files extend each other in a cycle: ${[...cycle, file].map(displayPath).join(" -> ")}; remove one of these "extends"`);
+      // Reached twice without a cycle (two files extend it): its own extends are read already.
+      const { extends: _drop, ...rest } = seen.config;
+      return { config: rest, configFile: file, _configFile: file, cwd: seen.cwd, source: file, sourceOptions: {} };
+    }
+    let config = await readConfigFile(file);
+    const ext = config.extends;
+    if (ext !== undefined && typeof ext !== "string" && !(Array.isArray(ext) && ext.every((x) => typeof x === "string"))) {
+      throw new ConfigError(`${displayPath(file)}: "extends" must be a file or folder, or a list of them, e.g. "extends": "./base.config.json"; got ${JSON.stringify(ext)}`);
+    }
+    const env = this.opts.envName;
+    if (env) {
+      const over = { ...(isRecord(config[`$${env}`]) ? config[`$${env}`] as object : {}), ...(isRecord(config.$env) && isRecord(config.$env[env]) ? (config.$env[env] as object) : {}) };
+      if (Object.keys(over).length > 0) {
+        const { defu } = await import("defu");
+        config = defu(over, config);
+      }
+    }
+    delete config.$meta;
+    const cwd = dirname(file);
+    this.loaded.set(file, { config, cwd, extends: ext === undefined ? [] : [ext].flat() });
+    this.order.push(file);
+    return { config: { ...config }, configFile: file, _configFile: file, cwd, source: file, sourceOptions: {} };
+  }
+
+  /** The files from `from` to `to` along `extends` edges, if `to` can be reached. */
+  private path(from: string, to: string): string[] | undefined {
+    const walk = (f: string, seen: Set<string>): string[] | undefined => {
+      if (f === to) return [f];
+      if (seen.has(f)) return undefined;
+      seen.add(f);
+      for (const next of this.edges.get(f) ?? []) {
+        const rest = walk(next, seen);
+        if (rest) return [f, ...rest];
+      }
+      return undefined;
+    };
+    return walk(from, new Set());
+  }
 }
 
 /**
@@ -93,7 +189,7 @@ function candidates(cwd: string, name: string): string[] {
  */
 function mayHaveFiles(cwd: string, name: string): boolean {
   const names = readdir(cwd);
-  if (!names) return true; // let c12 say what is wrong
+  if (!names) return true; // let the reader say what is wrong
   return names.some((e) => e.startsWith(`${name}.config`) || e === `.${name}rc` || e === ".config");
 }
 
@@ -140,6 +236,8 @@ export function unknownKeys(files: Files, top: Project, projects: Map<string, Pr
   return [...new Set(out)];
 }
 
+export { CONFIG_EXTENSIONS };
+
 function get(obj: unknown, path: string[]): unknown {
   let cur = obj;
   for (const p of path) {
@@ -151,11 +249,4 @@ function get(obj: unknown, path: string[]): unknown {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** An error from reading a config file, with the file and line Bun reports for syntax errors. */
-function describe(e: unknown): string {
-  const err = e as { message?: string; position?: { file?: string; line?: number; column?: number } | null };
-  if (err?.position?.file) return `${displayPath(err.position.file)}:${err.position.line ?? 0}:${err.position.column ?? 0}: ${err.message}`;
-  return err?.message ?? String(e);
 }

@@ -1,6 +1,8 @@
 import type { CliOption, Option, Project } from "./_definition.ts";
 import { envName } from "./_definition.ts";
 import { show } from "./_resolve.ts";
+import { EXTENSIONS_TEXT } from "./_filefind.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../output.ts";
 
 /** What the help of one project's command line is made from. */
 export interface HelpInput {
@@ -11,19 +13,34 @@ export interface HelpInput {
   projects: Project[];
 }
 
-/** `--help` from the definition: each option with its flags, environment variable, default and help. */
+/** `--help` from the definition: each option with its flags, environment variable, default and help; `group`s under their own headings. */
 export function renderHelp(h: HelpInput): string {
-  const flagged = h.options.filter((o) => !o.positional);
+  const byPriority = (a: CliOption, b: CliOption) => a.priority - b.priority;
+  const flagged = h.options.filter((o) => !o.positional).sort(byPriority);
   const positional = h.options.filter((o) => o.positional);
   const subs = [...h.cli.subcommands];
   const usage = [h.prog, "[options]", ...(subs.length ? ["[SUBCOMMAND]"] : []), ...positional.map(posUsage)].join(" ");
   const lines = [`Usage: ${usage}`];
   if (subs.length) section(lines, "Subcommands:", subs.map(([name, help]) => [name, help]));
   if (positional.length) section(lines, "Arguments:", positional.map((o) => [posUsage(o), describe(o.option, o)]));
-  const rows: Array<[string, string]> = flagged.map((o) => [flagText(o), describe(o.option, o)]);
-  rows.push([`--config FILE`, `Read options from FILE instead of ${h.cli.name}.config.* (env ${envName(h.cli.name, "config")})`]);
-  rows.push(["-h, --help", "Show this help"]);
-  section(lines, "Options:", rows);
+  const groups = new Map<string, Array<[string, string]>>([["", []]]);
+  for (const o of flagged) {
+    const g = o.group ?? "";
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push([flagText(o), describe(o.option, o)]);
+  }
+  const name = h.cli.name;
+  groups.get("")!.push(
+    [`--config FILE`, `Read options from FILE instead of ${name}.config.* (env ${envName(name, "config")})`],
+    ["--version", `Print ${name}'s version and exit`],
+    ["-h, --help", "Show this help"],
+  );
+  for (const [g, rows] of groups) section(lines, g === "" ? "Options:" : `${g}:`, rows);
+  section(lines, "Logging:", [
+    ["--log-level LEVEL", `Report diagnostics at LEVEL and above: ${LOG_LEVELS.join(", ")} (env ${envName(name, "log_level")}; default "info")`],
+    ["--log-file FILE", `Also append diagnostics to FILE (env ${envName(name, "log_file")})`],
+    ["--log-fmt FORMAT", `Diagnostics as ${LOG_FORMATS.join(", ")} (JSON lines when stderr is not a terminal) (env ${envName(name, "log_fmt")}; default "text")`],
+  ]);
   const onCli = new Set(h.options.map((o) => o.option));
   const settings: Array<[string, string]> = [];
   for (const p of h.projects) {
@@ -32,7 +49,7 @@ export function renderHelp(h: HelpInput): string {
   if (settings.length) section(lines, "Settings (config file or environment only):", settings);
   lines.push(
     "",
-    `Config files (in the working directory): ${h.cli.name}.config.{ts,js,mjs,json,jsonc,yaml,toml}, .${h.cli.name}rc`,
+    `Config files (in the working directory): ${name}.config.${EXTENSIONS_TEXT}, .${name}rc`,
     "Precedence: default < config file < environment < command line",
   );
   return lines.join("\n");

@@ -1,4 +1,5 @@
 import type { Project } from "./_definition.ts";
+import { EXTENSIONS_TEXT } from "./_filefind.ts";
 import { jsonSchemaOf } from "./_schema.ts";
 
 type Json = Record<string, unknown>;
@@ -17,7 +18,7 @@ export function configSchema(top: Project, others: Project[]): Json {
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     title: `${top.name} config file`,
-    description: `Options of ${top.name}: ${top.name}.config.{ts,js,mjs,json,jsonc,yaml,toml} or .${top.name}rc`,
+    description: `Options of ${top.name}: ${top.name}.config.${EXTENSIONS_TEXT} or .${top.name}rc`,
     type: "object",
     properties: {
       $schema: { type: "string", description: "The JSON Schema this file follows" },

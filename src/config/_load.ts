@@ -1,16 +1,15 @@
-import { basename } from "../_path.ts";
-import { type Hub, state } from "../hub/index.ts";
-import { parseCli } from "./_cli.ts";
+import { nodeFs } from "../_fs.ts";
+import { basename, join } from "../_path.ts";
+import { configureOutput, type Level, log, LOG_FORMATS, LOG_LEVELS, type LogFormat } from "../output.ts";
+import { type CliParse, parseCli } from "./_cli.ts";
 import { type CliOption, cliOptions, envName, type Project, readProject } from "./_definition.ts";
-import { ConfigError, ConfigHelp } from "./_errors.ts";
+import { ConfigError } from "./_errors.ts";
 import { readFiles, unknownKeys } from "./_files.ts";
 import { renderHelp } from "./_help.ts";
+import { displayPath } from "./_paths.ts";
 import { frozenCopy, resolveAll } from "./_resolve.ts";
 import { didYouMean } from "../_suggest.ts";
-import type { ConfModule, LoadOptions, LoadResult } from "./_types.ts";
-
-/** A hub's loaded config: every value's source, for `explain` and `pop config show --explain`. */
-const LOADED = new WeakMap<Hub, LoadResult>();
+import type { ConfModule, LoadContext, LoadOptions, LoadResult } from "./_types.ts";
 
 /** The projects of one load, checked, with the `cli` project's command line. */
 export interface Definitions {
@@ -28,64 +27,117 @@ export function projectName(root: { dir: string; conf: Record<string, unknown> |
   return typeof n === "string" && n !== "" ? n : basename(root.dir);
 }
 
-/** Read and check the definitions of `names` from the hub's plugin roots (or `confs`). */
-export function definitions(hub: Hub, names: readonly string[], opts: Pick<LoadOptions, "cli" | "confs"> = {}): Definitions {
+/** Read and check the definitions of `names` from the plugin roots `ctx.roots` (or `confs`). */
+export function definitions(ctx: Pick<LoadContext, "roots">, names: readonly string[], opts: Pick<LoadOptions, "cli" | "confs"> = {}): Definitions {
   if (names.length === 0) throw new ConfigError(`name at least one project to load, e.g. hub.pop.config.load(["poppy"], { cli: "poppy" })`);
-  const roots = state(hub).roots;
+  const roots = ctx.roots;
+  const available = [...roots.map(projectName), ...Object.keys(opts.confs ?? {})];
   const projects = [...new Set(names)].map((name) => {
     const given = opts.confs?.[name];
     if (given) return readProject(name, given, undefined);
     const root = roots.find((r) => projectName(r) === name);
     if (!root) {
       const known = roots.map(projectName);
-      throw new ConfigError(`no project "${name}" on the hub${didYouMean(name, known)} (projects: ${known.join(", ") || "none"}); add its folder as a plugin root, e.g. pop app --plugins DIR`);
+      throw new ConfigError(`no project "${name}" on the hub${didYouMean(name, known)} (projects: ${known.join(", ") || "none"}); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/${name} DIR" (or list it in POP_PLUGIN_PATH)`);
     }
-    return readProject(name, root.conf as ConfModule | undefined, root.confFile);
+    return readProject(name, root.conf as ConfModule | undefined, root.confFile, root.dir);
   });
   const byName = new Map(projects.map((p) => [p.name, p]));
   if (opts.cli !== undefined && !byName.has(opts.cli)) throw new ConfigError(`the cli project "${opts.cli}" is not among the projects loaded (${names.join(", ")}); add it to the list`);
   const cli = opts.cli === undefined ? undefined : byName.get(opts.cli);
-  return { projects, byName, top: cli ?? projects[0]!, cli, cliOptions: cli ? cliOptions(cli, byName) : [] };
+  return { projects, byName, top: cli ?? projects[0]!, cli, cliOptions: cli ? cliOptions(cli, byName, available) : [] };
+}
+
+/** What the command line asks for before any option is resolved: help or the version to print, and the logging settings (applied). */
+export interface Early {
+  defs: Definitions;
+  cli: CliParse | undefined;
+  prog: string;
+  help: string | undefined;
+  version: string | undefined;
 }
 
 /**
- * Load the options of `names` onto `hub.OPT.<project>`, deeply frozen: defaults < config files < environment < command line.
- * @example
- * await load(hub, ["poppy"], { cli: "poppy", argv: ["--port", "8080"] });
- * hub.OPT.poppy.port; // 8080
+ * Parse the `cli` project's command line without reading any config file: `--help` and `--version` give the text to
+ * print instead of running, and `--log-level`, `--log-file`, `--log-fmt` (or `<NAME>_LOG_*`) configure the output
+ * module. `pop app` calls it before the project's `cli(hub)`, so `--help` never runs the app.
  */
-export async function load(hub: Hub, names: readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
-  const defs = definitions(hub, names, opts);
-  const mod = (hub as { pop?: { config?: { ARGV?: unknown; PROG?: unknown } } }).pop?.config;
-  const prog = opts.prog ?? (typeof mod?.PROG === "string" ? mod.PROG : defs.top.name);
-  const argv = opts.argv ?? (Array.isArray(mod?.ARGV) ? (mod.ARGV as string[]) : []);
-  const cli = defs.cli ? parseCli(argv, defs.cliOptions, defs.cli, prog) : undefined;
-  if (cli?.help) throw new ConfigHelp(renderHelp({ prog, cli: defs.cli!, options: defs.cliOptions, projects: defs.projects }));
+export function early(ctx: Pick<LoadContext, "roots">, names: readonly string[], opts: LoadOptions = {}): Early {
+  const defs = definitions(ctx, names, opts);
+  const prog = opts.prog ?? defs.top.name;
+  const cli = defs.cli ? parseCli(opts.argv ?? [], defs.cliOptions, defs.cli, prog) : undefined;
+  const help = cli?.help ? renderHelp({ prog, cli: defs.cli!, options: defs.cliOptions, projects: defs.projects }) : undefined;
+  const version = !help && cli?.version ? versionOf(defs.cli!) : undefined;
+  if (!help && !version) applyLogging(defs.top.name, cli, opts.env ?? process.env);
+  return { defs, cli, prog, help, version };
+}
+
+/**
+ * Resolve the options of `names`: defaults < config files < environment < command line, each checked, deeply frozen.
+ * The caller puts `opt` where it wants (`hub.pop.config.load` puts each project's on `hub.OPT.<project>`). With
+ * `--help` or `--version` on the command line, nothing is read: `help` or `version` holds the text to print.
+ * @example
+ * const r = await load({ roots: hubRoots(hub) }, ["poppy"], { cli: "poppy", argv: ["--port", "8080"] });
+ * r.opt.poppy.port; // 8080
+ */
+export async function load(ctx: LoadContext, names: readonly string[], opts: LoadOptions = {}): Promise<LoadResult> {
+  const { defs, cli, help, version } = early(ctx, names, opts);
+  if (help !== undefined || version !== undefined) return { opt: {}, sources: {}, subcommand: cli?.subcommand, files: [], help, version };
   const env = opts.env ?? process.env;
   const configEnv = envName(defs.top.name, "config");
   const explicit = cli?.config ? { file: cli.config.file, from: cli.config.flag } : env[configEnv] ? { file: env[configEnv]!, from: `environment variable ${configEnv}` } : undefined;
   const envNameOpt = opts.envName === false ? undefined : (opts.envName ?? env.NODE_ENV);
-  const files = await readFiles({ name: defs.top.name, cwd: opts.cwd ?? process.cwd(), explicit, envName: envNameOpt || undefined });
-  const warn = state(hub).warn;
+  const warn = ctx.warn ?? ((m: string) => log.warn(m));
+  const files = await readFiles({ name: defs.top.name, cwd: opts.cwd ?? process.cwd(), explicit, envName: envNameOpt || undefined, warn });
   for (const w of unknownKeys(files, defs.top, defs.byName)) warn(w);
   const { values, errors } = resolveAll(defs.projects, { cli, files, env, top: defs.top.name });
   if (errors.length) throw new ConfigError(errors.join("\n"));
-  const result: LoadResult = { opt: {}, sources: {}, subcommand: cli?.subcommand, files: files.layers.map((l) => l.file) };
+  const result: LoadResult = { opt: {}, sources: {}, subcommand: cli?.subcommand, files: files.layers.map((l) => l.file), help: undefined, version: undefined };
   for (const [name, resolved] of values) {
     const plain: Record<string, unknown> = {};
     for (const [k, r] of Object.entries(resolved)) plain[k] = r.value;
     const frozen = frozenCopy(plain);
     for (const [k, r] of Object.entries(resolved)) r.value = frozen[k];
-    hub.OPT[name] = frozen;
     result.opt[name] = frozen;
     result.sources[name] = resolved;
   }
-  const prev = LOADED.get(hub);
-  LOADED.set(hub, prev ? { ...result, opt: { ...prev.opt, ...result.opt }, sources: { ...prev.sources, ...result.sources } } : result);
   return result;
 }
 
-/** What the hub's loads resolved so far (every project), or undefined before the first load. */
-export function loaded(hub: Hub): LoadResult | undefined {
-  return LOADED.get(hub);
+/** `poppy 1.2.0`: conf.ts VERSION, else `version` in the project folder's package.json. */
+function versionOf(p: Project): string {
+  if (p.version) return `${p.name} ${p.version}`;
+  const pkg = p.dir ? join(p.dir, "package.json") : undefined;
+  if (pkg) {
+    let v: unknown;
+    try {
+      v = (JSON.parse(nodeFs().readFileSync(pkg, "utf8")) as { version?: unknown }).version;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ENOENT") throw new ConfigError(`${displayPath(pkg)}: cannot read the version: ${(e as Error).message.split("\n")[0]}`, { cause: e });
+    }
+    if (typeof v === "string" && v !== "") return `${p.name} ${v}`;
+  }
+  const where = p.confFile ? displayPath(p.confFile) : `project "${p.name}"'s conf.ts`;
+  throw new ConfigError(`project "${p.name}" has no version: add "version" to ${pkg ? displayPath(pkg) : "its package.json"}, or export const VERSION = "1.0.0" from ${where}`);
+}
+
+/** Apply `--log-level`, `--log-file`, `--log-fmt` (or `<NAME>_LOG_LEVEL`, ...) to the output module. */
+function applyLogging(name: string, cli: CliParse | undefined, env: Record<string, string | undefined>): void {
+  const pick = (key: "log_level" | "log_file" | "log_fmt") => {
+    const c = cli?.log.get(key);
+    if (c) return { value: c.value, from: c.flag };
+    const v = env[envName(name, key)];
+    return v === undefined || v === "" ? undefined : { value: v, from: `environment variable ${envName(name, key)}` };
+  };
+  const level = pick("log_level");
+  const fmt = pick("log_fmt");
+  const file = pick("log_file");
+  if (level && !(LOG_LEVELS as string[]).includes(level.value)) {
+    throw new ConfigError(`invalid value for option "log-level" from ${level.from}: ${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`);
+  }
+  if (fmt && !(LOG_FORMATS as string[]).includes(fmt.value)) {
+    throw new ConfigError(`invalid value for option "log-fmt" from ${fmt.from}: ${JSON.stringify(fmt.value)} is not one of ${LOG_FORMATS.map((l) => `"${l}"`).join(", ")}`);
+  }
+  if (!level && !fmt && !file) return;
+  configureOutput({ ...(level ? { level: level.value as Level } : {}), ...(fmt ? { format: fmt.value as LogFormat } : {}), ...(file ? { file: file.value } : {}) });
 }

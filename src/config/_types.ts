@@ -36,6 +36,10 @@ export interface CliOptionDef {
   subcommands?: readonly string[];
   /** The project whose `CONFIG` defines the option (app merging): its value lands in that project's namespace. */
   source?: string;
+  /** The `--help` heading it is listed under (options without one are under "Options:"). */
+  group?: string;
+  /** POP's `display_priority`: lower numbers are listed first in `--help` (and put their group first); default: CLI_CONFIG order. */
+  display_priority?: number;
 }
 
 /** A project's `conf.ts`: what pop reads from it. */
@@ -48,6 +52,8 @@ export interface ConfModule {
   SUBCOMMANDS?: Record<string, string | { help: string }>;
   /** Sub name -> folders (read by the hub's discovery). */
   DYNE?: Record<string, readonly string[]>;
+  /** The project's version for `--version` (default: `version` in the project folder's package.json). */
+  VERSION?: string;
 }
 
 type Widen<D> = D extends string ? string : D extends number ? number : D extends boolean ? boolean : D extends readonly (infer E)[] ? Widen<E>[] : D extends null | undefined ? unknown : D;
@@ -104,13 +110,35 @@ export interface LoadResult {
   subcommand: string | undefined;
   /** Config files read, highest priority first. */
   files: string[];
+  /**
+   * `--help` was given: the project's help text, to print instead of running (nothing else was read or set).
+   * Help is a result, not an exception.
+   */
+  help: string | undefined;
+  /** `--version` was given: the project's version line, to print instead of running. */
+  version: string | undefined;
+}
+
+/** A plugin root as the config integrator reads it (a hub's `hubRoots(hub)` entries fit). */
+export interface ProjectRoot {
+  dir: string;
+  conf: Record<string, unknown> | undefined;
+  confFile: string | undefined;
+}
+
+/** What a load needs from its caller (the hub, or a script): where projects are, and where warnings go. */
+export interface LoadContext {
+  /** The plugin roots whose conf.ts define the projects, found by project name. */
+  roots: readonly ProjectRoot[];
+  /** Where warnings go (default: the output module, `pop: warning: ...`). */
+  warn?: (message: string) => void;
 }
 
 /** Options of `load`. */
 export interface LoadOptions {
   /** The project whose CLI_CONFIG builds the command line (and whose name the config files carry). */
   cli?: string;
-  /** Command-line arguments for the `cli` project (default: `hub.pop.config.ARGV`, which `pop app` sets). */
+  /** Command-line arguments for the `cli` project (`hub.pop.config.load` defaults to `hub.pop.config.ARGV`, which `pop app` sets; else none). */
   argv?: readonly string[];
   /** Environment to read (default: process.env). */
   env?: Record<string, string | undefined>;
@@ -118,7 +146,7 @@ export interface LoadOptions {
   cwd?: string;
   /** c12's environment name for `$development`-style keys (default: NODE_ENV). */
   envName?: string | false;
-  /** The command shown in `--help` and errors (default: the `cli` project's name; `pop app` sets `hub.pop.config.PROG`). */
+  /** The command shown in `--help` and errors (`hub.pop.config.load` defaults to `hub.pop.config.PROG`, which `pop app` sets; else the `cli` project's name). */
   prog?: string;
   /** conf.ts modules by project name, for projects that are not plugin roots of the hub. */
   confs?: Record<string, ConfModule>;
