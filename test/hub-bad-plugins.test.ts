@@ -48,15 +48,16 @@ describe("pop tree with bad plugins", () => {
     expect(out).toContain("cannot resolve import: Cannot find package 'no-such-package-for-pop-tests'");
   });
 
-  test("the log (stderr) says the same, one line per module, with the absolute file and line", async () => {
+  test("the log (stderr) says the same, one line per failed module, with the absolute file and line", async () => {
     const dir = badRoot();
     const r = await pop(["tree", "--plugins", dir]);
     const log = lines(r.stderr);
-    expect(log).toHaveLength(7);
+    // Five failures; the two modules that turned themselves off through __virtual__ are working as meant: no warning.
+    expect(log).toHaveLength(5);
     for (const l of log) expect(l).toStartWith(`pop: warning: ${join(dir, "s")}/`);
     expect(log).toContain(`pop: warning: ${join(dir, "s/syntax.ts")}:2:13: module "s.syntax" not loaded: syntax error: Unexpected ;`);
     expect(log).toContain(`pop: warning: ${join(dir, "s/initthrow.ts")}:2:13: module "s.initthrow" not loaded: __init__ threw TypeError: init failed on two lines`);
-    expect(log).toContain(`pop: warning: ${join(dir, "s/virt.ts")}: module "s.virt" disabled itself: needs the foo service`);
+    expect(r.stderr).not.toContain("disabled itself");
   });
 
   test("--json lists the failures with ref, file, line and reason", async () => {

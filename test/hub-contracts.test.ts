@@ -13,21 +13,31 @@ async function traced(ref: string, args: unknown[] = []): Promise<{ ret?: unknow
 }
 
 describe("pre, call, post", () => {
-  test("order as POP: rcontracts, contracts/init, contracts/<module>; pre_fn before pre in each; only the first call contract", async () => {
+  test("order as POP: the module's own contract, contracts/init, __contracts__, then rcontracts; pre_fn before pre in each; call_fn before any call", async () => {
     expect(await traced("calc.ops.add", [{ a: 1, b: 2 }])).toEqual({
       ret: 3,
       trace: [
-        "rcontracts/trace pre calc.ops.add",
-        "contracts/init pre calc.ops.add",
         'ops pre_add args=[{"a":1,"b":2}] func=function',
         "ops pre calc.ops.add",
+        "contracts/init pre calc.ops.add",
+        "rcontracts/trace pre calc.ops.add",
         "ops call_add",
         "ops.add",
-        "contracts/init post calc.ops.add",
         "ops post_add ret=3",
         "ops post calc.ops.add ret=3",
+        "contracts/init post calc.ops.add",
       ],
     });
+  });
+
+  test("a module's own call_fn wins over contracts/init's call (POP's contract order)", async () => {
+    const dir = writeTree(tmp(), {
+      "s/contracts/init.ts": "export function call(hub, ctx) { return 'init call'; }\n",
+      "s/contracts/m.ts": "export function call_go(hub, ctx) { return `own call_go: ${ctx.func(hub, ...ctx.args)}`; }\n",
+      "s/m.ts": "export function go(hub) { return 'went'; }\nexport function stay(hub) { return 'stayed'; }\n",
+    });
+    expect(await pop(["call", "s.m.go", "--plugins", dir])).toEqual({ code: 0, stdout: "own call_go: went\n", stderr: "" });
+    expect(await pop(["call", "s.m.stay", "--plugins", dir])).toEqual({ code: 0, stdout: "init call\n", stderr: "" });
   });
 
   test("a module-wide call contract wraps functions that have no specific one", async () => {
@@ -39,20 +49,20 @@ describe("pre, call, post", () => {
   test("pre may throw to refuse the call: the function never runs", async () => {
     expect(await traced("calc.ops.div", [{ a: 1, b: 0 }])).toEqual({
       error: "RangeError: refusing to divide by zero",
-      trace: ["rcontracts/trace pre calc.ops.div", "contracts/init pre calc.ops.div"],
+      trace: [],
     });
   });
 
   test("pre may change the arguments and an async post may replace the result", async () => {
     const r = await traced("calc.ops.double", [{ n: "4" }]);
     expect(r.ret).toEqual({ doubled: 8 });
-    expect(r.trace.at(-1)).toBe('ops post calc.ops.double ret={"doubled":8}');
+    expect(r.trace.slice(-2)).toEqual(['ops post calc.ops.double ret={"doubled":8}', "contracts/init post calc.ops.double"]);
   });
 
-  test("__contracts__ opts a module into more contracts, after its own", async () => {
+  test("__contracts__ opts a module into more contracts, after its own and contracts/init", async () => {
     expect(await traced("calc.extra.ping")).toEqual({
       ret: "pong",
-      trace: ["rcontracts/trace pre calc.extra.ping", "contracts/init pre calc.extra.ping", "audited pre calc.extra.ping", "contracts/init post calc.extra.ping"],
+      trace: ["contracts/init pre calc.extra.ping", "audited pre calc.extra.ping", "rcontracts/trace pre calc.extra.ping", "contracts/init post calc.extra.ping"],
     });
   });
 

@@ -39,8 +39,9 @@ describe("plugins and subs", () => {
     expect(await call("probe.check.data")).toEqual({ app: { name: "poppy" }, log: ["rpc.init"], nestedReady: true });
   });
 
-  test("names starting with _ and exports that are not functions never appear on the hub", async () => {
-    expect(await call("probe.check.keys", "ref=rpc.math")).toEqual(["add", "fib", "triple"]);
+  test("names starting with _ never appear on the hub; exported values are readable beside the functions (hub.rpc.math.LIMIT)", async () => {
+    expect(await call("probe.check.keys", "ref=rpc.math")).toEqual(["LIMIT", "add", "fib", "triple"]);
+    expect(await call("pop.ref.last", "--args", '["rpc.math.LIMIT"]')).toBe(100);
     const r = await pop(["call", "rpc.math._times", "--args", "[2, 3]", "--plugins", LOADING]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no function "rpc.math._times"');

@@ -12,7 +12,7 @@ describe("text", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
     expect(lines).toContain(`calc  ${C}/calc`);
-    expect(lines).toContain(`  ops  ${C}/calc/ops.ts  contracts: ${C}/calc/rcontracts/trace.ts, ${C}/calc/contracts/init.ts, ${C}/calc/contracts/ops.ts`);
+    expect(lines).toContain(`  ops  ${C}/calc/ops.ts  contracts: ${C}/calc/contracts/ops.ts, ${C}/calc/contracts/init.ts, ${C}/calc/rcontracts/trace.ts`);
     expect(lines).toContain("    add({ a, b }: { a: number; b: number })  a + b.");
     expect(lines).toContain("    scale(factor: number, values: number[])  Positional arguments, each with its own schema.");
     expect(lines).toContain("    trace({ ref, args = [] }: { ref: string; args?: unknown[] })  Call a ref with args, returning its result (or error message) and the contract trace.");
@@ -51,12 +51,12 @@ describe("--json", () => {
       ref: "calc.extra",
       file: `${C}/calc/extra.ts`,
       state: "loaded",
-      contracts: [`${C}/calc/rcontracts/trace.ts`, `${C}/calc/contracts/init.ts`, `${C}/calc/contracts/audited.ts`],
+      contracts: [`${C}/calc/contracts/init.ts`, `${C}/calc/contracts/audited.ts`, `${C}/calc/rcontracts/trace.ts`],
       functions: [
         {
           name: "ping",
           ref: "calc.extra.ping",
-          contracts: [`${C}/calc/rcontracts/trace.ts`, `${C}/calc/contracts/init.ts`, `${C}/calc/contracts/audited.ts`],
+          contracts: [`${C}/calc/contracts/init.ts`, `${C}/calc/contracts/audited.ts`, `${C}/calc/rcontracts/trace.ts`],
           params: "",
           doc: "Opts into contracts/audited.ts.",
           line: 6,

@@ -1,9 +1,5 @@
-import type { Hub } from "pop";
-import { RefError } from "../../src/hub/_errors.ts";
-import { moduleObject } from "../../src/hub/_load.ts";
-import { MOD, subMeta } from "../../src/hub/_meta.ts";
-import { resolveRef } from "../../src/hub/_ref.ts";
-import { loadAll } from "../../src/hub/_sub.ts";
+import { type Hub, RefError } from "pop";
+import { isModule, loadedModules, resolveRef } from "../../src/hub/_internal.ts";
 
 /** One module's outcome in `map`. */
 export type MapResult = { module: string; ok: true; value: unknown } | { module: string; ok: false; error: unknown };
@@ -21,7 +17,7 @@ interface Across {
 export function driver(hub: Hub, opts: { sub: string; name: string }): Record<string, any> {
   const ref = `${opts.sub}.${opts.name}`;
   const mod = resolveRef(hub, ref).last;
-  if (mod === null || typeof mod !== "object" || !(MOD in mod)) throw new RefError(`"${ref}" is not a module of sub "${opts.sub}"`, ref);
+  if (!isModule(mod)) throw new RefError(`"${ref}" is not a module of sub "${opts.sub}"`, ref);
   return mod as Record<string, any>;
 }
 
@@ -70,13 +66,6 @@ export async function first(hub: Hub, opts: Across): Promise<unknown> {
 }
 
 /** The loaded modules of a sub, in name order, loading pending ones first the async way (async __virtual__ and __init__ awaited). */
-async function modules(hub: Hub, ref: string): Promise<Array<readonly [string, Record<string, any>]>> {
-  const sub = resolveRef(hub, ref).last;
-  const meta = subMeta(sub);
-  if (!meta) throw new RefError(`"${ref}" is not a sub`, ref);
-  await loadAll(hub, meta, false);
-  return [...meta.modules.values()]
-    .filter((r) => r.state === "loaded" && r.name !== "init")
-    .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((r) => [r.name, moduleObject(hub, r) as Record<string, any>] as const);
+function modules(hub: Hub, ref: string): Promise<Array<readonly [string, Record<string, any>]>> {
+  return loadedModules(hub, ref);
 }

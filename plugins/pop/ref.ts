@@ -1,5 +1,5 @@
 import type { Hub } from "pop";
-import { resolveRef } from "../../src/hub/_ref.ts";
+import { resolveRef } from "../../src/hub/_internal.ts";
 
 /** The object a ref names: `hub.pop.ref.last("rpc.math.fib")` is `hub.rpc.math.fib`. A mistyped ref says what you meant. */
 export function last(hub: Hub, ref: string): unknown {

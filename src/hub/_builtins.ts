@@ -2,6 +2,7 @@ import * as config from "../../plugins/pop/config.ts";
 import * as invoke from "../../plugins/pop/invoke.ts";
 import * as ref from "../../plugins/pop/ref.ts";
 import * as sub from "../../plugins/pop/sub.ts";
+import * as trace from "../../plugins/pop/trace.ts";
 import { sourceOf } from "./_source.ts" with { type: "macro" };
 
 /** A built-in plugin file: its exports, and its source text (so `pop tree` shows its docs from inside the executable). */
@@ -17,4 +18,5 @@ export const BUILTIN_POP: Record<string, Builtin> = {
   invoke: { file: "plugins/pop/invoke.ts", exports: invoke, source: sourceOf("plugins/pop/invoke.ts") },
   ref: { file: "plugins/pop/ref.ts", exports: ref, source: sourceOf("plugins/pop/ref.ts") },
   sub: { file: "plugins/pop/sub.ts", exports: sub, source: sourceOf("plugins/pop/sub.ts") },
+  trace: { file: "plugins/pop/trace.ts", exports: trace, source: sourceOf("plugins/pop/trace.ts") },
 };

@@ -64,10 +64,50 @@ async function postAsync(c: Chain, ctx: ContractContext, pending: unknown, from:
   return c.schema?.ret ? checkRet(c, ret) : ret;
 }
 
-/** A plain function calling the chain, built once per function at load time. */
+/** A plain function calling the chain, built once per function at load time; a generator's chain is a generator. */
 export function bindChain(c: Chain): AnyFn {
   if (!c.schema && c.pre.length === 0 && !c.call && c.post.length === 0) return c.func.bind(undefined, c.hub);
+  if (c.gen === "async") return (...args: unknown[]) => runAsyncGenChain(c, args);
+  if (c.gen === "sync") return (...args: unknown[]) => runGenChain(c, args);
   return (...args: unknown[]) => runChain(c, args);
+}
+
+/**
+ * An async generator under contracts (POP's coroutine contracts): pre contracts once before the first chunk, the
+ * call contract around the generator, then each chunk through the post contracts (`ctx.ret` is the chunk; a value
+ * other than undefined replaces it) and the return schema.
+ */
+async function* runAsyncGenChain(c: Chain, args: unknown[]): AsyncGenerator<unknown, void, unknown> {
+  const ctx: ContractContext = { args, ref: c.ref, func: c.func, ret: undefined };
+  if (c.schema) ctx.args = checkArgs(c, args);
+  for (let i = 0; i < c.pre.length; i++) await c.pre[i]!(c.hub, ctx);
+  const it = (c.call ? await c.call(c.hub, ctx) : invoke(c.func, c.hub, ctx.args)) as AsyncIterable<unknown>;
+  for await (const chunk of it) {
+    let ret = chunk;
+    for (let i = 0; i < c.post.length; i++) {
+      ctx.ret = ret;
+      const r = await c.post[i]!(c.hub, ctx);
+      if (r !== undefined) ret = r;
+    }
+    yield c.schema?.ret ? parse(c.ref, c.schema.ret, ret, "yielded value") : ret;
+  }
+}
+
+/** A generator under contracts: as the async one, synchronously (contracts returning promises are not awaited). */
+function* runGenChain(c: Chain, args: unknown[]): Generator<unknown, void, unknown> {
+  const ctx: ContractContext = { args, ref: c.ref, func: c.func, ret: undefined };
+  if (c.schema) ctx.args = checkArgs(c, args);
+  for (let i = 0; i < c.pre.length; i++) c.pre[i]!(c.hub, ctx);
+  const it = (c.call ? c.call(c.hub, ctx) : invoke(c.func, c.hub, ctx.args)) as Iterable<unknown>;
+  for (const chunk of it) {
+    let ret = chunk;
+    for (let i = 0; i < c.post.length; i++) {
+      ctx.ret = ret;
+      const r = c.post[i]!(c.hub, ctx);
+      if (r !== undefined) ret = r;
+    }
+    yield c.schema?.ret ? parse(c.ref, c.schema.ret, ret, "yielded value") : ret;
+  }
 }
 
 function checkArgs(c: Chain, args: unknown[]): unknown[] {

@@ -1,6 +1,6 @@
 import { nodeFs } from "../_fs.ts";
 import { join, sep } from "../_path.ts";
-import { oneLine, type SourceLocation } from "../errors.ts";
+import { oneLine, PopError, type SourceLocation } from "../errors.ts";
 
 export { ContractError, formatLocation, oneLine, PluginLoadError, RefError, type SourceLocation } from "../errors.ts";
 
@@ -73,4 +73,15 @@ function locateText(file: string, text: string): SourceLocation {
     }
   }
   return { file };
+}
+
+/** A ref into a sub or module that was disabled on request (--disable, POP_DISABLE, a conf.ts DISABLE): exit 1. */
+export class DisabledError extends PopError {
+  override name = "DisabledError";
+  override readonly code: string = "POP_DISABLED";
+  readonly ref: string;
+  constructor(message: string, ref: string) {
+    super(message);
+    this.ref = ref;
+  }
 }

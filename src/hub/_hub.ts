@@ -1,12 +1,12 @@
 import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
-import { hide, STATE, state } from "./_meta.ts";
+import { hide, STATE, state, subMeta } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { shutdownModule } from "./_load.ts";
+import { shutdownModule } from "./_module.ts";
 import { addPreloadedSub, addSub, loadAll } from "./_sub.ts";
-import { type PluginLoadError, ShutdownError } from "../errors.ts";
+import { type PluginLoadError, PopError, ShutdownError } from "../errors.ts";
 import { log } from "../output.ts";
-import type { Hub, HubState, LoadMode } from "./_types.ts";
+import type { Hub, HubState, LoadMode, SubMeta } from "./_types.ts";
 
 /** Options of `createHub`. */
 export interface HubOptions {
@@ -48,6 +48,7 @@ export function createHub(opts: HubOptions = {}): Hub {
     contractCache: new Map(),
     warn: opts.warn ?? warnOnStderr,
     loaded: [],
+    monitors: [],
     loadTimeout: opts.loadTimeout ?? 30_000,
     shutdownTimeout: opts.shutdownTimeout ?? 10_000,
     closing: undefined,
@@ -76,7 +77,7 @@ export interface LoadHubOptions extends DiscoverOptions, Omit<HubOptions, "roots
   load?: LoadMode;
 }
 
-/** Discover plugin roots, create a hub and add every dyne found (what `pop tree` and `pop call` do). */
+/** Discover plugin roots, create a hub and add every dyne found (what `pop tree` and `pop call` do). With `load: "eager"`, everything is loaded: subs that another sub's `__init__` adds included. */
 export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   // Discovery warnings (a skipped POP_PLUGIN_PATH entry, a bad "pop" field) go where load warnings go.
   const roots = await discoverRoots({ ...opts, warn: opts.warn ?? warnOnStderr });
@@ -88,13 +89,38 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
     if (Object.hasOwn(hub, name)) {
       // A root's folder named like pop's own namespaces (pop, OPT): one bad folder must not take the hub down.
       const message = `${s.dyne.get(name)!.join(", ")}: a sub cannot be named "${name}" (reserved by pop); rename the folder`;
-      if (s.strict) throw new Error(message);
+      if (s.strict) throw new PopError(message);
       s.warn(message);
       continue;
     }
     await addSub(hub, { dyneName: name, load: opts.load ?? "lazy" });
   }
+  if (opts.load === "eager") await loadEverything(hub);
   return hub;
+}
+
+/** Load every module of every sub, again and again until a pass adds no sub (an __init__ may add subs, lazily). */
+export async function loadEverything(hub: Hub): Promise<void> {
+  const s = state(hub);
+  // Progress is new subs or settled modules; a pass that makes none ends it (no module stays pending forever).
+  const progress = () => allSubs(hub).reduce((n, m) => n + 1 + [...m.modules.values()].filter((r) => r.state !== "pending").length, 0);
+  for (let before = -1; !s.closing; ) {
+    const now = progress();
+    if (now === before) return;
+    before = now;
+    for (const meta of allSubs(hub)) await loadAll(hub, meta, false);
+  }
+}
+
+/** Every sub on the hub, sub-subs included, parents first. */
+function allSubs(hub: Hub): SubMeta[] {
+  const out: SubMeta[] = [];
+  const walk = (m: SubMeta) => {
+    out.push(m);
+    for (const c of m.subs.values()) walk(subMeta(c)!);
+  };
+  for (const m of state(hub).subs.values()) walk(m);
+  return out;
 }
 
 // ---- The public hub API: what the CLI, config and built-in plugins use instead of the hub's hidden state. ----

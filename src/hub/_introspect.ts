@@ -1,5 +1,5 @@
 import { nodeFs } from "../_fs.ts";
-import { moduleFunctions } from "./_load.ts";
+import { moduleFunctions } from "./_module.ts";
 import type { SourceLocation } from "../errors.ts";
 import { state, subMeta } from "./_meta.ts";
 import type { FunctionRecord, Hub, ModuleRecord, SubMeta } from "./_types.ts";

@@ -1,8 +1,8 @@
 import { closest } from "../_suggest.ts";
-import { PluginLoadError, RefError } from "./_errors.ts";
-import { loadModule, loadModuleSync, moduleObject } from "./_load.ts";
+import { DisabledError, RefError } from "./_errors.ts";
+import { loadModule, loadModuleSync, moduleObject } from "./_module.ts";
 import { MOD, state, subMeta } from "./_meta.ts";
-import { findChild, findModule, loadAllSync, loadVirtualNamed } from "./_sub.ts";
+import { findChild, findModule, loadAllSync, loadVirtualNamed, notLoaded } from "./_sub.ts";
 import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
 
 export { loadAllSync };
@@ -47,18 +47,11 @@ export function resolveFunction(hub: Hub, ref: string): AnyFn {
   if (typeof last !== "function") {
     const isModule = last !== null && typeof last === "object" && MOD in last;
     const kind = subMeta(last) ? "a sub" : isModule ? "a module" : `a ${typeof last}`;
-    const names = isModule ? Object.keys(last).sort() : [];
+    const names = isModule ? Object.keys(last).filter((k) => typeof (last as Record<string, unknown>)[k] === "function").sort() : [];
     const hint = names.length > 0 ? `; its functions: ${names.map((n) => `${ref}.${n}`).join(", ")}` : `; run "pop tree" to list what the hub holds`;
     throw new RefError(`"${ref}" is ${kind}, not a function${hint}`, ref);
   }
   return last as AnyFn;
-}
-
-/** The module exists but is not on the hub: its load error, or why it is off (a known ref, so not a RefError). */
-function notLoaded(rec: ModuleRecord): Error {
-  if (rec.error) return rec.error;
-  const why = rec.state === "virtual" ? `__virtual__ disabled it: ${rec.reason}` : (rec.reason ?? rec.state);
-  return new PluginLoadError(rec.ref, { file: rec.file }, why);
 }
 
 /** The names reachable below an object: subs and modules (loaded or not) of a sub, functions of a module. */
@@ -76,7 +69,7 @@ function childNames(obj: any): string[] {
 function missing(hub: Hub, parent: unknown, parts: string[], at: number, ref: string): Error {
   const off = parts.slice(0, at + 1).join(".");
   const why = state(hub).disabled.get(off);
-  if (why !== undefined) return new Error(`"${off}" is disabled by ${why}; "${ref}" cannot be used`);
+  if (why !== undefined) return new DisabledError(`"${off}" is disabled by ${why}; "${ref}" cannot be used`, ref);
   const kind = at === 0 ? "sub" : subMeta(parent) ? "module or sub" : "function";
   const suggestion = suggest(hub, parts);
   const what = kind === "function" && at === parts.length - 1 ? `no function "${ref}"` : `no ${kind} "${off}"${at === parts.length - 1 ? "" : ` in "${ref}"`}`;
@@ -96,7 +89,12 @@ function suggest(hub: Hub, parts: string[]): string | undefined {
     const pick = names.includes(want) ? want : closest(want, names);
     if (!pick) return undefined;
     out.push(pick);
-    cur = cur?.[pick];
+    // Reading a module that failed to load throws its error: a suggestion walks past it, it does not report it.
+    try {
+      cur = cur?.[pick];
+    } catch {
+      return i === parts.length - 1 ? out.join(".") : undefined;
+    }
   }
   const s = out.join(".");
   return s === parts.join(".") ? undefined : s;

@@ -1,7 +1,7 @@
 import { isDirectory, isFile, nodeFs } from "../_fs.ts";
 import { basename, join, resolve } from "../_path.ts";
-import { PluginLoadError, RefError } from "./_errors.ts";
-import { fail, loadModule, loadModuleSync, moduleObject, settle } from "./_load.ts";
+import { PluginLoadError, RefError, UsageError } from "../errors.ts";
+import { fail, loadModule, loadModules, loadModuleSync, moduleObject, newRecord, shutdownModule } from "./_module.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
 import { listContracts, listNames, moduleName, RESERVED_DIRS } from "./_scan.ts";
 import type { Hub, LoadMode, ModuleRecord, SubMeta, SubObject } from "./_types.ts";
@@ -16,13 +16,34 @@ export interface AddSubOptions {
   name?: string;
   /** "lazy" (default) imports a module on first use; "eager" imports all of them now. */
   load?: LoadMode;
+  /** Nest the new sub under another one: `{ path: "./extra", sub: hub.mods }` makes `hub.mods.extra`. */
+  sub?: Record<string, any>;
+  /** `false`: do not run the sub's init module's `__init__` (POP's `init=False`). */
+  init?: boolean;
+  /** `false`: do not call `__virtual__`; every module loads (POP's `virtual=False`). */
+  virtual?: boolean;
+  /** Any load failure in this sub throws, as on a strict hub (POP's `stop_on_failures`). */
+  stopOnFailures?: boolean;
+}
+
+const ADD_OPTIONS = new Set(["dyneName", "path", "name", "load", "sub", "init", "virtual", "stopOnFailures"]);
+
+/** A bad call of hub.pop.sub.add / remove / reload: a usage error naming the call. */
+function subUsage(message: string): UsageError {
+  return new UsageError(message, "hub.pop.sub", { hint: false });
 }
 
 const RESERVED = new Set(["pop", "OPT"]);
 
-/** Add a sub to the hub (POP's `hub.pop.sub.add`): scan its folders, run its init, load its modules per `load`. */
+/** Add a sub to the hub (POP's `hub.pop.sub.add`): scan its folders, run its init, load its modules per `load`. Adding the same sub again is a no-op. */
 export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> {
   const s = state(hub);
+  if (!opts || typeof opts !== "object") throw subUsage(`hub.pop.sub.add takes an options object, e.g. { dyneName: "rpc" } or { path: "./rpc" }; got ${JSON.stringify(opts)}`);
+  const unknown = Object.keys(opts).filter((k) => !ADD_OPTIONS.has(k));
+  if (unknown.length > 0) throw subUsage(`hub.pop.sub.add: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...ADD_OPTIONS].join(", ")}`);
+  if (opts.load !== undefined && opts.load !== "lazy" && opts.load !== "eager") throw subUsage(`hub.pop.sub.add: load must be "lazy" or "eager", got ${JSON.stringify(opts.load)}`);
+  const parent = opts.sub === undefined ? undefined : subMeta(opts.sub);
+  if (opts.sub !== undefined && !parent) throw subUsage("hub.pop.sub.add: `sub` must be a sub of the hub, e.g. { path, sub: hub.mods }");
   const dirs: string[] = [];
   if (opts.dyneName !== undefined) {
     const found = s.dyne.get(opts.dyneName);
@@ -34,27 +55,70 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
   }
   if (opts.path !== undefined) for (const p of Array.isArray(opts.path) ? opts.path : [opts.path]) dirs.push(resolve(p));
   const name = opts.name ?? opts.dyneName ?? (dirs[0] ? basename(dirs[0]) : undefined);
-  if (!name || dirs.length === 0) throw new TypeError("hub.pop.sub.add needs a dyneName or a path");
-  if (RESERVED.has(name) && hub[name] !== undefined) throw new TypeError(`cannot add a sub named "${name}": the name is reserved`);
-  const existing = s.subs.get(name);
+  if (!name || dirs.length === 0) throw subUsage("hub.pop.sub.add needs a dyneName or a path");
+  if (!/^[A-Za-z$][\w$-]*$/.test(name)) throw subUsage(`hub.pop.sub.add: ${JSON.stringify(name)} is not a sub name: use letters, digits, _ and -, starting with a letter`);
+  const holder = parent ? parent.object : hub;
+  const ref = parent ? `${parent.ref}.${name}` : name;
+  if (!parent && RESERVED.has(name) && hub[name] !== undefined) throw subUsage(`cannot add a sub named "${name}": the name is reserved`);
+  const existing = parent ? (parent.subs.has(name) ? subMeta(parent.subs.get(name)) : undefined) : s.subs.get(name);
   if (existing) {
     if (existing.dirs.join("\0") === dirs.join("\0")) return existing.object;
-    throw new TypeError(`sub "${name}" is already on the hub (from ${existing.dirs.join(", ")}); give the new one another name`);
+    throw subUsage(`sub "${ref}" is already on the hub (from ${existing.dirs.join(", ")}); give the new one another name`);
   }
+  if (parent && Object.hasOwn(parent.object, name)) throw subUsage(`cannot add sub "${ref}": "${parent.ref}" already has a module or value named "${name}"`);
   // Disabled on request: nothing to warn about; a ref into it says it is disabled.
-  if (s.disabled.has(name)) return {};
-  const meta = buildSub(hub, name, name, dirs, opts.load ?? "lazy", undefined);
-  hub[name] = meta.object;
-  s.subs.set(name, meta);
+  if (s.disabled.has(ref)) return {};
+  for (const d of dirs) if (!isDirectory(d)) s.warn(`sub "${ref}": folder ${d} does not exist or is not readable; the sub has no modules from it`);
+  const meta = buildSub(hub, name, ref, dirs, opts.load ?? "lazy", parent);
+  if (opts.init === false) meta.init = false;
+  if (opts.virtual === false) meta.virtual = false;
+  if (opts.stopOnFailures) meta.stopOnFailures = true;
+  if (parent) {
+    parent.subs.set(name, meta.object);
+    Object.defineProperty(parent.object, name, { value: meta.object, enumerable: true, writable: true, configurable: true });
+  } else {
+    holder[name] = meta.object;
+    s.subs.set(name, meta);
+  }
   await initSub(hub, meta);
   return meta.object;
+}
+
+/** Take a sub off the hub (POP's `hub.pop.sub.remove`): its modules shut down (reverse load order), then it is gone. */
+export async function removeSub(hub: Hub, ref: string): Promise<void> {
+  const s = state(hub);
+  const parts = ref.split(".");
+  if (parts[0] === "pop" && parts.length === 1) throw subUsage('the built-in "pop" sub cannot be removed');
+  let meta = s.subs.get(parts[0]!);
+  for (let i = 1; meta && i < parts.length; i++) meta = subMeta(meta.subs.get(parts[i]!));
+  if (!meta) throw new RefError(`no sub "${ref}" to remove (subs: ${[...s.subs.keys()].join(", ")})`, ref);
+  const inside = (m: SubMeta | undefined): boolean => {
+    for (; m; m = m.parent) if (m === meta) return true;
+    return false;
+  };
+  const errors: Error[] = [];
+  for (let i = s.loaded.length - 1; i >= 0; i--) {
+    const rec = s.loaded[i];
+    if (rec && inside(rec.sub)) {
+      const e = await shutdownModule(hub, rec);
+      if (e) errors.push(e);
+    }
+  }
+  if (meta.parent) {
+    meta.parent.subs.delete(meta.name);
+    delete meta.parent.object[meta.name];
+  } else {
+    s.subs.delete(meta.name);
+    delete hub[meta.name];
+  }
+  if (errors.length > 0) throw new (await import("../errors.ts")).ShutdownError(errors);
 }
 
 /** A built-in sub whose modules are already imported (the `pop` sub itself). */
 export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, { file: string; exports: Record<string, unknown>; source?: string }>): SubMeta {
   const meta = newMeta(hub, name, name, [], "eager", undefined);
   for (const [mod, m] of Object.entries(modules)) {
-    const rec = newRecord(meta, mod, m.file);
+    const rec = newRecord(hub, meta, mod, m.file);
     rec.preloaded = m.exports;
     if (m.source !== undefined) rec.source = m.source;
     meta.modules.set(mod, rec);
@@ -91,7 +155,7 @@ function loader(hub: Hub, meta: SubMeta): object {
       const rec = findModule(hub, meta, key);
       if (rec && rec.name === key) {
         loadModuleSync(hub, rec);
-        if (rec.state === "failed") throw rec.error;
+        if (rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec);
         moduleObject(hub, rec);
       } else if (NOT_MODULES.has(key)) {
         return undefined; // probed by await, JSON, inspection: no file of that name, so never load for it
@@ -133,10 +197,6 @@ function mentionsVirtualName(file: string): boolean {
   }
 }
 
-function newRecord(sub: SubMeta, name: string, file: string): ModuleRecord {
-  return { name, file, others: [], sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: [] };
-}
-
 const EXTS = [".ts", ".mts", ".js", ".mjs"];
 
 /** The record of module `name`, found by probing the sub's folder listings (not by importing anything). */
@@ -160,15 +220,9 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
   const file = files[files.length - 1]!;
   const claimed = meta.files.get(file);
   if (claimed) return claimed;
-  const rec = newRecord(meta, name, file);
-  rec.others = files.slice(0, -1);
+  const rec = newRecord(hub, meta, name, file, files.slice(0, -1));
   meta.modules.set(name, rec);
   meta.files.set(file, rec);
-  const why = state(hub).disabled.get(rec.ref);
-  if (why !== undefined) {
-    rec.state = "disabled";
-    rec.reason = `disabled by ${why}`;
-  }
   return rec;
 }
 
@@ -188,7 +242,6 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
       else byName.set(n, [`${dir}/${e}`]);
     }
   }
-  const disabled = state(hub).disabled;
   for (const n of [...byName.keys()].sort()) {
     if (meta.modules.has(n) || meta.subs.has(n)) continue;
     const files = byName.get(n)!;
@@ -196,15 +249,10 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
     if (files.length > 1) files.sort((x, y) => meta.dirs.indexOf(x.slice(0, x.lastIndexOf("/"))) - meta.dirs.indexOf(y.slice(0, y.lastIndexOf("/"))) || EXTS.indexOf(x.slice(x.lastIndexOf("."))) - EXTS.indexOf(y.slice(y.lastIndexOf("."))));
     const file = files[files.length - 1]!;
     if (meta.files.has(file)) continue;
-    const rec = newRecord(meta, n, file);
-    rec.others = files.slice(0, -1);
+    const rec = newRecord(hub, meta, n, file, files.slice(0, -1));
     meta.modules.set(n, rec);
     meta.files.set(file, rec);
-    const why = disabled.get(rec.ref);
-    if (why !== undefined) {
-      rec.state = "disabled";
-      rec.reason = `disabled by ${why}`;
-    }
+    if (n.includes(".")) fail(hub, rec, new PluginLoadError(rec.ref, { file }, `the file name makes the module name "${n}", which holds a dot and could never be called by ref; rename the file (e.g. ${n.replaceAll(".", "_")}.ts)`));
   }
   meta.scanned = true;
 }
@@ -332,42 +380,23 @@ async function initSub(hub: Hub, meta: SubMeta): Promise<void> {
   }
 }
 
-/** Load every pending module of a sub (and with `deep`, its sub-subs): imports run in parallel, installs and __init__ in name order. */
+/** Load every pending module of a sub (and with `deep`, its sub-subs): imports run in parallel, installs and __init__ in name order, init first. */
 export async function loadAll(hub: Hub, meta: SubMeta, deep: boolean): Promise<void> {
   scanModules(hub, meta);
   const pending: ModuleRecord[] = [];
   for (const r of meta.modules.values()) {
-    if (r.state !== "pending" || r.loading) continue;
+    if (r.state !== "pending") continue;
     // init first: it sets up the sub for the rest, as when the sub is added.
     if (r.name === "init") pending.unshift(r);
     else pending.push(r);
   }
-  const imported = await importAll(pending);
-  for (let i = 0; i < pending.length; i++) {
-    const rec = pending[i]!;
-    if (rec.state !== "pending" || rec.loading) {
-      await rec.loading;
-      continue;
-    }
-    const exports = imported[i]!;
-    const r = exports instanceof ImportFailure ? fail(hub, rec, exports.error) : settle(hub, rec, exports);
-    if (r instanceof Promise) await (rec.loading = r);
-  }
-  for (const rec of meta.modules.values()) if (rec.loading && rec.state === "pending") await rec.loading;
-  if (deep) for (const child of meta.subs.values()) await loadAll(hub, subMeta(child)!, true);
+  await loadModules(hub, pending);
+  if (deep) for (const child of [...meta.subs.values()]) await loadAll(hub, subMeta(child)!, true);
 }
 
-/** Import every file in parallel. The common case (nothing fails) adds no promise per module; a failure sorts them out once. */
-async function importAll(recs: ModuleRecord[]): Promise<Array<Record<string, unknown> | ImportFailure>> {
-  const load = (r: ModuleRecord) => r.preloaded ?? (import(r.file) as Promise<Record<string, unknown>>);
-  try {
-    return await Promise.all(recs.map(load));
-  } catch {
-    const settled = await Promise.allSettled(recs.map(load));
-    return settled.map((s) => (s.status === "fulfilled" ? s.value : new ImportFailure(s.reason)));
-  }
-}
-
-class ImportFailure {
-  constructor(readonly error: unknown) {}
+/** Why a module that exists is not on the hub: its load error, or the reason it is off. */
+export function notLoaded(rec: ModuleRecord): Error {
+  if (rec.error) return rec.error;
+  const why = rec.state === "virtual" ? `__virtual__ disabled it: ${rec.reason}` : rec.state === "shutdown" ? "it was shut down (the hub was closed, or its sub removed)" : (rec.reason ?? rec.state);
+  return new PluginLoadError(rec.ref, rec.location ?? { file: rec.file }, why);
 }

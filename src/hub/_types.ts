@@ -38,6 +38,8 @@ export interface Chain {
   call: ContractFn | undefined;
   post: ContractFn[];
   schema: SchemaSpec | undefined;
+  /** The function is a generator ("sync") or an async generator ("async"): the chain yields its chunks. */
+  gen?: "async" | "sync" | undefined;
 }
 
 /** Augment this interface (`declare module "pop"`) to type your subs on the hub. */
@@ -87,6 +89,14 @@ export interface ModuleRecord {
   /** A built-in module's source text (its file is not on disk next to the executable). */
   source?: string;
   loading?: Promise<void>;
+  /** The hub functions as built (bound, contracted), before any trace monitor wraps them. */
+  bare?: Record<string, AnyFn> | undefined;
+  /** While an async __init__ gates the module's functions. */
+  gated?: boolean;
+  /** A __virtualname__ another file holds: decided after __virtual__. */
+  claim?: string | undefined;
+  /** How many times the module was reloaded (its import URL carries it). */
+  generation?: number;
 }
 
 /** A sub's bookkeeping, kept off its enumerable properties. */
@@ -112,6 +122,12 @@ export interface SubMeta {
   rcontracts: string[];
   parent: SubMeta | undefined;
   object: SubObject;
+  /** `init: false`: the sub's init module's __init__ is not run. */
+  init?: boolean;
+  /** `virtual: false`: __virtual__ is not called; every module loads. */
+  virtual?: boolean;
+  /** Any load failure in this sub throws, as on a strict hub. */
+  stopOnFailures?: boolean;
 }
 
 export type SubObject = Record<string, any>;
@@ -135,6 +151,8 @@ export interface HubState {
   loadTimeout: number;
   /** Milliseconds each __shutdown__ may take. */
   shutdownTimeout: number;
+  /** Call monitors (hub.pop.trace.add): while any is installed, hub functions report each call to them. */
+  monitors: import("./_trace.ts").Monitor[];
   /** Set once closeHub has started. */
   closing: Promise<void> | undefined;
 }

@@ -1,0 +1,593 @@
+// A module record's whole life, in one file. The sub tree (src/hub/_sub.ts) finds plugin files and asks for
+// records; everything that happens to a record after that happens here:
+//
+//   pending ──import──> (virtual name, __virtual__, checks, install, __init__) ──> loaded ──> shutdown
+//      │                                                                    └──> failed | virtual | disabled
+//      └──> disabled (by --disable, POP_DISABLE or a conf.ts DISABLE)
+//
+// `become` is the only place a record's state is written. There is one importer with three ways in: `loadModule`
+// (import(), awaits async hooks), `loadModuleSync` (require(), the first read through a lazy sub) and `loadModules`
+// (a batch of imports in parallel, then installs in order); all three end in `settle`. Imports and __init__ are
+// bounded by the hub's load timeout, and a plugin calling process.exit() while it loads fails that module instead
+// of ending pop.
+import { ExitCalledError, TimeoutError } from "../errors.ts";
+import { log } from "../output.ts";
+import { bindChain } from "./_call.ts";
+import { buildChain, checkSigParams, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
+import { describeThrow, oneLine, PluginLoadError } from "./_errors.ts";
+import { MOD, put, state } from "./_meta.ts";
+import { traceFn } from "./_trace.ts";
+import type { AnyFn, FunctionRecord, Hub, ModuleRecord, ModuleState, SubMeta } from "./_types.ts";
+
+type Exports = Record<string, unknown>;
+
+/** A new record for plugin file `file` of `sub`, pending or (when disabled by name) disabled. */
+export function newRecord(hub: Hub, sub: SubMeta, name: string, file: string, others: string[] = []): ModuleRecord {
+  const rec: ModuleRecord = { name, file, others, sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: [] };
+  const why = state(hub).disabled.get(rec.ref);
+  if (why !== undefined) become(hub, rec, "disabled", { reason: `disabled by ${why}` });
+  return rec;
+}
+
+/** The one place a record changes state, with what goes with each state. */
+function become(hub: Hub, rec: ModuleRecord, to: ModuleState, why: { reason?: string; error?: PluginLoadError; exports?: Exports } = {}): void {
+  rec.state = to;
+  if (to === "loaded") {
+    rec.exports = why.exports;
+    delete rec.reason;
+    state(hub).loaded.push(rec);
+    return;
+  }
+  if (why.reason !== undefined) rec.reason = why.reason;
+  if (why.error) {
+    rec.error = why.error;
+    rec.reason = why.error.reason;
+    rec.location = why.error.location;
+  } else if (to !== "pending") {
+    rec.location ??= { file: rec.file };
+  }
+  if (to === "pending") return;
+  // Off the hub: forget the exports and take the module object off its sub.
+  rec.exports = undefined;
+  rec.bare = undefined;
+  if (rec.object && Object.getOwnPropertyDescriptor(rec.sub.object, rec.name)?.value === rec.object) delete rec.sub.object[rec.name];
+  rec.object = undefined;
+  const loaded = state(hub).loaded;
+  const at = loaded.lastIndexOf(rec);
+  if (at >= 0) loaded.splice(at, 1);
+}
+
+// ---- Importing -------------------------------------------------------------------------------------------------
+
+/** Load a module the asynchronous way (import(), awaiting async __virtual__ and __init__). Never throws unless the hub is strict. */
+export function loadModule(hub: Hub, rec: ModuleRecord): Promise<void> {
+  if (rec.state !== "pending") return rec.loading ?? Promise.resolve();
+  rec.loading ??= bounded(hub, rec, "importing it", guardExit(() => importFile(rec))).then(
+    (exports) => settle(hub, rec, exports),
+    (err) => fail(hub, rec, err),
+  );
+  return rec.loading;
+}
+
+/** Load a module synchronously (require()): the path of a first read through a lazy sub. An async __init__ gates the module's functions until it settles. */
+export function loadModuleSync(hub: Hub, rec: ModuleRecord): void {
+  if (rec.state !== "pending") return;
+  try {
+    const exports = rec.preloaded ?? guardExitSync(() => require(rec.file) as Exports);
+    const r = settle(hub, rec, exports, true);
+    if ((rec.state as ModuleState) !== "loaded") return;
+    moduleObject(hub, rec); // this path is a first read: the module is wanted now
+    // An async __init__ (of the module, or of the lazily reached sub it is in) gates its functions until it settles.
+    if (r instanceof Promise) gate(hub, rec, r);
+    else if (rec.sub.initializing && rec.name !== "init") gate(hub, rec, rec.sub.initializing);
+  } catch (err) {
+    fail(hub, rec, err);
+  }
+}
+
+/** Load pending modules together: imports in parallel (one timer for the batch), then each settled in the given order. */
+export async function loadModules(hub: Hub, recs: ModuleRecord[]): Promise<void> {
+  const pending = recs.filter((r) => r.state === "pending" && !r.loading);
+  const imported = await importAll(hub, pending);
+  for (let i = 0; i < pending.length; i++) {
+    const rec = pending[i]!;
+    if (rec.state !== "pending" || rec.loading) {
+      await rec.loading;
+      continue;
+    }
+    const exports = imported[i]!;
+    const r = exports instanceof ImportFailure ? fail(hub, rec, exports.error) : settle(hub, rec, exports);
+    if (r instanceof Promise) await (rec.loading = r);
+  }
+  for (const rec of recs) if (rec.loading && rec.state === "pending") await rec.loading;
+}
+
+function importFile(rec: ModuleRecord): Promise<Exports> {
+  if (rec.preloaded) return Promise.resolve(rec.preloaded);
+  // A reloaded module is imported under a new URL, so Bun evaluates a fresh copy (c12's cache-busting query).
+  return import(rec.generation ? `${rec.file}?pop-reload=${rec.generation}` : rec.file) as Promise<Exports>;
+}
+
+class ImportFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** Import every file in parallel. The common case (nothing fails, nothing hangs) adds no promise per module. */
+async function importAll(hub: Hub, recs: ModuleRecord[]): Promise<Array<Exports | ImportFailure>> {
+  if (recs.length === 0) return [];
+  const ms = state(hub).loadTimeout;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const imports = guardExit(() => Promise.all(recs.map(importFile)));
+  const expired = new Promise<"timeout">((res) => {
+    // A timer pending is also what keeps Bun from spinning a core on a top-level await that never settles.
+    if (ms > 0) timer = setTimeout(() => res("timeout"), ms);
+  });
+  try {
+    const all = await (ms > 0 ? Promise.race([imports, expired]) : imports);
+    if (all !== "timeout") return all;
+  } catch {
+    // one failed: sorted out below
+  } finally {
+    clearTimeout(timer);
+  }
+  // Slow path: find which settled (a settled promise's handlers run within a tick), and fail the rest.
+  const done = recs.map(() => undefined as undefined | { ok: Exports } | { err: unknown });
+  const each = recs.map((r, i) => importFile(r).then((ok) => void (done[i] = { ok }), (err) => void (done[i] = { err })));
+  await Promise.race([Promise.all(each), new Promise((res) => setTimeout(res, 0))]);
+  return done.map((d, i) => {
+    if (d === undefined) return new ImportFailure(timeoutError(recs[i]!, "importing it", ms));
+    return "ok" in d ? d.ok : new ImportFailure(d.err);
+  });
+}
+
+/** `p`, or a TimeoutError naming the file and what it was doing once the hub's load timeout passes. */
+function bounded<T>(hub: Hub, rec: ModuleRecord, doing: string, p: Promise<T>): Promise<T> {
+  const ms = state(hub).loadTimeout;
+  if (ms <= 0) return p;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeoutError(rec, doing, ms)), ms)));
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+function timeoutError(rec: ModuleRecord, doing: string, ms: number): PluginLoadError {
+  const err = new TimeoutError(`${rec.file}: module "${rec.ref}" did not finish ${doing} within ${ms} ms`, ms);
+  const hint = doing === "importing it" ? "a top-level await that never settles?" : "an __init__ that never resolves?";
+  return new PluginLoadError(rec.ref, { file: rec.file }, `timed out after ${ms} ms ${doing} (${hint} raise the limit with --load-timeout MS)`, { cause: err });
+}
+
+// While plugins load, process.exit() throws instead: a plugin ending the process would end pop with exit 0 and no output.
+let guards = 0;
+let realExit: typeof process.exit | undefined;
+
+function trapExit(): void {
+  if (guards++ > 0) return;
+  realExit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    const n = Number(code ?? process.exitCode ?? 0);
+    throw new ExitCalledError(`process.exit(${code ?? ""}) called while the plugin loaded: a plugin must not end the process; throw an error instead`, Number.isFinite(n) ? n : 1);
+  }) as typeof process.exit;
+}
+
+function releaseExit(): void {
+  if (--guards > 0) return;
+  process.exit = realExit!;
+  realExit = undefined;
+}
+
+function guardExitSync<T>(fn: () => T): T {
+  trapExit();
+  try {
+    return fn();
+  } finally {
+    releaseExit();
+  }
+}
+
+function guardExit<T>(fn: () => Promise<T>): Promise<T> {
+  trapExit();
+  let p: Promise<T>;
+  try {
+    p = fn();
+  } catch (e) {
+    releaseExit();
+    return Promise.reject(e);
+  }
+  return p.finally(releaseExit);
+}
+
+// ---- After the import: virtual name, __virtual__, checks, install, __init__ ------------------------------------
+
+/** Everything after the import. Synchronous unless the plugin's own hooks are async; with `sync`, an async __virtual__ is an error. */
+export function settle(hub: Hub, rec: ModuleRecord, exports: Exports, sync = false): void | Promise<void> {
+  let r: void | Promise<void>;
+  try {
+    applyVirtualName(hub, rec, exports);
+    if (rec.state !== "pending") return; // disabled under its virtual name
+    const v = rec.sub.virtual === false ? true : guardExitSync(() => callVirtual(hub, exports));
+    if (v instanceof Promise) {
+      if (sync) throw new PluginLoadError(rec.ref, { file: rec.file }, "__virtual__ is async, so the module cannot load on first access; add its sub with load: \"eager\" or await hub.pop.sub.load(ref) first");
+      r = bounded(hub, rec, "running __virtual__", guardExit(() => v.then((x) => x, (err) => ({ err })))).then((x) => activate(hub, rec, exports, x));
+    } else {
+      r = activate(hub, rec, exports, v);
+    }
+  } catch (err) {
+    return fail(hub, rec, err);
+  }
+  // On the sync path the caller gates the module's functions on the promise and records its failure itself.
+  return r instanceof Promise && !sync ? r.catch((err) => fail(hub, rec, err)) : r;
+}
+
+function activate(hub: Hub, rec: ModuleRecord, exports: Exports, v: unknown): void | Promise<void> {
+  if (!acceptVirtual(hub, rec, exports, v)) return;
+  install(hub, rec, exports);
+  const init = guardExitSync(() => runInit(hub, rec, exports));
+  if (init instanceof Promise) return bounded(hub, rec, "running __init__", guardExit(() => init)).then(() => undefined);
+}
+
+/**
+ * `export const __virtualname__ = "x"` puts the module on the hub as `x` instead of its file name. When another
+ * file holds that name already, this one only claims it: after __virtual__, a claim that loads takes the name from
+ * a holder that refused, and clashes with one that loaded (POP's test_verror_does_not_overload_loaded_mod).
+ */
+function applyVirtualName(hub: Hub, rec: ModuleRecord, exports: Exports): void {
+  const v = exports.__virtualname__;
+  if (v === undefined || v === rec.name) return;
+  if (typeof v !== "string" || !IDENT.test(v)) {
+    throw new PluginLoadError(rec.ref, { file: rec.file }, `__virtualname__ must be an identifier string, got ${JSON.stringify(v)}`);
+  }
+  const taken = rec.sub.modules.get(v);
+  if (taken && taken !== rec) {
+    rec.claim = v;
+    return;
+  }
+  rename(rec, v);
+  const why = state(hub).disabled.get(rec.ref);
+  if (why !== undefined) become(hub, rec, "disabled", { reason: `disabled by ${why}` });
+}
+
+function rename(rec: ModuleRecord, to: string): void {
+  const sub = rec.sub;
+  if (sub.modules.get(rec.name) === rec) sub.modules.delete(rec.name);
+  rec.name = to;
+  rec.ref = `${sub.ref}.${to}`;
+  sub.modules.set(to, rec);
+}
+
+/** The module name a file would have without a __virtualname__. */
+function stemName(file: string): string {
+  return file.slice(file.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
+}
+
+function callVirtual(hub: Hub, exports: Exports): unknown {
+  const v = exports.__virtual__;
+  if (v === undefined) return true;
+  if (typeof v !== "function") return v;
+  try {
+    return (v as AnyFn)(hub);
+  } catch (err) {
+    return { err };
+  }
+}
+
+function acceptVirtual(hub: Hub, rec: ModuleRecord, exports: Exports, v: unknown): boolean {
+  if (v && typeof v === "object" && "err" in v) {
+    const { reason, location } = describeThrow((v as { err: unknown }).err, rec.file);
+    throw new PluginLoadError(rec.ref, location, `__virtual__ ${reason}`, { cause: (v as { err: unknown }).err });
+  }
+  const accepted = v === true || v === undefined;
+  if (accepted && rec.claim !== undefined) {
+    const holder = rec.sub.modules.get(rec.claim)!;
+    if (holder.state === "loaded" || holder.state === "pending") {
+      throw new PluginLoadError(rec.ref, { file: rec.file }, `__virtualname__ "${rec.claim}" clashes with module ${holder.file}; choose another name`);
+    }
+    // The holder refused: it steps back to its file's name (pop tree still lists it), this module takes the name.
+    const back = stemName(holder.file);
+    rec.sub.modules.delete(holder.name);
+    if (!rec.sub.modules.has(back)) {
+      holder.name = back;
+      rec.sub.modules.set(back, holder);
+    }
+    rename(rec, rec.claim);
+    rec.claim = undefined;
+  }
+  checkOverride(rec, exports);
+  if (accepted) return true;
+  const reason = virtualReason(v);
+  become(hub, rec, "virtual", { reason });
+  // Not a warning: a module that turns itself off (wrong platform, a missing tool) is working as meant. pop tree
+  // lists it with the reason, a call to it fails with the reason, and --log-level debug shows it here.
+  log.debug(`${rec.file}: module "${rec.ref}" disabled itself: ${reason}`, { ref: rec.ref, file: rec.file });
+  return false;
+}
+
+function virtualReason(v: unknown): string {
+  if (typeof v === "string") return oneLine(v) || "__virtual__ returned an empty reason";
+  return v === false ? "__virtual__ returned false" : `__virtual__ returned ${JSON.stringify(v)}`;
+}
+
+function checkOverride(rec: ModuleRecord, exports: Exports): void {
+  if (rec.others.length === 0 || exports.__override__ === true) return;
+  throw new PluginLoadError(
+    rec.ref,
+    { file: rec.file },
+    `defined by both ${rec.others.join(" and ")} and ${rec.file}; rename one, or add \`export const __override__ = true\` to ${rec.file} to replace the earlier one`,
+  );
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * Check a module at load and record it as loaded. A module under contracts is built onto its sub now (its
+ * contract and sig errors belong to load time); a plain one is put on the sub when first read
+ * (`moduleObject`), because reading a thousand module namespaces costs more than importing them.
+ */
+function install(hub: Hub, rec: ModuleRecord, exports: Exports): void {
+  const contracts = contractsFor(hub, rec, exports);
+  readAlias(rec, exports);
+  rec.applied = contracts;
+  rec.contracts = contracts.map((c) => c.file);
+  if (contracts.length > 0) build(hub, rec, exports, contracts);
+  become(hub, rec, "loaded", { exports });
+}
+
+/** The module object on the hub (`hub.sub.mod`) of a loaded module, built on first need. */
+export function moduleObject(hub: Hub, rec: ModuleRecord): Record<string, unknown> | undefined {
+  if (rec.state !== "loaded" || !rec.exports) return undefined;
+  return rec.object ?? build(hub, rec, rec.exports, rec.applied ?? []);
+}
+
+/** Bind the module's public functions to the hub, wrapped by its contracts, put its public values beside them, and put it on its sub. */
+function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedContract[]): Record<string, unknown> {
+  const plain = contracts.length === 0;
+  const alias = readAlias(rec, exports);
+  const ns: Record<string, unknown> = {};
+  const bare: Record<string, AnyFn> = {};
+  for (const key of Object.keys(exports)) {
+    const value = exports[key];
+    const kind = exportKind(key, value, alias);
+    if (kind === undefined) continue;
+    const name = alias[key] ?? key;
+    if (kind === "value") {
+      ns[name] = value; // data and classes: readable as they are (hub.sub.mod.VAR)
+      continue;
+    }
+    // No contracts (the common case): the plain function bound to the hub, nothing else in the call path.
+    const fn = plain ? (value as AnyFn).bind(undefined, hub) : bindChain(buildChain(hub, rec, name, value as AnyFn, contracts));
+    bare[name] = fn;
+    ns[name] = fn;
+  }
+  if (!plain) {
+    const missing = requiredSigs(rec, contracts).filter((s) => typeof ns[s.name] !== "function");
+    if (missing.length > 0) throw new PluginLoadError(rec.ref, { file: rec.file }, missingMessage(rec, missing));
+    checkSigParams(rec, exports, alias, contracts);
+  }
+  (ns as Record<symbol, unknown>)[MOD] = rec; // a plain symbol key: cheaper than defineProperty, still invisible to Object.keys and JSON
+  rec.object = ns;
+  rec.bare = bare;
+  if (state(hub).monitors.length > 0) for (const name of Object.keys(bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, bare[name]!);
+  put(rec.sub.object, rec.name, ns);
+  return ns;
+}
+
+/** `missing function "a" required by x.ts, "b" and "c" required by y.ts: export them from m.ts` */
+function missingMessage(rec: ModuleRecord, missing: Array<{ name: string; file: string }>): string {
+  const byFile = new Map<string, string[]>();
+  for (const m of missing) byFile.set(m.file, [...(byFile.get(m.file) ?? []), `"${m.name}"`]);
+  const parts = [...byFile].map(([file, names]) => `${names.join(", ")} required by ${file}`);
+  return `missing function${missing.length > 1 ? "s" : ""} ${parts.join("; ")}: export ${missing.length > 1 ? "them" : "it"} from ${rec.file}`;
+}
+
+/**
+ * What an export is on the hub: "fn" (a named function, not a class), "value" (public data or a class), or
+ * undefined (private: a name starting with `_` unless aliased, `default`, or a pop hook).
+ */
+function exportKind(key: string, value: unknown, alias: Record<string, string>): "fn" | "value" | undefined {
+  if (key === "default" || (key.charCodeAt(0) === 95 /* _ */ && !(key in alias))) return undefined;
+  if (typeof value !== "function") return "value";
+  // Only a capitalised name can plausibly be a class: skip the descriptor lookup for the rest.
+  const c = key.charCodeAt(0);
+  return c >= 65 && c <= 90 && isClass(value) ? "value" : "fn";
+}
+
+/** The functions a loaded module put on the hub, for `pop tree` (computed on demand, not at load). */
+export function moduleFunctions(rec: ModuleRecord): FunctionRecord[] {
+  const exports = rec.exports;
+  if (rec.state !== "loaded" || !exports) return [];
+  const alias = (exports.__func_alias__ as Record<string, string> | undefined) ?? {};
+  const contracts = rec.applied ?? [];
+  const out: FunctionRecord[] = [];
+  for (const key of Object.keys(exports)) {
+    const value = exports[key];
+    if (exportKind(key, value, alias) !== "fn") continue;
+    const name = alias[key] ?? key;
+    const applied = contracts.filter((c) => Object.keys(c.exports).some((k) => k === "pre" || k === "call" || k === "post" || k.endsWith(`_${name}`))).map((c) => c.file);
+    out.push({ name, exportName: key, ref: `${rec.ref}.${name}`, raw: value as AnyFn, contracts: applied });
+  }
+  return out;
+}
+
+/** The module's `__func_alias__`, checked: every target a fresh identifier, no two functions under one name. */
+function readAlias(rec: ModuleRecord, exports: Exports): Record<string, string> {
+  const a = exports.__func_alias__;
+  if (a === undefined) return {};
+  const bad = (why: string) => new PluginLoadError(rec.ref, { file: rec.file }, `__func_alias__ ${why}`);
+  if (!a || typeof a !== "object" || Array.isArray(a) || Object.values(a).some((v) => typeof v !== "string")) {
+    throw bad(`must map export names to hub names, e.g. { del_: "delete" }; got ${JSON.stringify(a)}`);
+  }
+  const alias = a as Record<string, string>;
+  const targets = new Map<string, string>();
+  for (const [from, to] of Object.entries(alias)) {
+    if (!IDENT.test(to) || to === "__proto__" || to.startsWith("_")) throw bad(`maps "${from}" to ${JSON.stringify(to)}, which is not a public name: use an identifier that does not start with "_"`);
+    const prev = targets.get(to);
+    if (prev !== undefined) throw bad(`maps both "${prev}" and "${from}" to "${to}": one name, one function`);
+    if (to !== from && Object.hasOwn(exports, to) && !(to in alias) && exportKind(to, exports[to], {}) !== undefined) {
+      throw bad(`maps "${from}" to "${to}", but the module also exports "${to}": rename one of them`);
+    }
+    targets.set(to, from);
+  }
+  return alias;
+}
+
+/** Classes have a read-only `prototype`; plain and async functions a writable one or none (no source stringifying). */
+function isClass(fn: unknown): boolean {
+  return Object.getOwnPropertyDescriptor(fn, "prototype")?.writable === false;
+}
+
+function runInit(hub: Hub, rec: ModuleRecord, exports: Exports): unknown {
+  if (rec.sub.init === false && rec.name === "init") return undefined;
+  const init = exports.__init__;
+  if (init === undefined) return undefined;
+  if (typeof init !== "function") throw new PluginLoadError(rec.ref, { file: rec.file }, `__init__ must be a function, got ${typeof init}`);
+  let r: unknown;
+  try {
+    r = (init as AnyFn)(hub);
+  } catch (err) {
+    throw initError(rec, err);
+  }
+  if (r instanceof Promise) return r.catch((err) => Promise.reject(initError(rec, err)));
+  return r;
+}
+
+function initError(rec: ModuleRecord, err: unknown): PluginLoadError {
+  if (err instanceof PluginLoadError) return err;
+  const { reason, location } = describeThrow(err, rec.file);
+  return new PluginLoadError(rec.ref, location, `__init__ ${reason}`, { cause: err });
+}
+
+/** Until an async __init__ (of the module, or of its lazily reached sub) settles, each function waits for it. */
+function gate(hub: Hub, rec: ModuleRecord, init: Promise<unknown>): void {
+  const ns = moduleObject(hub, rec);
+  if (!ns) return;
+  const real = { ...ns };
+  for (const key of Object.keys(real)) if (typeof real[key] === "function") ns[key] = (...args: unknown[]) => init.then(() => (real[key] as AnyFn)(...args));
+  rec.gated = true;
+  const subInit = rec.name === "init" ? undefined : rec.sub.initializing;
+  rec.loading = (subInit ? Promise.all([subInit, init]) : init).then(
+    () => {
+      rec.gated = false;
+      Object.assign(ns, real);
+      if (state(hub).monitors.length > 0 && rec.bare) for (const name of Object.keys(rec.bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, rec.bare[name]!);
+    },
+    (err) => {
+      // Nobody awaits this promise: a strict hub's rethrow would go unhandled. The gated calls already reject with the error.
+      try {
+        fail(hub, rec, err);
+      } catch {}
+    },
+  );
+}
+
+/** Record a load failure: the module leaves the hub, the log says why; strict hubs (or a stopOnFailures sub) throw. */
+export function fail(hub: Hub, rec: ModuleRecord, err: unknown): void {
+  const error = loadError(rec, err);
+  become(hub, rec, "failed", { error });
+  const s = state(hub);
+  s.failures.push(error);
+  if (s.strict || rec.sub.stopOnFailures) throw error;
+  s.warn(error.message);
+}
+
+function loadError(rec: ModuleRecord, err: unknown): PluginLoadError {
+  if (err instanceof PluginLoadError) return err;
+  if (err instanceof ExitCalledError) return new PluginLoadError(rec.ref, describeThrow(err, rec.file).location, err.message, { cause: err });
+  const { reason, location } = describeThrow(err, rec.file);
+  return new PluginLoadError(rec.ref, location, reason, { cause: err });
+}
+
+// ---- The end of a record's life: shutdown, reload ---------------------------------------------------------------
+
+/** A `__shutdown__` hook that threw or timed out. */
+export class ShutdownHookError extends PluginLoadError {
+  override name = "ShutdownHookError";
+}
+
+/** Run a loaded module's `__shutdown__(hub)` (bounded by the hub's shutdown timeout) and take it off its sub. Returns the hook's error, if any. */
+export async function shutdownModule(hub: Hub, rec: ModuleRecord): Promise<Error | undefined> {
+  if (rec.state !== "loaded") return undefined;
+  const hook = rec.exports?.__shutdown__;
+  become(hub, rec, "shutdown", { reason: "shut down" });
+  if (hook === undefined) return undefined;
+  if (typeof hook !== "function") return shutdownError(rec, { reason: `__shutdown__ must be a function, got ${typeof hook}`, location: { file: rec.file } });
+  const ms = state(hub).shutdownTimeout;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const run = Promise.resolve().then(() => (hook as AnyFn)(hub));
+    const limit = new Promise<never>((_, reject) => {
+      if (ms > 0) timer = setTimeout(() => reject(new TimeoutError(`did not finish within ${ms} ms`, ms)), ms);
+    });
+    await (ms > 0 ? Promise.race([run, limit]) : run);
+    return undefined;
+  } catch (err) {
+    if (err instanceof TimeoutError) return shutdownError(rec, { reason: `__shutdown__ timed out after ${ms} ms`, location: { file: rec.file } }, err);
+    const d = describeThrow(err, rec.file);
+    return shutdownError(rec, { reason: `__shutdown__ ${d.reason}`, location: d.location }, err);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+function shutdownError(rec: ModuleRecord, d: { reason: string; location: import("../errors.ts").SourceLocation }, cause?: unknown): ShutdownHookError {
+  const e = new ShutdownHookError(rec.ref, d.location, d.reason, cause === undefined ? undefined : { cause });
+  Object.defineProperty(e, "message", { value: `${formatLoc(d.location)}: module "${rec.ref}": ${d.reason}` });
+  return e;
+}
+
+function formatLoc(l: { file: string; line?: number; column?: number }): string {
+  return l.line === undefined ? l.file : `${l.file}:${l.line}${l.column === undefined ? "" : `:${l.column}`}`;
+}
+
+/**
+ * Reload a module from its file: import a fresh copy and check it (virtual name, __virtual__, contracts), shut the
+ * old one down, then install the new one and run its __init__. If the new copy fails before the swap, the old one
+ * keeps serving and the error is thrown; if its __init__ fails, the old one is put back (its __init__ runs again).
+ */
+export async function reloadModule(hub: Hub, rec: ModuleRecord): Promise<ModuleRecord> {
+  if (rec.preloaded) throw new PluginLoadError(rec.ref, { file: rec.file }, "a built-in module cannot be reloaded");
+  const fresh: ModuleRecord = { name: rec.name, file: rec.file, others: rec.others, sub: rec.sub, ref: rec.ref, state: "pending", contracts: [], generation: (rec.generation ?? 0) + 1 };
+  let exports: Exports;
+  try {
+    exports = await bounded(hub, fresh, "importing it", guardExit(() => importFile(fresh)));
+    if (exports.__virtualname__ !== undefined && exports.__virtualname__ !== rec.name) throw new PluginLoadError(rec.ref, { file: rec.file }, `__virtualname__ changed to ${JSON.stringify(exports.__virtualname__)}: a reload keeps the module's name; restart to rename it`);
+    const v = await Promise.resolve(guardExitSync(() => callVirtual(hub, exports)));
+    if (!(v === true || v === undefined)) throw new PluginLoadError(rec.ref, { file: rec.file }, v && typeof v === "object" && "err" in v ? `__virtual__ ${describeThrow((v as { err: unknown }).err, rec.file).reason}` : virtualReason(v));
+    checkOverride(fresh, exports);
+    const contracts = contractsFor(hub, fresh, exports);
+    readAlias(fresh, exports);
+    fresh.applied = contracts;
+    fresh.contracts = contracts.map((c) => c.file);
+    build(hub, fresh, exports, contracts); // sig and contract errors surface here, before the swap
+  } catch (err) {
+    const error = loadError(rec, err);
+    // The half-built fresh object must not stay on the sub: put the old one back.
+    if (rec.object) put(rec.sub.object, rec.name, rec.object);
+    throw error;
+  }
+  const old = { exports: rec.exports!, object: rec.object, applied: rec.applied, contracts: rec.contracts };
+  const down = await shutdownModule(hub, rec);
+  if (down) state(hub).warn(down.message);
+  rec.sub.modules.set(rec.name, fresh);
+  rec.sub.files.set(rec.file, fresh);
+  become(hub, fresh, "loaded", { exports });
+  try {
+    const init = guardExitSync(() => runInit(hub, fresh, exports));
+    if (init instanceof Promise) await bounded(hub, fresh, "running __init__", guardExit(() => init));
+    return fresh;
+  } catch (err) {
+    const error = loadError(fresh, err);
+    become(hub, fresh, "failed", { error });
+    // Put the old module back: its record, its object, its __init__ again.
+    rec.sub.modules.set(rec.name, rec);
+    rec.sub.files.set(rec.file, rec);
+    if (old.applied) rec.applied = old.applied;
+    rec.contracts = old.contracts;
+    become(hub, rec, "loaded", { exports: old.exports });
+    rec.object = undefined;
+    moduleObject(hub, rec);
+    try {
+      await Promise.resolve(runInit(hub, rec, old.exports));
+    } catch (e) {
+      state(hub).warn(`${rec.file}: the old module's __init__ failed again after a failed reload: ${(e as Error).message}`);
+    }
+    throw error;
+  }
+}
