@@ -53,7 +53,7 @@ export function findConfig(dir: string, name: string, warn: ((m: string) => void
   const inSub = CONFIG_EXTENSIONS.flatMap((e) => [`${name}${e}`, `${name}.config${e}`]).filter((n) => sub.includes(n)).map((n) => join(dir, ".config", n));
   const group = own.length > 0 ? own : inSub;
   if (group.length > 1) {
-    throw new ConfigError(`${group.map(displayPath).join(" and ")} are the same config file in ${group.length} formats: keep one (pop will not guess which wins)`);
+    throw new ConfigError(`two config files for ${name}: ${group.map(displayPath).join(" and ")}; keep one (pop will not guess which wins)`);
   }
   return group[0];
 }
@@ -66,7 +66,7 @@ export function locate(path: string, o: { name: string; what: string; folderIsEr
   const l = lstat(path);
   if (!l) {
     const tries = CONFIG_EXTENSIONS.map((e) => path + e).filter((p) => lstat(p) !== undefined);
-    if (tries.length > 1) throw new ConfigError(`${o.what}: ${tries.map(displayPath).join(" and ")} are the same config file in ${tries.length} formats: keep one, or name the file with its extension`);
+    if (tries.length > 1) throw new ConfigError(`${o.what} matches two config files: ${tries.map(displayPath).join(" and ")}; keep one, or name the file with its extension`);
     if (tries.length === 1) return locate(tries[0]!, o);
     throw new ConfigError(`${o.what} does not exist; give the path of an existing config file`);
   }
@@ -78,17 +78,17 @@ export function locate(path: string, o: { name: string; what: string; folderIsEr
     } catch {
       // unreadable link: say what is known
     }
-    throw new ConfigError(`${o.what}: ${displayPath(path)} is a symbolic link${target}, which does not exist; point it at a config file`);
+    throw new ConfigError(`${o.what} is a symbolic link${target}, which does not exist; point it at a config file`);
   }
   if (s.isDirectory()) {
-    if (o.folderIsError) throw new ConfigError(`${o.what}: ${displayPath(path)} is a folder; give a config file, e.g. ${displayPath(join(path, `${o.name}.config.ts`))}`);
+    if (o.folderIsError) throw new ConfigError(`${o.what} is a folder; give a config file, e.g. ${displayPath(join(path, `${o.name}.config.ts`))}`);
     return findConfig(path, o.name, undefined);
   }
   const ext = extOf(path);
   if (!(CONFIG_EXTENSIONS as readonly string[]).includes(ext)) {
-    throw new ConfigError(`${o.what}: ${displayPath(path)} is not a config file pop reads: config files end in ${CONFIG_EXTENSIONS.join(", ")}`);
+    throw new ConfigError(`${o.what} is not a config file pop reads: config files end in ${CONFIG_EXTENSIONS.join(", ")}`);
   }
-  if (!s.isFile()) throw new ConfigError(`${o.what}: ${displayPath(path)} is not a regular file; give a config file`);
+  if (!s.isFile()) throw new ConfigError(`${o.what} is not a regular file; give a config file`);
   return path;
 }
 
