@@ -79,7 +79,12 @@ function trapUncaught(hub: Hub, name: string): void {
     if (done) return;
     done = true;
     const code = report(e, `${locate(e)}uncaught error in app "${name}"`);
-    const exit = () => void flushOutput().catch(() => {}).finally(() => process.exit(code));
+    process.exitCode = code; // the exit code even if the event loop ends before the hub has closed
+    const alive = setTimeout(() => {}, 60_000); // keep it running until then
+    const exit = () => void flushOutput().catch(() => {}).finally(() => {
+      clearTimeout(alive);
+      process.exit(code);
+    });
     closeHub(hub).then(exit, (err: unknown) => {
       report(err);
       exit();
