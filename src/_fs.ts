@@ -60,8 +60,26 @@ export function isDirectory(path: string): boolean {
     // Scanning from a path that is not a folder throws (ENOENT, ENOTDIR); the literal name costs one stat.
     for (const _ of new Bun.Glob(".pop-probe").scanSync({ cwd: path, onlyFiles: false, dot: true })) break;
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    // A folder pop may not read is still a folder: callers list it and say "permission denied".
+    if ((e as { code?: string }).code !== "EACCES") return false;
+    try {
+      return nodeFs().statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Why folder `dir` cannot be listed ("permission denied", "not a folder", ...), or undefined when it can (or is missing). */
+export function unreadable(dir: string): string | undefined {
+  try {
+    nodeFs().readdirSync(dir);
+    return undefined;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") return undefined;
+    return code === "EACCES" || code === "EPERM" ? "permission denied" : code === "ENOTDIR" ? "not a folder" : ((e as Error).message ?? String(e));
   }
 }
 

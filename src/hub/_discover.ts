@@ -87,6 +87,7 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
 export async function readRoot(dir: string, source: string): Promise<PluginRoot> {
   registerPopModule(); // a conf.ts may import from "pop" too
   const listing = listNames(dir); // one read of the root: its conf file and its sub folders
+  if (listing.unreadable) throw new DiscoveryError(`plugin root ${dir} (from ${source}) cannot be read (${listing.unreadable}): make it readable (chmod a+rx)`);
   const confName = CONF_FILES.find((f) => listing.names.includes(f));
   const confFile = confName ? join(dir, confName) : undefined;
   let conf: Record<string, unknown> | undefined;

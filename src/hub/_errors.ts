@@ -14,6 +14,10 @@ export function describeThrow(err: unknown, file: string): { reason: string; loc
     return many.length > 1 ? { ...first, reason: `${first.reason} (and ${many.length - 1} more error${many.length > 2 ? "s" : ""})` } : first;
   }
   const e = err as { name?: string; message?: string; position?: { file?: string; line?: number; column?: number } | null; stack?: string; constructor?: { name?: string } };
+  // A file pop may not read: Bun says "BuildMessage: EACCES reading ..."; say it plainly, with the fix.
+  if (e && typeof e === "object" && /^(EACCES|EPERM) reading /.test(String(e.message ?? ""))) {
+    return { reason: `cannot read the file (permission denied): make it readable (chmod a+r ${file})`, location: { file } };
+  }
   // Bun reports syntax errors as BuildMessage / ResolveMessage with a position.
   if (e && typeof e === "object" && e.position && typeof e.position.line === "number") {
     const kind = e.constructor?.name === "ResolveMessage" ? "cannot resolve import" : "syntax error";

@@ -1,3 +1,4 @@
+import { unreadable } from "../_fs.ts";
 import { closest } from "../_suggest.ts";
 import { DisabledError, RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync, moduleObject } from "./_module.ts";
@@ -72,6 +73,10 @@ function missing(hub: Hub, parent: unknown, parts: string[], at: number, ref: st
   if (why !== undefined) return new DisabledError(`"${off}" is disabled by ${why}; "${ref}" cannot be used`, ref);
   const kind = at === 0 ? "sub" : subMeta(parent) ? "module or sub" : "function";
   const suggestion = suggest(hub, parts);
+  // A sub folder pop may not read hides its modules: say so rather than "no module".
+  const pm = subMeta(parent);
+  const blocked = pm?.dirs.map((d) => [d, unreadable(d)] as const).find(([, why]) => why);
+  if (blocked && !suggestion) return new RefError(`no module "${off}": folder ${blocked[0]} of sub "${pm!.ref}" cannot be read (${blocked[1]}); make it readable (chmod a+rx)`, ref);
   const what = kind === "function" && at === parts.length - 1 ? `no function "${ref}"` : `no ${kind} "${off}"${at === parts.length - 1 ? "" : ` in "${ref}"`}`;
   const msg = suggestion ? `${what}; did you mean "${suggestion}"?` : `${what}; run "pop tree" to list what the hub holds`;
   return new RefError(msg, ref, suggestion);

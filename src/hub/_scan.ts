@@ -1,4 +1,4 @@
-import { isDirectory, readdir } from "../_fs.ts";
+import { isDirectory, readdir, unreadable } from "../_fs.ts";
 import { join } from "../_path.ts";
 
 const PLUGIN_EXT = /\.(ts|mts|js|mjs)$/;
@@ -48,10 +48,13 @@ export function listContracts(dir: string): Array<{ name: string; file: string }
   return listDir(dir).files; // most subs have none: a missing folder lists as empty
 }
 
-/** A sub folder's raw entry names (to probe for modules on demand) and its child folders (sub-subs). */
-export function listNames(dir: string): { names: string[]; dirs: Array<{ name: string; dir: string }> } {
+/** A sub folder's raw entry names (to probe for modules on demand) and its child folders (sub-subs); `unreadable` says why a folder that exists cannot be listed. */
+export function listNames(dir: string): { names: string[]; dirs: Array<{ name: string; dir: string }>; unreadable?: string } {
   const names = readdir(dir);
-  if (!names) return { names: [], dirs: [] };
+  if (!names) {
+    const why = unreadable(dir);
+    return why ? { names: [], dirs: [], unreadable: why } : { names: [], dirs: [] };
+  }
   const dirs: Array<{ name: string; dir: string }> = [];
   for (const entry of names) {
     // Plugin files and dotted names are never sub folders; only the rest are stat'ed.

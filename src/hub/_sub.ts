@@ -1,6 +1,6 @@
 import { isDirectory, isFile, nodeFs } from "../_fs.ts";
 import { basename, join, resolve } from "../_path.ts";
-import { PluginLoadError, RefError, UsageError } from "../errors.ts";
+import { PluginLoadError, PopError, RefError, UsageError } from "../errors.ts";
 import { fail, loadModule, loadModules, loadModuleSync, moduleObject, newRecord, shutdownModule } from "./_module.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
 import { listContracts, listNames, moduleName, RESERVED_DIRS } from "./_scan.ts";
@@ -198,6 +198,8 @@ function mentionsVirtualName(file: string): boolean {
 }
 
 const EXTS = [".ts", ".mts", ".js", ".mjs"];
+/** Files Bun could import that are not plugins: said once when a sub is listed, never skipped silently. */
+const OTHER_EXT = /\.(cjs|cts|tsx|jsx)$/;
 
 /** The record of module `name`, found by probing the sub's folder listings (not by importing anything). */
 export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord | undefined {
@@ -236,7 +238,10 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
     const dir = meta.dirs[i]!;
     for (const e of meta.entries![i]!) {
       const n = moduleName(e);
-      if (n === undefined) continue;
+      if (n === undefined) {
+        if (OTHER_EXT.test(e) && e.charCodeAt(0) !== 95 /* _ */ && !e.includes(".test.") && !e.includes(".spec.")) state(hub).warn(`${dir}/${e}: not a plugin file (pop loads .ts, .mts, .js and .mjs); rename it, or start its name with "_" if a plugin imports it`);
+        continue;
+      }
       const list = byName.get(n);
       if (list) list.push(`${dir}/${e}`);
       else byName.set(n, [`${dir}/${e}`]);
@@ -260,7 +265,7 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
 function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
   const meta = newMeta(hub, name, ref, dirs, load, parent);
   // A lazy sub is not listed: its modules and sub-subs are found by name when first reached.
-  const children = load === "eager" ? listEntries(meta) : undefined;
+  const children = load === "eager" ? listEntries(hub, meta) : undefined;
   for (let i = 0; i < dirs.length; i++) {
     // A listed folder says whether it has contract folders; an unlisted one is asked.
     const has = (folder: string) => meta.entries?.[i]?.has(folder) ?? true;
@@ -279,15 +284,16 @@ function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: Loa
 
 /** List the sub's folders once: entry names for module lookups, and every sub-sub (a module of the same name is a clash). */
 function listSub(hub: Hub, meta: SubMeta): void {
-  if (!meta.entries) addChildren(hub, meta, listEntries(meta));
+  if (!meta.entries) addChildren(hub, meta, listEntries(hub, meta));
 }
 
 /** Fill the sub's entry names; returns its child folders by name. */
-function listEntries(meta: SubMeta): Map<string, string[]> {
+function listEntries(hub: Hub, meta: SubMeta): Map<string, string[]> {
   const children = new Map<string, string[]>();
   meta.entries = [];
   for (const dir of meta.dirs) {
     const listing = listNames(dir);
+    if (listing.unreadable) folderProblem(hub, meta, dir, listing.unreadable);
     meta.entries.push(new Set(listing.names));
     for (const d of listing.dirs) children.set(d.name, [...(children.get(d.name) ?? []), d.dir]);
   }
@@ -320,6 +326,14 @@ function addChild(hub: Hub, meta: SubMeta, name: string, dirs: string[]): SubMet
   meta.subs.set(name, child.object);
   Object.defineProperty(meta.object, name, { value: child.object, enumerable: true, writable: true, configurable: true });
   return child;
+}
+
+/** A sub folder that exists but cannot be listed: its modules are left out, and the log says why (strict: an error). */
+function folderProblem(hub: Hub, meta: SubMeta, dir: string, why: string): void {
+  const s = state(hub);
+  const message = `${dir}: folder of sub "${meta.ref}" cannot be read (${why}); its modules are left out: make it readable (chmod a+rx)`;
+  if (s.strict || meta.stopOnFailures) throw new PopError(message);
+  s.warn(message);
 }
 
 /** A module file and a sub folder of the same name: the folder is the sub-sub, the file a load failure (reported once). */
