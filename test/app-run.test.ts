@@ -52,6 +52,13 @@ describe("help and --version are results", () => {
     expect(r.stdout).toStartWith(`Usage: pop app ${CRASH} [options] [MODE]\n`);
   });
 
+  test("--help is answered before the app's code: an app that prints before loading its config prints only the help", async () => {
+    const r = await pop(["app", PROBE, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toStartWith(`Usage: pop app ${PROBE} [options]\n`);
+    expect(r.stdout).not.toContain("greet");
+  });
+
   test("--version comes from conf.ts VERSION, else the project's package.json", async () => {
     expect(await pop(["app", CRASH, "--version"])).toEqual({ stdout: "crash 1.0.0-test\n", stderr: "", code: 0 });
     expect(await pop(["app", VERSIONED, "--version"])).toEqual({ stdout: "versioned 2.3.4\n", stderr: "", code: 0 });
