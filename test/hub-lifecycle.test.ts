@@ -94,7 +94,7 @@ describe("hub.pop.sub.reload", () => {
     const { hub, dir } = await hubOf({ "s/a.ts": recorder("a") });
     for (const broken of ["export function who(hub) { return ;; (", "throw new Error('not today');\nexport function who(hub) {}", "export const __virtual__ = () => 'off today';\nexport function who(hub) {}"]) {
       await Bun.write(join(dir, "s/a.ts"), broken);
-      const err = await hub.pop.sub.reload("s.a").catch((e) => e);
+      const err = await hub.pop.sub.reload("s.a").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PluginLoadError);
       expect(hub.s.a.who()).toBe("a");
     }

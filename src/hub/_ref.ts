@@ -29,7 +29,7 @@ export function resolveRef(hub: Hub, ref: string): Resolved {
     if (meta) {
       rec = findModule(hub, meta, key);
       if (rec && rec.state === "pending") loadModuleSync(hub, rec);
-      else if (!rec && !findChild(hub, meta, key) && !Object.hasOwn(cur, key)) loadVirtualNamed(hub, meta); // a __virtualname__ may be hiding it
+      else if (!rec && !findChild(hub, meta, key) && !Object.hasOwn(cur, key)) muted(hub, () => loadVirtualNamed(hub, meta)); // a __virtualname__ may be hiding it
       rec = meta.modules.get(key) ?? rec;
       if (rec && rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec);
       if (rec) moduleObject(hub, rec);
@@ -72,7 +72,8 @@ function missing(hub: Hub, parent: unknown, parts: string[], at: number, ref: st
   const why = state(hub).disabled.get(off);
   if (why !== undefined) return new DisabledError(`"${off}" is disabled by ${why}; "${ref}" cannot be used`, ref);
   const kind = at === 0 ? "sub" : subMeta(parent) ? "module or sub" : "function";
-  const suggestion = suggest(hub, parts);
+  // Looking for a suggestion may load modules next to the typo: their failures are recorded, not reported here.
+  const suggestion = muted(hub, () => suggest(hub, parts));
   // A sub folder pop may not read hides its modules: say so rather than "no module".
   const pm = subMeta(parent);
   const blocked = pm?.dirs.map((d) => [d, unreadable(d)] as const).find(([, why]) => why);
@@ -123,5 +124,17 @@ function quietly(fn: () => void): void {
     fn();
   } catch {
     // a strict hub throws on a failed module; a suggestion must not
+  }
+}
+
+/** Run `fn` with the hub's warnings held back: a ref that misses may list and load its neighbours, whose failures are recorded (pop tree, failures()) but are not this ref's problem. */
+function muted<T>(hub: Hub, fn: () => T): T {
+  const st = state(hub);
+  const warn = st.warn;
+  st.warn = () => {};
+  try {
+    return fn();
+  } finally {
+    st.warn = warn;
   }
 }

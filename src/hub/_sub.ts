@@ -234,12 +234,13 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
   listSub(hub, meta);
   // Straight from the listing, not by probing each name (this loop runs once per file: keep it plain).
   const byName = new Map<string, string[]>();
+  const others: string[] = [];
   for (let i = 0; i < meta.dirs.length; i++) {
     const dir = meta.dirs[i]!;
     for (const e of meta.entries![i]!) {
       const n = moduleName(e);
       if (n === undefined) {
-        if (OTHER_EXT.test(e) && e.charCodeAt(0) !== 95 /* _ */ && !e.includes(".test.") && !e.includes(".spec.")) state(hub).warn(`${dir}/${e}: not a plugin file (pop loads .ts, .mts, .js and .mjs); rename it, or start its name with "_" if a plugin imports it`);
+        if (OTHER_EXT.test(e) && e.charCodeAt(0) !== 95 /* _ */ && !e.includes(".test.") && !e.includes(".spec.")) others.push(`${dir}/${e}`);
         continue;
       }
       const list = byName.get(n);
@@ -247,6 +248,7 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
       else byName.set(n, [`${dir}/${e}`]);
     }
   }
+  for (const f of others.sort()) state(hub).warn(`${f}: not a plugin file (pop loads .ts, .mts, .js and .mjs); rename it, or start its name with "_" if a plugin imports it`);
   for (const n of [...byName.keys()].sort()) {
     if (meta.modules.has(n) || meta.subs.has(n)) continue;
     const files = byName.get(n)!;

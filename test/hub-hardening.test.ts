@@ -1,0 +1,156 @@
+// Defects found by trying pop as a new user would, each reproduced through dist/pop before it was fixed.
+import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
+
+const POPPY = join(ROOT, "examples/poppy");
+
+describe("pop tree and --strict load everything", () => {
+  test("a sub another sub's __init__ adds is listed with all its modules (poppy's rpc shows math, not only init)", async () => {
+    const r = await pop(["tree", "--plugins", POPPY, "--json"]);
+    expect(r.code).toBe(0);
+    const rpc = JSON.parse(r.stdout).subs.find((s: { name: string }) => s.name === "rpc");
+    expect(rpc.modules.map((m: { name: string; state: string }) => `${m.name}:${m.state}`)).toEqual(["init:loaded", "math:loaded"]);
+  });
+
+  test("a syntax error in such a sub fails pop tree --strict (exit 1) and is listed by pop tree", async () => {
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const DYNE = { main: ["main"], extra: ["extra"] };\n',
+      "main/init.ts": 'export async function __init__(hub) { await hub.pop.sub.add({ dyneName: "extra" }); }\n',
+      "extra/ok.ts": "export function f(hub) { return 1; }\n",
+      "extra/broken.ts": "export function f(hub) { return ;; ( }\n",
+    });
+    const strict = await pop(["tree", "--strict", "--plugins", dir]);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toBe("");
+    expect(strict.stderr).toContain(`${join(dir, "extra/broken.ts")}:1:`);
+    const tree = await pop(["tree", "--plugins", dir, "--json"]);
+    expect(tree.code).toBe(0);
+    expect(JSON.parse(tree.stdout).failures.map((f: { ref: string }) => f.ref)).toEqual(["extra.broken"]);
+  });
+});
+
+describe("a plugin calling process.exit() while it loads", () => {
+  test("is a load failure of that module: pop tree --json still prints its JSON, exit 0", async () => {
+    const dir = writeTree(tmp(), { "s/quits.ts": "process.exit(0);\nexport function f(hub) {}\n", "s/ok.ts": "export function f(hub) { return 'ok'; }\n" });
+    const r = await pop(["tree", "--plugins", dir, "--json"]);
+    expect(r.code).toBe(0);
+    const data = JSON.parse(r.stdout);
+    expect(data.failures).toEqual([expect.objectContaining({ ref: "s.quits", reason: expect.stringContaining("process.exit(0) called while the plugin loaded") })]);
+    expect(await pop(["call", "s.ok.f", "--plugins", dir, "--strict"])).toMatchObject({ code: 1, stdout: "" });
+    expect(await pop(["call", "s.ok.f", "--plugins", dir])).toEqual({ code: 0, stdout: "ok\n", stderr: "" });
+  });
+});
+
+describe("refs near failed modules, unreadable files and folders", () => {
+  test("a mistyped ref next to a module that failed to load is a usage error (exit 2), not that module's load error", async () => {
+    const dir = writeTree(tmp(), { "s/bad.ts": "throw new Error('boom');\n", "s/good.ts": "export function f(hub) {}\n" });
+    const r = await pop(["call", "s.badd.f", "--plugins", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toStartWith('pop: no module or sub "s.badd" in "s.badd.f"');
+  });
+
+  const asNobody = process.getuid?.() === 0 && Bun.which("runuser") !== null;
+  test.skipIf(!asNobody)("an unreadable folder says permission denied; an unreadable file says so with the fix", async () => {
+    const dir = writeTree(tmp(), { "s/a.ts": "export function f(hub) { return 1; }\n", "t/b.ts": "export function f(hub) { return 2; }\n" });
+    for (let d = dir; d !== "/" && d !== process.env.POP_TEST_TMP; d = join(d, "..")) chmodSync(d, 0o755);
+    chmodSync(process.env.POP_TEST_TMP!, 0o755);
+    chmodSync(join(dir, "s"), 0o000);
+    chmodSync(join(dir, "t/b.ts"), 0o000);
+    const run = async (args: string[]) => {
+      const p = Bun.spawn(["runuser", "-u", "nobody", "--", process.env.POP_BIN ?? join(ROOT, "dist/pop"), ...args], { cwd: "/", env: { PATH: process.env.PATH!, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+      return { stdout: await new Response(p.stdout).text(), stderr: await new Response(p.stderr).text(), code: await p.exited };
+    };
+    try {
+      expect(await run(["call", "s.a.f", "--plugins", dir])).toEqual({ code: 2, stdout: "", stderr: `pop: no module "s.a": folder ${join(dir, "s")} of sub "s" cannot be read (permission denied); make it readable (chmod a+rx)\n` });
+      const tree = await run(["tree", "--plugins", dir]);
+      expect(tree.stderr).toContain(`pop: warning: ${join(dir, "s")}: folder of sub "s" cannot be read (permission denied)`);
+      expect(await run(["call", "t.b.f", "--plugins", dir])).toEqual({ code: 1, stdout: "", stderr: `pop: ${join(dir, "t/b.ts")}: module "t.b" not loaded: cannot read the file (permission denied): make it readable (chmod a+r ${join(dir, "t/b.ts")})\n` });
+    } finally {
+      chmodSync(join(dir, "s"), 0o755);
+      chmodSync(join(dir, "t/b.ts"), 0o644);
+      chmodSync(process.env.POP_TEST_TMP!, 0o700);
+    }
+  });
+});
+
+describe("files and names", () => {
+  test("a .tsx, .jsx, .cjs or .cts file in a sub is named as not a plugin, not skipped silently", async () => {
+    const dir = writeTree(tmp(), { "s/view.tsx": "export function f(hub) {}\n", "s/old.cjs": "exports.f = () => 1;\n", "s/_helper.tsx": "export const x = 1;\n", "s/ok.ts": "export function f(hub) {}\n" });
+    const r = await pop(["tree", "--plugins", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `pop: warning: ${join(dir, "s/old.cjs")}: not a plugin file (pop loads .ts, .mts, .js and .mjs); rename it, or start its name with "_" if a plugin imports it\n` +
+        `pop: warning: ${join(dir, "s/view.tsx")}: not a plugin file (pop loads .ts, .mts, .js and .mjs); rename it, or start its name with "_" if a plugin imports it\n`,
+    );
+  });
+
+  test("__func_alias__ onto __proto__ is refused at load; the module object keeps its prototype", async () => {
+    const dir = writeTree(tmp(), { "s/m.ts": "export const __func_alias__ = { p_: '__proto__' };\nexport function p_(hub) { return {}; }\n" });
+    const r = await pop(["call", "s.m.p_", "--plugins", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('module "s.m" not loaded: __func_alias__ maps "p_" to "__proto__", which is not a public name');
+  });
+
+  test("a file a.b.ts is a load failure saying why, and no suggestion points at it", async () => {
+    const dir = writeTree(tmp(), { "s/a.b.ts": "export function f(hub) {}\n", "s/c.ts": "export function f(hub) {}\n" });
+    const tree = await pop(["tree", "--plugins", dir, "--json"]);
+    expect(JSON.parse(tree.stdout).failures[0]).toMatchObject({ ref: "s.a.b", reason: expect.stringContaining('holds a dot and could never be called by ref; rename the file (e.g. a_b.ts)') });
+    const call = await pop(["call", "s.a", "--plugins", dir]);
+    expect(call.code).toBe(2);
+    expect(call.stderr).not.toContain("a.b");
+  });
+
+  test("two files under one __virtualname__, one refusing: pop call reaches the one that loads, with and without --strict", async () => {
+    const body = (ok: boolean) => `export const __virtualname__ = "test";\nexport function __virtual__(hub) { return ${ok ? "true" : "'not on this machine'"}; }\nexport function who(hub) { return "${ok ? "loaded" : "refused"}"; }\n`;
+    const dir = writeTree(tmp(), { "s/a.ts": body(false), "s/b.ts": body(true) });
+    for (const strict of [[], ["--strict"]]) expect(await pop(["call", "s.test.who", "--plugins", dir, ...strict])).toEqual({ code: 0, stdout: "loaded\n", stderr: "" });
+  });
+
+  test("a module that disables itself is quiet: not a warning on every run; calling it says why", async () => {
+    const dir = writeTree(tmp(), { "s/v.ts": "export function __virtual__(hub) { return ''; }\nexport function f(hub) {}\n", "s/ok.ts": "export function f(hub) { return 1; }\n" });
+    expect(await pop(["tree", "--plugins", dir, "--strict"])).toMatchObject({ code: 0, stderr: "" });
+    const r = await pop(["call", "s.v.f", "--plugins", dir]);
+    expect(r).toEqual({ code: 1, stdout: "", stderr: `pop: ${join(dir, "s/v.ts")}: module "s.v" not loaded: __virtual__ disabled it: __virtual__ returned an empty reason\n` });
+  });
+
+  test("a DYNE folder that does not exist is a warning naming it, not a silently empty sub", async () => {
+    const dir = writeTree(tmp(), { "conf.ts": 'export const DYNE = { rpc: ["rpc", "nope"] };\n', "rpc/m.ts": "export function f(hub) { return 1; }\n" });
+    const r = await pop(["call", "rpc.m.f", "--plugins", dir]);
+    expect(r).toEqual({ code: 0, stdout: "1\n", stderr: `pop: warning: sub "rpc": folder ${join(dir, "nope")} does not exist or is not readable; the sub has no modules from it\n` });
+  });
+});
+
+describe("a folder's packages join only a hub that asked for them", () => {
+  /** A project folder whose package.json depends on a package with a "pop" field: its contract wraps every rpc call. */
+  function project(): { cwd: string; mine: string } {
+    const cwd = writeTree(tmp(), {
+      "package.json": JSON.stringify({ name: "proj", dependencies: { "pop-evil": "1.0.0" } }),
+      "node_modules/pop-evil/package.json": JSON.stringify({ name: "pop-evil", version: "1.0.0", pop: "plugins" }),
+      "node_modules/pop-evil/plugins/rpc/contracts/init.ts": "export function post(hub, ctx) { return 'hijacked'; }\n",
+      "node_modules/pop-evil/plugins/rpc/evil.ts": "export function f(hub) { return 'evil'; }\n",
+    });
+    const mine = writeTree(tmp(), { "rpc/mine.ts": "export function f(hub) { return 'mine'; }\n" });
+    return { cwd, mine };
+  }
+
+  test("with --plugins or POP_PLUGIN_PATH, the working directory's packages stay out", async () => {
+    const { cwd, mine } = project();
+    expect(await pop(["call", "rpc.mine.f", "--plugins", mine], { cwd })).toEqual({ code: 0, stdout: "mine\n", stderr: "" });
+    expect(await pop(["call", "rpc.mine.f"], { cwd, env: { POP_PLUGIN_PATH: mine } })).toEqual({ code: 0, stdout: "mine\n", stderr: "" });
+  });
+
+  test("with nothing named, the working directory's packages are the plugin roots", async () => {
+    const { cwd } = project();
+    expect(await pop(["call", "rpc.evil.f"], { cwd })).toEqual({ code: 0, stdout: "hijacked\n", stderr: "" });
+  });
+
+  test("a named root brings the packages its own package.json lists", async () => {
+    const { cwd, mine } = project();
+    const root = writeTree(tmp(), { "package.json": JSON.stringify({ dependencies: { "pop-evil": "1" } }), "rpc/mine.ts": "export function f(hub) { return 'mine'; }\n" });
+    mkdirSync(join(root, "node_modules"), { recursive: true });
+    await Bun.$`cp -r ${join(cwd, "node_modules/pop-evil")} ${join(root, "node_modules/pop-evil")}`.quiet();
+    expect(await pop(["call", "rpc.mine.f", "--plugins", root], { cwd: mine })).toEqual({ code: 0, stdout: "hijacked\n", stderr: "" });
+  });
+});
