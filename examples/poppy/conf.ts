@@ -19,3 +19,6 @@ export const CLI_CONFIG = {
 };
 
 export const DYNE = { poppy: ["poppy"], rpc: ["rpc"] };
+
+/** What `pop app examples/poppy --version` prints. */
+export const VERSION = "1.0.0";
