@@ -179,6 +179,7 @@ describe("a hub in-process", () => {
       } catch (e) {
         return e as RefError;
       }
+      return undefined;
     })();
     expect(err).toBeInstanceOf(RefError);
     expect(err?.message).toBe('no function "s.a.g"; did you mean "s.a.f"?');
