@@ -195,7 +195,7 @@ describe("hub.pop.trace.add: the call monitor", () => {
     expect(hub.s.m.f()).toBe(1);
     expect(refs).toEqual(["pop.trace.add", "s.m.f", "s.m.f"]); // built-in functions are hub calls too
     expect(warnings).toEqual(["a call monitor threw (the call went on): bad monitor"]);
-    expect(() => hub.pop.trace.add({ before: 1 })).toThrow(TypeError);
+    expect(() => hub.pop.trace.add({ before: 1 })).toThrow(UsageError);
   });
 });
 

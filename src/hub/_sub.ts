@@ -320,7 +320,7 @@ function addChild(hub: Hub, meta: SubMeta, name: string, dirs: string[]): SubMet
   if (loop) {
     const s = state(hub);
     const message = `${loop}: a link back to an enclosing folder of sub "${meta.ref}"; it is not a sub-sub (remove the link, or point it elsewhere)`;
-    if (s.strict) throw new Error(message);
+    if (s.strict) throw new PopError(message);
     s.warn(message);
     return undefined;
   }

@@ -1,7 +1,7 @@
 // The call monitor (pluggy's add_hookcall_monitoring): `hub.pop.trace.add({ before, after })` swaps every hub
 // function for a reporting wrapper and returns `undo`, which swaps the bare functions back once no monitor is left.
 // With no monitor installed the call path is exactly the bare bound function: nothing here runs per call.
-import { messageOf } from "../errors.ts";
+import { messageOf, UsageError } from "../errors.ts";
 import { state } from "./_meta.ts";
 import type { AnyFn, Hub } from "./_types.ts";
 
@@ -34,7 +34,7 @@ export interface Monitor {
  */
 export function addMonitor(hub: Hub, monitor: Monitor): () => void {
   if (!monitor || typeof monitor !== "object" || (monitor.before !== undefined && typeof monitor.before !== "function") || (monitor.after !== undefined && typeof monitor.after !== "function")) {
-    throw new TypeError("hub.pop.trace.add takes { before?(call), after?(call) }, each a function");
+    throw new UsageError(`hub.pop.trace.add takes { before?(call), after?(call) }, each a function; got ${messageOf(monitor)}`, "hub.pop.trace.add", { hint: false });
   }
   const s = state(hub);
   s.monitors.push(monitor);
