@@ -14,6 +14,15 @@ describe("plugins/pop and src/hub/_builtins.ts", () => {
     expect(files.length).toBeGreaterThan(0);
   });
 
+  test.each(files)("plugins/pop/%s imports only types from \"pop\" and values from the one internal module (src/hub/_internal.ts)", (file) => {
+    const imports = readFileSync(join(DIR, file), "utf8").split("\n").filter((l) => /^import /.test(l));
+    for (const line of imports) {
+      // A value import of "pop" would load zod (and the config integrator) on every pop call: the built-ins are bundled into start-up.
+      if (/ from "pop";$/.test(line)) expect(line).toMatch(/^import type /);
+      else if (!/^import type /.test(line)) expect(line).toEndWith('from "../../src/hub/_internal.ts";');
+    }
+  });
+
   test.each(files)("plugins/pop/%s is registered under its module name, with its exports and its source", async (file) => {
     const name = moduleName(file)!;
     const entry = BUILTIN_POP[name];

@@ -1,6 +1,5 @@
-import type { Hub } from "pop";
-import type { LoadOptions, LoadResult } from "../../src/config/index.ts";
-import { hubRoots, hubWarn } from "../../src/hub/_hub.ts";
+import type { Hub, LoadOptions, LoadResult } from "pop";
+import { configTool, hubRoots, hubWarn } from "../../src/hub/_internal.ts";
 
 // The config integrator is imported on first use only: `pop --version` and `pop call` never load c12 or zod through here.
 // It knows nothing of the hub: this plugin hands it the hub's roots, its warning channel, and the app's command line.
@@ -22,7 +21,7 @@ export function __init__(hub: Hub): void {
  * hub.OPT.poppy.port; // 8888, or what a file, POPPY_PORT or --port said
  */
 export async function load(hub: Hub, projects: string[], opts: LoadOptions = {}): Promise<LoadResult> {
-  const { load } = await import("../../src/config/index.ts");
+  const { load } = await configTool();
   const mod = hub.pop.config as { ARGV?: unknown; PROG?: unknown };
   const argv = opts.argv ?? (Array.isArray(mod.ARGV) ? (mod.ARGV as string[]) : []);
   const prog = opts.prog ?? (typeof mod.PROG === "string" ? mod.PROG : undefined);
@@ -35,7 +34,7 @@ export async function load(hub: Hub, projects: string[], opts: LoadOptions = {})
 
 /** Where each loaded value came from (a promise): `{ poppy: { port: "from --port", addr: "default" } }`. */
 export async function explain(hub: Hub): Promise<Record<string, Record<string, string>>> {
-  const { sourceText } = await import("../../src/config/index.ts");
+  const { sourceText } = await configTool();
   const out: Record<string, Record<string, string>> = {};
   for (const [project, options] of Object.entries(LOADED.get(hub)?.sources ?? {})) {
     out[project] = Object.fromEntries(Object.entries(options).map(([k, r]) => [k, sourceText(r)]));
@@ -45,6 +44,6 @@ export async function explain(hub: Hub): Promise<Record<string, Record<string, s
 
 /** The loaded options as text safe to log (a promise): `project.option = value`, secrets hidden; with `explain`, each value's source. */
 export async function show(hub: Hub, opts: { explain?: boolean } = {}): Promise<string> {
-  const { formatText } = await import("../../src/config/index.ts");
+  const { formatText } = await configTool();
   return formatText(LOADED.get(hub) ?? { sources: {} }, opts.explain === true);
 }

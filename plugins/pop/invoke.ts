@@ -1,5 +1,5 @@
-import { type Hub, RefError } from "pop";
-import { isModule, loadedModules, resolveRef } from "../../src/hub/_internal.ts";
+import type { Hub } from "pop";
+import { isModule, loadedModules, RefError, resolveRef } from "../../src/hub/_internal.ts";
 
 /** One module's outcome in `map`. */
 export type MapResult = { module: string; ok: true; value: unknown } | { module: string; ok: false; error: unknown };

@@ -1,15 +1,33 @@
-// The one internal module the built-in plugins (plugins/pop/*.ts) import, besides "pop" itself. Everything here
-// works on the hub a plugin function receives; no built-in reads the hub's hidden state any other way. A user's
-// plugin could do what the built-ins do with this module; it is not public API (its names may change).
+// The one internal module the built-in plugins (plugins/pop/*.ts) import, besides types from "pop". Everything here
+// works on the hub a plugin function receives; no built-in reads the hub's hidden state any other way. The public
+// functions a user's plugin imports from "pop" (hubRoots, hubWarn, RefError, ...) are re-exported here for the
+// built-ins, which are bundled into pop's start-up: importing "pop" itself would load zod on every `pop call`.
+// It is not public API (its names may change).
 import { RefError, UsageError } from "../errors.ts";
+import type { PluginRoot } from "./_discover.ts";
 import { state, subMeta } from "./_meta.ts";
 import { loadModule, moduleObject, reloadModule } from "./_module.ts";
 import { resolveRef } from "./_ref.ts";
 import { addSub, findChild, findModule, loadAll, removeSub, scanModules } from "./_sub.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
+/** The config integrator, imported on first use (`pop call` never loads c12 or zod): what hub.pop.config runs. */
+export function configTool(): Promise<typeof import("../config/index.ts")> {
+  return import("../config/index.ts");
+}
+
 export { addMonitor, type CallEnd, type CallStart, type Monitor } from "./_trace.ts";
-export { addSub, removeSub, resolveRef };
+export { addSub, RefError, removeSub, resolveRef };
+
+/** The hub's plugin roots (the public `hubRoots` of "pop"). */
+export function hubRoots(hub: Hub): PluginRoot[] {
+  return state(hub).roots;
+}
+
+/** Warn the way the hub does (the public `hubWarn` of "pop"). */
+export function hubWarn(hub: Hub, message: string): void {
+  state(hub).warn(message);
+}
 export type { AddSubOptions } from "./_sub.ts";
 
 /** The sub a ref names, or a RefError saying what it is instead. */
