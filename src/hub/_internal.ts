@@ -6,7 +6,7 @@
 import { RefError, UsageError } from "../errors.ts";
 import type { PluginRoot } from "./_discover.ts";
 import { state, subMeta } from "./_meta.ts";
-import { loadModule, moduleObject, reloadModule } from "./_module.ts";
+import { loadModule, moduleObject, nextGeneration, reloadModule } from "./_module.ts";
 import { resolveRef } from "./_ref.ts";
 import { addSub, findChild, findModule, loadAll, removeSub, scanModules } from "./_sub.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
@@ -73,7 +73,7 @@ export async function reloadRef(hub: Hub, ref: string): Promise<Record<string, u
 
 /** A module that failed (or was shut down) loads again from a fresh copy of its file. */
 async function retry(hub: Hub, rec: ModuleRecord): Promise<ModuleRecord> {
-  const fresh: ModuleRecord = { name: rec.name, file: rec.file, others: rec.others, sub: rec.sub, ref: rec.ref, state: "pending", contracts: [], generation: (rec.generation ?? 0) + 1 };
+  const fresh = nextGeneration(rec);
   rec.sub.modules.set(rec.name, fresh);
   rec.sub.files.set(rec.file, fresh);
   await loadModule(hub, fresh);

@@ -10,7 +10,7 @@
 // (a batch of imports in parallel, then installs in order); all three end in `settle`. Imports and __init__ are
 // bounded by the hub's load timeout, and a plugin calling process.exit() while it loads fails that module instead
 // of ending pop.
-import { ExitCalledError, TimeoutError } from "../errors.ts";
+import { ExitCalledError, formatLocation, type SourceLocation, TimeoutError } from "../errors.ts";
 import { log } from "../output.ts";
 import { bindChain } from "./_call.ts";
 import { buildChain, checkSigParams, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
@@ -526,14 +526,15 @@ export async function shutdownModule(hub: Hub, rec: ModuleRecord): Promise<Error
   }
 }
 
-function shutdownError(rec: ModuleRecord, d: { reason: string; location: import("../errors.ts").SourceLocation }, cause?: unknown): ShutdownHookError {
+function shutdownError(rec: ModuleRecord, d: { reason: string; location: SourceLocation }, cause?: unknown): ShutdownHookError {
   const e = new ShutdownHookError(rec.ref, d.location, d.reason, cause === undefined ? undefined : { cause });
-  Object.defineProperty(e, "message", { value: `${formatLoc(d.location)}: module "${rec.ref}": ${d.reason}` });
+  Object.defineProperty(e, "message", { value: `${formatLocation(d.location)}: module "${rec.ref}": ${d.reason}` });
   return e;
 }
 
-function formatLoc(l: { file: string; line?: number; column?: number }): string {
-  return l.line === undefined ? l.file : `${l.file}:${l.line}${l.column === undefined ? "" : `:${l.column}`}`;
+/** A pending record for the next copy of `rec`'s file (imported under a new URL). */
+export function nextGeneration(rec: ModuleRecord): ModuleRecord {
+  return { name: rec.name, file: rec.file, others: rec.others, sub: rec.sub, ref: rec.ref, state: "pending", contracts: [], generation: (rec.generation ?? 0) + 1 };
 }
 
 /**
@@ -543,7 +544,7 @@ function formatLoc(l: { file: string; line?: number; column?: number }): string 
  */
 export async function reloadModule(hub: Hub, rec: ModuleRecord): Promise<ModuleRecord> {
   if (rec.preloaded) throw new PluginLoadError(rec.ref, { file: rec.file }, "a built-in module cannot be reloaded");
-  const fresh: ModuleRecord = { name: rec.name, file: rec.file, others: rec.others, sub: rec.sub, ref: rec.ref, state: "pending", contracts: [], generation: (rec.generation ?? 0) + 1 };
+  const fresh = nextGeneration(rec);
   let exports: Exports;
   try {
     exports = await bounded(hub, fresh, "importing it", guardExit(() => importFile(fresh)));
