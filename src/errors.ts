@@ -147,6 +147,17 @@ export class OutputError extends PopError {
   override readonly code: string = "POP_OUTPUT";
 }
 
+/** A function pop called for the user threw (`pop call`'s ref): exit 1, whatever it threw; the message names the ref, `cause` holds the original. */
+export class CallError extends PopError {
+  override name = "CallError";
+  override readonly code: string = "POP_CALL";
+  readonly ref: string;
+  constructor(ref: string, cause: unknown) {
+    super(`${quote(ref)} failed: ${messageOf(cause)}`, { cause });
+    this.ref = ref;
+  }
+}
+
 /** A plugin called `process.exit()` while pop was loading or running it: turned into an error of that module. */
 export class ExitCalledError extends PopError {
   override name = "ExitCalledError";
@@ -177,6 +188,19 @@ export function messageOf(e: unknown): string {
     // a cycle: fall through
   }
   return Object.prototype.toString.call(e);
+}
+
+/** A user's value quoted for a message, JSON-style: control characters escaped (`"a\\u0007b"`), so an error never echoes them raw. */
+export function quote(value: string): string {
+  return escapeControl(JSON.stringify(value));
+}
+
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+const SHORT: Record<string, string> = { "\b": "\\b", "\t": "\\t", "\f": "\\f", "\r": "\\r" };
+
+/** Text with its control characters escaped JSON-style (`\t`, `\u001b`), newlines kept: what reaches a terminal is never a raw escape sequence. */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A message on one line: the CLI prints one line per problem. */

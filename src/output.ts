@@ -5,7 +5,9 @@
 // - Diagnostics (`log.error/warn/info/debug/trace`) go to stderr, filtered by level, as `pop: ...` text lines or,
 //   in JSON mode, one JSON object per line ({ time, level, msg, ...fields }), and also to a log file when one is set.
 //   The mode is `text`, `json`, or `auto` (JSON lines when stderr is not a terminal: what a daemon under systemd or a
-//   log collector wants). One-shot commands use text, `--json` switches them to JSON lines.
+//   log collector wants). One-shot commands use text, `--json` switches them to JSON lines; POP_LOG_FORMAT and
+//   POP_LOG_LEVEL override both (`configureFromEnv`). Under `--json`, `keepStdoutForData()` sends a plugin's console
+//   output to stderr.
 // - `report(e)` is the error funnel: it prints any thrown value once (its stack and causes under POP_DEBUG) and
 //   returns its exit code.
 //
@@ -13,7 +15,7 @@
 // streams costs ~10 ms of a compiled pop's start-up (3 to 4 ms in all for `pop --version`); it also colours output
 // whenever FORCE_COLOR is set, which NO_COLOR must override. What pop needs of a logger is the sixty lines below.
 import { writeStderr } from "./_fs.ts";
-import { EXIT, exitCodeOf, messageOf, OutputError, PopError, UsageError } from "./errors.ts";
+import { escapeControl, EXIT, exitCodeOf, messageOf, OutputError, PopError, quote, UsageError } from "./errors.ts";
 
 export type Level = "error" | "warn" | "info" | "debug" | "trace";
 export type LogFormat = "text" | "json" | "auto";
@@ -44,6 +46,50 @@ export function configureOutput(o: { level?: Level; format?: LogFormat; json?: b
 /** The current settings (what a child process or worker should inherit). */
 export function outputSettings(): { level: Level; format: LogFormat; file: string | undefined } {
   return { level: LOG_LEVELS[st.level]!, format: st.format, file: st.file };
+}
+
+/**
+ * Apply POP_LOG_FORMAT (text, json, auto) and POP_LOG_LEVEL (error, warn, info, debug, trace) from `env`: they override
+ * what flags chose. Returns the problem with a bad value (the CLI makes it a usage error), else undefined.
+ */
+export function configureFromEnv(env: Record<string, string | undefined>): string | undefined {
+  const format = env.POP_LOG_FORMAT?.trim().toLowerCase();
+  const level = env.POP_LOG_LEVEL?.trim().toLowerCase();
+  if (format) {
+    if (!(LOG_FORMATS as string[]).includes(format)) return `invalid value for POP_LOG_FORMAT: ${quote(env.POP_LOG_FORMAT!)}; choose from ${LOG_FORMATS.join(", ")}`;
+    st.format = format as LogFormat;
+  }
+  if (level) {
+    if (!Object.hasOwn(LEVELS, level)) return `invalid value for POP_LOG_LEVEL: ${quote(env.POP_LOG_LEVEL!)}; choose from ${LOG_LEVELS.join(", ")}`;
+    st.level = LEVELS[level as Level];
+  }
+  return undefined;
+}
+
+/**
+ * Keep stdout for data: console.log, info, debug, dir, dirxml, table, count, group and trace (which Bun writes to
+ * stdout) go to stderr from now on, so a plugin's logging cannot corrupt `--json` output. pop's own data is written
+ * with Bun.write, untouched by this. process.stdout is left alone: redirecting it means touching it, which costs a
+ * compiled pop ~10 ms (more on a slow machine) of every run.
+ */
+export function keepStdoutForData(): void {
+  const c = console as unknown as Record<string, unknown>;
+  const toErr = console.error.bind(console);
+  const counts = new Map<string, number>();
+  c.log = c.info = c.debug = c.dirxml = toErr;
+  c.dir = (value: unknown, options?: object) => toErr(Bun.inspect(value, options as Parameters<typeof Bun.inspect>[1]));
+  c.table = (data: unknown, properties?: string[]) => {
+    if (typeof data !== "object" || data === null) return toErr(data);
+    toErr((properties ? Bun.inspect.table(data, properties) : Bun.inspect.table(data)).trimEnd());
+  };
+  c.count = (label = "default") => {
+    const n = (counts.get(label) ?? 0) + 1;
+    counts.set(label, n);
+    toErr(`${label}: ${n}`);
+  };
+  c.countReset = (label = "default") => void counts.delete(label);
+  c.group = c.groupCollapsed = (...label: unknown[]) => void (label.length > 0 && toErr(...label));
+  c.trace = (...args: unknown[]) => toErr(`Trace${args.length ? ": " : ""}${args.map((a) => (typeof a === "string" ? a : Bun.inspect(a))).join(" ")}\n${(new Error().stack ?? "").split("\n").slice(2).join("\n")}`);
 }
 
 /** Whether diagnostics are JSON lines now. */
@@ -77,7 +123,8 @@ function emit(level: Level, msg: string, fields?: Fields): void {
     line = `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
   } else {
     const tag = level === "error" || level === "info" ? "" : level === "warn" ? "warning: " : `${level}: `;
-    line = `pop: ${tag}${msg}\n`;
+    // A value echoed from a user or a plugin (a ref, a file name) must not reach the terminal as a raw control sequence.
+    line = `pop: ${tag}${escapeControl(msg)}\n`;
   }
   writeStderr(line);
   if (st.file) appendLine(st.file, jsonLogs() ? line : `${new Date().toISOString()} ${level} ${msg}\n`);
@@ -153,6 +200,7 @@ function errorFields(e: unknown): Fields {
   if (e instanceof PopError) {
     f.code = e.code;
     for (const k of ["ref", "field", "reason", "location", "command"] as const) if ((e as any)[k] !== undefined) f[k] = (e as any)[k];
+    if (e.cause instanceof PopError) f.causeCode = e.cause.code;
   }
   f.exitCode = exitCodeOf(e);
   if (process.env.POP_DEBUG && e instanceof Error && e.stack) f.stack = e.stack;
@@ -173,14 +221,18 @@ function stacks(e: unknown): string {
 /**
  * The error funnel: print anything thrown the CLI way (once, on stderr) and return its exit code. A UsageError
  * points at its command's help; under POP_DEBUG the stack and causes follow. `prefix` names what failed
- * (e.g. `"rpc.math.fib" failed`) for errors that are not pop's own.
+ * (e.g. `"rpc.math.fib" failed`) for errors that are not pop's own; anything else that is not a PopError is a bug in
+ * pop, printed as `internal error: ...` (code POP_INTERNAL), exit 1.
  */
 export function report(e: unknown, prefix?: string): number {
   // An Error's own message may hold several lines (one per bad config value); other values get one line.
   let msg = e instanceof Error && e.message !== "" ? e.message.trimEnd() : messageOf(e);
   if (prefix && !(e instanceof PopError && !(e instanceof OutputError) && e.exitCode === EXIT.usage)) msg = `${prefix}: ${msg}`;
+  // Not a PopError and nobody said what failed: a bug in pop itself, said so (the stack under POP_DEBUG).
+  const internal = !prefix && !(e instanceof PopError);
+  if (internal) msg = `internal error: ${messageOf(e)}`;
   if (e instanceof UsageError && e.hint && !jsonLogs()) msg += `\nrun "${e.command} --help" for usage`;
-  emit("error", msg, errorFields(e));
+  emit("error", msg, internal ? { code: "POP_INTERNAL", ...errorFields(e) } : errorFields(e));
   if (process.env.POP_DEBUG && !jsonLogs()) errRaw(stacks(e));
   return exitCodeOf(e);
 }

@@ -1,5 +1,5 @@
 import type { CommandMeta, StringArgDef } from "citty";
-import { UsageError } from "../errors.ts";
+import { quote, UsageError } from "../errors.ts";
 
 // pop's commands use citty's command model (meta, args, subCommands, run) and its argument types, extended
 // with what pop needs; they are run by pop's own runner because citty's runMain exits 1 on usage errors,
@@ -14,6 +14,8 @@ export interface ArgDef extends Omit<StringArgDef, "type" | "alias" | "default" 
   multiple?: boolean;
   /** Positional only: collects every remaining positional. */
   rest?: boolean;
+  /** Switches only: on unless `--no-<name>` is given; help shows `--no-<name>`. (`--no-<name>` turns any switch off.) */
+  negatable?: boolean;
 }
 
 /** A command: citty's `defineCommand` shape, run by pop's own runner. */
@@ -36,12 +38,8 @@ export { UsageError };
 
 /** Parse argv against a command's args; unknown options and missing values are usage errors. */
 export function parseCommandArgs(cmd: Command, argv: string[], path: string): RunContext {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  const options = optionSpec(cmd);
   const positionals = Object.entries(cmd.args).filter(([, d]) => d.type === "positional");
-  for (const [name, d] of Object.entries(cmd.args)) {
-    if (d.type === "positional") continue;
-    options[name] = { type: d.type, ...(d.alias ? { short: d.alias } : {}), ...(d.multiple ? { multiple: true } : {}) };
-  }
   let own = argv;
   let rest: string[] = [];
   if (cmd.passThrough) {
@@ -61,9 +59,24 @@ export function parseCommandArgs(cmd: Command, argv: string[], path: string): Ru
     if (v === undefined && d.required !== false) throw new UsageError(`missing argument ${name.toUpperCase()}`, path);
     args[name] = v;
   }
-  if (pos.length > 0) throw new UsageError(`unexpected argument "${pos[0]}"`, path);
+  if (pos.length > 0) throw new UsageError(`unexpected argument ${quote(pos[0]!)}`, path);
   for (const [name, d] of Object.entries(cmd.args)) if (d.multiple && args[name] === undefined) args[name] = [];
   return { args, rest, argv };
+}
+
+/** The part of argv that is the command's own: all of it, or for a pass-through command what comes before the rest. */
+export function ownArgv(cmd: Command, argv: string[]): string[] {
+  if (!cmd.passThrough) return argv;
+  return argv.slice(0, passThroughIndex(argv, optionSpec(cmd), Object.values(cmd.args).filter((d) => d.type === "positional").length));
+}
+
+function optionSpec(cmd: Command): OptionSpec {
+  const options: OptionSpec = {};
+  for (const [name, d] of Object.entries(cmd.args)) {
+    if (d.type === "positional") continue;
+    options[name] = { type: d.type, ...(d.alias ? { short: d.alias } : {}), ...(d.multiple ? { multiple: true } : {}) };
+  }
+  return options;
 }
 
 function passThroughIndex(argv: string[], options: Record<string, { type: string; short?: string }>, nPositional: number): number {
@@ -73,7 +86,7 @@ function passThroughIndex(argv: string[], options: Record<string, { type: string
     if (a === "--") return i + 1;
     if (a.startsWith("-") && a !== "-") {
       const name = a.replace(/^-+/, "").split("=")[0]!;
-      const def = options[name] ?? Object.values(options).find((o) => o.short === name);
+      const def = (Object.hasOwn(options, name) ? options[name] : undefined) ?? Object.values(options).find((o) => o.short === name);
       if (!def) continue;
       if (def.type === "string" && !a.includes("=")) i++;
       continue;
@@ -86,12 +99,17 @@ function passThroughIndex(argv: string[], options: Record<string, { type: string
 
 type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
-/** Split argv into option values and positionals (strict: unknown options and missing values are usage errors). Not node:util's parseArgs: loading node:util costs ~5 ms of start-up. */
+/**
+ * Split argv into option values and positionals (strict: unknown options, missing values and a value option given
+ * twice are usage errors; `--no-<switch>` sets a switch false). Not node:util's parseArgs: loading node:util costs
+ * ~5 ms of start-up.
+ */
 function scan(argv: string[], options: OptionSpec, path: string): { values: Record<string, unknown>; positionals: string[] } {
   const values: Record<string, unknown> = {};
   const positionals: string[] = [];
   const short = new Map<string, string>();
   for (const [name, o] of Object.entries(options)) if (o.short) short.set(o.short, name);
+  const specOf = (name: string | undefined) => (name !== undefined && Object.hasOwn(options, name) ? options[name] : undefined);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
@@ -104,22 +122,29 @@ function scan(argv: string[], options: OptionSpec, path: string): { values: Reco
     }
     const eq = a.indexOf("=");
     const flag = eq > 0 ? a.slice(0, eq) : a;
-    const name = flag.startsWith("--") ? flag.slice(2) : short.get(flag.slice(1));
-    const spec = name === undefined ? undefined : options[name];
-    if (name === undefined || !spec) throw new UsageError(`unknown option "${flag}"`, path);
+    let name = flag.startsWith("--") ? flag.slice(2) : short.get(flag.slice(1));
+    let spec = specOf(name);
+    let negated = false;
+    if (!spec && name?.startsWith("no-") && flag.startsWith("--") && specOf(name.slice(3))?.type === "boolean") {
+      name = name.slice(3);
+      spec = specOf(name);
+      negated = true;
+    }
+    if (name === undefined || !spec) throw new UsageError(`unknown option ${quote(flag)}`, path);
     let value: unknown;
     if (spec.type === "boolean") {
-      if (eq > 0) throw new UsageError(`option "${flag}" is a switch and takes no value`, path);
-      value = true;
+      if (eq > 0) throw new UsageError(`option ${quote(flag)} is a switch and takes no value`, path);
+      value = !negated;
     } else if (eq > 0) {
       value = a.slice(eq + 1);
     } else {
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next))) throw new UsageError(`option "${flag}" needs a value`, path);
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\d/.test(next))) throw new UsageError(`option ${quote(flag)} needs a value`, path);
       value = next;
       i++;
     }
     if (spec.multiple) ((values[name] ??= []) as unknown[]).push(value);
+    else if (spec.type === "string" && Object.hasOwn(values, name)) throw new UsageError(`option "--${name}" is given twice (${quote(String(values[name]))} and ${quote(String(value))}); give it once`, path);
     else values[name] = value;
   }
   return { values, positionals };

@@ -1,18 +1,33 @@
 import pkg from "../../package.json" with { type: "json" };
-import { type Command, parseCommandArgs, UsageError } from "./_args.ts";
+import { type Command, ownArgv, parseCommandArgs, UsageError } from "./_args.ts";
 import { COMMANDS, EXIT, EXIT_HELP, GROUPS } from "./_commands.ts";
 import { commandHelp } from "./_help.ts";
-import { report } from "../output.ts";
-import { err, errRaw, flushOutput, out, styles, useColor } from "./_output.ts";
+import { quote } from "../errors.ts";
+import { configureFromEnv, configureOutput, keepStdoutForData, log, report } from "../output.ts";
+import { errRaw, flushOutput, out, styles, useColor } from "./_output.ts";
 
 /** pop's version, from package.json at build time. */
 export const VERSION: string = pkg.version;
 
-/** Run the pop CLI with `argv` (without the executable); resolves to the exit code, or undefined when the command leaves work running (a server). */
+/** What a command's dispatch comes to: an exit code, undefined (work left running: a server), or help to print. */
+type Outcome = number | undefined | Help;
+
+/** Help is a result, not an exception: printed on stdout (exit 0), or on stderr when it answers a mistake (exit 2). */
+interface Help {
+  help: string;
+  code: number;
+}
+
+/**
+ * Run the pop CLI with `argv` (without the executable); resolves to the exit code, or undefined when the command
+ * leaves work running (a server). Errors become exit codes here and nowhere else: commands throw (PopErrors) or
+ * return a code, and `report` (src/output.ts) prints each error once.
+ */
 export async function main(argv: string[]): Promise<number | undefined> {
   let code: number | undefined;
   try {
-    code = await dispatch(argv);
+    const outcome = await dispatch(argv);
+    code = typeof outcome === "object" ? showHelp(outcome) : outcome;
   } catch (e) {
     code = report(e);
   }
@@ -21,70 +36,139 @@ export async function main(argv: string[]): Promise<number | undefined> {
   } catch (e) {
     code = report(e);
   }
+  // A signal arrived: its handler closes the hubs and exits; the command's own result is moot.
+  if (stopping) await stopping;
   return code;
 }
 
-async function dispatch(argv: string[]): Promise<number | undefined> {
+function showHelp(h: Help): number {
+  if (h.code === EXIT.ok) out(h.help);
+  else errRaw(h.help);
+  return h.code;
+}
+
+async function dispatch(argv: string[]): Promise<Outcome> {
   const first = argv[0];
   if (first === "--version" || first === "-v" || first === "version") {
     out(argv.includes("--json") ? JSON.stringify({ version: VERSION, bun: Bun.version }) : VERSION);
     return EXIT.ok;
   }
-  if (first === undefined) {
-    // No command is a usage error: help goes to stderr so stdout stays empty.
-    errRaw(topHelp(2));
-    return EXIT.usage;
-  }
-  if (first === "--help" || first === "-h" || first === "help") {
-    out(topHelp(1));
-    return EXIT.ok;
-  }
-  const entry = COMMANDS[first];
-  if (!entry) {
-    err(`unknown command "${first}"${suggestCommand(first)}; run "pop --help" for the list`);
-    return EXIT.usage;
-  }
+  applyEnv();
+  // No command is a usage error: help goes to stderr so stdout stays empty.
+  if (first === undefined) return { help: topHelp(2), code: EXIT.usage };
+  if (first === "--help" || first === "-h" || first === "help") return { help: topHelp(1), code: EXIT.ok };
+  if (first.startsWith("-") && first !== "-") throw new UsageError(`unknown option ${quote(first)}; run "pop --help" for the commands and options`, "pop", { hint: false });
+  const entry = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (!entry) throw new UsageError(`unknown command ${quote(first)}${suggestCommand(first)}; run "pop --help" for the list`, "pop", { hint: false });
   let cmd = await entry.load();
   let path = `pop ${first}`;
   let rest = argv.slice(1);
   while (cmd.subCommands && rest[0] && !rest[0].startsWith("-")) {
-    const next = cmd.subCommands[rest[0]];
-    if (!next) {
-      err(`unknown command "${path} ${rest[0]}"; run "${path} --help"`);
-      return EXIT.usage;
-    }
+    const next = Object.hasOwn(cmd.subCommands, rest[0]) ? cmd.subCommands[rest[0]] : undefined;
+    if (!next) throw new UsageError(`unknown command ${quote(`${path} ${rest[0]}`)}; run "${path} --help"`, path, { hint: false });
     path = `${path} ${rest[0]}`;
     cmd = await next();
     rest = rest.slice(1);
   }
-  if (wantsHelp(cmd, rest)) {
-    out(commandHelp(cmd, path));
-    return EXIT.ok;
-  }
+  if (wantsHelp(cmd, rest)) return { help: await commandHelp(cmd, path), code: EXIT.ok };
   return runCommand(cmd, rest, path);
 }
 
+/** POP_LOG_FORMAT and POP_LOG_LEVEL, over whatever the flags chose; a bad value is a usage error. */
+function applyEnv(): void {
+  const bad = configureFromEnv(process.env);
+  if (bad) throw new UsageError(bad, "pop");
+}
+
 async function runCommand(cmd: Command, argv: string[], path: string): Promise<number | undefined> {
+  if (!cmd.run) throw new UsageError(`${quote(path)} needs a subcommand: ${Object.keys(cmd.subCommands ?? {}).join(", ")}`, path);
+  // --json: diagnostics become JSON lines and stdout carries only the data (a plugin's console.log goes to stderr).
+  // Decided before parsing, so a usage error under --json is a JSON line too.
+  const own = ownArgv(cmd, argv);
+  const cut = own.indexOf("--");
+  if (cmd.args.json?.type === "boolean" && (cut < 0 ? own : own.slice(0, cut)).includes("--json")) {
+    configureOutput({ json: true });
+    keepStdoutForData();
+    applyEnv();
+  }
+  const ctx = parseCommandArgs(cmd, argv, path);
+  trapSignals();
+  let code: number | undefined;
   try {
-    if (!cmd.run) throw new UsageError(`"${path}" needs a subcommand: ${Object.keys(cmd.subCommands ?? {}).join(", ")}`, path);
-    const ctx = parseCommandArgs(cmd, argv, path);
-    const code = await cmd.run(ctx);
-    return typeof code === "number" ? code : undefined;
+    const ret = await cmd.run(ctx);
+    code = typeof ret === "number" ? ret : undefined;
   } catch (e) {
-    return reportError(e, path);
+    code = report(e);
+  }
+  // A one-shot command is done: close its hubs (their __shutdown__ hooks run); a command that left work running
+  // (a server) keeps them open until a signal.
+  if (code !== undefined && !stopping) code = await closeHubs(code);
+  return code;
+}
+
+/** Close every hub still open; a shutdown failure is reported and turns a success into exit 1. */
+async function closeHubs(code: number): Promise<number> {
+  try {
+    const { closeOpenHubs } = await import("../hub/index.ts");
+    await closeOpenHubs();
+    return code;
+  } catch (e) {
+    const failed = report(e);
+    return code === EXIT.ok ? failed : code;
   }
 }
 
-/** Print an error the CLI way and pick its exit code (the one funnel: src/output.ts `report`). */
+/** Set once a SIGINT or SIGTERM arrived: the handler's work, which ends in process.exit. */
+let stopping: Promise<never> | undefined;
+
+/**
+ * SIGINT and SIGTERM close every open hub (their __shutdown__ hooks run, failures reported) and exit 130 or 143
+ * (EXIT_HELP); a second signal while closing exits at once.
+ */
+function trapSignals(): void {
+  const on = (signal: "SIGINT" | "SIGTERM", code: number) => () => {
+    if (stopping) process.exit(code);
+    log.info(`${signal} received: closing the hub (send it again to stop at once)`);
+    stopping = (async () => {
+      try {
+        const { closeOpenHubs } = await import("../hub/index.ts");
+        await closeOpenHubs();
+      } catch (e) {
+        report(e);
+      }
+      try {
+        await flushOutput();
+      } catch (e) {
+        report(e);
+      }
+      process.exit(code);
+    })();
+  };
+  process.on("SIGINT", on("SIGINT", EXIT.sigint));
+  process.on("SIGTERM", on("SIGTERM", EXIT.sigterm));
+}
+
+/** Print an error the CLI way and pick its exit code: the one funnel, src/output.ts `report` (kept for callers of the CLI's index). */
 export function reportError(e: unknown, _path?: string): number {
   return report(e);
 }
 
 function wantsHelp(cmd: Command, argv: string[]): boolean {
-  const limit = cmd.passThrough ? argv.findIndex((a) => !a.startsWith("-")) : -1;
-  const own = limit >= 0 ? argv.slice(0, limit) : argv;
-  return own.includes("--help") || own.includes("-h");
+  const own = ownArgv(cmd, argv);
+  const cut = own.indexOf("--");
+  return (cut < 0 ? own : own.slice(0, cut)).some((a) => a === "--help" || a === "-h");
 }
+
+/** What `pop --help` lists under "Environment:". */
+const ENVIRONMENT: Array<[string, string]> = [
+  ["POP_PLUGIN_PATH", "colon-separated plugin roots, after --plugins"],
+  ["POP_DISABLE", "comma-separated refs to leave out, as --disable"],
+  ["POP_LOAD_TIMEOUT", "milliseconds an import or __init__ may take, as --load-timeout (default 30000, 0 for none)"],
+  ["POP_LOG_FORMAT", "diagnostics as text, json (JSON lines) or auto (JSON lines when stderr is not a terminal); overrides --json's"],
+  ["POP_LOG_LEVEL", "error, warn, info (default), debug or trace"],
+  ["NO_COLOR", "any non-empty value turns colour off (so do TERM=dumb and FORCE_COLOR=0)"],
+  ["POP_DEBUG", "any non-empty value adds stack traces to errors"],
+];
 
 function suggestCommand(name: string): string {
   const hit = Object.keys(COMMANDS).find((c) => c.startsWith(name.slice(0, 2)));
@@ -102,9 +186,17 @@ function topHelp(fd: 1 | 2): string {
     for (const [name, e] of cmds) lines.push(`  ${s.cyan(name.padEnd(width))}  ${e.description}`);
     lines.push("");
   }
-  lines.push(s.bold("Options:"), "  --help, -h     Show help (also after a command: pop call --help)", "  --version, -v  Print the version (--json for JSON)", "");
+  lines.push(
+    s.bold("Options:"),
+    "  --help, -h     Show help (also after a command: pop call --help)",
+    "  --version, -v  Print the version (--json for JSON)",
+    "  --json         On a command: data as JSON on stdout, diagnostics as JSON lines on stderr ({time, level, msg, code, exitCode, ...})",
+    "",
+  );
   lines.push(s.bold("Exit codes:"));
   for (const [code, text] of EXIT_HELP) lines.push(`  ${String(code).padEnd(3)}  ${text}`);
-  lines.push("", "Environment: POP_PLUGIN_PATH (colon-separated plugin roots), POP_DISABLE (comma-separated refs), NO_COLOR, POP_DEBUG (stack traces)");
+  lines.push("", s.bold("Environment:"));
+  const width = Math.max(...ENVIRONMENT.map(([n]) => n.length));
+  for (const [name, text] of ENVIRONMENT) lines.push(`  ${name.padEnd(width)}  ${text}`);
   return lines.join("\n");
 }

@@ -1,8 +1,10 @@
-import { DiscoveryError, loadHub, oneLine, PluginLoadError, preloadRef, RefError, resolveFunction } from "../hub/index.ts";
+import { DiscoveryError, loadHub, PluginLoadError, preloadRef, RefError, resolveFunction } from "../hub/index.ts";
+import { CallError, messageOf, PopError, quote } from "../errors.ts";
+import { log } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
-import { err, errRaw, out, toJson } from "./_output.ts";
+import { out, toJson } from "./_output.ts";
 
 const PATH = "pop call";
 
@@ -11,23 +13,24 @@ const call: Command = {
   meta: {
     name: "call",
     description: "Call one function by ref and print its result",
-    examples: ["pop call rpc.math.fib num=11 --plugins examples/poppy", "pop call rpc.math.fib --args '[{\"num\": 11}]' --plugins examples/poppy --json"],
+    examples: ["pop call rpc.math.fib num=11 --plugins examples/poppy", "pop call rpc.math.fib --args '[{\"num\": 11}]' --plugins examples/poppy --json", "pop call rpc.math.fib --args @args.json --plugins examples/poppy"],
   },
   args: {
     ref: { type: "positional", description: "The function's ref, e.g. rpc.math.fib" },
     params: { type: "positional", rest: true, required: false, description: "KEY=VALUE pairs building the object argument (values parsed as JSON where they parse)" },
-    args: { type: "string", valueHint: "JSON", description: "Positional arguments as a JSON array (instead of KEY=VALUE)" },
+    args: { type: "string", valueHint: "JSON", description: "Positional arguments as a JSON array (instead of KEY=VALUE); @FILE reads it from a file, - from stdin" },
     ...HUB_ARGS,
   },
   async run({ args }) {
-    const callArgs = buildArgs(args.params as string[], args.args as string | undefined);
     const ref = args.ref as string;
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(ref)) throw new UsageError(`invalid ref ${quote(ref)}: expected dotted names like "rpc.math.fib"`, PATH, { hint: false });
+    const callArgs = await buildArgs(args.params as string[], args.args as string | undefined);
     // Warnings wait until the ref resolves, so the target's own load failure is printed once, as the error.
     let held: string[] | undefined = [];
-    const warn = (m: string) => (held ? held.push(m) : err(`warning: ${m}`));
+    const warn = (m: string) => (held ? held.push(m) : log.warn(m));
     const release = (except?: unknown) => {
       const target = except instanceof PluginLoadError ? `module "${except.ref}"` : undefined;
-      for (const m of held ?? []) if (!target || !m.includes(target)) err(`warning: ${m}`);
+      for (const m of held ?? []) if (!target || !m.includes(target)) log.warn(m);
       held = undefined;
     };
     let fn;
@@ -47,10 +50,7 @@ const call: Command = {
     try {
       result = await fn(...callArgs);
     } catch (e) {
-      const error = e as Error | undefined;
-      err(`"${ref}" failed: ${oneLine(error instanceof Error ? error.message : String(e))}`);
-      if (process.env.POP_DEBUG && error instanceof Error && error.stack) errRaw(error.stack);
-      return EXIT.failure;
+      throw new CallError(ref, e);
     }
     let text: string | undefined;
     try {
@@ -58,8 +58,7 @@ const call: Command = {
       if (!args.json && (typeof result === "string" || result === undefined)) text = result;
       else text = (typeof result === "number" && Number.isFinite(result)) || typeof result === "boolean" || result === null ? String(result) : toJson(result);
     } catch (e) {
-      err(`"${ref}" returned a value that cannot be printed as JSON: ${oneLine((e as Error).message)}; return plain data (no cycles) from it`);
-      return EXIT.failure;
+      throw new PopError(`${quote(ref)} returned a value that cannot be printed as JSON: ${messageOf(e)}; return plain data (no cycles) from it`, { cause: e });
     }
     if (text !== undefined) out(text);
     return EXIT.ok;
@@ -68,24 +67,30 @@ const call: Command = {
 
 export default call;
 
-/** The call's arguments: one object from KEY=VALUE pairs, or the --args JSON array. */
-export function buildArgs(pairs: string[], json: string | undefined): unknown[] {
+/**
+ * The call's arguments: one object from KEY=VALUE pairs, or the --args JSON array (given inline, as `@FILE`, or as
+ * `-` for stdin: for arguments beyond the OS's command-line limit).
+ */
+export async function buildArgs(pairs: string[], json: string | undefined): Promise<unknown[]> {
   if (json !== undefined) {
-    if (pairs.length > 0) throw new UsageError(`give KEY=VALUE pairs or --args, not both (got "${pairs[0]}" and --args)`, PATH);
+    if (pairs.length > 0) throw new UsageError(`give KEY=VALUE pairs or --args, not both (got ${quote(pairs[0]!)} and --args)`, PATH);
+    const [text, from] = await argsText(json);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(json);
+      parsed = JSON.parse(text);
     } catch (e) {
-      throw new UsageError(`--args is not valid JSON: ${(e as Error).message}; pass an array, e.g. --args '[{"num": 11}]'`, PATH);
+      throw new UsageError(`${from} is not valid JSON: ${messageOf(e)}; pass an array, e.g. --args '[{"num": 11}]'`, PATH);
     }
-    if (!Array.isArray(parsed)) throw new UsageError(`--args must be a JSON array of positional arguments, e.g. '[{"num": 11}]'; got ${json}`, PATH);
+    if (!Array.isArray(parsed)) throw new UsageError(`${from} must be a JSON array of positional arguments, e.g. '[{"num": 11}]'; got ${clip(text)}`, PATH);
     return parsed;
   }
   if (pairs.length === 0) return [];
+  // Keys are defined, not assigned: "__proto__" is a key like any other (assigning it would set the object's
+  // prototype), and so are "constructor" and "prototype".
   const obj: Record<string, unknown> = {};
   for (const p of pairs) {
     const eq = p.indexOf("=");
-    if (eq <= 0) throw new UsageError(`"${p}" is not KEY=VALUE; write e.g. num=11, or pass --args JSON`, PATH);
+    if (eq <= 0) throw new UsageError(`${quote(p)} is not KEY=VALUE; write e.g. num=11, or pass --args JSON`, PATH);
     const raw = p.slice(eq + 1);
     let value: unknown = raw;
     try {
@@ -93,7 +98,34 @@ export function buildArgs(pairs: string[], json: string | undefined): unknown[] 
     } catch {
       // kept as a string
     }
-    obj[p.slice(0, eq)] = value;
+    Object.defineProperty(obj, p.slice(0, eq), { value, enumerable: true, writable: true, configurable: true });
   }
   return [obj];
+}
+
+/** The text of --args and how to name it in an error: inline JSON, `@FILE`, or `-` (stdin). */
+async function argsText(spec: string): Promise<[string, string]> {
+  if (spec === "-") {
+    try {
+      return [await Bun.stdin.text(), "--args - (stdin)"];
+    } catch (e) {
+      throw new UsageError(`cannot read --args from stdin: ${messageOf(e)}`, PATH, { hint: false });
+    }
+  }
+  if (!spec.startsWith("@")) return [spec, "--args"];
+  const file = spec.slice(1);
+  if (file === "") throw new UsageError('--args "@" names no file; write --args @FILE (a JSON array in FILE), or --args - to read stdin', PATH);
+  try {
+    return [await Bun.file(file).text(), `--args file ${quote(file)}`];
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a folder" : messageOf(e);
+    throw new UsageError(`cannot read --args file ${quote(file)}: ${why}`, PATH, { hint: false });
+  }
+}
+
+/** A user's text for an error message: quoted, and cut when long. */
+function clip(text: string): string {
+  const t = text.trim();
+  return quote(t.length > 80 ? `${t.slice(0, 77)}...` : t);
 }

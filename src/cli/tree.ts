@@ -1,5 +1,5 @@
 import { isAbsolute, relative, sep } from "../_path.ts";
-import { describeFunctions, DiscoveryError, formatLocation, type Hub, loadHub, type ModuleRecord, state, subMeta, type SubMeta } from "../hub/index.ts";
+import { DiscoveryError, formatLocation, type Hub, inspectHub, loadHub, type ModuleView, type SubView } from "../hub/index.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
@@ -11,7 +11,7 @@ const PATH = "pop tree";
 const tree: Command = {
   meta: {
     name: "tree",
-    description: "List every sub, module and function (parameters and doc), the contracts applied, and each module not loaded with its reason",
+    description: "List every plugin root in use (and where it came from), sub, module and function (parameters and doc), the contracts applied, and each module not loaded with its reason",
     examples: ["pop tree --plugins examples/poppy", "pop tree --plugins examples/poppy --json"],
   },
   args: { ...HUB_ARGS },
@@ -23,50 +23,32 @@ const tree: Command = {
       if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
       throw e;
     }
-    const subs = [...state(hub).subs.values()].map(describeSub);
-    const failures = state(hub).failures.map((f) => ({ ref: f.ref, ...f.location, file: rel(f.location.file), reason: relIn(f.reason) }));
-    if (args.json) outJson({ subs, failures });
-    else out(render(subs));
+    const view = inspectHub(hub);
+    const roots = view.roots.map((r) => ({ dir: rel(r.dir), source: r.source, conf: r.conf === undefined ? null : rel(r.conf) }));
+    const subs = view.subs.map(relSub);
+    const failures = view.failures.map((f) => ({ ...f, file: rel(f.file), reason: relIn(f.reason) }));
+    if (args.json) outJson({ roots, subs, failures });
+    else out(render(roots, subs));
     return EXIT.ok;
   },
 };
 
 export default tree;
 
-interface SubView {
-  name: string;
-  ref: string;
-  dirs: string[];
-  modules: ModuleView[];
-  subs: SubView[];
+type Root = { dir: string; source: string; conf: string | null };
+type TreeModule = Omit<ModuleView, "location"> & { location?: string };
+type TreeSub = Omit<SubView, "modules" | "subs"> & { modules: TreeModule[]; subs: TreeSub[] };
+
+/** A sub as printed: paths relative to the cwd where they lie inside it, locations as `file:line:column`. */
+function relSub(sub: SubView): TreeSub {
+  return { ...sub, dirs: sub.dirs.map(rel), modules: sub.modules.map(relModule), subs: sub.subs.map(relSub) };
 }
 
-interface ModuleView {
-  name: string;
-  ref: string;
-  file: string;
-  state: ModuleRecord["state"];
-  reason?: string;
-  location?: string;
-  contracts: string[];
-  functions: ReturnType<typeof describeFunctions>;
-}
-
-function describeSub(meta: SubMeta): SubView {
-  return {
-    name: meta.name,
-    ref: meta.ref,
-    dirs: meta.dirs.map(rel),
-    modules: [...meta.modules.values()].sort((a, b) => (a.name === "init" ? -1 : b.name === "init" ? 1 : a.name < b.name ? -1 : 1)).map(describeModule),
-    subs: [...meta.subs.values()].map((s) => describeSub(subMeta(s)!)),
-  };
-}
-
-function describeModule(rec: ModuleRecord): ModuleView {
-  const view: ModuleView = { name: rec.name, ref: rec.ref, file: rel(rec.file), state: rec.state, contracts: rec.contracts.map(rel), functions: [] };
-  if (rec.reason !== undefined) view.reason = relIn(rec.reason);
-  if (rec.location) view.location = formatLocation({ ...rec.location, file: rel(rec.location.file) });
-  if (rec.state === "loaded") view.functions = describeFunctions(rec).map((f) => ({ ...f, contracts: f.contracts.map(rel) }));
+function relModule(m: ModuleView): TreeModule {
+  const { location, ...rest } = m;
+  const view: TreeModule = { ...rest, file: rel(m.file), contracts: m.contracts.map(rel), functions: m.functions.map((f) => ({ ...f, contracts: f.contracts.map(rel) })) };
+  if (m.reason !== undefined) view.reason = relIn(m.reason);
+  if (location) view.location = formatLocation({ ...location, file: rel(location.file) });
   return view;
 }
 
@@ -82,10 +64,17 @@ function relIn(text: string): string {
   return text.replaceAll(process.cwd() + sep, "");
 }
 
-function render(subs: SubView[]): string {
+function render(roots: Root[], subs: TreeSub[]): string {
   const s = styles(useColor(1));
   const lines: string[] = [];
-  const walk = (sub: SubView, indent: string) => {
+  if (roots.length) {
+    // Every plugin root in use, and where it came from: a package's plugins never join unnoticed.
+    lines.push(s.bold("roots:"));
+    const width = Math.max(...roots.map((r) => r.dir.length));
+    for (const r of roots) lines.push(`  ${r.dir.padEnd(width)}  ${s.dim(`from ${r.source}${r.conf ? `, ${r.conf}` : ""}`)}`);
+    lines.push("");
+  }
+  const walk = (sub: TreeSub, indent: string) => {
     lines.push(`${indent}${s.bold(sub.ref)}${sub.dirs.length ? s.dim(`  ${sub.dirs.join(", ")}`) : s.dim("  (built in)")}`);
     for (const m of sub.modules) {
       if (m.state !== "loaded") {
