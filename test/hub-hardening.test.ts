@@ -43,6 +43,27 @@ describe("a plugin calling process.exit() while it loads", () => {
   });
 });
 
+describe("no silent hang", () => {
+  test("a top-level await that never settles fails its module after --load-timeout, naming the file; pop exits, nothing spins", async () => {
+    const dir = writeTree(tmp(), { "s/hang.ts": "await new Promise(() => {});\nexport function f(hub) {}\n", "s/ok.ts": "export function f(hub) { return 'ok'; }\n" });
+    expect(await pop(["call", "s.hang.f", "--plugins", dir, "--load-timeout", "200"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `pop: ${join(dir, "s/hang.ts")}: module "s.hang" not loaded: timed out after 200 ms importing it (a top-level await that never settles? raise the limit with --load-timeout MS)\n`,
+    });
+    const tree = await pop(["tree", "--plugins", dir, "--json"], { env: { POP_LOAD_TIMEOUT: "200" } });
+    expect(tree.code).toBe(0);
+    expect(JSON.parse(tree.stdout).failures).toEqual([expect.objectContaining({ ref: "s.hang", reason: expect.stringContaining("timed out after 200 ms importing it") })]);
+  });
+
+  test("an __init__ that never resolves fails its module after the timeout", async () => {
+    const dir = writeTree(tmp(), { "s/slow.ts": "export async function __init__(hub) { await new Promise(() => {}); }\nexport function f(hub) {}\n" });
+    const r = await pop(["call", "s.slow.f", "--plugins", dir, "--load-timeout", "200"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('module "s.slow" not loaded: timed out after 200 ms running __init__');
+  });
+});
+
 describe("refs near failed modules, unreadable files and folders", () => {
   test("a mistyped ref next to a module that failed to load is a usage error (exit 2), not that module's load error", async () => {
     const dir = writeTree(tmp(), { "s/bad.ts": "throw new Error('boom');\n", "s/good.ts": "export function f(hub) {}\n" });

@@ -62,7 +62,7 @@ function become(hub: Hub, rec: ModuleRecord, to: ModuleState, why: { reason?: st
 /** Load a module the asynchronous way (import(), awaiting async __virtual__ and __init__). Never throws unless the hub is strict. */
 export function loadModule(hub: Hub, rec: ModuleRecord): Promise<void> {
   if (rec.state !== "pending") return rec.loading ?? Promise.resolve();
-  rec.loading ??= bounded(hub, rec, "importing it", guardExit(() => importFile(rec))).then(
+  rec.loading ??= guarded(hub, rec, "importing it", () => importFile(rec)).then(
     (exports) => settle(hub, rec, exports),
     (err) => fail(hub, rec, err),
   );
@@ -117,7 +117,8 @@ async function importAll(hub: Hub, recs: ModuleRecord[]): Promise<Array<Exports 
   if (recs.length === 0) return [];
   const ms = state(hub).loadTimeout;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const imports = guardExit(() => Promise.all(recs.map(importFile)));
+  trapExit();
+  const imports = Promise.all(recs.map(importFile));
   const expired = new Promise<"timeout">((res) => {
     // A timer pending is also what keeps Bun from spinning a core on a top-level await that never settles.
     if (ms > 0) timer = setTimeout(() => res("timeout"), ms);
@@ -129,6 +130,7 @@ async function importAll(hub: Hub, recs: ModuleRecord[]): Promise<Array<Exports 
     // one failed: sorted out below
   } finally {
     clearTimeout(timer);
+    releaseExit(); // also when an import never settles: the trap must not outlive the timeout
   }
   // Slow path: find which settled (a settled promise's handlers run within a tick), and fail the rest.
   const done = recs.map(() => undefined as undefined | { ok: Exports } | { err: unknown });
@@ -140,13 +142,34 @@ async function importAll(hub: Hub, recs: ModuleRecord[]): Promise<Array<Exports 
   });
 }
 
-/** `p`, or a TimeoutError naming the file and what it was doing once the hub's load timeout passes. */
-function bounded<T>(hub: Hub, rec: ModuleRecord, doing: string, p: Promise<T>): Promise<T> {
+/**
+ * Run a plugin's step (an import, an async __virtual__ or __init__) with process.exit trapped, bounded by the hub's
+ * load timeout: its promise, or a TimeoutError naming the file and what it was doing. The trap is released when
+ * the step settles or times out, whichever comes first: a step that never settles must not keep it.
+ */
+function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Promise<T>): Promise<T> {
   const ms = state(hub).loadTimeout;
-  if (ms <= 0) return p;
+  trapExit();
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    releaseExit();
+  };
+  let p: Promise<T>;
+  try {
+    p = step();
+  } catch (e) {
+    release();
+    return Promise.reject(e);
+  }
+  if (ms <= 0) return p.finally(release);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeoutError(rec, doing, ms)), ms)));
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  return Promise.race([p, limit]).finally(() => {
+    clearTimeout(timer);
+    release();
+  });
 }
 
 function timeoutError(rec: ModuleRecord, doing: string, ms: number): PluginLoadError {
@@ -183,18 +206,6 @@ function guardExitSync<T>(fn: () => T): T {
   }
 }
 
-function guardExit<T>(fn: () => Promise<T>): Promise<T> {
-  trapExit();
-  let p: Promise<T>;
-  try {
-    p = fn();
-  } catch (e) {
-    releaseExit();
-    return Promise.reject(e);
-  }
-  return p.finally(releaseExit);
-}
-
 // ---- After the import: virtual name, __virtual__, checks, install, __init__ ------------------------------------
 
 /** Everything after the import. Synchronous unless the plugin's own hooks are async; with `sync`, an async __virtual__ is an error. */
@@ -206,7 +217,7 @@ export function settle(hub: Hub, rec: ModuleRecord, exports: Exports, sync = fal
     const v = rec.sub.virtual === false ? true : guardExitSync(() => callVirtual(hub, exports));
     if (v instanceof Promise) {
       if (sync) throw new PluginLoadError(rec.ref, { file: rec.file }, "__virtual__ is async, so the module cannot load on first access; add its sub with load: \"eager\" or await hub.pop.sub.load(ref) first");
-      r = bounded(hub, rec, "running __virtual__", guardExit(() => v.then((x) => x, (err) => ({ err })))).then((x) => activate(hub, rec, exports, x));
+      r = guarded(hub, rec, "running __virtual__", () => v.then((x) => x, (err) => ({ err }))).then((x) => activate(hub, rec, exports, x));
     } else {
       r = activate(hub, rec, exports, v);
     }
@@ -221,7 +232,7 @@ function activate(hub: Hub, rec: ModuleRecord, exports: Exports, v: unknown): vo
   if (!acceptVirtual(hub, rec, exports, v)) return;
   install(hub, rec, exports);
   const init = guardExitSync(() => runInit(hub, rec, exports));
-  if (init instanceof Promise) return bounded(hub, rec, "running __init__", guardExit(() => init)).then(() => undefined);
+  if (init instanceof Promise) return guarded(hub, rec, "running __init__", () => init).then(() => undefined);
 }
 
 /**
@@ -547,7 +558,7 @@ export async function reloadModule(hub: Hub, rec: ModuleRecord): Promise<ModuleR
   const fresh = nextGeneration(rec);
   let exports: Exports;
   try {
-    exports = await bounded(hub, fresh, "importing it", guardExit(() => importFile(fresh)));
+    exports = await guarded(hub, fresh, "importing it", () => importFile(fresh));
     if (exports.__virtualname__ !== undefined && exports.__virtualname__ !== rec.name) throw new PluginLoadError(rec.ref, { file: rec.file }, `__virtualname__ changed to ${JSON.stringify(exports.__virtualname__)}: a reload keeps the module's name; restart to rename it`);
     const v = await Promise.resolve(guardExitSync(() => callVirtual(hub, exports)));
     if (!(v === true || v === undefined)) throw new PluginLoadError(rec.ref, { file: rec.file }, v && typeof v === "object" && "err" in v ? `__virtual__ ${describeThrow((v as { err: unknown }).err, rec.file).reason}` : virtualReason(v));
@@ -571,7 +582,7 @@ export async function reloadModule(hub: Hub, rec: ModuleRecord): Promise<ModuleR
   become(hub, fresh, "loaded", { exports });
   try {
     const init = guardExitSync(() => runInit(hub, fresh, exports));
-    if (init instanceof Promise) await bounded(hub, fresh, "running __init__", guardExit(() => init));
+    if (init instanceof Promise) await guarded(hub, fresh, "running __init__", () => init);
     return fresh;
   } catch (err) {
     const error = loadError(fresh, err);
