@@ -25,10 +25,42 @@ describe("--version and --help", () => {
     expect(lines[hub + 1]).toMatch(/^ {2}tree {2}\S/);
     expect(lines[hub + 2]).toMatch(/^ {2}call {2}\S/);
     const codes = lines.indexOf("Exit codes:");
-    expect(lines.slice(codes + 1, codes + 4).map((l) => l.trim().slice(0, 1))).toEqual(["0", "1", "2"]);
+    const table = lines.slice(codes + 1, lines.indexOf("", codes));
+    expect(table.map((l) => l.trim().split(/\s+/)[0])).toEqual(["0", "1", "2", "130", "143"]);
+    expect(table[3]).toMatch(/^ {2}130 {2}interrupted \(SIGINT\)/);
+    expect(table[4]).toMatch(/^ {2}143 {2}terminated \(SIGTERM\)/);
     expect(r.stdout).toContain("unknown ref");
+    expect(r.stdout).toContain("output could not be written");
     expect((await pop(["-h"])).stdout).toBe(r.stdout);
     expect((await pop(["help"])).stdout).toBe(r.stdout);
+  });
+
+  test("--help's Environment section names every variable pop reads", async () => {
+    const r = await pop(["--help"]);
+    const lines = r.stdout.split("\n");
+    const env = lines.slice(lines.indexOf("Environment:") + 1).filter(Boolean).map((l) => l.trim().split(/\s+/)[0]);
+    expect(env).toEqual(["POP_PLUGIN_PATH", "POP_DISABLE", "POP_LOAD_TIMEOUT", "POP_LOG_FORMAT", "POP_LOG_LEVEL", "NO_COLOR", "POP_DEBUG"]);
+    expect(r.stdout).toMatch(/POP_LOG_FORMAT +diagnostics as text, json \(JSON lines\) or auto/);
+    expect(r.stdout).toMatch(/NO_COLOR +any non-empty value turns colour off/);
+    expect(r.stdout).toContain("diagnostics as JSON lines on stderr");
+  });
+
+  test("--help's exit codes are the README's", async () => {
+    const readme = await Bun.file(join(ROOT, "README.md")).text();
+    const listed = [...(/Exit codes \(also in `pop --help`\):([^\n]*(?:\n {2}[^\n]*)*)/.exec(readme)?.[1] ?? "").matchAll(/`(\d+)`/g)].map((m) => m[1]);
+    const r = await pop(["--help"]);
+    const lines = r.stdout.split("\n");
+    const codes = lines.slice(lines.indexOf("Exit codes:") + 1, lines.indexOf("", lines.indexOf("Exit codes:"))).map((l) => l.trim().split(/\s+/)[0]);
+    expect(listed).toEqual(codes);
+  });
+
+  test("pop config --help lists its subcommands with their descriptions", async () => {
+    const r = await pop(["config", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("Usage: pop config COMMAND");
+    expect(r.stdout).toMatch(/^ {2}show {4}Print a project's resolved options/m);
+    expect(r.stdout).toMatch(/^ {2}schema {2}Print the JSON Schema/m);
   });
 
   test("no command: the help on stderr, exit 2, nothing on stdout", async () => {
@@ -50,6 +82,14 @@ describe("--version and --help", () => {
 describe("usage errors: exit 2, one line and a pointer to help, nothing on stdout", () => {
   test("an unknown command", async () => {
     expect(await pop(["frobnicate"])).toEqual({ code: 2, stdout: "", stderr: 'pop: unknown command "frobnicate"; run "pop --help" for the list\n' });
+  });
+
+  test.each([[["--bogus"]], [["-x"]], [["--bogus", "tree"]]])("an unknown option before any command, %j, is an unknown option", async (argv: string[]) => {
+    expect(await pop(argv)).toEqual({ code: 2, stdout: "", stderr: `pop: unknown option "${argv[0]}"; run "pop --help" for the commands and options\n` });
+  });
+
+  test("an unknown subcommand", async () => {
+    expect(await pop(["config", "shwo"])).toEqual({ code: 2, stdout: "", stderr: 'pop: unknown command "pop config shwo"; run "pop config --help"\n' });
   });
 
   test("a near miss suggests the command", async () => {
@@ -89,6 +129,9 @@ describe("colour", () => {
   test.skipIf(!hasScript)("on a terminal: colour, unless NO_COLOR is set or TERM=dumb", async () => {
     expect(await onTty("--help", { NO_COLOR: undefined, TERM: "xterm" })).toMatch(ANSI);
     expect(await onTty("--help", { NO_COLOR: "1", TERM: "xterm" })).not.toMatch(ANSI);
+    // no-color.org: only a non-empty NO_COLOR turns colour off.
+    expect(await onTty("--help", { NO_COLOR: "", TERM: "xterm" })).toMatch(ANSI);
+    expect(await onTty(`tree --plugins ${LOADING}`, { NO_COLOR: "", TERM: "xterm" })).toMatch(ANSI);
     expect(await onTty("--help", { NO_COLOR: undefined, TERM: "dumb" })).not.toMatch(ANSI);
     expect(await onTty(`tree --plugins ${LOADING}`, { NO_COLOR: "1", TERM: "xterm" })).not.toMatch(ANSI);
     // Diagnostics on stderr too (Bun's console.error would paint them red regardless).
@@ -106,8 +149,16 @@ describe("the same under bun src/cli.ts", () => {
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
     const proc = Bun.spawn([BUN, join(ROOT, "src/cli.ts"), ...args], { cwd: opts.cwd ?? ROOT, env: env as Record<string, string>, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    return { stdout, stderr, code };
+    return { stdout, stderr: untimed(stderr), code };
   }
+
+  /** JSON log lines (under --json) carry the time: compare them without it. */
+  const untimed = (text: string) => text.replace(/"time":"[^"]*"/g, '"time":"T"');
+  /** dist/pop, its JSON log lines untimed. */
+  const compiled = async (...a: Parameters<typeof pop>) => {
+    const r = await pop(...a);
+    return { ...r, stderr: untimed(r.stderr) };
+  };
 
   const BAD = {
     "s/good.ts": "export function f(hub) { return 'good'; }",
@@ -134,17 +185,20 @@ describe("the same under bun src/cli.ts", () => {
     ["tree", ["tree", "--plugins", LOADING]],
     ["tree --json", ["tree", "--plugins", LOADING, "--json"]],
     ["usage error", ["tree", "--frob"]],
+    ["unknown option", ["--bogus"]],
+    ["a failed call as a JSON line", ["call", "rpc.echo.fails", "--plugins", LOADING, "--json"]],
+    ["config --help", ["config", "--help"]],
     ["--help", ["--help"]],
     ["--version", ["--version"]],
   ])("%s: same stdout, stderr and exit code", async (_, argv) => {
-    const [a, b] = await Promise.all([pop(argv), source(argv)]);
+    const [a, b] = await Promise.all([compiled(argv), source(argv)]);
     expect(b).toEqual(a);
   });
 
   test("bad plugins and a plugin importing from \"pop\" outside any node_modules, in a temp folder", async () => {
     const dir = writeTree(tmp(), BAD);
     for (const argv of [["tree", "--plugins", dir], ["tree", "--plugins", dir, "--json"], ["tree", "--plugins", dir, "--strict"], ["call", "s.syntax.f", "--plugins", dir], ["call", "s.typed.parse", "n=41", "--plugins", dir, "--json"]]) {
-      const [a, b] = await Promise.all([pop(argv, { cwd: dir }), source(argv, { cwd: dir })]);
+      const [a, b] = await Promise.all([compiled(argv, { cwd: dir }), source(argv, { cwd: dir })]);
       expect(b).toEqual(a);
     }
     const r = await pop(["call", "s.typed.parse", "n=41", "--plugins", dir, "--json"], { cwd: dir });
