@@ -71,7 +71,7 @@ async function dispatch(argv: string[]): Promise<Outcome> {
     rest = rest.slice(1);
   }
   if (wantsHelp(cmd, rest)) return { help: await commandHelp(cmd, path), code: EXIT.ok };
-  return runCommand(cmd, rest, path);
+  return runCommand(cmd, rest, path, !entry.appOwnsStdout);
 }
 
 /** POP_LOG_FORMAT and POP_LOG_LEVEL, over whatever the flags chose; a bad value is a usage error. */
@@ -80,7 +80,8 @@ function applyEnv(): void {
   if (bad) throw new UsageError(bad, "pop");
 }
 
-async function runCommand(cmd: Command, argv: string[], path: string): Promise<number | undefined> {
+/** Parse and run a command, then close its hubs. `popPrints`: pop prints the data, so under --json nothing else may. */
+async function runCommand(cmd: Command, argv: string[], path: string, popPrints: boolean): Promise<number | undefined> {
   if (!cmd.run) throw new UsageError(`${quote(path)} needs a subcommand: ${Object.keys(cmd.subCommands ?? {}).join(", ")}`, path);
   // --json: diagnostics become JSON lines and stdout carries only the data (a plugin's console.log goes to stderr).
   // Decided before parsing, so a usage error under --json is a JSON line too.
@@ -88,7 +89,7 @@ async function runCommand(cmd: Command, argv: string[], path: string): Promise<n
   const cut = own.indexOf("--");
   if (cmd.args.json?.type === "boolean" && (cut < 0 ? own : own.slice(0, cut)).includes("--json")) {
     configureOutput({ json: true });
-    keepStdoutForData();
+    if (popPrints) keepStdoutForData();
     applyEnv();
   }
   const ctx = parseCommandArgs(cmd, argv, path);
