@@ -50,20 +50,21 @@ export function outputSettings(): { level: Level; format: LogFormat; file: strin
 
 /**
  * Apply POP_LOG_FORMAT (text, json, auto) and POP_LOG_LEVEL (error, warn, info, debug, trace) from `env`: they override
- * what flags chose. Returns the problem with a bad value (the CLI makes it a usage error), else undefined.
+ * what flags chose. Valid values apply; the first bad one is returned (the CLI makes it a usage error), else undefined.
  */
 export function configureFromEnv(env: Record<string, string | undefined>): string | undefined {
   const format = env.POP_LOG_FORMAT?.trim().toLowerCase();
   const level = env.POP_LOG_LEVEL?.trim().toLowerCase();
+  let problem: string | undefined;
   if (format) {
-    if (!(LOG_FORMATS as string[]).includes(format)) return `invalid value for POP_LOG_FORMAT: ${quote(env.POP_LOG_FORMAT!)}; choose from ${LOG_FORMATS.join(", ")}`;
-    st.format = format as LogFormat;
+    if ((LOG_FORMATS as string[]).includes(format)) st.format = format as LogFormat;
+    else problem = `invalid value for POP_LOG_FORMAT: ${quote(env.POP_LOG_FORMAT!)}; choose from ${LOG_FORMATS.join(", ")}`;
   }
   if (level) {
-    if (!Object.hasOwn(LEVELS, level)) return `invalid value for POP_LOG_LEVEL: ${quote(env.POP_LOG_LEVEL!)}; choose from ${LOG_LEVELS.join(", ")}`;
-    st.level = LEVELS[level as Level];
+    if (Object.hasOwn(LEVELS, level)) st.level = LEVELS[level as Level];
+    else problem ??= `invalid value for POP_LOG_LEVEL: ${quote(env.POP_LOG_LEVEL!)}; choose from ${LOG_LEVELS.join(", ")}`;
   }
-  return undefined;
+  return problem;
 }
 
 /**

@@ -106,8 +106,9 @@ describe("POP_LOG_FORMAT and POP_LOG_LEVEL", () => {
   test.each([
     [{ POP_LOG_FORMAT: "xml" }, 'pop: invalid value for POP_LOG_FORMAT: "xml"; choose from text, json, auto'],
     [{ POP_LOG_LEVEL: "loud" }, 'pop: invalid value for POP_LOG_LEVEL: "loud"; choose from error, warn, info, debug, trace'],
-  ])("a bad value %j is a usage error naming the variable", async (env, message) => {
+  ])("a bad value %j is a usage error naming the variable; help still answers", async (env, message) => {
     expect(await pop(["tree", "--plugins", LOADING], { env })).toEqual({ code: 2, stdout: "", stderr: `${message}\nrun "pop --help" for usage\n` });
+    for (const argv of [["--help"], ["tree", "--help"]]) expect(await pop(argv, { env })).toMatchObject({ code: 0, stderr: "" });
   });
 });
 

@@ -53,10 +53,10 @@ async function dispatch(argv: string[]): Promise<Outcome> {
     out(argv.includes("--json") ? JSON.stringify({ version: VERSION, bun: Bun.version }) : VERSION);
     return EXIT.ok;
   }
-  applyEnv();
   // No command is a usage error: help goes to stderr so stdout stays empty.
   if (first === undefined) return { help: topHelp(2), code: EXIT.usage };
   if (first === "--help" || first === "-h" || first === "help") return { help: topHelp(1), code: EXIT.ok };
+  configureFromEnv(process.env); // a bad value is refused once a command runs; help and this line never need it
   if (first.startsWith("-") && first !== "-") throw new UsageError(`unknown option ${quote(first)}; run "pop --help" for the commands and options`, "pop", { hint: false });
   const entry = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (!entry) throw new UsageError(`unknown command ${quote(first)}${suggestCommand(first)}; run "pop --help" for the list`, "pop", { hint: false });
@@ -90,8 +90,8 @@ async function runCommand(cmd: Command, argv: string[], path: string, popPrints:
   if (cmd.args.json?.type === "boolean" && (cut < 0 ? own : own.slice(0, cut)).includes("--json")) {
     configureOutput({ json: true });
     if (popPrints) keepStdoutForData();
-    applyEnv();
   }
+  applyEnv();
   const ctx = parseCommandArgs(cmd, argv, path);
   trapSignals();
   let code: number | undefined;
