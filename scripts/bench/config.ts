@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { freshCopy, report, timeCommand, timePair } from "./_util.ts";
 
 const ROOT = join(import.meta.dir, "../..");
-const BUILT = join(ROOT, "dist/pop");
+const BUILT = process.env.POP_BIN ?? join(ROOT, "dist/pop");
 if (!existsSync(BUILT)) {
-  console.error("bench: dist/pop is missing; run `bun run build` first");
+  console.error(`bench: ${BUILT} is missing; run \`bun run build\` first (or set POP_BIN)`);
   process.exit(1);
 }
 const work = mkdtempSync(join(tmpdir(), "pop-bench-"));

@@ -1,20 +1,23 @@
 #!/usr/bin/env bun
-// Hub benchmarks (issue 2): each figure is a ratio against a baseline measured in the same run.
-// Run: bun run bench:hub   (builds nothing: run `bun run build` first so dist/pop is current)
-import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+// Hub benchmarks (issues 2 and 7): each figure is a ratio against a baseline measured in the same run, interleaved.
+// Run: bun run bench:hub   (builds nothing: run `bun run build` first, or point POP_BIN at an executable built elsewhere)
+// POP_BENCH_STEPS=1 also times the step-by-step variants of the `pop call` floor (where pop call's time goes).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHub } from "../../src/hub/index.ts";
-import { freshCopy, generateRoot, median, report, timeCommand, timePair } from "./_util.ts";
+import { compile, freshCopy, generateRoot, median, report, timePair } from "./_util.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
-const BUILT = join(ROOT, "dist/pop");
-if (!existsSync(BUILT)) throw new Error("dist/pop is missing: run `bun run build` first");
+const BUILT = resolve(process.env.POP_BIN ?? join(ROOT, "dist/pop"));
+if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`bun run build\` first (or set POP_BIN)`);
+const RUNS = Number(process.env.RUNS ?? 100); // interleaved process runs per side
 const work = mkdtempSync(join(tmpdir(), "pop-bench-"));
-const POP = freshCopy(BUILT, work); // as fresh as the floor and hello-world executables built below
 const results: Array<{ name: string; ratio: number; ok: boolean }> = [];
+const t00 = performance.now();
+console.log(`pop: ${BUILT}; Bun ${Bun.version}; ${RUNS} interleaved process runs per side`);
 
-// 1 and 2: in-process call cost.
+// ---- 1 to 3: in-process call cost ------------------------------------------------------------------------------
 const plug = join(work, "calls");
 mkdirSync(join(plug, "bench", "contracts"), { recursive: true });
 writeFileSync(join(plug, "bench", "plain.ts"), "export function add(hub: unknown, x: number): number { return x + 1; }\n");
@@ -34,95 +37,150 @@ const handWrapped = (x: number) => {
   post(hub, ctx);
   return ret;
 };
+// Today's shape: the module object holds `fn.bind(undefined, hub)`, reached through the same three property reads.
+const shape = { bench: { plain: { add: plain.bind(undefined, hub) } } };
+const arrow = { bench: { plain: { add: (...args: [number]) => plain(hub, ...args) } } };
+const bareAdd = hub.bench.plain.add;
+console.log(`     the no-monitor hub function is a bound function: ${bareAdd.name.startsWith("bound ") ? "yes" : "NO"} (${JSON.stringify(bareAdd.name)})`);
 
-const N = 5_000_000;
-function loop(fn: (i: number) => number): number {
-  let acc = 0;
-  const t0 = Bun.nanoseconds();
-  for (let i = 0; i < N; i++) acc += fn(i);
-  const dt = (Bun.nanoseconds() - t0) / N;
-  if (acc === 42) console.log("");
-  return dt;
+// Each measured call site is its own compiled loop (new Function), so the JIT sees one callee per loop: a single loop
+// taking closures would make every side a polymorphic call through a closure.
+type Loop = (n: number) => number;
+const ctx: { hub: typeof hub; plain: typeof plain; shape: typeof shape; arrow: typeof arrow; handWrapped: typeof handWrapped; bound?: unknown } = { hub, plain, shape, arrow, handWrapped };
+function loopOf(expr: string): Loop {
+  const body = `const { hub, plain, shape, arrow, handWrapped, bound } = ctx;
+    let acc = 0;
+    const t0 = Bun.nanoseconds();
+    for (let i = 0; i < n; i++) acc += ${expr};
+    const dt = (Bun.nanoseconds() - t0) / n;
+    if (acc === 42) console.log("");
+    return dt;`;
+  const f = new Function("ctx", "n", body) as (c: typeof ctx, n: number) => number;
+  return (n) => f(ctx, n);
 }
-const rounds = (a: (i: number) => number, b: (i: number) => number): [number, number] => {
+/** Interleaved rounds of `n` calls each; returns the median ns/call of each side and the median of the round-by-round ratios. */
+function rounds(a: Loop, b: Loop, n = 5_000_000, count = 9): [number, number, number] {
   const ta: number[] = [];
   const tb: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    ta.push(loop(a));
-    tb.push(loop(b));
+  const r: number[] = [];
+  a(n >> 4); // warm both sides up before the first counted round
+  b(n >> 4);
+  for (let i = 0; i < count; i++) {
+    const x = a(n);
+    const y = b(n);
+    ta.push(x);
+    tb.push(y);
+    r.push(x / y);
   }
-  return [median(ta), median(tb)];
-};
+  return [median(ta), median(tb), median(r)];
+}
+const direct = loopOf("plain(hub, i)");
+const viaHub = loopOf("hub.bench.plain.add(i)");
 {
-  const [viaHub, direct] = rounds((i) => hub.bench.plain.add(i), (i) => plain(hub, i));
-  results.push(report("call through the hub vs direct call", viaHub, direct, 2, "ns/call"));
+  const [h, d, r] = rounds(viaHub, direct);
+  results.push(report("1a. hub.sub.mod.fn(x), no monitor, vs the same function called directly", h, d, 2, "ns/call", r));
+  // Sessions 1 and 2 timed both sides through one loop calling a closure: every call then went through the same
+  // polymorphic call site, which hides that JSC inlines the direct call and never inlines a bound function.
+  const shared = (fn: (i: number) => number) => (n: number) => {
+    let acc = 0;
+    const t0 = Bun.nanoseconds();
+    for (let i = 0; i < n; i++) acc += fn(i);
+    if (acc === 42) console.log("");
+    return (Bun.nanoseconds() - t0) / n;
+  };
+  const [h2, d2, r2] = rounds(shared((i) => hub.bench.plain.add(i)), shared((i) => plain(hub, i)));
+  console.log(`     context: the same timed as sessions 1-2 did (one loop calling closures for both sides): ${h2.toFixed(2)} vs ${d2.toFixed(2)} ns/call = ${r2.toFixed(2)}x`);
+  const local = loopOf("bound(i)");
+  ctx.bound = bareAdd;
+  const [l, d3, r3] = rounds(local, direct);
+  console.log(`     context: the hub's bound function held in a local (no property reads): ${l.toFixed(2)} vs ${d3.toFixed(2)} ns/call = ${r3.toFixed(1)}x the direct call`);
+  // What the same path costs with an arrow instead of bind (for the hub owner: not what the hub does today).
+  const [a, d4, r4] = rounds(loopOf("arrow.bench.plain.add(i)"), direct);
+  console.log(`     context: the same path holding \`(...args) => fn(hub, ...args)\` instead of a bound function: ${a.toFixed(2)} vs ${d4.toFixed(2)} ns/call = ${r4.toFixed(1)}x the direct call`);
 }
 {
-  const [viaHub, byHand] = rounds((i) => hub.bench.wrapped.add(i), (i) => handWrapped(i));
-  results.push(report("call with empty pre+post contract vs hand-written wrapper", viaHub, byHand, 1.5, "ns/call"));
+  const [h, s, r] = rounds(viaHub, loopOf("shape.bench.plain.add(i)"), 5_000_000, 15);
+  results.push(report("1b. hub.sub.mod.fn(x), no monitor, vs today's shape (fn.bind(undefined, hub) on a plain object)", h, s, 1.05, "ns/call", r));
+}
+{
+  const undo = hub.pop.trace.add({ before() {}, after() {} });
+  if (hub.bench.plain.add === bareAdd) throw new Error("trace.add did not wrap hub.bench.plain.add");
+  const [t, d, r] = rounds(loopOf("hub.bench.plain.add(i)"), direct, 500_000, 7);
+  results.push(report("2a. hub call with one trace monitor (empty before/after) vs direct call", t, d, undefined, "ns/call", r));
+  undo();
+  if (hub.bench.plain.add !== bareAdd) throw new Error("undo() did not put the bare function back");
+  // The same call site measured in 1a (it never saw the traced wrapper), and a new one compiled after undo().
+  const [h, d2, r2] = rounds(viaHub, direct);
+  results.push(report("2b. after undo(): hub call vs direct call (same call site as 1a)", h, d2, undefined, "ns/call", r2));
+  const [h3, s3, r3] = rounds(loopOf("hub.bench.plain.add(i)"), loopOf("shape.bench.plain.add(i)"), 5_000_000, 15);
+  results.push(report("2c. after undo(): hub call (new call site) vs today's shape", h3, s3, 1.05, "ns/call", r3));
+}
+{
+  const [h, w, r] = rounds(loopOf("hub.bench.wrapped.add(i)"), loopOf("handWrapped(i)"));
+  results.push(report("3.  call with an empty pre and post contract vs a hand-written wrapper", h, w, 1.5, "ns/call", r));
 }
 
-// 3: eager load of 1000 modules vs bare import(), in-process, in a child built the way dist/pop is (bytecode), so pop's
-// own code is loaded as users get it; the same child run from source (pop's code compiled by JSC on first use) is context.
+// ---- Programs to compare pop with, all built now, with dist/pop's flags ---------------------------------------
 const big = generateRoot(join(work, "big"), 1000);
+const FLOOR = // What pop call has to do at least, the way pop does it (no node:fs): list the root, import the file, call, print.
+  'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\n[...new Bun.Glob("*").scanSync({ cwd: root, onlyFiles: false })];\nconst m = await import(`${root}/${sub}/${mod}.ts`);\nconsole.log(m[fn!](null, ...JSON.parse(args)));\n';
+const EAGER = // The bare eager program: list the sub, import every file in parallel, call one function, print.
+  'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\nconst dir = `${root}/${sub}`;\nconst files = [...new Bun.Glob("*.ts").scanSync({ cwd: dir })];\nconst all = await Promise.all(files.map((f) => import(`${dir}/${f}`)));\nconsole.log(all[files.indexOf(`${mod}.ts`)][fn!](null, ...JSON.parse(args)));\n';
+const floor = compile(work, "floor", FLOOR);
+const eager = compile(work, "eager-bare", EAGER);
+const hello = compile(work, "hello", 'console.log("hello");\n');
+const loadChild = compile(work, "load-child", undefined, join(import.meta.dir, "_load_child.ts"));
+/** Fresh copies of pop and of `other`, made together just before they are timed (see freshCopy). */
+const fresh = (other: string): [string, string] => [freshCopy(BUILT, work), freshCopy(other, work)];
+const CALL = ["call", "gen.m500.a", "--args", "[1]", "--plugins", big];
+
+// ---- 4: pop call in a 1000-module root (lazy) vs the minimal program doing the same work -----------------------
 {
-  const child = join(import.meta.dir, "_load_child.ts");
-  const compiled = join(work, "load-child");
-  const b = Bun.spawnSync([process.execPath, "build", child, "--compile", "--bytecode", "--format=esm", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", `--outfile=${compiled}`], { stdout: "pipe", stderr: "pipe" });
-  if (b.exitCode !== 0) throw new Error(`load child build failed: ${b.stderr}`);
-  const measure = (cmd: string[]): [number, number] => {
+  const [pop, fl] = fresh(floor);
+  const [call, floorMs, r] = timePair([pop, ...CALL], [fl, "gen.m500.a", "[1]", big], { cwd: work, runs: RUNS });
+  results.push(report("4.  pop call in a 1000-module root (lazy) vs a minimal compiled program doing the same work", call, floorMs, 1.2, "ms", r));
+  const [pop2, he] = fresh(hello);
+  const [version, helloMs, r2] = timePair([pop2, "--version"], [he], { cwd: work, runs: RUNS });
+  results.push(report("4b. (secondary) pop --version vs a compiled hello world", version, helloMs, 2, "ms", r2));
+  console.log(`     context: pop call = ${(call / version).toFixed(2)}x pop --version (the retired figure, target was 1.5x); the floor = ${(floorMs / helloMs).toFixed(2)}x hello world`);
+}
+
+// ---- 5: eager load of 1000 modules vs Promise.all of bare import() ---------------------------------------------
+// In-process, in a child built the way dist/pop is (bytecode), both sides in the same executable: pop's own code is
+// loaded as users get it, and only the load is timed.
+{
+  const measure = (cmd: string[]): [number, number, number] => {
     const bare: number[] = [];
-    const viaHub: number[] = [];
-    for (let r = 0; r < 21; r++) {
-      for (const [mode, into] of [["bare", bare], ["hub", viaHub]] as const) {
+    const hubbed: number[] = [];
+    const r: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const one = (mode: string) => {
         const p = Bun.spawnSync([...cmd, mode, big], { stdout: "pipe", stderr: "pipe" });
         if (p.exitCode !== 0) throw new Error(`load child (${mode}) failed: ${p.stderr}`);
-        into.push(Number(p.stdout.toString().trim()));
-      }
+        return Number(p.stdout.toString().trim());
+      };
+      const y = one("bare");
+      const x = one("hub");
+      bare.push(y);
+      hubbed.push(x);
+      r.push(x / y);
     }
-    return [median(viaHub), median(bare)];
+    return [median(hubbed), median(bare), median(r)];
   };
-  const [viaHub, bare] = measure([compiled]);
-  results.push(report("eager load of 1000 modules vs Promise.all of bare import()", viaHub, bare, 1.3));
-  const [srcHub, srcBare] = measure([process.execPath, child]);
-  console.log(`     context: the same run from source with bun (pop's code compiled on first use): ${srcHub.toFixed(3)} ms vs ${srcBare.toFixed(3)} ms = ${(srcHub / srcBare).toFixed(2)}x`);
+  const [h, b, r] = measure([freshCopy(loadChild, work)]);
+  results.push(report("5.  eager load of 1000 modules (hub.pop.sub.add eager, compiled) vs Promise.all of bare import()", h, b, 1.3, "ms", r));
+  // The same as whole processes: pop call --strict (every module loaded) vs the bare eager program doing that call.
+  const [pop, ea] = fresh(eager);
+  const [strict, bareMs, r2] = timePair([pop, ...CALL, "--strict"], [ea, "gen.m500.a", "[1]", big], { cwd: work, runs: Math.min(RUNS, 40) });
+  results.push(report("5b. pop call --strict in a 1000-module root vs a compiled program importing all 1000 (Promise.all) and calling", strict, bareMs, 1.3, "ms", r2));
 }
 
-// 4: pop call in a 1000-module root (lazy) vs pop --version.
-{
-  const [call, version] = timePair([POP, "call", "gen.m500.a", "--args", "[1]", "--plugins", big], [POP, "--version"], { cwd: work });
-  results.push(report("pop call in a 1000-module root vs pop --version", call, version, 1.5));
-}
-
-// Context for 4 (no target): the least any compiled program can do for that call, and a 1-module root.
-{
-  const floorSrc = join(work, "floor.ts");
-  // What pop call has to do at least, the way pop does it (no node:fs): list the root, import the file, call, print.
-  writeFileSync(
-    floorSrc,
-    'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\n[...new Bun.Glob("*").scanSync({ cwd: root, onlyFiles: false })];\nconst m = await import(`${root}/${sub}/${mod}.ts`);\nconsole.log(m[fn!](null, ...JSON.parse(args)));\n',
-  );
-  const floor = join(work, "floor");
-  const b = Bun.spawnSync([process.execPath, "build", floorSrc, "--compile", "--bytecode", "--format=esm", "--splitting", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--compile-autoload-package-json", `--outfile=${floor}`], { stdout: "pipe", stderr: "pipe" });
-  if (b.exitCode !== 0) throw new Error(`floor build failed: ${b.stderr}`);
-  const small = generateRoot(join(work, "small"), 1);
-  const [version, floorMs] = timePair([POP, "--version"], [floor, "gen.m500.a", "[1]", big], { cwd: work });
-  const [version2, smallMs] = timePair([POP, "--version"], [POP, "call", "gen.m0.a", "--args", "[1]", "--plugins", small], { cwd: work });
-  console.log(`     context: a minimal compiled program doing that call (list the root, import, call) = ${(floorMs / version).toFixed(2)}x --version; pop call in a 1-module root = ${(smallMs / version2).toFixed(2)}x`);
-}
-
-// 5: pop --version vs a compiled hello world built with the same flags.
-{
-  const hello = join(work, "hello.ts");
-  writeFileSync(hello, 'console.log("hello");\n');
-  const exe = join(work, "hello");
-  const b = Bun.spawnSync([process.execPath, "build", hello, "--compile", "--bytecode", "--format=esm", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", `--outfile=${exe}`], { stdout: "pipe", stderr: "pipe" });
-  if (b.exitCode !== 0) throw new Error(`hello world build failed: ${b.stderr}`);
-  const [version, helloMs] = timePair([POP, "--version"], [exe], { cwd: work });
-  results.push(report("pop --version vs compiled hello world", version, helloMs, 2));
+// ---- Optional: where pop call's time goes, the floor with pop's steps added one by one -------------------------
+if (process.env.POP_BENCH_STEPS) {
+  const { steps } = await import("./_steps.ts");
+  await steps({ work, big, pop: BUILT, runs: Math.max(RUNS, 100) });
 }
 
 rmSync(work, { recursive: true, force: true });
 const missed = results.filter((r) => !r.ok);
-console.log(missed.length ? `\n${missed.length} figure(s) over target` : "\nall figures within target");
-void timeCommand;
+console.log(missed.length ? `\n${missed.length} figure(s) over target (${((performance.now() - t00) / 1000).toFixed(0)} s)` : `\nall figures within target (${((performance.now() - t00) / 1000).toFixed(0)} s)`);
