@@ -152,8 +152,9 @@ export class CallError extends PopError {
   override name = "CallError";
   override readonly code: string = "POP_CALL";
   readonly ref: string;
-  constructor(ref: string, cause: unknown) {
-    super(`${quote(ref)} failed: ${messageOf(cause)}`, { cause });
+  /** `where` (e.g. `file:line:col: `) goes before the message when the plugin's own frame is known. */
+  constructor(ref: string, cause: unknown, where = "") {
+    super(`${where}${quote(ref)} failed: ${messageOf(cause)}`, { cause });
     this.ref = ref;
   }
 }

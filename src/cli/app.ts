@@ -1,6 +1,7 @@
 import { isDirectory } from "../_fs.ts";
 import { join, relative } from "../_path.ts";
 import { ConfigError, early } from "../config/index.ts";
+import { CallError } from "../errors.ts";
 import { closeHub, dyneDirs, type Hub, hubFailures, hubRoots } from "../hub/index.ts";
 import { configureOutput, flushOutput, report } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
@@ -59,9 +60,11 @@ const app: Command = {
     try {
       code = await cli();
     } catch (e) {
-      return report(e, `${locate(e)}"${ref}" failed`);
+      throw new CallError(ref, e, locate(e));
     }
     if (typeof code === "number") return code;
+    // When the event loop empties (a server stopped, a timer done), the hub closes: its __shutdown__ hooks run.
+    process.once("beforeExit", () => void closeHub(hub).catch((e: unknown) => void (process.exitCode = report(e))));
     // Nothing returned: the event loop runs on (a server the app started keeps pop alive), and the exit code is
     // the one the app left in process.exitCode (the runner resets it once the command returns).
     const kept = process.exitCode;

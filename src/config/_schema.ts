@@ -2,6 +2,7 @@
 // Required on first use: a project whose values all are defaults never loads it (~0.4 ms of `pop config show`).
 // "zod-mini-esm" (tsconfig paths) names zod's ESM build: a plain require("zod/mini") would bundle a second, CommonJS zod.
 import type * as ZodMini from "zod/mini";
+import { ConfigError } from "../errors.ts";
 import type { $ZodType } from "zod/v4/core";
 import type { OptionDef } from "./_types.ts";
 
@@ -46,7 +47,7 @@ export function lazySchema(def: OptionDef): { get: () => $ZodType; trustsDefault
 
 function namedSchema(t: unknown): (z: typeof ZodMini) => $ZodType {
   const named = NAMED.get(t);
-  if (!named) throw new TypeError(`"type" must be a zod schema or one of ${[...NAMED.keys()].filter((k) => typeof k === "string").join(", ")}`);
+  if (!named) throw new ConfigError(`"type" must be a zod schema or one of ${[...NAMED.keys()].filter((k) => typeof k === "string").join(", ")}`);
   return named;
 }
 

@@ -47,7 +47,7 @@ export function resolveFunction(hub: Hub, ref: string): AnyFn {
   const { last } = resolveRef(hub, ref);
   if (typeof last !== "function") {
     const isModule = last !== null && typeof last === "object" && MOD in last;
-    const kind = subMeta(last) ? "a sub" : isModule ? "a module" : `a ${typeof last}`;
+    const kind = subMeta(last) ? "a sub" : isModule ? "a module" : last === null ? "null" : `${/^[aeiou]/.test(typeof last) ? "an" : "a"} ${typeof last}`;
     const names = isModule ? Object.keys(last).filter((k) => typeof (last as Record<string, unknown>)[k] === "function").sort() : [];
     const hint = names.length > 0 ? `; its functions: ${names.map((n) => `${ref}.${n}`).join(", ")}` : `; run "pop tree" to list what the hub holds`;
     throw new RefError(`"${ref}" is ${kind}, not a function${hint}`, ref);
