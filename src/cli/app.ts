@@ -1,7 +1,7 @@
 import { isDirectory } from "../_fs.ts";
 import { join, relative } from "../_path.ts";
 import { ConfigError, early } from "../config/index.ts";
-import { CallError } from "../errors.ts";
+import { CallError, PopError } from "../errors.ts";
 import { closeHub, dyneDirs, type Hub, hubFailures, hubRoots } from "../hub/index.ts";
 import { configureOutput, flushOutput, report } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
@@ -60,7 +60,8 @@ const app: Command = {
     try {
       code = await cli();
     } catch (e) {
-      throw new CallError(ref, e, locate(e));
+      // pop's own errors (a bad config value: exit 2) say what they are; anything else is the app's failure.
+      throw e instanceof PopError ? e : new CallError(ref, e, locate(e));
     }
     if (typeof code === "number") return code;
     // When the event loop empties (a server stopped, a timer done), the hub closes: its __shutdown__ hooks run.
