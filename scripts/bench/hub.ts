@@ -41,7 +41,7 @@ const handWrapped = (x: number) => {
 const shape = { bench: { plain: { add: plain.bind(undefined, hub) } } };
 const arrow = { bench: { plain: { add: (...args: [number]) => plain(hub, ...args) } } };
 const bareAdd = hub.bench.plain.add;
-console.log(`     the no-monitor hub function is a bound function: ${bareAdd.name.startsWith("bound ") ? "yes" : "NO"} (${JSON.stringify(bareAdd.name)})`);
+console.log(`     the no-monitor hub function is ${bareAdd.name.startsWith("bound ") ? "a bound function" : "an arrow calling fn(hub, ...args)"} (${JSON.stringify(bareAdd.name)})`);
 
 // Each measured call site is its own compiled loop (new Function), so the JIT sees one callee per loop: a single loop
 // taking closures would make every side a polymorphic call through a closure.

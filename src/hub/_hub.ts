@@ -3,7 +3,7 @@ import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discove
 import { hide, STATE, state, subMeta } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { shutdownModule } from "./_module.ts";
-import { addPreloadedSub, addSub, loadAll } from "./_sub.ts";
+import { addPreloadedSub, addSubMeta, loadAll } from "./_sub.ts";
 import { type PluginLoadError, PopError, ShutdownError } from "../errors.ts";
 import { log } from "../output.ts";
 import type { Hub, HubState, LoadMode, SubMeta } from "./_types.ts";
@@ -93,7 +93,7 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
       s.warn(message);
       continue;
     }
-    await addSub(hub, { dyneName: name, load: opts.load ?? "lazy" });
+    await addSubMeta(hub, { dyneName: name, load: opts.load ?? "lazy" });
   }
   if (opts.load === "eager") await loadEverything(hub);
   return hub;

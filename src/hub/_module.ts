@@ -12,7 +12,7 @@
 // of ending pop.
 import { ExitCalledError, formatLocation, type SourceLocation, TimeoutError } from "../errors.ts";
 import { log } from "../output.ts";
-import { bindChain } from "./_call.ts";
+import { bindChain, bindHub } from "./_call.ts";
 import { buildChain, checkSigParams, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
 import { describeThrow, oneLine, PluginLoadError } from "./_errors.ts";
 import { MOD, put, state } from "./_meta.ts";
@@ -363,7 +363,7 @@ function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedC
       continue;
     }
     // No contracts (the common case): the plain function bound to the hub, nothing else in the call path.
-    const fn = plain ? (value as AnyFn).bind(undefined, hub) : bindChain(buildChain(hub, rec, name, value as AnyFn, contracts));
+    const fn = plain ? bindHub(value as AnyFn, hub) : bindChain(buildChain(hub, rec, name, value as AnyFn, contracts));
     bare[name] = fn;
     ns[name] = fn;
   }

@@ -37,6 +37,15 @@ const RESERVED = new Set(["pop", "OPT"]);
 
 /** Add a sub to the hub (POP's `hub.pop.sub.add`): scan its folders, run its init, load its modules per `load`. Adding the same sub again is a no-op. */
 export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> {
+  return (await addSubMeta(hub, opts))?.object ?? {};
+}
+
+/**
+ * addSub's work, resolving to the sub's meta (undefined when disabled). Internal callers await this one: awaiting a
+ * promise of the sub object makes the promise machinery read its `.then`, which a lazy sub answers by probing for a
+ * module file named then.ts (four stats).
+ */
+export async function addSubMeta(hub: Hub, opts: AddSubOptions): Promise<SubMeta | undefined> {
   const s = state(hub);
   if (!opts || typeof opts !== "object") throw subUsage(`hub.pop.sub.add takes an options object, e.g. { dyneName: "rpc" } or { path: "./rpc" }; got ${JSON.stringify(opts)}`);
   const unknown = Object.keys(opts).filter((k) => !ADD_OPTIONS.has(k));
@@ -62,12 +71,12 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
   if (!parent && RESERVED.has(name) && hub[name] !== undefined) throw subUsage(`cannot add a sub named "${name}": the name is reserved`);
   const existing = parent ? (parent.subs.has(name) ? subMeta(parent.subs.get(name)) : undefined) : s.subs.get(name);
   if (existing) {
-    if (existing.dirs.join("\0") === dirs.join("\0")) return existing.object;
+    if (existing.dirs.join("\0") === dirs.join("\0")) return existing;
     throw subUsage(`sub "${ref}" is already on the hub (from ${existing.dirs.join(", ")}); give the new one another name`);
   }
   if (parent && Object.hasOwn(parent.object, name)) throw subUsage(`cannot add sub "${ref}": "${parent.ref}" already has a module or value named "${name}"`);
   // Disabled on request: nothing to warn about; a ref into it says it is disabled.
-  if (s.disabled.has(ref)) return {};
+  if (s.disabled.has(ref)) return undefined;
   for (const d of dirs) if (!isDirectory(d)) s.warn(`sub "${ref}": folder ${d} does not exist or is not readable; the sub has no modules from it`);
   const meta = buildSub(hub, name, ref, dirs, opts.load ?? "lazy", parent);
   if (opts.init === false) meta.init = false;
@@ -81,7 +90,7 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
     s.subs.set(name, meta);
   }
   await initSub(hub, meta);
-  return meta.object;
+  return meta;
 }
 
 /** Take a sub off the hub (POP's `hub.pop.sub.remove`): its modules shut down (reverse load order), then it is gone. */
