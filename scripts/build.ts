@@ -23,11 +23,18 @@ mkdirSync(values.outdir!, { recursive: true });
 async function build(target: string | undefined): Promise<void> {
   const outfile = `${values.outdir}/${target ? `pop-${target}${target.startsWith("windows") ? ".exe" : ""}` : "pop"}`;
   const cmd = [
-    process.execPath, "build", "src/cli.ts", "--compile", `--outfile=${outfile}`,
+    process.execPath,
+    "build",
+    "src/cli.ts",
+    "--compile",
+    `--outfile=${outfile}`,
     // ESM bytecode starts fastest; splitting keeps what a command imports lazily (zod, c12) out of start-up.
-    "--format=esm", "--splitting", ...(values["no-bytecode"] ? [] : ["--bytecode"]),
+    "--format=esm",
+    "--splitting",
+    ...(values["no-bytecode"] ? [] : ["--bytecode"]),
     // A user's folder must never inject code into pop: no bunfig.toml preload, no .env.
-    "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
+    "--no-compile-autoload-dotenv",
     // Plugins importing packages from their own node_modules resolve them.
     "--compile-autoload-package-json",
     ...(target ? [`--target=bun-${target}`] : []),

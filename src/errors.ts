@@ -19,7 +19,10 @@ export const EXIT = {
 /** What `pop --help` prints under "Exit codes:". */
 export const EXIT_HELP: Array<[number, string]> = [
   [EXIT.ok, "success"],
-  [EXIT.failure, "the work failed: a called function threw, a plugin failed to load (under --strict) or timed out, a shutdown hook failed, output could not be written"],
+  [
+    EXIT.failure,
+    "the work failed: a called function threw, a plugin failed to load (under --strict) or timed out, a shutdown hook failed, output could not be written",
+  ],
   [EXIT.usage, "usage error: unknown command or option, unknown ref, a bad argument, a bad config value or file"],
   [EXIT.sigint, "interrupted (SIGINT): the hub was closed, its __shutdown__ hooks run"],
   [EXIT.sigterm, "terminated (SIGTERM): the hub was closed, its __shutdown__ hooks run"],

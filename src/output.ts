@@ -90,7 +90,10 @@ export function keepStdoutForData(): void {
   };
   c.countReset = (label = "default") => void counts.delete(label);
   c.group = c.groupCollapsed = (...label: unknown[]) => void (label.length > 0 && toErr(...label));
-  c.trace = (...args: unknown[]) => toErr(`Trace${args.length ? ": " : ""}${args.map((a) => (typeof a === "string" ? a : Bun.inspect(a))).join(" ")}\n${(new Error().stack ?? "").split("\n").slice(2).join("\n")}`);
+  c.trace = (...args: unknown[]) =>
+    toErr(
+      `Trace${args.length ? ": " : ""}${args.map((a) => (typeof a === "string" ? a : Bun.inspect(a))).join(" ")}\n${(new Error().stack ?? "").split("\n").slice(2).join("\n")}`,
+    );
 }
 
 /** Whether diagnostics are JSON lines now. */
@@ -177,7 +180,12 @@ export async function flushOutput(): Promise<void> {
   if (st.failed !== undefined) {
     const e = st.failed as { code?: string };
     st.failed = undefined;
-    const why = e.code === "EPIPE" ? "stdout was closed before the output was written (EPIPE)" : e.code === "ENOSPC" ? "no space left on the device stdout writes to (ENOSPC)" : messageOf(e);
+    const why =
+      e.code === "EPIPE"
+        ? "stdout was closed before the output was written (EPIPE)"
+        : e.code === "ENOSPC"
+          ? "no space left on the device stdout writes to (ENOSPC)"
+          : messageOf(e);
     throw new OutputError(`cannot write the output: ${why}`, { cause: e });
   }
 }

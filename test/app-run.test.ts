@@ -19,11 +19,19 @@ describe("the app's exit code and errors", () => {
   });
 
   test("an Error thrown by cli() names the ref, the plugin file and line", async () => {
-    expect(await pop(["app", CRASH, "throw"])).toEqual({ stdout: "", stderr: `pop: ${CRASH}/crash/init.ts:11:35: "crash.init.cli" failed: boom\ncrash: shut down\n`, code: 1 });
+    expect(await pop(["app", CRASH, "throw"])).toEqual({
+      stdout: "",
+      stderr: `pop: ${CRASH}/crash/init.ts:11:35: "crash.init.cli" failed: boom\ncrash: shut down\n`,
+      code: 1,
+    });
   });
 
   test("a thrown non-Error prints as data, never [object Object]", async () => {
-    expect(await pop(["app", CRASH, "object"])).toEqual({ stdout: "", stderr: `pop: "crash.init.cli" failed: {"code":7,"detail":"not an Error"}\ncrash: shut down\n`, code: 1 });
+    expect(await pop(["app", CRASH, "object"])).toEqual({
+      stdout: "",
+      stderr: `pop: "crash.init.cli" failed: {"code":7,"detail":"not an Error"}\ncrash: shut down\n`,
+      code: 1,
+    });
   });
 
   test("an error thrown in a timer after cli() returned is one pop: line and exit 1 (the hub closed first), not Bun's crash report", async () => {
@@ -41,7 +49,11 @@ describe("the app's exit code and errors", () => {
   });
 
   test("a DYNE folder of the app's own sub that does not exist is an error naming conf.ts and the folder", async () => {
-    expect(await pop(["app", `${FIX}/nodyne`])).toEqual({ stdout: "", stderr: `pop: ${FIX}/nodyne/conf.ts: DYNE "nodyne" names "${FIX}/nodyne/missing", which does not exist; create the folder or fix DYNE\n`, code: 2 });
+    expect(await pop(["app", `${FIX}/nodyne`])).toEqual({
+      stdout: "",
+      stderr: `pop: ${FIX}/nodyne/conf.ts: DYNE "nodyne" names "${FIX}/nodyne/missing", which does not exist; create the folder or fix DYNE\n`,
+      code: 2,
+    });
   });
 });
 
@@ -67,7 +79,11 @@ describe("help and --version are results", () => {
   });
 
   test("a project without a version says where to put one", async () => {
-    expect(await pop(["app", PROBE, "--version"])).toEqual({ stdout: "", stderr: `pop: project "probe" has no version: add "version" to ${PROBE}/package.json, or export const VERSION = "1.0.0" from ${PROBE}/conf.ts\n`, code: 2 });
+    expect(await pop(["app", PROBE, "--version"])).toEqual({
+      stdout: "",
+      stderr: `pop: project "probe" has no version: add "version" to ${PROBE}/package.json, or export const VERSION = "1.0.0" from ${PROBE}/conf.ts\n`,
+      code: 2,
+    });
   });
 
   test("options grouped with group and display_priority, each group under its heading; logging options shown", async () => {
@@ -119,7 +135,11 @@ describe("logging options configure pop's output", () => {
   });
 
   test("a bad level is a usage error naming the flag and the choices", async () => {
-    expect(await pop(["app", CRASH, "--log-level", "loud"])).toEqual({ stdout: "", stderr: `pop: invalid value for option "log-level" from --log-level: "loud" is not one of "error", "warn", "info", "debug", "trace"\n`, code: 2 });
+    expect(await pop(["app", CRASH, "--log-level", "loud"])).toEqual({
+      stdout: "",
+      stderr: `pop: invalid value for option "log-level" from --log-level: "loud" is not one of "error", "warn", "info", "debug", "trace"\n`,
+      code: 2,
+    });
   });
 });
 
@@ -152,6 +172,8 @@ describe("pop app and pop config take the hub options pop call takes", () => {
   test("a merged project that is missing: the message says how to add it on the command line", async () => {
     const r = await pop(["app", MARKET, "-c", "USD"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`pop: ${MARKET}/conf.ts: CLI_CONFIG option "currency" comes from project "money" ("source"), which is not on the hub (projects: "market"); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/money DIR" (or list it in POP_PLUGIN_PATH)\n`);
+    expect(r.stderr).toBe(
+      `pop: ${MARKET}/conf.ts: CLI_CONFIG option "currency" comes from project "money" ("source"), which is not on the hub (projects: "market"); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/money DIR" (or list it in POP_PLUGIN_PATH)\n`,
+    );
   });
 });

@@ -9,7 +9,7 @@ test("a bunfig.toml preload and a .env in the working directory are ignored", as
     "bunfig.toml": 'preload = ["./evil.ts"]\n',
     "evil.ts": 'await Bun.write(import.meta.dir + "/PWNED", "x");\n',
     ".env": "POP_INJECTED=yes\n",
-    "root/probe/env.ts": "export function get(hub: unknown) { return process.env.POP_INJECTED ?? \"absent\"; }\n",
+    "root/probe/env.ts": 'export function get(hub: unknown) { return process.env.POP_INJECTED ?? "absent"; }\n',
   });
   const r = await pop(["call", "probe.env.get", "--plugins", "root"], { cwd: dir });
   expect(r.stderr).toBe("");
@@ -31,9 +31,10 @@ test("a plugin imports a package from its own node_modules", async () => {
   expect(r.code).toBe(0);
 });
 
-test("a plugin imports zod and helpers from \"pop\" with no node_modules anywhere", async () => {
+test('a plugin imports zod and helpers from "pop" with no node_modules anywhere', async () => {
   const dir = writeTree(tmp(), {
-    "root/v/check.ts": 'import { z, RefError } from "pop";\nexport function run(hub: unknown, input: unknown) { return { n: z.object({ n: z.coerce.number() }).parse(input).n * 2, refError: typeof RefError }; }\n',
+    "root/v/check.ts":
+      'import { z, RefError } from "pop";\nexport function run(hub: unknown, input: unknown) { return { n: z.object({ n: z.coerce.number() }).parse(input).n * 2, refError: typeof RefError }; }\n',
   });
   const r = await pop(["call", "v.check.run", "n=21", "--plugins", "root", "--json"], { cwd: dir });
   expect(r.stderr).toBe("");

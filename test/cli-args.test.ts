@@ -13,7 +13,14 @@ describe("KEY=VALUE builds a plain object, whatever the keys", () => {
     const r = await pop(["call", "talk.proto.inspect", '__proto__={"polluted": "yes"}', "constructor=1", "prototype=2", "--plugins", PLUGINS, "--json"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
-    expect(JSON.parse(r.stdout)).toEqual({ plainPrototype: true, ownKeys: ["__proto__", "constructor", "prototype"], inherited: null, globalPolluted: null, constructorIsData: true, toStringWorks: true });
+    expect(JSON.parse(r.stdout)).toEqual({
+      plainPrototype: true,
+      ownKeys: ["__proto__", "constructor", "prototype"],
+      inherited: null,
+      globalPolluted: null,
+      constructorIsData: true,
+      toStringWorks: true,
+    });
   });
 
   test("the object prints back with its __proto__ key", async () => {
@@ -49,7 +56,8 @@ describe("--args", () => {
       ["@", 'pop: --args "@" names no file; write --args @FILE (a JSON array in FILE), or --args - to read stdin\nrun "pop call --help" for usage\n'],
     ];
     if (process.getuid?.() !== 0) cases.push([`@${locked}`, `pop: cannot read --args file "${locked}": permission denied\n`]);
-    for (const [spec, stderr] of cases) expect(await pop(["call", "rpc.echo.args", "--args", spec, "--plugins", LOADING])).toEqual({ code: 2, stdout: "", stderr });
+    for (const [spec, stderr] of cases)
+      expect(await pop(["call", "rpc.echo.args", "--args", spec, "--plugins", LOADING])).toEqual({ code: 2, stdout: "", stderr });
   });
 
   test("a file or stdin that is not a JSON array says where the text came from", async () => {
@@ -112,7 +120,11 @@ describe("hub options on every command", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain('module "life.slow"');
     expect(r.stderr).toContain("50 ms");
-    expect(await pop(["call", "life.slow.ready", "--plugins", PLUGINS, "--load-timeout=0"], { env: { POP_TEST_INIT_MS: "100" } })).toEqual({ code: 0, stdout: "ready\n", stderr: "" });
+    expect(await pop(["call", "life.slow.ready", "--plugins", PLUGINS, "--load-timeout=0"], { env: { POP_TEST_INIT_MS: "100" } })).toEqual({
+      code: 0,
+      stdout: "ready\n",
+      stderr: "",
+    });
   });
 
   test("POP_LOAD_TIMEOUT is the default; --load-timeout wins over it", async () => {
@@ -121,14 +133,34 @@ describe("hub options on every command", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("50 ms");
     const fast = { POP_TEST_INIT_MS: "100", POP_LOAD_TIMEOUT: "50" };
-    expect(await pop(["call", "life.slow.ready", "--plugins", PLUGINS, "--load-timeout", "0"], { env: fast })).toEqual({ code: 0, stdout: "ready\n", stderr: "" });
+    expect(await pop(["call", "life.slow.ready", "--plugins", PLUGINS, "--load-timeout", "0"], { env: fast })).toEqual({
+      code: 0,
+      stdout: "ready\n",
+      stderr: "",
+    });
   });
 
   test.each([
-    [["--load-timeout", "abc"], 'pop: invalid value for option --load-timeout: "abc" is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit\nrun "pop tree --help" for usage\n', {}],
-    [["--load-timeout", "-5"], 'pop: invalid value for option --load-timeout: "-5" is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit\nrun "pop tree --help" for usage\n', {}],
-    [["--load-timeout=1.5"], 'pop: invalid value for option --load-timeout: "1.5" is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit\nrun "pop tree --help" for usage\n', {}],
-    [[], 'pop: invalid value for POP_LOAD_TIMEOUT: "soon" is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit\nrun "pop tree --help" for usage\n', { POP_LOAD_TIMEOUT: "soon" }],
+    [
+      ["--load-timeout", "abc"],
+      'pop: invalid value for option --load-timeout: "abc" is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit\nrun "pop tree --help" for usage\n',
+      {},
+    ],
+    [
+      ["--load-timeout", "-5"],
+      'pop: invalid value for option --load-timeout: "-5" is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit\nrun "pop tree --help" for usage\n',
+      {},
+    ],
+    [
+      ["--load-timeout=1.5"],
+      'pop: invalid value for option --load-timeout: "1.5" is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit\nrun "pop tree --help" for usage\n',
+      {},
+    ],
+    [
+      [],
+      'pop: invalid value for POP_LOAD_TIMEOUT: "soon" is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit\nrun "pop tree --help" for usage\n',
+      { POP_LOAD_TIMEOUT: "soon" },
+    ],
     [["--load-timeout"], 'pop: option "--load-timeout" needs a value\nrun "pop tree --help" for usage\n', {}],
     [["--no-load-timeout"], 'pop: unknown option "--no-load-timeout"\nrun "pop tree --help" for usage\n', {}],
     [["--no-packages=1"], 'pop: option "--no-packages" is a switch and takes no value\nrun "pop tree --help" for usage\n', {}],

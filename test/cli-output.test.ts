@@ -10,7 +10,11 @@ const LOADING = join(ROOT, "test/fixtures/hub/loading");
 
 /** Parse every stderr line as JSON (each must be one object). */
 function jsonLines(stderr: string): Array<Record<string, unknown>> {
-  return stderr.trimEnd().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return stderr
+    .trimEnd()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 describe("--json: stdout carries only the data", () => {
@@ -18,7 +22,19 @@ describe("--json: stdout carries only the data", () => {
     const r = await pop(["call", "talk.noisy.speak", "--plugins", PLUGINS, "--json"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('{\n  "ok": true\n}\n');
-    for (const text of ["noisy: imported", "noisy: __init__", "noisy: called speak", "noisy: debug", 'noisy: "dir"', "noisy: dirxml", "│ table │", "noisy: 1", "noisy: group", "Trace: noisy: trace"]) expect(r.stderr).toContain(text);
+    for (const text of [
+      "noisy: imported",
+      "noisy: __init__",
+      "noisy: called speak",
+      "noisy: debug",
+      'noisy: "dir"',
+      "noisy: dirxml",
+      "│ table │",
+      "noisy: 1",
+      "noisy: group",
+      "Trace: noisy: trace",
+    ])
+      expect(r.stderr).toContain(text);
   });
 
   test("pop tree --json: parses whole, the plugin's noise on stderr", async () => {
@@ -46,20 +62,39 @@ describe("--json: diagnostics are JSON lines on stderr", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     const lines = jsonLines(r.stderr);
-    expect(lines).toEqual([{ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), level: "error", msg: '"rpc.echo.fails" failed: it went wrong badly', code: "POP_CALL", ref: "rpc.echo.fails", exitCode: 1 }]);
+    expect(lines).toEqual([
+      {
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        level: "error",
+        msg: '"rpc.echo.fails" failed: it went wrong badly',
+        code: "POP_CALL",
+        ref: "rpc.echo.fails",
+        exitCode: 1,
+      },
+    ]);
   });
 
   test("a usage error: code POP_USAGE, exit 2, the command named, no help pointer line", async () => {
     const r = await pop(["call", "rpc.echo.args", "--frob", "--json", "--plugins", LOADING]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(jsonLines(r.stderr)).toEqual([{ time: expect.any(String), level: "error", msg: 'unknown option "--frob"', code: "POP_USAGE", command: "pop call", exitCode: 2 }]);
+    expect(jsonLines(r.stderr)).toEqual([
+      { time: expect.any(String), level: "error", msg: 'unknown option "--frob"', code: "POP_USAGE", command: "pop call", exitCode: 2 },
+    ]);
   });
 
   test("an unknown ref: code POP_USAGE with the ref error's code as causeCode", async () => {
     const r = await pop(["call", "rpc.math.fbi", "--plugins", LOADING, "--json"]);
     expect(r.code).toBe(2);
-    expect(jsonLines(r.stderr)).toEqual([expect.objectContaining({ level: "error", msg: 'no function "rpc.math.fbi"; did you mean "rpc.math.fib"?', code: "POP_USAGE", causeCode: "POP_REF", exitCode: 2 })]);
+    expect(jsonLines(r.stderr)).toEqual([
+      expect.objectContaining({
+        level: "error",
+        msg: 'no function "rpc.math.fbi"; did you mean "rpc.math.fib"?',
+        code: "POP_USAGE",
+        causeCode: "POP_REF",
+        exitCode: 2,
+      }),
+    ]);
   });
 
   test("load warnings are JSON lines with level warn; the data still parses", async () => {
@@ -68,7 +103,9 @@ describe("--json: diagnostics are JSON lines on stderr", () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).failures).toHaveLength(1);
     const lines = jsonLines(r.stderr);
-    expect(lines).toEqual([{ time: expect.any(String), level: "warn", msg: expect.stringMatching(/bad\.ts:1:\d+: module "s\.bad" not loaded: threw Error: boom$/) }]);
+    expect(lines).toEqual([
+      { time: expect.any(String), level: "warn", msg: expect.stringMatching(/bad\.ts:1:\d+: module "s\.bad" not loaded: threw Error: boom$/) },
+    ]);
   });
 
   test("POP_DEBUG puts the stack in the line, not on lines of its own", async () => {
@@ -116,7 +153,12 @@ describe("a lost write to stdout is exit 1 with one line", () => {
   /** Run dist/pop through sh with stdout redirected as `redirect` says. */
   async function sh(script: string, args: string[]): Promise<{ stderr: string; code: number }> {
     const dir = tmp();
-    const proc = Bun.spawn(["sh", "-c", script, "pop-test", ...args], { cwd: ROOT, env: { ...process.env, POP, T: dir, NO_COLOR: "1" }, stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn(["sh", "-c", script, "pop-test", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, POP, T: dir, NO_COLOR: "1" },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     return { stderr, code };
   }
@@ -150,7 +192,11 @@ describe("a lost write to stdout is exit 1 with one line", () => {
 describe("grammar", () => {
   test('a ref naming an object value says "is an object"', async () => {
     const dir = writeTree(tmp(), { "s/m.ts": "export const CONF = { a: 1 };\nexport function f(hub) { return 1; }" });
-    expect(await pop(["call", "s.m.CONF", "--plugins", dir])).toEqual({ code: 2, stdout: "", stderr: 'pop: "s.m.CONF" is an object, not a function; run "pop tree" to list what the hub holds\n' });
+    expect(await pop(["call", "s.m.CONF", "--plugins", dir])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'pop: "s.m.CONF" is an object, not a function; run "pop tree" to list what the hub holds\n',
+    });
   });
 });
 
@@ -158,7 +204,10 @@ describe("control characters in what a message echoes are escaped, JSON-style", 
   test.each([
     [["call", "rpc.ma\x1b[31mth.fib", "--plugins", LOADING], 'pop: invalid ref "rpc.ma\\u001b[31mth.fib": expected dotted names like "rpc.math.fib"\n'],
     [["call", "rpc\n.math", "--plugins", LOADING], 'pop: invalid ref "rpc\\n.math": expected dotted names like "rpc.math.fib"\n'],
-    [["call", "rpc.echo.args", "k\x07", "--plugins", LOADING], 'pop: "k\\u0007" is not KEY=VALUE; write e.g. num=11, or pass --args JSON\nrun "pop call --help" for usage\n'],
+    [
+      ["call", "rpc.echo.args", "k\x07", "--plugins", LOADING],
+      'pop: "k\\u0007" is not KEY=VALUE; write e.g. num=11, or pass --args JSON\nrun "pop call --help" for usage\n',
+    ],
     [["tree", "--disable", "a\tb"], 'pop: --disable "a\\tb" is not a ref like "rpc.math"\nrun "pop tree --help" for usage\n'],
     [["\x1b[2J"], 'pop: unknown command "\\u001b[2J"; run "pop --help" for the list\n'],
     [["tree", "--fr\x1bob"], 'pop: unknown option "--fr\\u001bob"\nrun "pop tree --help" for usage\n'],
@@ -182,7 +231,11 @@ describe("the error funnel (src/output.ts report, called only from the CLI's mai
   }
 
   test("a plain Error or TypeError that reaches it is an internal error: one line, exit 1", async () => {
-    expect(await funnel('report(new TypeError("x.y is not a function"))')).toEqual({ code: 1, stdout: "", stderr: "pop: internal error: x.y is not a function\n" });
+    expect(await funnel('report(new TypeError("x.y is not a function"))')).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "pop: internal error: x.y is not a function\n",
+    });
     expect(await funnel("report({ weird: true })")).toEqual({ code: 1, stdout: "", stderr: 'pop: internal error: {"weird":true}\n' });
   });
 
@@ -194,6 +247,10 @@ describe("the error funnel (src/output.ts report, called only from the CLI's mai
 
   test("PopErrors keep their message and exit code; a prefix names what failed", async () => {
     expect(await funnel('report(new E.ConfigError("bad value"))')).toEqual({ code: 2, stdout: "", stderr: "pop: bad value\n" });
-    expect(await funnel('report(new Error("boom"), "\\"app.init.cli\\" failed")')).toEqual({ code: 1, stdout: "", stderr: 'pop: "app.init.cli" failed: boom\n' });
+    expect(await funnel('report(new Error("boom"), "\\"app.init.cli\\" failed")')).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'pop: "app.init.cli" failed: boom\n',
+    });
   });
 });

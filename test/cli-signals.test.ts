@@ -10,7 +10,13 @@ const PLUGINS = join(ROOT, "test/fixtures/cli/plugins");
 
 /** Start dist/pop; `waitFor(re)` resolves once stderr so far matches (bounded), `done` with everything at exit. */
 function spawn(args: string[], env: Record<string, string>) {
-  const proc = Bun.spawn([POP, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env } as Record<string, string>, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn([POP, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...env } as Record<string, string>,
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
   let stderr = "";
   const waiters: Array<{ re: RegExp; resolve: () => void }> = [];
   const reading = (async () => {
@@ -95,7 +101,11 @@ describe("signals during pop call", () => {
 describe("a one-shot command closes its hub", () => {
   test("pop call: __shutdown__ runs after the result is printed", async () => {
     const marker = join(tmp(), "marker");
-    expect(await pop(["call", "life.held.quick", "--plugins", PLUGINS], { env: { POP_TEST_MARKER: marker } })).toEqual({ code: 0, stdout: "quick\n", stderr: "" });
+    expect(await pop(["call", "life.held.quick", "--plugins", PLUGINS], { env: { POP_TEST_MARKER: marker } })).toEqual({
+      code: 0,
+      stdout: "quick\n",
+      stderr: "",
+    });
     expect(readFileSync(marker, "utf8")).toBe("shutdown\n");
   });
 

@@ -26,7 +26,11 @@ describe("flag forms", () => {
   });
 
   test("a long name with _ takes dashes (--api-key) and also the name as written (--api_key)", async () => {
-    expect((await shop(["--api-key", "k1", "--explain"])).api_key).toEqual({ value: "<hidden>", source: "from --api-key", origin: { kind: "cli", flag: "--api-key" } });
+    expect((await shop(["--api-key", "k1", "--explain"])).api_key).toEqual({
+      value: "<hidden>",
+      source: "from --api-key",
+      origin: { kind: "cli", flag: "--api-key" },
+    });
     expect((await shop(["--api_key", "k2", "--explain"])).api_key.source).toBe("from --api_key");
   });
 
@@ -84,12 +88,20 @@ describe("subcommands", () => {
 
   test("an option of another subcommand is refused", async () => {
     const r = await tasks(["list", "--force"]);
-    expect(r).toMatchObject({ stdout: "", code: 2, stderr: `pop: option --force belongs to subcommand "run", not "list"\nrun "pop app ${TASKS} --help" for the options\n` });
+    expect(r).toMatchObject({
+      stdout: "",
+      code: 2,
+      stderr: `pop: option --force belongs to subcommand "run", not "list"\nrun "pop app ${TASKS} --help" for the options\n`,
+    });
   });
 
   test("an unknown subcommand names the nearest", async () => {
     const r = await tasks(["rnu"]);
-    expect(r).toMatchObject({ stdout: "", code: 2, stderr: `pop: unknown subcommand "rnu"; did you mean "run"? (choose from run, list)\nrun "pop app ${TASKS} --help" for the options\n` });
+    expect(r).toMatchObject({
+      stdout: "",
+      code: 2,
+      stderr: `pop: unknown subcommand "rnu"; did you mean "run"? (choose from run, list)\nrun "pop app ${TASKS} --help" for the options\n`,
+    });
   });
 
   test("a required positional that is missing", async () => {

@@ -9,7 +9,11 @@ const CLEAN = { NODE_ENV: undefined };
 
 describe("pop config show", () => {
   test("the resolved options, one per line", async () => {
-    expect(await pop(["config", "show", "examples/poppy"], { env: CLEAN })).toEqual({ stdout: 'poppy.addr = "127.0.0.1"\npoppy.port = 8888\n', stderr: "", code: 0 });
+    expect(await pop(["config", "show", "examples/poppy"], { env: CLEAN })).toEqual({
+      stdout: 'poppy.addr = "127.0.0.1"\npoppy.port = 8888\n',
+      stderr: "",
+      code: 0,
+    });
   });
 
   test("--explain after DIR, ARGS read as the project's command line", async () => {
@@ -18,7 +22,10 @@ describe("pop config show", () => {
   });
 
   test("--json (before or after DIR)", async () => {
-    for (const args of [["--json", "examples/poppy"], ["examples/poppy", "--json"]]) {
+    for (const args of [
+      ["--json", "examples/poppy"],
+      ["examples/poppy", "--json"],
+    ]) {
       const r = await pop(["config", "show", ...args], { env: CLEAN });
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual({ poppy: { addr: "127.0.0.1", port: 8888 } });
@@ -29,7 +36,11 @@ describe("pop config show", () => {
     const cwd = writeTree(tmp(), { "poppy.config.ts": 'import { defineConfig } from "pop";\nexport default defineConfig({ port: 8080 });\n' });
     const r = await pop(["config", "show", join(ROOT, "examples/poppy"), "--explain", "--json"], { cwd, env: CLEAN });
     expect(r.stderr).toBe("");
-    expect(JSON.parse(r.stdout).poppy.port).toEqual({ value: 8080, source: `from poppy.config.ts key "port"`, origin: { kind: "file", file: join(cwd, "poppy.config.ts"), key: "port" } });
+    expect(JSON.parse(r.stdout).poppy.port).toEqual({
+      value: 8080,
+      source: `from poppy.config.ts key "port"`,
+      origin: { kind: "file", file: join(cwd, "poppy.config.ts"), key: "port" },
+    });
   });
 
   test("--plugins merges another project: both namespaces are shown", async () => {

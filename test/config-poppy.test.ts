@@ -81,14 +81,21 @@ Precedence: default < config file < environment < command line
 
 describe("pop app mistakes", () => {
   test("a folder that is not there", async () => {
-    expect(await pop(["app", "examples/nope"])).toEqual({ stdout: "", stderr: 'pop: project folder "examples/nope" is not a folder: pass the folder holding the project\'s conf.ts, e.g. examples/poppy\nrun "pop app --help" for usage\n', code: 2 });
+    expect(await pop(["app", "examples/nope"])).toEqual({
+      stdout: "",
+      stderr:
+        'pop: project folder "examples/nope" is not a folder: pass the folder holding the project\'s conf.ts, e.g. examples/poppy\nrun "pop app --help" for usage\n',
+      code: 2,
+    });
   });
 
   test("a project without cli(hub) says what to add", async () => {
     const r = await pop(["app", "test/fixtures/config/money"]);
     expect(r.stdout).toBe("");
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('pop: project "money" (test/fixtures/config/money) has no sub "money": add DYNE = { money: ["money"] } to its conf.ts, or a folder test/fixtures/config/money/money\n');
+    expect(r.stderr).toBe(
+      'pop: project "money" (test/fixtures/config/money) has no sub "money": add DYNE = { money: ["money"] } to its conf.ts, or a folder test/fixtures/config/money/money\n',
+    );
   });
 
   test("no DIR is a usage error", async () => {

@@ -51,17 +51,25 @@ describe("load", () => {
     expect(help.help).toStartWith("Usage: app [options]\n");
     expect(help.opt).toEqual({});
     expect(hub.OPT.app).toBeUndefined();
-    const bad = await hub.pop.config.load(["app"], { cli: "app", confs: { app: APP }, argv: [], env: { APP_WHEN: "not a date" }, cwd: tmp() }).catch((e: unknown) => e);
+    const bad = await hub.pop.config
+      .load(["app"], { cli: "app", confs: { app: APP }, argv: [], env: { APP_WHEN: "not a date" }, cwd: tmp() })
+      .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ConfigError);
     expect((bad as ConfigError).exitCode).toBe(2);
-    expect((bad as ConfigError).message).toBe('invalid value for option "when" from environment variable APP_WHEN: "not a date" is not a date (expected a date)');
+    expect((bad as ConfigError).message).toBe(
+      'invalid value for option "when" from environment variable APP_WHEN: "not a date" is not a date (expected a date)',
+    );
   });
 
   test("load needs no hub: roots and a warning channel are its arguments, and src/config imports nothing of src/hub", async () => {
     const warnings: string[] = [];
     const cwd = tmp();
     await Bun.write(join(cwd, "app.config.json"), '{ "prot": 1 }');
-    const r = await load({ roots: [{ dir: "/x/app", conf: APP as Record<string, unknown>, confFile: "/x/app/conf.ts" }], warn: (m) => warnings.push(m) }, ["app"], { cli: "app", argv: ["-p", "7"], env: {}, cwd });
+    const r = await load(
+      { roots: [{ dir: "/x/app", conf: APP as Record<string, unknown>, confFile: "/x/app/conf.ts" }], warn: (m) => warnings.push(m) },
+      ["app"],
+      { cli: "app", argv: ["-p", "7"], env: {}, cwd },
+    );
     expect(r.opt.app!.port).toBe(7);
     expect(warnings).toEqual([`${join(cwd, "app.config.json")}: unknown key "prot" is ignored; did you mean "port"?`]);
     const { readdirSync } = await import("node:fs");
@@ -92,26 +100,40 @@ describe("definition mistakes fail at load, naming the option", () => {
   const bad = async (conf: ConfModule) => (await load(NO_ROOTS, ["p"], { cli: "p", confs: { p: conf }, env: {}, cwd: tmp() }).catch((e) => e)) as Error;
 
   test("CLI settings inside CONFIG", async () => {
-    expect((await bad({ CONFIG: { port: { default: 1, help: "x", options: ["-p"] } as never } })).message).toBe('project "p": CONFIG option "port" has "options": command-line settings go in CLI_CONFIG, e.g. CLI_CONFIG = { port: { options: ["-p"] } }');
+    expect((await bad({ CONFIG: { port: { default: 1, help: "x", options: ["-p"] } as never } })).message).toBe(
+      'project "p": CONFIG option "port" has "options": command-line settings go in CLI_CONFIG, e.g. CLI_CONFIG = { port: { options: ["-p"] } }',
+    );
   });
 
   test("no help", async () => {
-    expect((await bad({ CONFIG: { port: { default: 1 } as never } })).message).toBe('project "p": CONFIG option "port" needs "help": one line saying what it does');
+    expect((await bad({ CONFIG: { port: { default: 1 } as never } })).message).toBe(
+      'project "p": CONFIG option "port" needs "help": one line saying what it does',
+    );
   });
 
   test("a flag used twice, and one taking pop's own", async () => {
     const conf = { CONFIG: { a: { default: 1, help: "a" }, b: { default: 2, help: "b" } } };
-    expect((await bad({ ...conf, CLI_CONFIG: { a: { options: ["-x"] }, b: { options: ["-x"] } } })).message).toBe('project "p": CLI_CONFIG option "b": flag -x is already used by option "a"; choose another');
-    expect((await bad({ ...conf, CLI_CONFIG: { a: { options: ["-h"] } } })).message).toBe(`project "p": CLI_CONFIG option "a": flag -h is already used by pop's --help; choose another`);
+    expect((await bad({ ...conf, CLI_CONFIG: { a: { options: ["-x"] }, b: { options: ["-x"] } } })).message).toBe(
+      'project "p": CLI_CONFIG option "b": flag -x is already used by option "a"; choose another',
+    );
+    expect((await bad({ ...conf, CLI_CONFIG: { a: { options: ["-h"] } } })).message).toBe(
+      `project "p": CLI_CONFIG option "a": flag -h is already used by pop's --help; choose another`,
+    );
   });
 
   test("a reserved name", async () => {
     expect((await bad({ CONFIG: { config: { default: "", help: "x" } } })).message).toStartWith('project "p": CONFIG option "config" uses a reserved name');
     for (const name of ["json", "explain", "version", "log_level", "log-file", "log_fmt", "help"]) {
-      expect((await bad({ CONFIG: { [name]: { default: "", help: "x" } } })).message).toBe(`project "p": CONFIG option "${name}" uses a reserved name (pop's own flags: --config, --help, --version, --json, --explain, --log-level, --log-file, --log-fmt); rename it`);
+      expect((await bad({ CONFIG: { [name]: { default: "", help: "x" } } })).message).toBe(
+        `project "p": CONFIG option "${name}" uses a reserved name (pop's own flags: --config, --help, --version, --json, --explain, --log-level, --log-file, --log-fmt); rename it`,
+      );
     }
-    expect((await bad({ CONFIG: { a: { default: "", help: "x" } }, CLI_CONFIG: { a: { options: ["--json"] } } })).message).toBe(`project "p": CLI_CONFIG option "a": flag --json is already used by pop's --json; choose another`);
-    expect((await bad({ CONFIG: { a: { default: "", help: "x" } }, CLI_CONFIG: { a: { options: ["--log-level"] } } })).message).toBe(`project "p": CLI_CONFIG option "a": flag --log-level is already used by pop's --log-level; choose another`);
+    expect((await bad({ CONFIG: { a: { default: "", help: "x" } }, CLI_CONFIG: { a: { options: ["--json"] } } })).message).toBe(
+      `project "p": CLI_CONFIG option "a": flag --json is already used by pop's --json; choose another`,
+    );
+    expect((await bad({ CONFIG: { a: { default: "", help: "x" } }, CLI_CONFIG: { a: { options: ["--log-level"] } } })).message).toBe(
+      `project "p": CLI_CONFIG option "a": flag --log-level is already used by pop's --log-level; choose another`,
+    );
   });
 });
 
@@ -170,12 +192,19 @@ describe("schemas built when needed", () => {
     // an inferred boolean is a switch on the command line, a number takes a value
     const s = await load(NO_ROOTS, ["app"], { confs: { app: c }, cli: "app", argv: ["--verbose", "--port", "9"], env: {} });
     expect(s.opt.app).toEqual({ port: 9, verbose: true });
-    await expect(load(NO_ROOTS, ["app"], { confs: { app: c }, cli: "app", argv: ["--port", "x"], env: {} })).rejects.toThrow(`invalid value for option "port" from --port: "x" is not a number`);
+    await expect(load(NO_ROOTS, ["app"], { confs: { app: c }, cli: "app", argv: ["--port", "x"], env: {} })).rejects.toThrow(
+      `invalid value for option "port" from --port: "x" is not a number`,
+    );
   });
 
   test("an option declared boolean (by name, constructor or zod schema) is a switch on the command line", async () => {
     const c = conf(
-      { a: { default: false, help: "A", type: "boolean" }, b: { default: false, help: "B", type: Boolean }, c: { default: false, help: "C", type: z.boolean() }, n: { default: 1, help: "N", type: "integer" } },
+      {
+        a: { default: false, help: "A", type: "boolean" },
+        b: { default: false, help: "B", type: Boolean },
+        c: { default: false, help: "C", type: z.boolean() },
+        n: { default: 1, help: "N", type: "integer" },
+      },
       { a: {}, b: {}, c: {}, n: {} },
     );
     const r = await load(NO_ROOTS, ["app"], { confs: { app: c }, cli: "app", argv: ["--a", "--b", "--c", "--n", "2"], env: {} });
@@ -183,9 +212,12 @@ describe("schemas built when needed", () => {
   });
 
   test("a default the schema would refuse still fails: not finite, outside choices, against its type", async () => {
-    const load1 = (CONFIG: NonNullable<ConfModule["CONFIG"]>, CLI: NonNullable<ConfModule["CLI_CONFIG"]> = {}) => load(NO_ROOTS, ["app"], { confs: { app: conf(CONFIG, CLI) }, env: {} });
+    const load1 = (CONFIG: NonNullable<ConfModule["CONFIG"]>, CLI: NonNullable<ConfModule["CLI_CONFIG"]> = {}) =>
+      load(NO_ROOTS, ["app"], { confs: { app: conf(CONFIG, CLI) }, env: {} });
     await expect(load1({ limit: { default: Infinity, help: "Limit" } })).rejects.toThrow(`invalid value for option "limit" from default: Infinity`);
-    await expect(load1({ mode: { default: "slow", help: "Mode" } }, { mode: { choices: ["fast", "safe"] } })).rejects.toThrow(`invalid value for option "mode" from default: "slow" is not one of "fast", "safe"`);
+    await expect(load1({ mode: { default: "slow", help: "Mode" } }, { mode: { choices: ["fast", "safe"] } })).rejects.toThrow(
+      `invalid value for option "mode" from default: "slow" is not one of "fast", "safe"`,
+    );
     await expect(load1({ n: { default: "ten", help: "N", type: "integer" } })).rejects.toThrow(`invalid value for option "n" from default: "ten" is not`);
     await expect(load1({ n: { default: 1, help: "N", type: "complex" as never } })).rejects.toThrow(`CONFIG option "n": "type" must be a zod schema or one of`);
   });

@@ -25,7 +25,11 @@ describe("precedence: default < config file < environment < command line", () =>
   test("config file over default", async () => {
     const cwd = writeTree(tmp(), { "shop.config.ts": `export default { port: 8100, host: "0.0.0.0" };\n` });
     const o = await explain(cwd);
-    expect(o.port).toEqual({ value: 8100, source: `from shop.config.ts key "port"`, origin: { kind: "file", file: join(cwd, "shop.config.ts"), key: "port" } } as never);
+    expect(o.port).toEqual({
+      value: 8100,
+      source: `from shop.config.ts key "port"`,
+      origin: { kind: "file", file: join(cwd, "shop.config.ts"), key: "port" },
+    } as never);
     expect(o.host!.value).toBe("0.0.0.0");
     expect(o.debug!.source).toBe("default");
   });
@@ -100,15 +104,21 @@ describe("errors: one message naming the option, the source, the value and what 
 
   test("from a config file: the file path and key", async () => {
     const cwd = writeTree(tmp(), { "shop.config.json": `{ "port": "eighty" }\n` });
-    expect(await fails([], cwd)).toBe(`pop: invalid value for option "port" from shop.config.json key "port": "eighty" is not a number (expected integer from 1 to 65535)\n`);
+    expect(await fails([], cwd)).toBe(
+      `pop: invalid value for option "port" from shop.config.json key "port": "eighty" is not a number (expected integer from 1 to 65535)\n`,
+    );
   });
 
   test("from the environment: the variable", async () => {
-    expect(await fails([], tmp(), { SHOP_PORT: "abc" })).toBe(`pop: invalid value for option "port" from environment variable SHOP_PORT: "abc" is not a number (expected integer from 1 to 65535)\n`);
+    expect(await fails([], tmp(), { SHOP_PORT: "abc" })).toBe(
+      `pop: invalid value for option "port" from environment variable SHOP_PORT: "abc" is not a number (expected integer from 1 to 65535)\n`,
+    );
   });
 
   test("from the command line: the flag as given", async () => {
-    expect(await fails(["-p", "70000"], tmp())).toBe(`pop: invalid value for option "port" from -p: "70000" is invalid: too big: expected number to be <=65535 (expected integer from 1 to 65535)\n`);
+    expect(await fails(["-p", "70000"], tmp())).toBe(
+      `pop: invalid value for option "port" from -p: "70000" is invalid: too big: expected number to be <=65535 (expected integer from 1 to 65535)\n`,
+    );
   });
 
   test("choices are checked for every source", async () => {
@@ -124,7 +134,9 @@ describe("errors: one message naming the option, the source, the value and what 
   });
 
   test("an unknown flag names the nearest one", async () => {
-    expect(await fails(["--prot", "1"], tmp())).toBe(`pop: unknown option "--prot"; did you mean "--port"?\nrun "pop config show ${SHOP} --help" for the options\n`);
+    expect(await fails(["--prot", "1"], tmp())).toBe(
+      `pop: unknown option "--prot"; did you mean "--port"?\nrun "pop config show ${SHOP} --help" for the options\n`,
+    );
   });
 
   test("a flag without its value", async () => {
@@ -132,7 +144,9 @@ describe("errors: one message naming the option, the source, the value and what 
   });
 
   test("--config naming a missing file", async () => {
-    expect(await fails(["--config", "nope.yaml"], tmp())).toBe(`pop: config file "nope.yaml" (from --config) does not exist; give the path of an existing config file\n`);
+    expect(await fails(["--config", "nope.yaml"], tmp())).toBe(
+      `pop: config file "nope.yaml" (from --config) does not exist; give the path of an existing config file\n`,
+    );
   });
 
   test("a config file with a syntax error: its path and line", async () => {
@@ -143,7 +157,11 @@ describe("errors: one message naming the option, the source, the value and what 
   test("a mistake in conf.ts names the file and the fix", async () => {
     const dir = writeTree(tmp(), { "conf.ts": `export const CONFIG = { port: { default: 1, help: "p" } };\nexport const CLI_CONFIG = { prot: {} };\n` });
     const r = await pop(["config", "show", dir], { cwd: tmp() });
-    expect(r).toEqual({ stdout: "", code: 2, stderr: `pop: ${join(dir, "conf.ts")}: CLI_CONFIG option "prot" is not defined in CONFIG; did you mean "port"?; add it to CONFIG with its default and help, or set "source" to the project that defines it\n` });
+    expect(r).toEqual({
+      stdout: "",
+      code: 2,
+      stderr: `pop: ${join(dir, "conf.ts")}: CLI_CONFIG option "prot" is not defined in CONFIG; did you mean "port"?; add it to CONFIG with its default and help, or set "source" to the project that defines it\n`,
+    });
   });
 });
 
@@ -187,7 +205,9 @@ describe("merged projects: each its own namespace on hub.OPT; a source option la
     const r = await pop(["app", MARKET, "-c", "USD"], { cwd: tmp() });
     expect(r.stdout).toBe("");
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`pop: ${MARKET}/conf.ts: CLI_CONFIG option "currency" comes from project "money" ("source"), which is not on the hub (projects: "market"); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/money DIR" (or list it in POP_PLUGIN_PATH)\n`);
+    expect(r.stderr).toBe(
+      `pop: ${MARKET}/conf.ts: CLI_CONFIG option "currency" comes from project "money" ("source"), which is not on the hub (projects: "market"); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/money DIR" (or list it in POP_PLUGIN_PATH)\n`,
+    );
   });
 });
 
@@ -218,7 +238,16 @@ describe("secrets never show", () => {
     expect(help.stdout).toContain("Key for the payment API (env SHOP_API_KEY; default hidden)");
     expect(help.stdout).not.toContain("dev-key-123");
     const dir = writeTree(tmp(), { "conf.ts": `export const CONFIG = { pin: { default: 1234, help: "PIN", secret: true } };\n` });
-    const bad = await pop(["config", "show", dir], { cwd: tmp(), env: { [`${dir.split("/").pop()!.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_PIN`]: "12x4" } });
+    const bad = await pop(["config", "show", dir], {
+      cwd: tmp(),
+      env: {
+        [`${dir
+          .split("/")
+          .pop()!
+          .toUpperCase()
+          .replace(/[^A-Z0-9]+/g, "_")}_PIN`]: "12x4",
+      },
+    });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("the secret value is not a number (expected number)");
     expect(bad.stderr).not.toContain("12x4");

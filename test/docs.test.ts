@@ -35,7 +35,12 @@ function examples(file: string): Example[] {
   return out;
 }
 
-const files = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const files = [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 const bin = tmp("pop-docs-bin-");
 mkdirSync(bin, { recursive: true });
 symlinkSync(POP, join(bin, "pop"));

@@ -7,7 +7,8 @@ import { tmp } from "./helpers.ts";
 
 function tree(): string {
   const d = tmp();
-  for (const f of ["a.ts", "[x].ts", "st*r.ts", "q?.ts", "br{a,b}.ts", "!bang.ts", "p(a).ts", "back\\slash.ts", ".hidden.ts", "sp ace.ts", "ü.ts"]) writeFileSync(join(d, f), "");
+  for (const f of ["a.ts", "[x].ts", "st*r.ts", "q?.ts", "br{a,b}.ts", "!bang.ts", "p(a).ts", "back\\slash.ts", ".hidden.ts", "sp ace.ts", "ü.ts"])
+    writeFileSync(join(d, f), "");
   for (const f of ["sub", "we[ird]", "d(x)", "real", "locked"]) mkdirSync(join(d, f));
   symlinkSync("a.ts", join(d, "link.ts"));
   symlinkSync("real", join(d, "linkdir"));
@@ -18,7 +19,18 @@ function tree(): string {
 describe("src/_fs.ts answers as node:fs", () => {
   test("isFile, isDirectory and exists for every entry, a missing name and odd paths", () => {
     const d = tree();
-    const paths = [...readdirSync(d).map((n) => join(d, n)), join(d, "nope"), join(d, "nope.ts"), join(d, "sub/"), "/", d, `${d}/sub/../a.ts`, `${d}/sub/..`, `${d}/sub/.`, "."];
+    const paths = [
+      ...readdirSync(d).map((n) => join(d, n)),
+      join(d, "nope"),
+      join(d, "nope.ts"),
+      join(d, "sub/"),
+      "/",
+      d,
+      `${d}/sub/../a.ts`,
+      `${d}/sub/..`,
+      `${d}/sub/.`,
+      ".",
+    ];
     for (const p of paths) {
       const st = statSync(p, { throwIfNoEntry: false });
       expect([p, isFile(p), isDirectory(p), exists(p)]).toEqual([p, st?.isFile() ?? false, st?.isDirectory() ?? false, existsSync(p)]);

@@ -15,9 +15,22 @@ export interface Result {
 
 /** Run dist/pop to completion; NO_COLOR and a clean POP_* environment unless `env` says otherwise. */
 export async function pop(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; stdin?: string } = {}): Promise<Result> {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", POP_PLUGIN_PATH: undefined, POP_DISABLE: undefined, POP_DEBUG: undefined, ...opts.env };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    NO_COLOR: "1",
+    POP_PLUGIN_PATH: undefined,
+    POP_DISABLE: undefined,
+    POP_DEBUG: undefined,
+    ...opts.env,
+  };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const proc = Bun.spawn([POP, ...args], { cwd: opts.cwd ?? ROOT, env: env as Record<string, string>, stdout: "pipe", stderr: "pipe", stdin: opts.stdin !== undefined ? new Blob([opts.stdin]) : "ignore" });
+  const proc = Bun.spawn([POP, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: env as Record<string, string>,
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: opts.stdin !== undefined ? new Blob([opts.stdin]) : "ignore",
+  });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { stdout, stderr, code };
 }
@@ -66,5 +79,14 @@ export async function start(args: string[], ready: RegExp, opts: { cwd?: string;
     })();
   });
   reader.releaseLock();
-  return { proc, match, output: () => seen, stderr: () => stderr, stop: async () => { proc.kill(); await proc.exited; } };
+  return {
+    proc,
+    match,
+    output: () => seen,
+    stderr: () => stderr,
+    stop: async () => {
+      proc.kill();
+      await proc.exited;
+    },
+  };
 }

@@ -56,7 +56,9 @@ describe("pop tree with bad plugins", () => {
     expect(log).toHaveLength(5);
     for (const l of log) expect(l).toStartWith(`pop: warning: ${join(dir, "s")}/`);
     expect(log).toContain(`pop: warning: ${join(dir, "s/syntax.ts")}:2:13: module "s.syntax" not loaded: syntax error: Unexpected ;`);
-    expect(log).toContain(`pop: warning: ${join(dir, "s/initthrow.ts")}:2:13: module "s.initthrow" not loaded: __init__ threw TypeError: init failed on two lines`);
+    expect(log).toContain(
+      `pop: warning: ${join(dir, "s/initthrow.ts")}:2:13: module "s.initthrow" not loaded: __init__ threw TypeError: init failed on two lines`,
+    );
     expect(r.stderr).not.toContain("disabled itself");
   });
 
@@ -94,8 +96,8 @@ describe("pop call with bad plugins", () => {
   test("from another plugin, a failed module throws its load error when reached (not a stored placeholder)", async () => {
     const dir = badRoot();
     const r = await pop(["call", "probe.p.reach", "name=throws", "--plugins", dir]);
-    expect(r.stdout).toContain('PluginLoadError: ');
-    expect(r.stdout).toContain('throws.ts:3:');
+    expect(r.stdout).toContain("PluginLoadError: ");
+    expect(r.stdout).toContain("throws.ts:3:");
     expect(r.stdout).toContain('module "s.throws" not loaded: threw Error: boom at import');
     expect((await pop(["call", "probe.p.reach", "name=good", "--plugins", dir])).stdout).toBe("function\n");
   });
@@ -136,7 +138,9 @@ describe("errors in files a plugin imports", () => {
     });
     const r = await pop(["call", "s.a.f", "--plugins", dir]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`pop: ${join(dir, "s/contracts/init.ts")}:2:11: module "s.a" not loaded: contract ${join(dir, "s/contracts/init.ts")} failed to load: threw Error: contract boom\n`);
+    expect(r.stderr).toBe(
+      `pop: ${join(dir, "s/contracts/init.ts")}:2:11: module "s.a" not loaded: contract ${join(dir, "s/contracts/init.ts")} failed to load: threw Error: contract boom\n`,
+    );
   });
 });
 

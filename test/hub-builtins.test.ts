@@ -7,15 +7,19 @@ import { moduleName } from "../src/hub/_scan.ts";
 import { pop, ROOT, tmp } from "./helpers.ts";
 
 const DIR = join(ROOT, "plugins/pop");
-const files = readdirSync(DIR).filter((f) => moduleName(f) !== undefined).sort();
+const files = readdirSync(DIR)
+  .filter((f) => moduleName(f) !== undefined)
+  .sort();
 
 describe("plugins/pop and src/hub/_builtins.ts", () => {
   test("plugins/pop holds plugin files", () => {
     expect(files.length).toBeGreaterThan(0);
   });
 
-  test.each(files)("plugins/pop/%s imports only types from \"pop\" and values from the one internal module (src/hub/_internal.ts)", (file) => {
-    const imports = readFileSync(join(DIR, file), "utf8").split("\n").filter((l) => /^import /.test(l));
+  test.each(files)('plugins/pop/%s imports only types from "pop" and values from the one internal module (src/hub/_internal.ts)', (file) => {
+    const imports = readFileSync(join(DIR, file), "utf8")
+      .split("\n")
+      .filter((l) => /^import /.test(l));
     for (const line of imports) {
       // A value import of "pop" would load zod (and the config integrator) on every pop call: the built-ins are bundled into start-up.
       if (/ from "pop";$/.test(line)) expect(line).toMatch(/^import type /);
@@ -26,7 +30,10 @@ describe("plugins/pop and src/hub/_builtins.ts", () => {
   test.each(files)("plugins/pop/%s is registered under its module name, with its exports and its source", async (file) => {
     const name = moduleName(file)!;
     const entry = BUILTIN_POP[name];
-    if (!entry) throw new Error(`plugins/pop/${file} is not registered: add \`${name}: { file: "plugins/pop/${file}", exports: ${name}, source: sourceOf("plugins/pop/${file}") }\` to src/hub/_builtins.ts`);
+    if (!entry)
+      throw new Error(
+        `plugins/pop/${file} is not registered: add \`${name}: { file: "plugins/pop/${file}", exports: ${name}, source: sourceOf("plugins/pop/${file}") }\` to src/hub/_builtins.ts`,
+      );
     expect(entry.file).toBe(`plugins/pop/${file}`);
     expect(entry.exports).toBe(await import(join(DIR, file)));
     expect(entry.source, `add source: sourceOf("plugins/pop/${file}") to its entry so pop tree shows its docs`).toBe(readFileSync(join(DIR, file), "utf8"));

@@ -8,7 +8,7 @@ const call = (...argv: string[]) => pop(["call", ...argv, "--plugins", LOADING])
 
 describe("arguments", () => {
   test("KEY=VALUE pairs build one object; values parse as JSON where they can, else stay strings", async () => {
-    const r = await call("rpc.echo.args", "n=11", "s=hello", 'q="11"', "b=true", "z=null", "o={\"a\":[1,2]}", "eq=a=b", "--json");
+    const r = await call("rpc.echo.args", "n=11", "s=hello", 'q="11"', "b=true", "z=null", 'o={"a":[1,2]}', "eq=a=b", "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ n: 11, s: "hello", q: "11", b: true, z: null, o: { a: [1, 2] }, eq: "a=b" }]);
   });

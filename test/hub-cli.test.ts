@@ -38,7 +38,10 @@ describe("--version and --help", () => {
   test("--help's Environment section names every variable pop reads", async () => {
     const r = await pop(["--help"]);
     const lines = r.stdout.split("\n");
-    const env = lines.slice(lines.indexOf("Environment:") + 1).filter(Boolean).map((l) => l.trim().split(/\s+/)[0]);
+    const env = lines
+      .slice(lines.indexOf("Environment:") + 1)
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s+/)[0]);
     expect(env).toEqual(["POP_PLUGIN_PATH", "POP_DISABLE", "POP_LOAD_TIMEOUT", "POP_LOG_FORMAT", "POP_LOG_LEVEL", "NO_COLOR", "POP_DEBUG"]);
     expect(r.stdout).toMatch(/POP_LOG_FORMAT +diagnostics as text, json \(JSON lines\) or auto/);
     expect(r.stdout).toMatch(/NO_COLOR +any non-empty value turns colour off/);
@@ -145,9 +148,22 @@ describe("the same under bun src/cli.ts", () => {
 
   /** Run `bun src/cli.ts` like the helper runs dist/pop. */
   async function source(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<Result> {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", POP_PLUGIN_PATH: undefined, POP_DISABLE: undefined, POP_DEBUG: undefined, ...opts.env };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      NO_COLOR: "1",
+      POP_PLUGIN_PATH: undefined,
+      POP_DISABLE: undefined,
+      POP_DEBUG: undefined,
+      ...opts.env,
+    };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const proc = Bun.spawn([BUN, join(ROOT, "src/cli.ts"), ...args], { cwd: opts.cwd ?? ROOT, env: env as Record<string, string>, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    const proc = Bun.spawn([BUN, join(ROOT, "src/cli.ts"), ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: env as Record<string, string>,
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     return { stdout, stderr: untimed(stderr), code };
   }
@@ -195,9 +211,15 @@ describe("the same under bun src/cli.ts", () => {
     expect(b).toEqual(a);
   });
 
-  test("bad plugins and a plugin importing from \"pop\" outside any node_modules, in a temp folder", async () => {
+  test('bad plugins and a plugin importing from "pop" outside any node_modules, in a temp folder', async () => {
     const dir = writeTree(tmp(), BAD);
-    for (const argv of [["tree", "--plugins", dir], ["tree", "--plugins", dir, "--json"], ["tree", "--plugins", dir, "--strict"], ["call", "s.syntax.f", "--plugins", dir], ["call", "s.typed.parse", "n=41", "--plugins", dir, "--json"]]) {
+    for (const argv of [
+      ["tree", "--plugins", dir],
+      ["tree", "--plugins", dir, "--json"],
+      ["tree", "--plugins", dir, "--strict"],
+      ["call", "s.syntax.f", "--plugins", dir],
+      ["call", "s.typed.parse", "n=41", "--plugins", dir, "--json"],
+    ]) {
       const [a, b] = await Promise.all([compiled(argv, { cwd: dir }), source(argv, { cwd: dir })]);
       expect(b).toEqual(a);
     }

@@ -62,7 +62,12 @@ describe("pre, call, post", () => {
   test("__contracts__ opts a module into more contracts, after its own and contracts/init", async () => {
     expect(await traced("calc.extra.ping")).toEqual({
       ret: "pong",
-      trace: ["contracts/init pre calc.extra.ping", "audited pre calc.extra.ping", "rcontracts/trace pre calc.extra.ping", "contracts/init post calc.extra.ping"],
+      trace: [
+        "contracts/init pre calc.extra.ping",
+        "audited pre calc.extra.ping",
+        "rcontracts/trace pre calc.extra.ping",
+        "contracts/init post calc.extra.ping",
+      ],
     });
   });
 
@@ -136,7 +141,9 @@ describe("sig contracts", () => {
     expect(byName.init.state).toBe("loaded");
     expect(byName.square.state).toBe("loaded");
     expect(byName.circle.state).toBe("failed");
-    expect(byName.circle.reason).toBe('missing function "area" required by test/fixtures/hub/contracts/shapes/contracts/init.ts: export it from test/fixtures/hub/contracts/shapes/circle.ts');
+    expect(byName.circle.reason).toBe(
+      'missing function "area" required by test/fixtures/hub/contracts/shapes/contracts/init.ts: export it from test/fixtures/hub/contracts/shapes/circle.ts',
+    );
     expect(r.stderr).toContain("shapes/circle.ts");
   });
 

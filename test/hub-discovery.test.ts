@@ -8,7 +8,13 @@ const A = join(R, "a");
 const B = join(R, "b");
 
 interface TreeJson {
-  subs: Array<{ name: string; ref: string; dirs: string[]; modules: Array<{ name: string; file: string; state: string; reason?: string }>; subs: TreeJson["subs"] }>;
+  subs: Array<{
+    name: string;
+    ref: string;
+    dirs: string[];
+    modules: Array<{ name: string; file: string; state: string; reason?: string }>;
+    subs: TreeJson["subs"];
+  }>;
   failures: Array<{ ref: string; file: string; reason: string }>;
 }
 
@@ -103,7 +109,9 @@ describe("two roots, one module", () => {
     );
     const r = await pop(["call", "rpc.math.origin", "--plugins", A, "--plugins", clash]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${join(R, "clash/rpc/math.ts")}: module "rpc.math" not loaded: defined by both ${join(A, "rpc/math.ts")} and ${join(R, "clash/rpc/math.ts")}`);
+    expect(r.stderr).toContain(
+      `${join(R, "clash/rpc/math.ts")}: module "rpc.math" not loaded: defined by both ${join(A, "rpc/math.ts")} and ${join(R, "clash/rpc/math.ts")}`,
+    );
     expect((await pop(["call", "rpc.nested.x.origin", "--plugins", A, "--plugins", clash])).stdout).toBe("a\n");
   });
 
@@ -147,13 +155,19 @@ describe("disabling", () => {
 
   test("POP_DISABLE is comma-separated", async () => {
     const t = await treeJson(["--plugins", A, "--plugins", B], { env: { POP_DISABLE: "rpc.strings, rpc.math" } });
-    expect(sub(t, "rpc").modules.map((m) => [m.name, m.state])).toEqual([["math", "disabled"], ["strings", "disabled"]]);
+    expect(sub(t, "rpc").modules.map((m) => [m.name, m.state])).toEqual([
+      ["math", "disabled"],
+      ["strings", "disabled"],
+    ]);
     expect(sub(t, "rpc").modules[0]!.reason).toBe("disabled by POP_DISABLE");
   });
 
   test("a root's conf.ts DISABLE list", async () => {
     const t = await treeJson(["--plugins", join(R, "dyne")]);
-    expect(sub(t, "tools").modules.find((m) => m.name === "off")).toMatchObject({ state: "disabled", reason: "disabled by DISABLE in test/fixtures/hub/roots/dyne/conf.ts" });
+    expect(sub(t, "tools").modules.find((m) => m.name === "off")).toMatchObject({
+      state: "disabled",
+      reason: "disabled by DISABLE in test/fixtures/hub/roots/dyne/conf.ts",
+    });
   });
 
   test("--disable with something that is not a ref: exit 2", async () => {

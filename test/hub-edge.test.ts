@@ -29,7 +29,9 @@ test("a link from a sub back to an enclosing folder is skipped with a warning; a
   expect(call).toEqual({ code: 0, stdout: "g\n", stderr: "" });
   const tree = await pop(["tree", "--plugins", "r"], { cwd: dir });
   expect(tree.code).toBe(0);
-  expect(tree.stderr).toBe(`pop: warning: ${join(dir, "r/s/loop")}: a link back to an enclosing folder of sub "s"; it is not a sub-sub (remove the link, or point it elsewhere)\n`);
+  expect(tree.stderr).toBe(
+    `pop: warning: ${join(dir, "r/s/loop")}: a link back to an enclosing folder of sub "s"; it is not a sub-sub (remove the link, or point it elsewhere)\n`,
+  );
   expect(tree.stdout).toContain("    g()");
 });
 
@@ -49,7 +51,9 @@ test("lazy: a module next to a folder of the same name is reported, not silently
   });
   const r = await pop(["call", "s.dup.x.g", "--plugins", "r"], { cwd: dir });
   expect(r.stdout).toBe("2\n");
-  expect(r.stderr).toBe(`pop: warning: ${join(dir, "r/s/dup.ts")}: module "s.dup" not loaded: module name clashes with the sub folder ${join(dir, "r/s/dup")}; rename one of them\n`);
+  expect(r.stderr).toBe(
+    `pop: warning: ${join(dir, "r/s/dup.ts")}: module "s.dup" not loaded: module name clashes with the sub folder ${join(dir, "r/s/dup")}; rename one of them\n`,
+  );
 });
 
 test("several syntax errors in one file: the first, with its line, and how many more", async () => {

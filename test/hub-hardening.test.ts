@@ -37,7 +37,9 @@ describe("a plugin calling process.exit() while it loads", () => {
     const r = await pop(["tree", "--plugins", dir, "--json"]);
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout);
-    expect(data.failures).toEqual([expect.objectContaining({ ref: "s.quits", reason: expect.stringContaining("process.exit(0) called while the plugin loaded") })]);
+    expect(data.failures).toEqual([
+      expect.objectContaining({ ref: "s.quits", reason: expect.stringContaining("process.exit(0) called while the plugin loaded") }),
+    ]);
     expect(await pop(["call", "s.ok.f", "--plugins", dir, "--strict"])).toMatchObject({ code: 1, stdout: "" });
     expect(await pop(["call", "s.ok.f", "--plugins", dir])).toEqual({ code: 0, stdout: "ok\n", stderr: "" });
   });
@@ -45,7 +47,10 @@ describe("a plugin calling process.exit() while it loads", () => {
 
 describe("no silent hang", () => {
   test("a top-level await that never settles fails its module after --load-timeout, naming the file; pop exits, nothing spins", async () => {
-    const dir = writeTree(tmp(), { "s/hang.ts": "await new Promise(() => {});\nexport function f(hub) {}\n", "s/ok.ts": "export function f(hub) { return 'ok'; }\n" });
+    const dir = writeTree(tmp(), {
+      "s/hang.ts": "await new Promise(() => {});\nexport function f(hub) {}\n",
+      "s/ok.ts": "export function f(hub) { return 'ok'; }\n",
+    });
     expect(await pop(["call", "s.hang.f", "--plugins", dir, "--load-timeout", "200"])).toEqual({
       code: 1,
       stdout: "",
@@ -53,7 +58,9 @@ describe("no silent hang", () => {
     });
     const tree = await pop(["tree", "--plugins", dir, "--json"], { env: { POP_LOAD_TIMEOUT: "200" } });
     expect(tree.code).toBe(0);
-    expect(JSON.parse(tree.stdout).failures).toEqual([expect.objectContaining({ ref: "s.hang", reason: expect.stringContaining("timed out after 200 ms importing it") })]);
+    expect(JSON.parse(tree.stdout).failures).toEqual([
+      expect.objectContaining({ ref: "s.hang", reason: expect.stringContaining("timed out after 200 ms importing it") }),
+    ]);
   });
 
   test("an __init__ that never resolves fails its module after the timeout", async () => {
@@ -80,14 +87,27 @@ describe("refs near failed modules, unreadable files and folders", () => {
     chmodSync(join(dir, "s"), 0o000);
     chmodSync(join(dir, "t/b.ts"), 0o000);
     const run = async (args: string[]) => {
-      const p = Bun.spawn(["runuser", "-u", "nobody", "--", process.env.POP_BIN ?? join(ROOT, "dist/pop"), ...args], { cwd: "/", env: { PATH: process.env.PATH!, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn(["runuser", "-u", "nobody", "--", process.env.POP_BIN ?? join(ROOT, "dist/pop"), ...args], {
+        cwd: "/",
+        env: { PATH: process.env.PATH!, NO_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       return { stdout: await new Response(p.stdout).text(), stderr: await new Response(p.stderr).text(), code: await p.exited };
     };
     try {
-      expect(await run(["call", "s.a.f", "--plugins", dir])).toEqual({ code: 2, stdout: "", stderr: `pop: no module "s.a": folder ${join(dir, "s")} of sub "s" cannot be read (permission denied); make it readable (chmod a+rx)\n` });
+      expect(await run(["call", "s.a.f", "--plugins", dir])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `pop: no module "s.a": folder ${join(dir, "s")} of sub "s" cannot be read (permission denied); make it readable (chmod a+rx)\n`,
+      });
       const tree = await run(["tree", "--plugins", dir]);
       expect(tree.stderr).toContain(`pop: warning: ${join(dir, "s")}: folder of sub "s" cannot be read (permission denied)`);
-      expect(await run(["call", "t.b.f", "--plugins", dir])).toEqual({ code: 1, stdout: "", stderr: `pop: ${join(dir, "t/b.ts")}: module "t.b" not loaded: cannot read the file (permission denied): make it readable (chmod a+r ${join(dir, "t/b.ts")})\n` });
+      expect(await run(["call", "t.b.f", "--plugins", dir])).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `pop: ${join(dir, "t/b.ts")}: module "t.b" not loaded: cannot read the file (permission denied): make it readable (chmod a+r ${join(dir, "t/b.ts")})\n`,
+      });
     } finally {
       chmodSync(join(dir, "s"), 0o755);
       chmodSync(join(dir, "t/b.ts"), 0o644);
@@ -98,7 +118,12 @@ describe("refs near failed modules, unreadable files and folders", () => {
 
 describe("files and names", () => {
   test("a .tsx, .jsx, .cjs or .cts file in a sub is named as not a plugin, not skipped silently", async () => {
-    const dir = writeTree(tmp(), { "s/view.tsx": "export function f(hub) {}\n", "s/old.cjs": "exports.f = () => 1;\n", "s/_helper.tsx": "export const x = 1;\n", "s/ok.ts": "export function f(hub) {}\n" });
+    const dir = writeTree(tmp(), {
+      "s/view.tsx": "export function f(hub) {}\n",
+      "s/old.cjs": "exports.f = () => 1;\n",
+      "s/_helper.tsx": "export const x = 1;\n",
+      "s/ok.ts": "export function f(hub) {}\n",
+    });
     const r = await pop(["tree", "--plugins", dir]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
@@ -117,29 +142,45 @@ describe("files and names", () => {
   test("a file a.b.ts is a load failure saying why, and no suggestion points at it", async () => {
     const dir = writeTree(tmp(), { "s/a.b.ts": "export function f(hub) {}\n", "s/c.ts": "export function f(hub) {}\n" });
     const tree = await pop(["tree", "--plugins", dir, "--json"]);
-    expect(JSON.parse(tree.stdout).failures[0]).toMatchObject({ ref: "s.a.b", reason: expect.stringContaining('holds a dot and could never be called by ref; rename the file (e.g. a_b.ts)') });
+    expect(JSON.parse(tree.stdout).failures[0]).toMatchObject({
+      ref: "s.a.b",
+      reason: expect.stringContaining("holds a dot and could never be called by ref; rename the file (e.g. a_b.ts)"),
+    });
     const call = await pop(["call", "s.a", "--plugins", dir]);
     expect(call.code).toBe(2);
     expect(call.stderr).not.toContain("a.b");
   });
 
   test("two files under one __virtualname__, one refusing: pop call reaches the one that loads, with and without --strict", async () => {
-    const body = (ok: boolean) => `export const __virtualname__ = "test";\nexport function __virtual__(hub) { return ${ok ? "true" : "'not on this machine'"}; }\nexport function who(hub) { return "${ok ? "loaded" : "refused"}"; }\n`;
+    const body = (ok: boolean) =>
+      `export const __virtualname__ = "test";\nexport function __virtual__(hub) { return ${ok ? "true" : "'not on this machine'"}; }\nexport function who(hub) { return "${ok ? "loaded" : "refused"}"; }\n`;
     const dir = writeTree(tmp(), { "s/a.ts": body(false), "s/b.ts": body(true) });
-    for (const strict of [[], ["--strict"]]) expect(await pop(["call", "s.test.who", "--plugins", dir, ...strict])).toEqual({ code: 0, stdout: "loaded\n", stderr: "" });
+    for (const strict of [[], ["--strict"]])
+      expect(await pop(["call", "s.test.who", "--plugins", dir, ...strict])).toEqual({ code: 0, stdout: "loaded\n", stderr: "" });
   });
 
   test("a module that disables itself is quiet: not a warning on every run; calling it says why", async () => {
-    const dir = writeTree(tmp(), { "s/v.ts": "export function __virtual__(hub) { return ''; }\nexport function f(hub) {}\n", "s/ok.ts": "export function f(hub) { return 1; }\n" });
+    const dir = writeTree(tmp(), {
+      "s/v.ts": "export function __virtual__(hub) { return ''; }\nexport function f(hub) {}\n",
+      "s/ok.ts": "export function f(hub) { return 1; }\n",
+    });
     expect(await pop(["tree", "--plugins", dir, "--strict"])).toMatchObject({ code: 0, stderr: "" });
     const r = await pop(["call", "s.v.f", "--plugins", dir]);
-    expect(r).toEqual({ code: 1, stdout: "", stderr: `pop: ${join(dir, "s/v.ts")}: module "s.v" not loaded: __virtual__ disabled it: __virtual__ returned an empty reason\n` });
+    expect(r).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `pop: ${join(dir, "s/v.ts")}: module "s.v" not loaded: __virtual__ disabled it: __virtual__ returned an empty reason\n`,
+    });
   });
 
   test("a DYNE folder that does not exist is a warning naming it, not a silently empty sub", async () => {
     const dir = writeTree(tmp(), { "conf.ts": 'export const DYNE = { rpc: ["rpc", "nope"] };\n', "rpc/m.ts": "export function f(hub) { return 1; }\n" });
     const r = await pop(["call", "rpc.m.f", "--plugins", dir]);
-    expect(r).toEqual({ code: 0, stdout: "1\n", stderr: `pop: warning: sub "rpc": folder ${join(dir, "nope")} does not exist or is not readable; the sub has no modules from it\n` });
+    expect(r).toEqual({
+      code: 0,
+      stdout: "1\n",
+      stderr: `pop: warning: sub "rpc": folder ${join(dir, "nope")} does not exist or is not readable; the sub has no modules from it\n`,
+    });
   });
 });
 
@@ -169,7 +210,10 @@ describe("a folder's packages join only a hub that asked for them", () => {
 
   test("a named root brings the packages its own package.json lists", async () => {
     const { cwd, mine } = project();
-    const root = writeTree(tmp(), { "package.json": JSON.stringify({ dependencies: { "pop-evil": "1" } }), "rpc/mine.ts": "export function f(hub) { return 'mine'; }\n" });
+    const root = writeTree(tmp(), {
+      "package.json": JSON.stringify({ dependencies: { "pop-evil": "1" } }),
+      "rpc/mine.ts": "export function f(hub) { return 'mine'; }\n",
+    });
     mkdirSync(join(root, "node_modules"), { recursive: true });
     await Bun.$`cp -r ${join(cwd, "node_modules/pop-evil")} ${join(root, "node_modules/pop-evil")}`.quiet();
     expect(await pop(["call", "rpc.mine.f", "--plugins", root], { cwd: mine })).toEqual({ code: 0, stdout: "hijacked\n", stderr: "" });

@@ -10,7 +10,12 @@ import { tmp, writeTree } from "./helpers.ts";
 async function hubOf(files: Record<string, string>, opts: { load?: "lazy" | "eager"; strict?: boolean; loadTimeout?: number; shutdownTimeout?: number } = {}) {
   const dir = writeTree(tmp(), files);
   const warnings: string[] = [];
-  const hub = createHub({ warn: (m) => warnings.push(m), ...(opts.strict ? { strict: true } : {}), ...(opts.loadTimeout !== undefined ? { loadTimeout: opts.loadTimeout } : {}), ...(opts.shutdownTimeout !== undefined ? { shutdownTimeout: opts.shutdownTimeout } : {}) });
+  const hub = createHub({
+    warn: (m) => warnings.push(m),
+    ...(opts.strict ? { strict: true } : {}),
+    ...(opts.loadTimeout !== undefined ? { loadTimeout: opts.loadTimeout } : {}),
+    ...(opts.shutdownTimeout !== undefined ? { shutdownTimeout: opts.shutdownTimeout } : {}),
+  });
   await addSub(hub, { path: join(dir, "s"), name: "s", load: opts.load ?? "eager" });
   return { hub, dir, warnings };
 }
@@ -27,7 +32,8 @@ describe("__shutdown__ and closeHub", () => {
     const { hub } = await hubOf(
       {
         "s/a.ts": recorder("a"),
-        "s/b.ts": "export function __shutdown__(hub) { globalThis.POP_LOG.push('shutdown b'); throw new Error('b would not stop'); }\nexport function f(hub) {}",
+        "s/b.ts":
+          "export function __shutdown__(hub) { globalThis.POP_LOG.push('shutdown b'); throw new Error('b would not stop'); }\nexport function f(hub) {}",
         "s/c.ts": "export function __shutdown__(hub) { globalThis.POP_LOG.push('shutdown c'); return new Promise(() => {}); }\nexport function f(hub) {}",
         "s/d.ts": recorder("d"),
       },
@@ -38,7 +44,10 @@ describe("__shutdown__ and closeHub", () => {
     expect((globalThis as any).POP_LOG).toEqual(["init a", "init d", "shutdown d", "shutdown c", "shutdown b", "shutdown a"]);
     expect(err).toBeInstanceOf(ShutdownError);
     const errors = (err as ShutdownError).errors.map((e) => e.message);
-    expect(errors).toEqual([expect.stringMatching(/s\/c\.ts: module "s\.c": __shutdown__ timed out after 50 ms$/), expect.stringMatching(/s\/b\.ts:1:\d+: module "s\.b": __shutdown__ threw Error: b would not stop$/)]);
+    expect(errors).toEqual([
+      expect.stringMatching(/s\/c\.ts: module "s\.c": __shutdown__ timed out after 50 ms$/),
+      expect.stringMatching(/s\/b\.ts:1:\d+: module "s\.b": __shutdown__ threw Error: b would not stop$/),
+    ]);
     expect((err as ShutdownError).code).toBe("POP_SHUTDOWN");
     expect((err as ShutdownError).exitCode).toBe(1);
   });
@@ -92,7 +101,11 @@ describe("hub.pop.sub.reload", () => {
   test("a new version that does not load leaves the old one serving, and says why", async () => {
     (globalThis as any).POP_LOG = [];
     const { hub, dir } = await hubOf({ "s/a.ts": recorder("a") });
-    for (const broken of ["export function who(hub) { return ;; (", "throw new Error('not today');\nexport function who(hub) {}", "export const __virtual__ = () => 'off today';\nexport function who(hub) {}"]) {
+    for (const broken of [
+      "export function who(hub) { return ;; (",
+      "throw new Error('not today');\nexport function who(hub) {}",
+      "export const __virtual__ = () => 'off today';\nexport function who(hub) {}",
+    ]) {
       await Bun.write(join(dir, "s/a.ts"), broken);
       const err = await hub.pop.sub.reload("s.a").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PluginLoadError);
@@ -111,7 +124,10 @@ describe("hub.pop.sub.reload", () => {
   });
 
   test("a call in flight finishes on the old module", async () => {
-    const { hub, dir } = await hubOf({ "s/a.ts": "let release;\nexport async function slow(hub) { await new Promise((r) => (release = r)); return 'old'; }\nexport function go(hub) { release(); }\nexport function who(hub) { return 'old'; }" });
+    const { hub, dir } = await hubOf({
+      "s/a.ts":
+        "let release;\nexport async function slow(hub) { await new Promise((r) => (release = r)); return 'old'; }\nexport function go(hub) { release(); }\nexport function who(hub) { return 'old'; }",
+    });
     const inFlight = hub.s.a.slow();
     const go = hub.s.a.go;
     await Bun.write(join(dir, "s/a.ts"), "export function who(hub) { return 'new'; }");
@@ -130,7 +146,10 @@ describe("hub.pop.sub.reload", () => {
 describe("no silent hang: imports and __init__ are bounded by the load timeout", () => {
   test("a top-level await that never settles fails its module, naming the file and what it was doing; the rest load", async () => {
     for (const load of ["eager", "lazy"] as const) {
-      const { hub, warnings } = await hubOf({ "s/hang.ts": "await new Promise(() => {});\nexport function f(hub) {}", "s/ok.ts": "export function f(hub) { return 'ok'; }" }, { loadTimeout: 100, load });
+      const { hub, warnings } = await hubOf(
+        { "s/hang.ts": "await new Promise(() => {});\nexport function f(hub) {}", "s/ok.ts": "export function f(hub) { return 'ok'; }" },
+        { loadTimeout: 100, load },
+      );
       if (load === "lazy") await hub.pop.sub.load("s.hang");
       expect(hub.s.ok.f()).toBe("ok");
       const [f] = hub.pop.sub.failures();
@@ -141,7 +160,10 @@ describe("no silent hang: imports and __init__ are bounded by the load timeout",
   });
 
   test("an __init__ that never resolves fails its module", async () => {
-    const { hub } = await hubOf({ "s/slow.ts": "export function __init__(hub) { return new Promise(() => {}); }\nexport function f(hub) {}" }, { loadTimeout: 100 });
+    const { hub } = await hubOf(
+      { "s/slow.ts": "export function __init__(hub) { return new Promise(() => {}); }\nexport function f(hub) {}" },
+      { loadTimeout: 100 },
+    );
     expect(hub.pop.sub.failures()[0].reason).toStartWith("timed out after 100 ms running __init__");
     expect(() => hub.s.slow).toThrow(PluginLoadError);
   });
@@ -150,7 +172,11 @@ describe("no silent hang: imports and __init__ are bounded by the load timeout",
 describe("process.exit() while a plugin loads", () => {
   test("fails that module (at import and in __init__) and leaves process.exit as it was", async () => {
     const exit = process.exit;
-    const { hub } = await hubOf({ "s/a.ts": "process.exit(0);\nexport function f(hub) {}", "s/b.ts": "export function __init__(hub) { process.exit(3); }\nexport function f(hub) {}", "s/c.ts": "export function f(hub) { return 'c'; }" });
+    const { hub } = await hubOf({
+      "s/a.ts": "process.exit(0);\nexport function f(hub) {}",
+      "s/b.ts": "export function __init__(hub) { process.exit(3); }\nexport function f(hub) {}",
+      "s/c.ts": "export function f(hub) { return 'c'; }",
+    });
     expect(process.exit).toBe(exit);
     expect(hub.pop.sub.failures().map((f: { ref: string; reason: string }) => [f.ref, f.reason])).toEqual([
       ["s.a", expect.stringContaining("process.exit(0) called while the plugin loaded")],
@@ -163,11 +189,15 @@ describe("process.exit() while a plugin loads", () => {
 describe("hub.pop.trace.add: the call monitor", () => {
   test("every call reports ref, arguments, duration and outcome; undo puts the bare functions back", async () => {
     const { hub } = await hubOf({
-      "s/m.ts": "export function add(hub, a, b) { return a + b; }\nexport async function later(hub, x) { return x; }\nexport function boom(hub) { throw new Error('boom'); }",
+      "s/m.ts":
+        "export function add(hub, a, b) { return a + b; }\nexport async function later(hub, x) { return x; }\nexport function boom(hub) { throw new Error('boom'); }",
     });
     const bare = hub.s.m.add;
     const seen: any[] = [];
-    const undo = hub.pop.trace.add({ before: (c: any) => seen.push(["before", c.ref, c.args]), after: (c: any) => seen.push(["after", c.ref, c.outcome, c.result ?? String(c.error), typeof c.duration]) });
+    const undo = hub.pop.trace.add({
+      before: (c: any) => seen.push(["before", c.ref, c.args]),
+      after: (c: any) => seen.push(["after", c.ref, c.outcome, c.result ?? String(c.error), typeof c.duration]),
+    });
     expect(hub.s.m.add).not.toBe(bare);
     expect(hub.s.m.add(1, 2)).toBe(3);
     expect(await hub.s.m.later("x")).toBe("x");
@@ -190,7 +220,11 @@ describe("hub.pop.trace.add: the call monitor", () => {
     const { hub, warnings } = await hubOf({ "s/m.ts": "export function f(hub) { return 1; }" }, { load: "lazy" });
     const refs: string[] = [];
     hub.pop.trace.add({ after: (c: any) => refs.push(c.ref) });
-    hub.pop.trace.add({ before: () => { throw new Error("bad monitor"); } });
+    hub.pop.trace.add({
+      before: () => {
+        throw new Error("bad monitor");
+      },
+    });
     expect(hub.s.m.f()).toBe(1);
     expect(hub.s.m.f()).toBe(1);
     expect(refs).toEqual(["pop.trace.add", "s.m.f", "s.m.f"]); // built-in functions are hub calls too
@@ -232,7 +266,10 @@ describe("hub.pop.sub.add options (POP's sub.add)", () => {
   });
 
   test("iter lists a sub's modules and sub-subs without loading them; loadAll loads them", async () => {
-    const { hub } = await hubOf({ "s/a.ts": "export function f(hub) {}", "s/b.ts": "export function f(hub) {}", "s/inner/c.ts": "export function f(hub) {}" }, { load: "lazy" });
+    const { hub } = await hubOf(
+      { "s/a.ts": "export function f(hub) {}", "s/b.ts": "export function f(hub) {}", "s/inner/c.ts": "export function f(hub) {}" },
+      { load: "lazy" },
+    );
     expect(hub.pop.sub.iter("s")).toEqual([
       { name: "a", ref: "s.a", kind: "module", state: "pending", file: expect.stringMatching(/a\.ts$/) },
       { name: "b", ref: "s.b", kind: "module", state: "pending", file: expect.stringMatching(/b\.ts$/) },
@@ -263,8 +300,12 @@ describe("modules that are not on the hub", () => {
 
   test("two files share one __virtualname__, one refuses: the one that loads is the module, whichever comes first (strict too)", async () => {
     for (const strict of [false, true]) {
-      for (const [a, b] of [["yes", "no"], ["no", "yes"]]) {
-        const body = (v: string) => `export const __virtualname__ = "test";\nexport function __virtual__(hub) { return ${v === "yes" ? "true" : "'refused'"}; }\nexport function who(hub) { return "${v}"; }`;
+      for (const [a, b] of [
+        ["yes", "no"],
+        ["no", "yes"],
+      ]) {
+        const body = (v: string) =>
+          `export const __virtualname__ = "test";\nexport function __virtual__(hub) { return ${v === "yes" ? "true" : "'refused'"}; }\nexport function who(hub) { return "${v}"; }`;
         const { hub } = await hubOf({ "s/a.ts": body(a!), "s/b.ts": body(b!) }, { strict });
         expect(hub.s.test.who()).toBe("yes");
       }
@@ -304,7 +345,8 @@ describe("contracts POP's tests pin down", () => {
   test("an async generator under contracts yields its chunks through the chain: pre once, post per chunk", async () => {
     const { hub } = await hubOf({
       "s/contracts/g.ts": "export function pre(hub, ctx) { hub.s.PRE = (hub.s.PRE ?? 0) + 1; }\nexport function post(hub, ctx) { return ctx.ret * 10; }",
-      "s/g.ts": "export async function* count(hub, n) { for (let i = 1; i <= n; i++) yield i; }\nexport function* sync(hub, n) { for (let i = 1; i <= n; i++) yield i; }",
+      "s/g.ts":
+        "export async function* count(hub, n) { for (let i = 1; i <= n; i++) yield i; }\nexport function* sync(hub, n) { for (let i = 1; i <= n; i++) yield i; }",
     });
     const got: number[] = [];
     for await (const x of hub.s.g.count(3)) got.push(x);

@@ -15,16 +15,23 @@ describe("text", () => {
     expect(lines).toContain(`  ops  ${C}/calc/ops.ts  contracts: ${C}/calc/contracts/ops.ts, ${C}/calc/contracts/init.ts, ${C}/calc/rcontracts/trace.ts`);
     expect(lines).toContain("    add({ a, b }: { a: number; b: number })  a + b.");
     expect(lines).toContain("    scale(factor: number, values: number[])  Positional arguments, each with its own schema.");
-    expect(lines).toContain("    trace({ ref, args = [] }: { ref: string; args?: unknown[] })  Call a ref with args, returning its result (or error message) and the contract trace.");
+    expect(lines).toContain(
+      "    trace({ ref, args = [] }: { ref: string; args?: unknown[] })  Call a ref with args, returning its result (or error message) and the contract trace.",
+    );
     expect(lines).toContain(`  calc.child  ${C}/calc/child`);
     expect(lines).toContain(`    leaf  ${C}/calc/child/leaf.ts  contracts: ${C}/calc/rcontracts/trace.ts`);
     expect(lines).toContain("      hi()  In a sub-sub: rcontracts of calc apply, calc's contracts/ do not.");
-    expect(lines).toContain(`  ✗ circle  ${C}/shapes/circle.ts  not loaded (failed): missing function "area" required by ${C}/shapes/contracts/init.ts: export it from ${C}/shapes/circle.ts`);
+    expect(lines).toContain(
+      `  ✗ circle  ${C}/shapes/circle.ts  not loaded (failed): missing function "area" required by ${C}/shapes/contracts/init.ts: export it from ${C}/shapes/circle.ts`,
+    );
   });
 
   test("a sub's init module comes first, then modules by name", async () => {
     const r = await pop(["tree", "--plugins", CONTRACTS]);
-    const calc = r.stdout.split("\n").filter((l) => /^  \S/.test(l) && l.includes(`${C}/calc/`)).map((l) => l.trim().split(" ")[0]);
+    const calc = r.stdout
+      .split("\n")
+      .filter((l) => /^  \S/.test(l) && l.includes(`${C}/calc/`))
+      .map((l) => l.trim().split(" ")[0]);
     expect(calc).toEqual(["init", "extra", "ops", "typed", "calc.child"]);
   });
 
@@ -69,11 +76,21 @@ describe("--json", () => {
   });
 
   test("modules not loaded carry state, reason and location; failures are listed too", async () => {
-    const dir = writeTree(tmp(), { "s/bad.ts": "export const x = 1;\nthrow new RangeError('nope');\n", "s/off.ts": "export const __virtual__ = () => 'not today';" });
+    const dir = writeTree(tmp(), {
+      "s/bad.ts": "export const x = 1;\nthrow new RangeError('nope');\n",
+      "s/off.ts": "export const __virtual__ = () => 'not today';",
+    });
     const r = await pop(["tree", "--plugins", dir, "--json"], { cwd: dir });
     const data = JSON.parse(r.stdout);
     const mods = data.subs.find((s: { name: string }) => s.name === "s").modules;
-    expect(mods[0]).toMatchObject({ name: "bad", file: "s/bad.ts", state: "failed", reason: "threw RangeError: nope", location: expect.stringMatching(/^s\/bad\.ts:2:\d+$/), functions: [] });
+    expect(mods[0]).toMatchObject({
+      name: "bad",
+      file: "s/bad.ts",
+      state: "failed",
+      reason: "threw RangeError: nope",
+      location: expect.stringMatching(/^s\/bad\.ts:2:\d+$/),
+      functions: [],
+    });
     expect(mods[1]).toMatchObject({ name: "off", state: "virtual", reason: "not today", location: "s/off.ts" });
     expect(data.failures).toEqual([{ ref: "s.bad", file: "s/bad.ts", line: 2, column: expect.any(Number), reason: "threw RangeError: nope" }]);
   });
@@ -90,7 +107,9 @@ describe("large output", () => {
   function bigRoot(): string {
     const files: Record<string, string> = {};
     for (let i = 0; i < 400; i++) {
-      files[`big/m${i}.ts`] = [0, 1, 2].map((j) => `/** Function ${j} of module ${i}, documented. */\nexport function f${j}(hub, { x, y }: { x: number; y: string }) { return x; }\n`).join("");
+      files[`big/m${i}.ts`] = [0, 1, 2]
+        .map((j) => `/** Function ${j} of module ${i}, documented. */\nexport function f${j}(hub, { x, y }: { x: number; y: string }) { return x; }\n`)
+        .join("");
     }
     return writeTree(tmp(), files);
   }
@@ -102,7 +121,11 @@ describe("large output", () => {
     expect(direct.stdout.length).toBeGreaterThan(256 * 1024);
     const big = JSON.parse(direct.stdout).subs.find((s: { name: string }) => s.name === "big");
     expect(big.modules).toHaveLength(400);
-    const proc = Bun.spawn(["sh", "-c", '"$POP" tree --plugins "$DIR" --json | cat'], { env: { ...process.env, POP, DIR: dir, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(["sh", "-c", '"$POP" tree --plugins "$DIR" --json | cat'], {
+      env: { ...process.env, POP, DIR: dir, NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const piped = await new Response(proc.stdout).text();
     expect(await proc.exited).toBe(0);
     expect(piped).toBe(direct.stdout);

@@ -46,7 +46,14 @@ describe("runChain", () => {
 
   test("a throwing pre refuses the call", () => {
     let called = false;
-    const c = chain({ func: () => (called = true), pre: [() => { throw new RangeError("no"); }] });
+    const c = chain({
+      func: () => (called = true),
+      pre: [
+        () => {
+          throw new RangeError("no");
+        },
+      ],
+    });
     expect(() => runChain(c, [])).toThrow(RangeError);
     expect(called).toBe(false);
   });
@@ -94,9 +101,16 @@ describe("error descriptions", () => {
       "missing.ts": "export const a = 1;\nimport x from './nowhere.ts';\nexport const b = x;\n",
       "throws.ts": "\nthrow new TypeError('bad\\nthing');\n",
     });
-    const fail = (f: string) => import(`${dir}/${f}`).then(() => undefined, (e: unknown) => describeThrow(e, `${dir}/${f}`));
+    const fail = (f: string) =>
+      import(`${dir}/${f}`).then(
+        () => undefined,
+        (e: unknown) => describeThrow(e, `${dir}/${f}`),
+      );
     expect(await fail("syntax.ts")).toMatchObject({ reason: expect.stringMatching(/^syntax error: /), location: { file: `${dir}/syntax.ts`, line: 2 } });
-    expect(await fail("missing.ts")).toMatchObject({ reason: expect.stringMatching(/^cannot resolve import: .*; check the path$/), location: { file: `${dir}/missing.ts`, line: 2 } });
+    expect(await fail("missing.ts")).toMatchObject({
+      reason: expect.stringMatching(/^cannot resolve import: .*; check the path$/),
+      location: { file: `${dir}/missing.ts`, line: 2 },
+    });
     expect(await fail("throws.ts")).toEqual({ reason: "threw TypeError: bad thing", location: { file: `${dir}/throws.ts`, line: 2, column: 11 } });
   });
 });
@@ -148,7 +162,9 @@ describe("a hub in-process", () => {
   test("lazy access to a module whose async __init__ rejects: its calls reject with the load error, nothing goes unhandled (also when strict)", async () => {
     for (const strict of [false, true]) {
       const hub = createHub({ strict, warn: () => {} });
-      const dir = writeTree(tmp(), { "s/m.ts": "export async function __init__(hub) { await null; throw new Error('late'); }\nexport function f(hub) { return 1; }" });
+      const dir = writeTree(tmp(), {
+        "s/m.ts": "export async function __init__(hub) { await null; throw new Error('late'); }\nexport function f(hub) { return 1; }",
+      });
       await addSub(hub, { path: `${dir}/s`, name: "s" });
       const err = await hub.s.m.f().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PluginLoadError);
@@ -161,7 +177,9 @@ describe("a hub in-process", () => {
 
   test("__init__ runs once, however often the module is reached", async () => {
     const hub = createHub({ warn: () => {} });
-    const dir = writeTree(tmp(), { "s/m.ts": "export function __init__(hub) { hub.s.COUNT = (hub.s.COUNT ?? 0) + 1; }\nexport function f(hub) { return hub.s.COUNT; }" });
+    const dir = writeTree(tmp(), {
+      "s/m.ts": "export function __init__(hub) { hub.s.COUNT = (hub.s.COUNT ?? 0) + 1; }\nexport function f(hub) { return hub.s.COUNT; }",
+    });
     await addSub(hub, { path: `${dir}/s`, name: "s" });
     for (let i = 0; i < 3; i++) hub.s.m.f();
     await hub.pop.sub.load("s");

@@ -22,7 +22,10 @@ export function driver(hub: Hub, opts: { sub: string; name: string }): Record<st
 }
 
 /** Dispatch pattern: call `func` in the modules chosen by `names` or `filter`; results by module name. */
-export async function dispatch(hub: Hub, opts: Across & { names?: string[]; filter?: (name: string, mod: Record<string, any>) => boolean }): Promise<Record<string, unknown>> {
+export async function dispatch(
+  hub: Hub,
+  opts: Across & { names?: string[]; filter?: (name: string, mod: Record<string, any>) => boolean },
+): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const all = await modules(hub, opts.sub);
   const chosen = opts.names ? opts.names.map((n) => all.find(([m]) => m === n) ?? ([n, driver(hub, { sub: opts.sub, name: n })] as const)) : all;

@@ -5,7 +5,8 @@ import { compile, freshCopy, median, timeCommand } from "./_util.ts";
 
 const SRC = resolve(import.meta.dir, "../../src");
 const HEAD = 'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\n';
-const FLOOR_BODY = '[...new Bun.Glob("*").scanSync({ cwd: root, onlyFiles: false })];\nconst m = await import(`${root}/${sub}/${mod}.ts`);\nconsole.log(m[fn!](null, ...JSON.parse(args)));\n';
+const FLOOR_BODY =
+  '[...new Bun.Glob("*").scanSync({ cwd: root, onlyFiles: false })];\nconst m = await import(`${root}/${sub}/${mod}.ts`);\nconsole.log(m[fn!](null, ...JSON.parse(args)));\n';
 const HUB = `import * as hubApi from ${JSON.stringify(join(SRC, "hub/index.ts"))};\n`;
 const OPTS = "{ plugins: [root], env: process.env, cwd: process.cwd(), strict: false, disable: [] }";
 
@@ -14,28 +15,47 @@ const STEPS: Array<[string, string]> = [
   ["minimal program: list the root, import, call, print", HEAD + FLOOR_BODY],
   ["+ pop's hub code loaded (src/hub/index.ts imported)", HUB + HEAD + "if (!hubApi.loadHub) throw 0;\n" + FLOOR_BODY],
   ["+ createHub() (built-in pop sub added)", HUB + HEAD + "hubApi.createHub();\n" + FLOOR_BODY],
-  ["+ discoverRoots (the root's package.json, conf.ts, dyne folders) before createHub", HUB + HEAD + `hubApi.createHub({ roots: await hubApi.discoverRoots(${OPTS}) });\n` + FLOOR_BODY],
+  [
+    "+ discoverRoots (the root's package.json, conf.ts, dyne folders) before createHub",
+    HUB + HEAD + `hubApi.createHub({ roots: await hubApi.discoverRoots(${OPTS}) });\n` + FLOOR_BODY,
+  ],
   ["+ the rest of loadHub (the sub added lazily, its init probed)", HUB + HEAD + `await hubApi.loadHub(${OPTS});\n` + FLOOR_BODY],
-  ["+ preloadRef (the module found by probing, imported by the hub: load timeout, exit trap)", HUB + HEAD + `const hub = await hubApi.loadHub(${OPTS});\nawait hubApi.preloadRef(hub, ref);\n` + FLOOR_BODY],
+  [
+    "+ preloadRef (the module found by probing, imported by the hub: load timeout, exit trap)",
+    HUB + HEAD + `const hub = await hubApi.loadHub(${OPTS});\nawait hubApi.preloadRef(hub, ref);\n` + FLOOR_BODY,
+  ],
   [
     "+ resolveFunction (the module installed, its functions bound) and the call through it",
-    HUB + HEAD + `const hub = await hubApi.loadHub(${OPTS});\nawait hubApi.preloadRef(hub, ref);\nconsole.log(await hubApi.resolveFunction(hub, ref)(...JSON.parse(args)));\n`,
+    HUB +
+      HEAD +
+      `const hub = await hubApi.loadHub(${OPTS});\nawait hubApi.preloadRef(hub, ref);\nconsole.log(await hubApi.resolveFunction(hub, ref)(...JSON.parse(args)));\n`,
   ],
   [
     "+ pop call's command itself (src/cli/call.ts run, imported statically; its output module)",
     `import call from ${JSON.stringify(join(SRC, "cli/call.ts"))};\nimport { parseCommandArgs } from ${JSON.stringify(join(SRC, "cli/_args.ts"))};\nimport { flushOutput } from ${JSON.stringify(join(SRC, "output.ts"))};\n` +
-      HEAD + 'const code = await call.run!(parseCommandArgs(call, [ref, "--args", args, "--plugins", root], "pop call"));\nawait flushOutput();\nprocess.exit(code ?? 0);\n',
+      HEAD +
+      'const code = await call.run!(parseCommandArgs(call, [ref, "--args", args, "--plugins", root], "pop call"));\nawait flushOutput();\nprocess.exit(code ?? 0);\n',
   ],
   [
     "+ through pop's main() (dispatch; the command loaded by import(), as split chunks)",
-    `import { main } from ${JSON.stringify(join(SRC, "cli/index.ts"))};\n` + HEAD + 'process.exit((await main(["call", ref, "--args", args, "--plugins", root])) ?? 0);\n',
+    `import { main } from ${JSON.stringify(join(SRC, "cli/index.ts"))};\n` +
+      HEAD +
+      'process.exit((await main(["call", ref, "--args", args, "--plugins", root])) ?? 0);\n',
   ],
 ];
 
 export async function steps(o: { work: string; big: string; pop: string; runs: number }): Promise<void> {
   const exes = STEPS.map(([, src], i) => compile(o.work, `step${i}`, src));
-  const cmds: string[][] = [...exes.map((e) => [freshCopy(e, o.work), "gen.m500.a", "[1]", o.big]), [freshCopy(o.pop, o.work), "call", "gen.m500.a", "--args", "[1]", "--plugins", o.big], [freshCopy(o.pop, o.work), "--version"]];
-  const names = [...STEPS.map(([n]) => n), "pop call (dist/pop: the same as the line above, plus whatever else src/cli.ts does)", "(pop --version, for reference)"];
+  const cmds: string[][] = [
+    ...exes.map((e) => [freshCopy(e, o.work), "gen.m500.a", "[1]", o.big]),
+    [freshCopy(o.pop, o.work), "call", "gen.m500.a", "--args", "[1]", "--plugins", o.big],
+    [freshCopy(o.pop, o.work), "--version"],
+  ];
+  const names = [
+    ...STEPS.map(([n]) => n),
+    "pop call (dist/pop: the same as the line above, plus whatever else src/cli.ts does)",
+    "(pop --version, for reference)",
+  ];
   const times: number[][] = cmds.map(() => []);
   for (let r = 0; r < o.runs + 3; r++) {
     // Round by round, in a rotating order, so drift hits every step alike.

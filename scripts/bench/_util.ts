@@ -15,7 +15,12 @@ export function timeCommand(cmd: string[], opts: { cwd?: string; runs?: number; 
   const times: number[] = [];
   for (let i = 0; i < (opts.warmup ?? 3) + runs; i++) {
     const t0 = performance.now();
-    const p = Bun.spawnSync(cmd, { ...(opts.cwd ? { cwd: opts.cwd } : {}), stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1", ...opts.env } });
+    const p = Bun.spawnSync(cmd, {
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
+    });
     const dt = performance.now() - t0;
     if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")} exited ${p.exitCode}: ${p.stderr.toString()}`);
     if (i >= (opts.warmup ?? 3)) times.push(dt);
@@ -53,7 +58,19 @@ export function compile(dir: string, name: string, source: string | undefined, e
   if (source !== undefined) writeFileSync(entry, source);
   const exe = join(dir, name);
   const b = Bun.spawnSync(
-    [process.execPath, "build", entry, "--compile", "--bytecode", "--format=esm", "--splitting", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--compile-autoload-package-json", `--outfile=${exe}`],
+    [
+      process.execPath,
+      "build",
+      entry,
+      "--compile",
+      "--bytecode",
+      "--format=esm",
+      "--splitting",
+      "--no-compile-autoload-bunfig",
+      "--no-compile-autoload-dotenv",
+      "--compile-autoload-package-json",
+      `--outfile=${exe}`,
+    ],
     { stdout: "pipe", stderr: "pipe" },
   );
   if (b.exitCode !== 0) throw new Error(`building ${name} failed: ${b.stderr.toString()}`);
@@ -79,12 +96,21 @@ export function generateRoot(dir: string, n: number): string {
  * median of the pair-by-pair ratios, which drift on the machine moves less than the ratio of the medians: it is the
  * figure judged, and the ratio of the medians is shown beside it.
  */
-export function report(name: string, subject: number, baseline: number, target: number | undefined, unit = "ms", pairRatio?: number): { name: string; ratio: number; ok: boolean } {
+export function report(
+  name: string,
+  subject: number,
+  baseline: number,
+  target: number | undefined,
+  unit = "ms",
+  pairRatio?: number,
+): { name: string; ratio: number; ok: boolean } {
   const ratio = pairRatio ?? subject / baseline;
   const ok = target === undefined || ratio <= target;
   const tag = target === undefined ? "    " : ok ? "ok  " : "MISS";
   const of = pairRatio === undefined ? "" : ` (ratio of medians ${(subject / baseline).toFixed(3)}x)`;
-  console.log(`${tag} ${name}: ${subject.toFixed(3)} ${unit} vs ${baseline.toFixed(3)} ${unit} = ${ratio.toFixed(3)}x${of}${target === undefined ? ", no target" : `, target <= ${target}x`}`);
+  console.log(
+    `${tag} ${name}: ${subject.toFixed(3)} ${unit} vs ${baseline.toFixed(3)} ${unit} = ${ratio.toFixed(3)}x${of}${target === undefined ? ", no target" : `, target <= ${target}x`}`,
+  );
   return { name, ratio, ok };
 }
 

@@ -19,7 +19,11 @@ console.log(`pop config show vs pop --version (median of ${runs} interleaved run
 const [show, version] = timePair([POP, "config", "show", "examples/poppy"], [POP, "--version"], { cwd: ROOT, runs });
 const r = report("pop config show examples/poppy vs pop --version", show, version, 2);
 // For the record: the same with a config file and an environment variable in play (c12 reads and imports the file).
-const [withFile] = [timeCommand([POP, "config", "show", "examples/poppy", "--config", "examples/poppy/staging.config.ts"], { cwd: ROOT, runs, env: { POPPY_ADDR: "0.0.0.0" } })];
-console.log(`     with --config examples/poppy/staging.config.ts and POPPY_ADDR (c12 imported): ${withFile.toFixed(3)} ms (${(withFile / version).toFixed(2)}x)`);
+const [withFile] = [
+  timeCommand([POP, "config", "show", "examples/poppy", "--config", "examples/poppy/staging.config.ts"], { cwd: ROOT, runs, env: { POPPY_ADDR: "0.0.0.0" } }),
+];
+console.log(
+  `     with --config examples/poppy/staging.config.ts and POPPY_ADDR (c12 imported): ${withFile.toFixed(3)} ms (${(withFile / version).toFixed(2)}x)`,
+);
 rmSync(work, { recursive: true, force: true });
 process.exit(r.ok ? 0 : 1);

@@ -22,7 +22,10 @@ const plug = join(work, "calls");
 mkdirSync(join(plug, "bench", "contracts"), { recursive: true });
 writeFileSync(join(plug, "bench", "plain.ts"), "export function add(hub: unknown, x: number): number { return x + 1; }\n");
 writeFileSync(join(plug, "bench", "wrapped.ts"), "export function add(hub: unknown, x: number): number { return x + 1; }\n");
-writeFileSync(join(plug, "bench", "contracts", "wrapped.ts"), "export function pre(hub: unknown, ctx: unknown): void {}\nexport function post(hub: unknown, ctx: unknown): void {}\n");
+writeFileSync(
+  join(plug, "bench", "contracts", "wrapped.ts"),
+  "export function pre(hub: unknown, ctx: unknown): void {}\nexport function post(hub: unknown, ctx: unknown): void {}\n",
+);
 const hub = createHub();
 await hub.pop.sub.add({ path: join(plug, "bench"), name: "bench", load: "eager" });
 const plain = (await import(join(plug, "bench", "plain.ts"))).add as (h: unknown, x: number) => number;
@@ -41,12 +44,20 @@ const handWrapped = (x: number) => {
 const shape = { bench: { plain: { add: plain.bind(undefined, hub) } } };
 const arrow = { bench: { plain: { add: (...args: [number]) => plain(hub, ...args) } } };
 const bareAdd = hub.bench.plain.add;
-console.log(`     the no-monitor hub function is ${bareAdd.name.startsWith("bound ") ? "a bound function" : "an arrow calling fn(hub, ...args)"} (${JSON.stringify(bareAdd.name)})`);
+console.log(
+  `     the no-monitor hub function is ${bareAdd.name.startsWith("bound ") ? "a bound function" : "an arrow calling fn(hub, ...args)"} (${JSON.stringify(bareAdd.name)})`,
+);
 
 // Each measured call site is its own compiled loop (new Function), so the JIT sees one callee per loop: a single loop
 // taking closures would make every side a polymorphic call through a closure.
 type Loop = (n: number) => number;
-const ctx: { hub: typeof hub; plain: typeof plain; shape: typeof shape; arrow: typeof arrow; handWrapped: typeof handWrapped; bound?: unknown } = { hub, plain, shape, arrow, handWrapped };
+const ctx: { hub: typeof hub; plain: typeof plain; shape: typeof shape; arrow: typeof arrow; handWrapped: typeof handWrapped; bound?: unknown } = {
+  hub,
+  plain,
+  shape,
+  arrow,
+  handWrapped,
+};
 function loopOf(expr: string): Loop {
   const body = `const { hub, plain, shape, arrow, handWrapped, bound } = ctx;
     let acc = 0;
@@ -88,15 +99,24 @@ const viaHub = loopOf("hub.bench.plain.add(i)");
     if (acc === 42) console.log("");
     return (Bun.nanoseconds() - t0) / n;
   };
-  const [h2, d2, r2] = rounds(shared((i) => hub.bench.plain.add(i)), shared((i) => plain(hub, i)));
-  console.log(`     context: the same timed as sessions 1-2 did (one loop calling closures for both sides): ${h2.toFixed(2)} vs ${d2.toFixed(2)} ns/call = ${r2.toFixed(2)}x`);
+  const [h2, d2, r2] = rounds(
+    shared((i) => hub.bench.plain.add(i)),
+    shared((i) => plain(hub, i)),
+  );
+  console.log(
+    `     context: the same timed as sessions 1-2 did (one loop calling closures for both sides): ${h2.toFixed(2)} vs ${d2.toFixed(2)} ns/call = ${r2.toFixed(2)}x`,
+  );
   const local = loopOf("bound(i)");
   ctx.bound = bareAdd;
   const [l, d3, r3] = rounds(local, direct);
-  console.log(`     context: the hub's bound function held in a local (no property reads): ${l.toFixed(2)} vs ${d3.toFixed(2)} ns/call = ${r3.toFixed(1)}x the direct call`);
+  console.log(
+    `     context: the hub's bound function held in a local (no property reads): ${l.toFixed(2)} vs ${d3.toFixed(2)} ns/call = ${r3.toFixed(1)}x the direct call`,
+  );
   // What the same path costs with an arrow instead of bind (for the hub owner: not what the hub does today).
   const [a, d4, r4] = rounds(loopOf("arrow.bench.plain.add(i)"), direct);
-  console.log(`     context: the same path holding \`(...args) => fn(hub, ...args)\` instead of a bound function: ${a.toFixed(2)} vs ${d4.toFixed(2)} ns/call = ${r4.toFixed(1)}x the direct call`);
+  console.log(
+    `     context: the same path holding \`(...args) => fn(hub, ...args)\` instead of a bound function: ${a.toFixed(2)} vs ${d4.toFixed(2)} ns/call = ${r4.toFixed(1)}x the direct call`,
+  );
 }
 {
   const [h, s, r] = rounds(viaHub, loopOf("shape.bench.plain.add(i)"), 5_000_000, 15);
@@ -142,7 +162,9 @@ const CALL = ["call", "gen.m500.a", "--args", "[1]", "--plugins", big];
   const [pop2, he] = fresh(hello);
   const [version, helloMs, r2] = timePair([pop2, "--version"], [he], { cwd: work, runs: RUNS });
   results.push(report("4b. (secondary) pop --version vs a compiled hello world", version, helloMs, 2, "ms", r2));
-  console.log(`     context: pop call = ${(call / version).toFixed(2)}x pop --version (the retired figure, target was 1.5x); the floor = ${(floorMs / helloMs).toFixed(2)}x hello world`);
+  console.log(
+    `     context: pop call = ${(call / version).toFixed(2)}x pop --version (the retired figure, target was 1.5x); the floor = ${(floorMs / helloMs).toFixed(2)}x hello world`,
+  );
 }
 
 // ---- 5: eager load of 1000 modules vs Promise.all of bare import() ---------------------------------------------
@@ -172,7 +194,9 @@ const CALL = ["call", "gen.m500.a", "--args", "[1]", "--plugins", big];
   // The same as whole processes: pop call --strict (every module loaded) vs the bare eager program doing that call.
   const [pop, ea] = fresh(eager);
   const [strict, bareMs, r2] = timePair([pop, ...CALL, "--strict"], [ea, "gen.m500.a", "[1]", big], { cwd: work, runs: Math.min(RUNS, 40) });
-  results.push(report("5b. pop call --strict in a 1000-module root vs a compiled program importing all 1000 (Promise.all) and calling", strict, bareMs, 1.3, "ms", r2));
+  results.push(
+    report("5b. pop call --strict in a 1000-module root vs a compiled program importing all 1000 (Promise.all) and calling", strict, bareMs, 1.3, "ms", r2),
+  );
 }
 
 // ---- Optional: where pop call's time goes, the floor with pop's steps added one by one -------------------------
@@ -183,4 +207,8 @@ if (process.env.POP_BENCH_STEPS) {
 
 rmSync(work, { recursive: true, force: true });
 const missed = results.filter((r) => !r.ok);
-console.log(missed.length ? `\n${missed.length} figure(s) over target (${((performance.now() - t00) / 1000).toFixed(0)} s)` : `\nall figures within target (${((performance.now() - t00) / 1000).toFixed(0)} s)`);
+console.log(
+  missed.length
+    ? `\n${missed.length} figure(s) over target (${((performance.now() - t00) / 1000).toFixed(0)} s)`
+    : `\nall figures within target (${((performance.now() - t00) / 1000).toFixed(0)} s)`,
+);

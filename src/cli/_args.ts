@@ -144,7 +144,8 @@ function scan(argv: string[], options: OptionSpec, path: string): { values: Reco
       i++;
     }
     if (spec.multiple) ((values[name] ??= []) as unknown[]).push(value);
-    else if (spec.type === "string" && Object.hasOwn(values, name)) throw new UsageError(`option "--${name}" is given twice (${quote(String(values[name]))} and ${quote(String(value))}); give it once`, path);
+    else if (spec.type === "string" && Object.hasOwn(values, name))
+      throw new UsageError(`option "--${name}" is given twice (${quote(String(values[name]))} and ${quote(String(value))}); give it once`, path);
     else values[name] = value;
   }
   return { values, positionals };

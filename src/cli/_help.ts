@@ -7,7 +7,16 @@ export async function commandHelp(cmd: Command, path: string): Promise<string> {
   const entries = Object.entries(cmd.args);
   const pos = entries.filter(([, d]) => d.type === "positional");
   const opts = entries.filter(([, d]) => d.type !== "positional");
-  const usage = cmd.meta.usage ?? [path, cmd.subCommands ? "COMMAND" : "", ...pos.map(([n, d]) => (d.rest ? `[${n.toUpperCase()}]...` : d.required === false ? `[${n.toUpperCase()}]` : n.toUpperCase())), opts.length ? "[options]" : ""].filter(Boolean).join(" ");
+  const usage =
+    cmd.meta.usage ??
+    [
+      path,
+      cmd.subCommands ? "COMMAND" : "",
+      ...pos.map(([n, d]) => (d.rest ? `[${n.toUpperCase()}]...` : d.required === false ? `[${n.toUpperCase()}]` : n.toUpperCase())),
+      opts.length ? "[options]" : "",
+    ]
+      .filter(Boolean)
+      .join(" ");
   const lines = [cmd.meta.description, "", `${s.bold("Usage:")} ${usage}`];
   const rows: Array<[string, string]> = [];
   for (const [n, d] of pos) rows.push([n.toUpperCase(), d.description]);

@@ -10,15 +10,23 @@ export const HUB_ARGS: Record<string, ArgDef> = {
   plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Add a plugin root: a folder whose sub-folders are subs" },
   disable: { type: "string", multiple: true, valueHint: "REF", description: "Leave a sub or module out, e.g. rpc.math" },
   strict: { type: "boolean", description: "Load every plugin and make any load failure fatal (exit 1, same message)" },
-  packages: { type: "boolean", negatable: true, description: "Do not discover plugin roots from package.json dependencies (a \"pop\" field)" },
-  "load-timeout": { type: "string", valueHint: "MS", description: `Fail a module whose import or __init__ has not settled after MS milliseconds (default ${LOAD_TIMEOUT_MS}, 0 for none; env POP_LOAD_TIMEOUT)` },
+  packages: { type: "boolean", negatable: true, description: 'Do not discover plugin roots from package.json dependencies (a "pop" field)' },
+  "load-timeout": {
+    type: "string",
+    valueHint: "MS",
+    description: `Fail a module whose import or __init__ has not settled after MS milliseconds (default ${LOAD_TIMEOUT_MS}, 0 for none; env POP_LOAD_TIMEOUT)`,
+  },
   json: { type: "boolean", description: "Print data as JSON; diagnostics on stderr become JSON lines" },
 };
 
 /** loadHub options from parsed hub flags and the environment. */
 export function hubOptions(args: Record<string, any>, path: string) {
   const disable: Array<{ ref: string; source: string }> = [];
-  for (const ref of (process.env.POP_DISABLE ?? "").split(",").map((x) => x.trim()).filter(Boolean)) disable.push({ ref, source: "POP_DISABLE" });
+  for (const ref of (process.env.POP_DISABLE ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean))
+    disable.push({ ref, source: "POP_DISABLE" });
   for (const ref of (args.disable ?? []) as string[]) {
     if (!/^[\w$-]+(\.[\w$-]+)*$/.test(ref)) throw new UsageError(`--disable ${quote(ref)} is not a ref like "rpc.math"`, path);
     disable.push({ ref, source: "--disable" });

@@ -57,7 +57,8 @@ async function dispatch(argv: string[]): Promise<Outcome> {
   if (first === undefined) return { help: topHelp(2), code: EXIT.usage };
   if (first === "--help" || first === "-h" || first === "help") return { help: topHelp(1), code: EXIT.ok };
   configureFromEnv(process.env); // a bad value is refused once a command runs; help and this line never need it
-  if (first.startsWith("-") && first !== "-") throw new UsageError(`unknown option ${quote(first)}; run "pop --help" for the commands and options`, "pop", { hint: false });
+  if (first.startsWith("-") && first !== "-")
+    throw new UsageError(`unknown option ${quote(first)}; run "pop --help" for the commands and options`, "pop", { hint: false });
   const entry = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (!entry) throw new UsageError(`unknown command ${quote(first)}${suggestCommand(first)}; run "pop --help" for the list`, "pop", { hint: false });
   let cmd = await entry.load();

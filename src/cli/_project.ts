@@ -21,7 +21,8 @@ export interface OpenProject {
  */
 export async function openProject(dirArg: string, args: Record<string, any>, path: string): Promise<OpenProject> {
   const dir = resolve(dirArg);
-  if (!isDirectory(dir)) throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's conf.ts, e.g. examples/poppy`, path);
+  if (!isDirectory(dir))
+    throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's conf.ts, e.g. examples/poppy`, path);
   const opts = hubOptions(args, path);
   let roots: PluginRoot[];
   try {

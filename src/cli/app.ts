@@ -21,7 +21,11 @@ const app: Command = {
     examples: ["pop app examples/poppy --port 8080", "pop app examples/poppy --help", "pop app examples/poppy --version"],
   },
   args: {
-    dir: { type: "positional", description: "The project folder: conf.ts (CONFIG, CLI_CONFIG, DYNE) and its subs; DIR/<name>/init.ts exports cli(hub). ARGS after it go untouched to the project (pop app DIR --help lists them)" },
+    dir: {
+      type: "positional",
+      description:
+        "The project folder: conf.ts (CONFIG, CLI_CONFIG, DYNE) and its subs; DIR/<name>/init.ts exports cli(hub). ARGS after it go untouched to the project (pop app DIR --help lists them)",
+    },
     ...HUB_ARGS,
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub (its subs and its config), before DIR" },
     json: { type: "boolean", description: "Diagnostics as JSON lines (the app prints its own data)" },
@@ -41,11 +45,18 @@ const app: Command = {
     hub.pop.config.ARGV = rest;
     hub.pop.config.PROG = prog;
     const dirs = dyneDirs(hub, name);
-    if (!dirs) throw new UsageError(`project "${name}" (${dirArg}) has no sub "${name}": add DYNE = { ${name}: ["${name}"] } to its conf.ts, or a folder ${join(dirArg, name)}`, PATH, { hint: false });
+    if (!dirs)
+      throw new UsageError(
+        `project "${name}" (${dirArg}) has no sub "${name}": add DYNE = { ${name}: ["${name}"] } to its conf.ts, or a folder ${join(dirArg, name)}`,
+        PATH,
+        { hint: false },
+      );
     const missing = dirs.filter((d) => !isDirectory(d));
     if (missing.length > 0) {
       const where = root.confFile ? relative(process.cwd(), root.confFile) || root.confFile : dirArg;
-      throw new ConfigError(`${where}: DYNE "${name}" names ${missing.map((d) => `"${relative(process.cwd(), d) || d}"`).join(", ")}, which ${missing.length > 1 ? "do" : "does"} not exist; create the folder or fix DYNE`);
+      throw new ConfigError(
+        `${where}: DYNE "${name}" names ${missing.map((d) => `"${relative(process.cwd(), d) || d}"`).join(", ")}, which ${missing.length > 1 ? "do" : "does"} not exist; create the folder or fix DYNE`,
+      );
     }
     const ref = `${name}.init.cli`;
     trapUncaught(hub, name);
@@ -54,7 +65,11 @@ const app: Command = {
     if (failed) throw failed;
     const cli = hub[name]?.init?.cli;
     if (typeof cli !== "function") {
-      throw new UsageError(`${join(dirs[0]!, "init.ts")} does not export cli(hub): add \`export async function cli(hub: Hub) { await hub.pop.config.load(["${name}"], { cli: "${name}" }); ... }\``, PATH, { hint: false });
+      throw new UsageError(
+        `${join(dirs[0]!, "init.ts")} does not export cli(hub): add \`export async function cli(hub: Hub) { await hub.pop.config.load(["${name}"], { cli: "${name}" }); ... }\``,
+        PATH,
+        { hint: false },
+      );
     }
     let code: unknown;
     try {
@@ -85,10 +100,13 @@ function trapUncaught(hub: Hub, name: string): void {
     const code = report(e, `${locate(e)}uncaught error in app "${name}"`);
     process.exitCode = code; // the exit code even if the event loop ends before the hub has closed
     const alive = setTimeout(() => {}, 60_000); // keep it running until then
-    const exit = () => void flushOutput().catch(() => {}).finally(() => {
-      clearTimeout(alive);
-      process.exit(code);
-    });
+    const exit = () =>
+      void flushOutput()
+        .catch(() => {})
+        .finally(() => {
+          clearTimeout(alive);
+          process.exit(code);
+        });
     closeHub(hub).then(exit, (err: unknown) => {
       report(err);
       exit();

@@ -13,17 +13,31 @@ const call: Command = {
   meta: {
     name: "call",
     description: "Call one function by ref and print its result",
-    examples: ["pop call rpc.math.fib num=11 --plugins examples/poppy", "pop call rpc.math.fib --args '[{\"num\": 11}]' --plugins examples/poppy --json", "pop call rpc.math.fib --args @args.json --plugins examples/poppy"],
+    examples: [
+      "pop call rpc.math.fib num=11 --plugins examples/poppy",
+      "pop call rpc.math.fib --args '[{\"num\": 11}]' --plugins examples/poppy --json",
+      "pop call rpc.math.fib --args @args.json --plugins examples/poppy",
+    ],
   },
   args: {
     ref: { type: "positional", description: "The function's ref, e.g. rpc.math.fib" },
-    params: { type: "positional", rest: true, required: false, description: "KEY=VALUE pairs building the object argument (values parsed as JSON where they parse)" },
-    args: { type: "string", valueHint: "JSON", description: "Positional arguments as a JSON array (instead of KEY=VALUE); @FILE reads it from a file, - from stdin" },
+    params: {
+      type: "positional",
+      rest: true,
+      required: false,
+      description: "KEY=VALUE pairs building the object argument (values parsed as JSON where they parse)",
+    },
+    args: {
+      type: "string",
+      valueHint: "JSON",
+      description: "Positional arguments as a JSON array (instead of KEY=VALUE); @FILE reads it from a file, - from stdin",
+    },
     ...HUB_ARGS,
   },
   async run({ args }) {
     const ref = args.ref as string;
-    if (/[\u0000-\u001f\u007f-\u009f]/.test(ref)) throw new UsageError(`invalid ref ${quote(ref)}: expected dotted names like "rpc.math.fib"`, PATH, { hint: false });
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(ref))
+      throw new UsageError(`invalid ref ${quote(ref)}: expected dotted names like "rpc.math.fib"`, PATH, { hint: false });
     const callArgs = await buildArgs(args.params as string[], args.args as string | undefined);
     // Warnings wait until the ref resolves, so the target's own load failure is printed once, as the error.
     let held: string[] | undefined = [];
@@ -119,7 +133,8 @@ async function argsText(spec: string): Promise<[string, string]> {
     return [await Bun.file(file).text(), `--args file ${quote(file)}`];
   } catch (e) {
     const code = (e as { code?: string }).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a folder" : messageOf(e);
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a folder" : messageOf(e);
     throw new UsageError(`cannot read --args file ${quote(file)}: ${why}`, PATH, { hint: false });
   }
 }

@@ -15,7 +15,11 @@ const show: Command = {
     name: "show",
     description: "Print a project's resolved options (secrets hidden); ARGS are read as the project's command line",
     usage: "pop config show [--plugins DIR]... [--disable REF]... DIR [--explain] [--json] [ARGS]...",
-    examples: ["pop config show examples/poppy", "pop config show examples/poppy --explain --port 8080", "POPPY_PORT=9000 pop config show examples/poppy --json"],
+    examples: [
+      "pop config show examples/poppy",
+      "pop config show examples/poppy --explain --port 8080",
+      "POPPY_PORT=9000 pop config show examples/poppy --json",
+    ],
   },
   args: {
     dir: { type: "positional", description: "The project folder (holding conf.ts)" },

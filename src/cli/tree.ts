@@ -11,7 +11,8 @@ const PATH = "pop tree";
 const tree: Command = {
   meta: {
     name: "tree",
-    description: "List every plugin root in use (and where it came from), sub, module and function (parameters and doc), the contracts applied, and each module not loaded with its reason",
+    description:
+      "List every plugin root in use (and where it came from), sub, module and function (parameters and doc), the contracts applied, and each module not loaded with its reason",
     examples: ["pop tree --plugins examples/poppy", "pop tree --plugins examples/poppy --json"],
   },
   args: { ...HUB_ARGS },
@@ -46,7 +47,12 @@ function relSub(sub: SubView): TreeSub {
 
 function relModule(m: ModuleView): TreeModule {
   const { location, ...rest } = m;
-  const view: TreeModule = { ...rest, file: rel(m.file), contracts: m.contracts.map(rel), functions: m.functions.map((f) => ({ ...f, contracts: f.contracts.map(rel) })) };
+  const view: TreeModule = {
+    ...rest,
+    file: rel(m.file),
+    contracts: m.contracts.map(rel),
+    functions: m.functions.map((f) => ({ ...f, contracts: f.contracts.map(rel) })),
+  };
   if (m.reason !== undefined) view.reason = relIn(m.reason);
   if (location) view.location = formatLocation({ ...location, file: rel(location.file) });
   return view;

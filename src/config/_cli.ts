@@ -23,7 +23,11 @@ export interface CliParse {
 
 /** pop's logging options on every project's command line. */
 export type LogOption = "log_level" | "log_file" | "log_fmt";
-const LOG_FLAGS = new Map<string, LogOption>([["--log-level", "log_level"], ["--log-file", "log_file"], ["--log-fmt", "log_fmt"]]);
+const LOG_FLAGS = new Map<string, LogOption>([
+  ["--log-level", "log_level"],
+  ["--log-file", "log_file"],
+  ["--log-fmt", "log_fmt"],
+]);
 
 // Why not citty's parser: it accepts unknown flags silently, has no count/append, and does not say which flag set a value.
 /** Parse a project's command line strictly: unknown flags, missing values and stray arguments are ConfigErrors. */
@@ -85,7 +89,8 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
     const a = argv[i++]!;
     if (only || !isFlag(a)) {
       if (!only && out.subcommand === undefined && project.subcommands.size > 0 && positionals.length === 0) {
-        if (!project.subcommands.has(a)) throw usage(`unknown subcommand "${a}"${didYouMean(a, project.subcommands.keys())} (choose from ${[...project.subcommands.keys()].join(", ")})`);
+        if (!project.subcommands.has(a))
+          throw usage(`unknown subcommand "${a}"${didYouMean(a, project.subcommands.keys())} (choose from ${[...project.subcommands.keys()].join(", ")})`);
         out.subcommand = a;
       } else {
         positionals.push(a);
@@ -152,9 +157,17 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
   if (out.help || out.version) return out;
 
   for (const [o, flag] of used) {
-    if (!allowed(o, out.subcommand)) throw usage(`option ${flag} belongs to subcommand ${o.subcommands!.map((s) => `"${s}"`).join(" or ")}${out.subcommand ? `, not "${out.subcommand}"` : ""}`);
+    if (!allowed(o, out.subcommand))
+      throw usage(
+        `option ${flag} belongs to subcommand ${o.subcommands!.map((s) => `"${s}"`).join(" or ")}${out.subcommand ? `, not "${out.subcommand}"` : ""}`,
+      );
   }
-  assignPositionals(positionals, opts.filter((o) => o.positional && allowed(o, out.subcommand)), values, usage);
+  assignPositionals(
+    positionals,
+    opts.filter((o) => o.positional && allowed(o, out.subcommand)),
+    values,
+    usage,
+  );
   return out;
 }
 

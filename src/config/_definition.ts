@@ -82,9 +82,13 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
   const options = new Map<string, Option>();
   for (const [key, def] of Object.entries(config as Record<string, OptionDef>)) {
     if (!isRecord(def)) throw fail(`CONFIG option "${key}" must be an object like { default: 8888, help: "..." }`);
-    if (RESERVED.includes(key.replace(/-/g, "_"))) throw fail(`CONFIG option "${key}" uses a reserved name (pop's own flags: ${RESERVED.map((n) => `--${n.replace(/_/g, "-")}`).join(", ")}); rename it`);
+    if (RESERVED.includes(key.replace(/-/g, "_")))
+      throw fail(`CONFIG option "${key}" uses a reserved name (pop's own flags: ${RESERVED.map((n) => `--${n.replace(/_/g, "-")}`).join(", ")}); rename it`);
     const cliKey = Object.keys(def).find((k) => CLI_KEYS.has(k));
-    if (cliKey) throw fail(`CONFIG option "${key}" has "${cliKey}": command-line settings go in CLI_CONFIG, e.g. CLI_CONFIG = { ${key}: { ${cliKey}: ${JSON.stringify((def as unknown as Record<string, unknown>)[cliKey])} } }`);
+    if (cliKey)
+      throw fail(
+        `CONFIG option "${key}" has "${cliKey}": command-line settings go in CLI_CONFIG, e.g. CLI_CONFIG = { ${key}: { ${cliKey}: ${JSON.stringify((def as unknown as Record<string, unknown>)[cliKey])} } }`,
+      );
     const extra = Object.keys(def).find((k) => !OPTION_KEYS.has(k));
     if (extra) throw fail(`CONFIG option "${key}" has unknown setting "${extra}"${didYouMean(extra, OPTION_KEYS)} (known: ${[...OPTION_KEYS].join(", ")})`);
     if (typeof def.help !== "string") throw fail(`CONFIG option "${key}" needs "help": one line saying what it does`);
@@ -97,7 +101,14 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
     const env = def.env === undefined ? [envName(name, key)] : typeof def.env === "string" ? [def.env] : [...def.env];
     if (env.some((e) => typeof e !== "string" || e === "")) throw fail(`CONFIG option "${key}": "env" must be a variable name or a list of them`);
     options.set(key, {
-      project: name, name: key, help: def.help, default: def.default, env, secret: def.secret === true, confFile, choices: undefined,
+      project: name,
+      name: key,
+      help: def.help,
+      default: def.default,
+      env,
+      secret: def.secret === true,
+      confFile,
+      choices: undefined,
       get schema() {
         return lazy.get();
       },
@@ -111,7 +122,10 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
     if (extra) throw fail(`CLI_CONFIG option "${key}" has unknown setting "${extra}"${didYouMean(extra, CLI_KEYS)} (known: ${[...CLI_KEYS].join(", ")})`);
     if (c.source !== undefined) continue;
     const opt = options.get(key);
-    if (!opt) throw fail(`CLI_CONFIG option "${key}" is not defined in CONFIG${didYouMean(key, options.keys())}; add it to CONFIG with its default and help, or set "source" to the project that defines it`);
+    if (!opt)
+      throw fail(
+        `CLI_CONFIG option "${key}" is not defined in CONFIG${didYouMean(key, options.keys())}; add it to CONFIG with its default and help, or set "source" to the project that defines it`,
+      );
     if (c.choices !== undefined) opt.choices = checkChoices(c.choices, key, fail);
   }
   const subcommands = new Map<string, string>();
@@ -123,7 +137,8 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
     subcommands.set(sub, text);
   }
   const version = conf?.VERSION;
-  if (version !== undefined && (typeof version !== "string" || version === "")) throw fail(`VERSION must be a string like "1.2.0"; got ${JSON.stringify(version)}`);
+  if (version !== undefined && (typeof version !== "string" || version === ""))
+    throw fail(`VERSION must be a string like "1.2.0"; got ${JSON.stringify(version)}`);
   return { name, confFile, dir, version, options, cli: cli as Record<string, CliOptionDef>, subcommands };
 }
 
@@ -139,12 +154,17 @@ export function cliOptions(cliProject: Project, projects: Map<string, Project>, 
     if (!project) {
       const loaded = [...projects.keys()].map((p) => `"${p}"`).join(", ");
       if (!available.includes(owner)) {
-        throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}" ("source"), which is not on the hub (projects: ${loaded}); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/${owner} DIR" (or list it in POP_PLUGIN_PATH)`);
+        throw fail(
+          `CLI_CONFIG option "${key}" comes from project "${owner}" ("source"), which is not on the hub (projects: ${loaded}); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/${owner} DIR" (or list it in POP_PLUGIN_PATH)`,
+        );
       }
-      throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}" ("source"), which is not loaded (loaded: ${loaded}); load both, e.g. hub.pop.config.load(["${cliProject.name}", "${owner}"], { cli: "${cliProject.name}" })${didYouMean(owner, projects.keys())}`);
+      throw fail(
+        `CLI_CONFIG option "${key}" comes from project "${owner}" ("source"), which is not loaded (loaded: ${loaded}); load both, e.g. hub.pop.config.load(["${cliProject.name}", "${owner}"], { cli: "${cliProject.name}" })${didYouMean(owner, projects.keys())}`,
+      );
     }
     const option = project.options.get(key);
-    if (!option) throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}", whose CONFIG has no option "${key}"${didYouMean(key, project.options.keys())}`);
+    if (!option)
+      throw fail(`CLI_CONFIG option "${key}" comes from project "${owner}", whose CONFIG has no option "${key}"${didYouMean(key, project.options.keys())}`);
     if (c.source !== undefined && c.choices !== undefined) option.choices = checkChoices(c.choices, key, fail);
     const action = c.action ?? (option.boolean ? "store_true" : "store");
     if (!ACTIONS.has(action)) throw fail(`CLI_CONFIG option "${key}": action "${action}" is not one of ${[...ACTIONS].join(", ")}`);
@@ -153,28 +173,47 @@ export function cliOptions(cliProject: Project, projects: Map<string, Project>, 
       throw fail(`CLI_CONFIG option "${key}": nargs must be a positive number, "?", "*" or "+"; got ${JSON.stringify(nargs)}`);
     }
     if (nargs === "?" && !c.positional) throw fail(`CLI_CONFIG option "${key}": nargs "?" is for positional arguments; a flag takes a number, "*" or "+"`);
-    if (nargs !== undefined && action !== "store" && action !== "append") throw fail(`CLI_CONFIG option "${key}": nargs needs action "store" or "append", not "${action}"`);
+    if (nargs !== undefined && action !== "store" && action !== "append")
+      throw fail(`CLI_CONFIG option "${key}": nargs needs action "store" or "append", not "${action}"`);
     const subcommands = c.subcommands === undefined ? undefined : [...c.subcommands];
     for (const s of subcommands ?? []) {
-      if (s !== "_global_" && !cliProject.subcommands.has(s)) throw fail(`CLI_CONFIG option "${key}": subcommand "${s}" is not in SUBCOMMANDS${didYouMean(s, cliProject.subcommands.keys())}`);
+      if (s !== "_global_" && !cliProject.subcommands.has(s))
+        throw fail(`CLI_CONFIG option "${key}": subcommand "${s}" is not in SUBCOMMANDS${didYouMean(s, cliProject.subcommands.keys())}`);
     }
     const long = `--${key.replace(/_/g, "-")}`;
     const flags = c.positional ? [] : [long];
     const hidden = !c.positional && long !== `--${key}` ? [`--${key}`] : [];
     for (const f of c.options ?? []) {
-      if (typeof f !== "string" || !/^(-[A-Za-z0-9]|--[A-Za-z0-9][\w-]*)$/.test(f)) throw fail(`CLI_CONFIG option "${key}": "${f}" is not a flag like "-p" or "--port"`);
+      if (typeof f !== "string" || !/^(-[A-Za-z0-9]|--[A-Za-z0-9][\w-]*)$/.test(f))
+        throw fail(`CLI_CONFIG option "${key}": "${f}" is not a flag like "-p" or "--port"`);
       if (!flags.includes(f)) flags.push(f);
     }
     if (c.positional && flags.length) throw fail(`CLI_CONFIG option "${key}" is positional, so it takes no "options" flags`);
     for (const f of [...flags, ...hidden]) {
       const other = taken.get(f);
-      if (other) throw fail(`CLI_CONFIG option "${key}": flag ${f} is already used by ${RESERVED.includes(other) && !cliProject.cli[other] ? `pop's --${other.replace(/_/g, "-")}` : `option "${other}"`}; choose another`);
+      if (other)
+        throw fail(
+          `CLI_CONFIG option "${key}": flag ${f} is already used by ${RESERVED.includes(other) && !cliProject.cli[other] ? `pop's --${other.replace(/_/g, "-")}` : `option "${other}"`}; choose another`,
+        );
       taken.set(f, key);
     }
     flags.sort((a, b) => (a.startsWith("--") === b.startsWith("--") ? 0 : a.startsWith("--") ? -1 : 1));
-    if (c.group !== undefined && (typeof c.group !== "string" || c.group.trim() === "")) throw fail(`CLI_CONFIG option "${key}": group must be a heading for --help, e.g. "Server"`);
-    if (c.display_priority !== undefined && (typeof c.display_priority !== "number" || !Number.isFinite(c.display_priority))) throw fail(`CLI_CONFIG option "${key}": display_priority must be a number (lower is listed first)`);
-    out.push({ option, flags, hidden, positional: c.positional === true, action, nargs, subcommands, metavar: key.toUpperCase(), group: c.group, priority: c.display_priority ?? Number.POSITIVE_INFINITY });
+    if (c.group !== undefined && (typeof c.group !== "string" || c.group.trim() === ""))
+      throw fail(`CLI_CONFIG option "${key}": group must be a heading for --help, e.g. "Server"`);
+    if (c.display_priority !== undefined && (typeof c.display_priority !== "number" || !Number.isFinite(c.display_priority)))
+      throw fail(`CLI_CONFIG option "${key}": display_priority must be a number (lower is listed first)`);
+    out.push({
+      option,
+      flags,
+      hidden,
+      positional: c.positional === true,
+      action,
+      nargs,
+      subcommands,
+      metavar: key.toUpperCase(),
+      group: c.group,
+      priority: c.display_priority ?? Number.POSITIVE_INFINITY,
+    });
   }
   return out;
 }

@@ -48,9 +48,13 @@ export function findConfig(dir: string, name: string, warn: ((m: string) => void
       }
     }
   }
-  const own = CONFIG_EXTENSIONS.map((e) => `${name}.config${e}`).filter((n) => names.includes(n)).map((n) => join(dir, n));
+  const own = CONFIG_EXTENSIONS.map((e) => `${name}.config${e}`)
+    .filter((n) => names.includes(n))
+    .map((n) => join(dir, n));
   const sub = names.includes(".config") ? (readdir(join(dir, ".config")) ?? []) : [];
-  const inSub = CONFIG_EXTENSIONS.flatMap((e) => [`${name}${e}`, `${name}.config${e}`]).filter((n) => sub.includes(n)).map((n) => join(dir, ".config", n));
+  const inSub = CONFIG_EXTENSIONS.flatMap((e) => [`${name}${e}`, `${name}.config${e}`])
+    .filter((n) => sub.includes(n))
+    .map((n) => join(dir, ".config", n));
   const group = own.length > 0 ? own : inSub;
   if (group.length > 1) {
     throw new ConfigError(`two config files for ${name}: ${group.map(displayPath).join(" and ")}; keep one (pop will not guess which wins)`);
@@ -66,7 +70,8 @@ export function locate(path: string, o: { name: string; what: string; folderIsEr
   const l = lstat(path);
   if (!l) {
     const tries = CONFIG_EXTENSIONS.map((e) => path + e).filter((p) => lstat(p) !== undefined);
-    if (tries.length > 1) throw new ConfigError(`${o.what} matches two config files: ${tries.map(displayPath).join(" and ")}; keep one, or name the file with its extension`);
+    if (tries.length > 1)
+      throw new ConfigError(`${o.what} matches two config files: ${tries.map(displayPath).join(" and ")}; keep one, or name the file with its extension`);
     if (tries.length === 1) return locate(tries[0]!, o);
     throw new ConfigError(`${o.what} does not exist; give the path of an existing config file`);
   }
@@ -103,7 +108,10 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
     } catch (e) {
       throw new ConfigError(`${where(e, file)}: cannot load the config file: ${firstLine(e)}`, { cause: e });
     }
-    if (!("default" in mod)) throw new ConfigError(`${displayPath(file)}: a config file exports its options as default, e.g. export default { port: 8080 }; this one has no default export`);
+    if (!("default" in mod))
+      throw new ConfigError(
+        `${displayPath(file)}: a config file exports its options as default, e.g. export default { port: 8080 }; this one has no default export`,
+      );
     value = mod.default;
     if (typeof value === "function") {
       try {
@@ -161,9 +169,22 @@ function where(e: unknown, file: string): string {
 }
 
 const JSONC_ERRORS: Record<number, string> = {
-  1: "invalid symbol", 2: "invalid number format", 3: "property name expected", 4: "value expected", 5: "colon expected", 6: "comma expected",
-  7: "closing brace expected", 8: "closing bracket expected", 9: "end of file expected", 10: "invalid comment token", 11: "unexpected end of comment",
-  12: "unexpected end of string", 13: "unexpected end of number", 14: "invalid unicode sequence", 15: "invalid escape character", 16: "invalid character",
+  1: "invalid symbol",
+  2: "invalid number format",
+  3: "property name expected",
+  4: "value expected",
+  5: "colon expected",
+  6: "comma expected",
+  7: "closing brace expected",
+  8: "closing bracket expected",
+  9: "end of file expected",
+  10: "invalid comment token",
+  11: "unexpected end of comment",
+  12: "unexpected end of string",
+  13: "unexpected end of number",
+  14: "invalid unicode sequence",
+  15: "invalid escape character",
+  16: "invalid character",
 };
 
 /** Parse JSON, JSONC, JSON5, YAML or TOML; a syntax error names file:line:column. */
@@ -193,9 +214,18 @@ async function parseData(file: string, ext: string, text: string): Promise<unkno
     if (ext === ".toml") return (await import("confbox/toml")).parseTOML(text);
     return (await import("confbox/yaml")).parseYAML(text);
   } catch (e) {
-    const x = e as { lineNumber?: number; columnNumber?: number; line?: number; column?: number; mark?: { line: number; column: number }; reason?: string; message?: string };
+    const x = e as {
+      lineNumber?: number;
+      columnNumber?: number;
+      line?: number;
+      column?: number;
+      mark?: { line: number; column: number };
+      reason?: string;
+      message?: string;
+    };
     const msg = firstLine(e);
-    if (ext === ".json5" && x.lineNumber !== undefined) return Promise.reject(at(x.lineNumber, x.columnNumber ?? 0, "JSON5", msg.replace(/^JSON5: /, "").replace(/ at \d+:\d+$/, "")));
+    if (ext === ".json5" && x.lineNumber !== undefined)
+      return Promise.reject(at(x.lineNumber, x.columnNumber ?? 0, "JSON5", msg.replace(/^JSON5: /, "").replace(/ at \d+:\d+$/, "")));
     if (ext === ".toml" && x.line !== undefined) return Promise.reject(at(x.line, x.column ?? 0, "TOML", msg.replace(/^Invalid TOML document: /, "")));
     if (x.mark) return Promise.reject(at(x.mark.line + 1, x.mark.column + 1, "YAML", x.reason ?? msg));
     throw new ConfigError(`${displayPath(file)}: invalid ${ext.slice(1).toUpperCase()}: ${msg}`, { cause: e });

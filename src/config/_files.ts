@@ -60,7 +60,11 @@ const REMOTE = ["gh:", "github:", "gitlab:", "bitbucket:", "https://", "http://"
 export async function readFiles(opts: FileOptions): Promise<Files> {
   let main: string | undefined;
   if (opts.explicit) {
-    main = locate(resolve(opts.cwd, opts.explicit.file), { name: opts.name, what: `config file "${opts.explicit.file}" (from ${opts.explicit.from})`, folderIsError: true });
+    main = locate(resolve(opts.cwd, opts.explicit.file), {
+      name: opts.name,
+      what: `config file "${opts.explicit.file}" (from ${opts.explicit.from})`,
+      folderIsError: true,
+    });
   } else {
     if (!mayHaveFiles(opts.cwd, opts.name)) return { layers: [], merged: {}, envName: opts.envName };
     main = findConfig(opts.cwd, opts.name, opts.warn);
@@ -92,7 +96,9 @@ export async function readFiles(opts: FileOptions): Promise<Files> {
   const layers: FileLayer[] = [];
   for (const l of r.layers ?? []) {
     if (!isRecord(l.config) || Object.keys(l.config).length === 0) continue;
-    const file = (l as { _configFile?: string })._configFile ?? (l.configFile === rcFile ? join(opts.cwd, rcFile) : l.configFile ? resolve(l.cwd ?? opts.cwd, l.configFile) : undefined);
+    const file =
+      (l as { _configFile?: string })._configFile ??
+      (l.configFile === rcFile ? join(opts.cwd, rcFile) : l.configFile ? resolve(l.cwd ?? opts.cwd, l.configFile) : undefined);
     if (file) layers.push({ file: resolve(opts.cwd, file), config: l.config });
   }
   return { layers, merged: r.config, envName: opts.envName };
@@ -141,7 +147,8 @@ class Reader {
     const seen = this.loaded.get(file);
     if (seen) {
       const cycle = parent ? this.path(file, parent) : undefined;
-      if (cycle) throw new ConfigError(`config files extend each other in a cycle: ${[...cycle, file].map(displayPath).join(" -> ")}; remove one of these "extends"`);
+      if (cycle)
+        throw new ConfigError(`config files extend each other in a cycle: ${[...cycle, file].map(displayPath).join(" -> ")}; remove one of these "extends"`);
       // Reached twice without a cycle (two files extend it): its own extends are read already.
       const { extends: _drop, ...rest } = seen.config;
       return { config: rest, configFile: file, _configFile: file, cwd: seen.cwd, source: file, sourceOptions: {} };
@@ -149,11 +156,16 @@ class Reader {
     let config = await readConfigFile(file);
     const ext = config.extends;
     if (ext !== undefined && typeof ext !== "string" && !(Array.isArray(ext) && ext.every((x) => typeof x === "string"))) {
-      throw new ConfigError(`${displayPath(file)}: "extends" must be a file or folder, or a list of them, e.g. "extends": "./base.config.json"; got ${JSON.stringify(ext)}`);
+      throw new ConfigError(
+        `${displayPath(file)}: "extends" must be a file or folder, or a list of them, e.g. "extends": "./base.config.json"; got ${JSON.stringify(ext)}`,
+      );
     }
     const env = this.opts.envName;
     if (env) {
-      const over = { ...(isRecord(config[`$${env}`]) ? config[`$${env}`] as object : {}), ...(isRecord(config.$env) && isRecord(config.$env[env]) ? (config.$env[env] as object) : {}) };
+      const over = {
+        ...(isRecord(config[`$${env}`]) ? (config[`$${env}`] as object) : {}),
+        ...(isRecord(config.$env) && isRecord(config.$env[env]) ? (config.$env[env] as object) : {}),
+      };
       if (Object.keys(over).length > 0) {
         const { defu } = await import("defu");
         config = defu(over, config);

@@ -21,8 +21,18 @@ export function renderHelp(h: HelpInput): string {
   const subs = [...h.cli.subcommands];
   const usage = [h.prog, "[options]", ...(subs.length ? ["[SUBCOMMAND]"] : []), ...positional.map(posUsage)].join(" ");
   const lines = [`Usage: ${usage}`];
-  if (subs.length) section(lines, "Subcommands:", subs.map(([name, help]) => [name, help]));
-  if (positional.length) section(lines, "Arguments:", positional.map((o) => [posUsage(o), describe(o.option, o)]));
+  if (subs.length)
+    section(
+      lines,
+      "Subcommands:",
+      subs.map(([name, help]) => [name, help]),
+    );
+  if (positional.length)
+    section(
+      lines,
+      "Arguments:",
+      positional.map((o) => [posUsage(o), describe(o.option, o)]),
+    );
   const groups = new Map<string, Array<[string, string]>>([["", []]]);
   for (const o of flagged) {
     const g = o.group ?? "";
@@ -30,16 +40,21 @@ export function renderHelp(h: HelpInput): string {
     groups.get(g)!.push([flagText(o), describe(o.option, o)]);
   }
   const name = h.cli.name;
-  groups.get("")!.push(
-    [`--config FILE`, `Read options from FILE instead of ${name}.config.* (env ${envName(name, "config")})`],
-    ["--version", `Print ${name}'s version and exit`],
-    ["-h, --help", "Show this help"],
-  );
+  groups
+    .get("")!
+    .push(
+      [`--config FILE`, `Read options from FILE instead of ${name}.config.* (env ${envName(name, "config")})`],
+      ["--version", `Print ${name}'s version and exit`],
+      ["-h, --help", "Show this help"],
+    );
   for (const [g, rows] of groups) section(lines, g === "" ? "Options:" : `${g}:`, rows);
   section(lines, "Logging:", [
     ["--log-level LEVEL", `Report diagnostics at LEVEL and above: ${LOG_LEVELS.join(", ")} (env ${envName(name, "log_level")}; default "info")`],
     ["--log-file FILE", `Also append diagnostics to FILE (env ${envName(name, "log_file")})`],
-    ["--log-fmt FORMAT", `Diagnostics as ${LOG_FORMATS.join(", ")} (JSON lines when stderr is not a terminal) (env ${envName(name, "log_fmt")}; default "text")`],
+    [
+      "--log-fmt FORMAT",
+      `Diagnostics as ${LOG_FORMATS.join(", ")} (JSON lines when stderr is not a terminal) (env ${envName(name, "log_fmt")}; default "text")`,
+    ],
   ]);
   const onCli = new Set(h.options.map((o) => o.option));
   const settings: Array<[string, string]> = [];
@@ -84,8 +99,7 @@ function describe(o: Option, c: CliOption | undefined): string {
   if (c?.action === "count") {
     const short = c.flags.find((f) => !f.startsWith("--"));
     notes.push(short ? `counts: ${short}${short.slice(1)} is 2` : `counts: ${c.flags[0]} twice is 2`);
-  }
-  else if (c?.action === "append") notes.push("repeatable");
+  } else if (c?.action === "append") notes.push("repeatable");
   if (c?.subcommands && !c.subcommands.includes("_global_")) notes.push(`subcommand ${c.subcommands.join(", ")}`);
   if (o.env.length) notes.push(`env ${o.env.join(", ")}`);
   if (o.secret) notes.push("default hidden");

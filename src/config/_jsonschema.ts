@@ -22,7 +22,10 @@ export function configSchema(top: Project, others: Project[]): Json {
     type: "object",
     properties: {
       $schema: { type: "string", description: "The JSON Schema this file follows" },
-      extends: { description: "Config files or folders (or gh:, npm sources) this one builds on (c12)", anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
+      extends: {
+        description: "Config files or folders (or gh:, npm sources) this one builds on (c12)",
+        anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }],
+      },
       ...optionsOf(top),
       ...sections,
       $development: { ...ref, description: "Overrides when NODE_ENV is development" },

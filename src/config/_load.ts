@@ -38,12 +38,15 @@ export function definitions(ctx: Pick<LoadContext, "roots">, names: readonly str
     const root = roots.find((r) => projectName(r) === name);
     if (!root) {
       const known = roots.map(projectName);
-      throw new ConfigError(`no project "${name}" on the hub${didYouMean(name, known)} (projects: ${known.join(", ") || "none"}); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/${name} DIR" (or list it in POP_PLUGIN_PATH)`);
+      throw new ConfigError(
+        `no project "${name}" on the hub${didYouMean(name, known)} (projects: ${known.join(", ") || "none"}); add its folder on the command line with --plugins before the project folder, e.g. "pop app --plugins path/to/${name} DIR" (or list it in POP_PLUGIN_PATH)`,
+      );
     }
     return readProject(name, root.conf as ConfModule | undefined, root.confFile, root.dir);
   });
   const byName = new Map(projects.map((p) => [p.name, p]));
-  if (opts.cli !== undefined && !byName.has(opts.cli)) throw new ConfigError(`the cli project "${opts.cli}" is not among the projects loaded (${names.join(", ")}); add it to the list`);
+  if (opts.cli !== undefined && !byName.has(opts.cli))
+    throw new ConfigError(`the cli project "${opts.cli}" is not among the projects loaded (${names.join(", ")}); add it to the list`);
   const cli = opts.cli === undefined ? undefined : byName.get(opts.cli);
   return { projects, byName, top: cli ?? projects[0]!, cli, cliOptions: cli ? cliOptions(cli, byName, available) : [] };
 }
@@ -85,7 +88,11 @@ export async function load(ctx: LoadContext, names: readonly string[], opts: Loa
   if (help !== undefined || version !== undefined) return { opt: {}, sources: {}, subcommand: cli?.subcommand, files: [], help, version };
   const env = opts.env ?? process.env;
   const configEnv = envName(defs.top.name, "config");
-  const explicit = cli?.config ? { file: cli.config.file, from: cli.config.flag } : env[configEnv] ? { file: env[configEnv]!, from: `environment variable ${configEnv}` } : undefined;
+  const explicit = cli?.config
+    ? { file: cli.config.file, from: cli.config.flag }
+    : env[configEnv]
+      ? { file: env[configEnv]!, from: `environment variable ${configEnv}` }
+      : undefined;
   const envNameOpt = opts.envName === false ? undefined : (opts.envName ?? env.NODE_ENV);
   const warn = ctx.warn ?? ((m: string) => log.warn(m));
   const files = await readFiles({ name: defs.top.name, cwd: opts.cwd ?? process.cwd(), explicit, envName: envNameOpt || undefined, warn });
@@ -113,12 +120,15 @@ function versionOf(p: Project): string {
     try {
       v = (JSON.parse(nodeFs().readFileSync(pkg, "utf8")) as { version?: unknown }).version;
     } catch (e) {
-      if ((e as { code?: string }).code !== "ENOENT") throw new ConfigError(`${displayPath(pkg)}: cannot read the version: ${(e as Error).message.split("\n")[0]}`, { cause: e });
+      if ((e as { code?: string }).code !== "ENOENT")
+        throw new ConfigError(`${displayPath(pkg)}: cannot read the version: ${(e as Error).message.split("\n")[0]}`, { cause: e });
     }
     if (typeof v === "string" && v !== "") return `${p.name} ${v}`;
   }
   const where = p.confFile ? displayPath(p.confFile) : `project "${p.name}"'s conf.ts`;
-  throw new ConfigError(`project "${p.name}" has no version: add "version" to ${pkg ? displayPath(pkg) : "its package.json"}, or export const VERSION = "1.0.0" from ${where}`);
+  throw new ConfigError(
+    `project "${p.name}" has no version: add "version" to ${pkg ? displayPath(pkg) : "its package.json"}, or export const VERSION = "1.0.0" from ${where}`,
+  );
 }
 
 /** Apply `--log-level`, `--log-file`, `--log-fmt` (or `<NAME>_LOG_LEVEL`, ...) to the output module. */
@@ -133,11 +143,19 @@ function applyLogging(name: string, cli: CliParse | undefined, env: Record<strin
   const fmt = pick("log_fmt");
   const file = pick("log_file");
   if (level && !(LOG_LEVELS as string[]).includes(level.value)) {
-    throw new ConfigError(`invalid value for option "log-level" from ${level.from}: ${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`);
+    throw new ConfigError(
+      `invalid value for option "log-level" from ${level.from}: ${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`,
+    );
   }
   if (fmt && !(LOG_FORMATS as string[]).includes(fmt.value)) {
-    throw new ConfigError(`invalid value for option "log-fmt" from ${fmt.from}: ${JSON.stringify(fmt.value)} is not one of ${LOG_FORMATS.map((l) => `"${l}"`).join(", ")}`);
+    throw new ConfigError(
+      `invalid value for option "log-fmt" from ${fmt.from}: ${JSON.stringify(fmt.value)} is not one of ${LOG_FORMATS.map((l) => `"${l}"`).join(", ")}`,
+    );
   }
   if (!level && !fmt && !file) return;
-  configureOutput({ ...(level ? { level: level.value as Level } : {}), ...(fmt ? { format: fmt.value as LogFormat } : {}), ...(file ? { file: file.value } : {}) });
+  configureOutput({
+    ...(level ? { level: level.value as Level } : {}),
+    ...(fmt ? { format: fmt.value as LogFormat } : {}),
+    ...(file ? { file: file.value } : {}),
+  });
 }

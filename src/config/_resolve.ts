@@ -49,7 +49,8 @@ function pick(o: Option, filePath: string[], src: Sources): Picked {
 
 function check(o: Option, p: Picked, top: string): Resolved | string {
   if (p.origin.kind === "default" && (p.raw === undefined || p.raw === null)) return { value: p.raw, origin: p.origin, secret: o.secret };
-  if (p.origin.kind === "default" && o.trustsDefault && (!o.choices || o.choices.some((c) => Object.is(c, p.raw)))) return { value: p.raw, origin: p.origin, secret: o.secret };
+  if (p.origin.kind === "default" && o.trustsDefault && (!o.choices || o.choices.some((c) => Object.is(c, p.raw))))
+    return { value: p.raw, origin: p.origin, secret: o.secret };
   const value = p.fromString ? coerce(o.schema, p.raw) : p.raw;
   const r = safeParse(o.schema, value);
   const label = o.project === top ? o.name : `${o.project}.${o.name}`;

@@ -39,7 +39,8 @@ export function lazySchema(def: OptionDef): { get: () => $ZodType; trustsDefault
   let schema: $ZodType | undefined;
   const get = () => (schema ??= schemaFor(def));
   const d = def.default;
-  const trustsDefault = t === undefined && (typeof d === "string" || typeof d === "boolean" || typeof d === "bigint" || (typeof d === "number" && Number.isFinite(d)));
+  const trustsDefault =
+    t === undefined && (typeof d === "string" || typeof d === "boolean" || typeof d === "bigint" || (typeof d === "number" && Number.isFinite(d)));
   // What the command line needs to know (is it a switch?), without building a schema unless the type is one.
   const boolean = t === undefined ? typeof d === "boolean" : isSchema(t) ? kindOf(t) === "boolean" : t === "boolean" || t === Boolean;
   return { get, trustsDefault, boolean };
@@ -85,7 +86,12 @@ function inferred(v: unknown): $ZodType {
 }
 
 /** Validate with any zod v4 schema (classic or mini). */
-export function safeParse(schema: $ZodType, value: unknown): { success: true; data: unknown } | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string; expected?: unknown }> } } {
+export function safeParse(
+  schema: $ZodType,
+  value: unknown,
+):
+  | { success: true; data: unknown }
+  | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string; expected?: unknown }> } } {
   const r = zm().safeParse(schema, value);
   if (r.success || englishLoaded) return r as ReturnType<typeof safeParse>;
   // zod/mini carries no messages until a locale is configured: only a failure pays for loading English ones.

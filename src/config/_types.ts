@@ -56,7 +56,17 @@ export interface ConfModule {
   VERSION?: string;
 }
 
-type Widen<D> = D extends string ? string : D extends number ? number : D extends boolean ? boolean : D extends readonly (infer E)[] ? Widen<E>[] : D extends null | undefined ? unknown : D;
+type Widen<D> = D extends string
+  ? string
+  : D extends number
+    ? number
+    : D extends boolean
+      ? boolean
+      : D extends readonly (infer E)[]
+        ? Widen<E>[]
+        : D extends null | undefined
+          ? unknown
+          : D;
 
 type ValueOfType<T> = T extends $ZodType
   ? input<T>
@@ -90,10 +100,7 @@ export type ConfigFile<C = unknown> = ConfigValues<C> & {
 
 /** Where a value came from: a flag, an environment variable, a config file key, or the default. */
 export type Origin =
-  | { kind: "default"; file: string | undefined }
-  | { kind: "file"; file: string; key: string }
-  | { kind: "env"; name: string }
-  | { kind: "cli"; flag: string };
+  { kind: "default"; file: string | undefined } | { kind: "file"; file: string; key: string } | { kind: "env"; name: string } | { kind: "cli"; flag: string };
 
 /** One resolved option: its value and where it came from. */
 export interface Resolved {

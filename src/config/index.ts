@@ -6,4 +6,17 @@ export { configSchema } from "./_jsonschema.ts";
 export { definitions, early, load, projectName, type Definitions, type Early } from "./_load.ts";
 export { describeOrigin } from "./_resolve.ts";
 export { formatJson, formatText, HIDDEN, sourceText } from "./_show.ts";
-export type { CliOptionDef, ConfigFile, ConfigValues, ConfModule, LoadContext, LoadOptions, LoadResult, OptionDef, OptionType, Origin, ProjectRoot, Resolved } from "./_types.ts";
+export type {
+  CliOptionDef,
+  ConfigFile,
+  ConfigValues,
+  ConfModule,
+  LoadContext,
+  LoadOptions,
+  LoadResult,
+  OptionDef,
+  OptionType,
+  Origin,
+  ProjectRoot,
+  Resolved,
+} from "./_types.ts";

@@ -142,12 +142,7 @@ function parse(ref: string, schema: Schema, value: unknown, what: string): unkno
   const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "";
   const where = field ? `${what} "${field}"` : what;
   const got = field ? pick(value, issue!.path) : value;
-  throw new ContractError(
-    `Invalid ${where} for "${ref}": ${issue?.message ?? "rejected by schema"} (got ${show(got)})`,
-    ref,
-    field,
-    { cause: r.error },
-  );
+  throw new ContractError(`Invalid ${where} for "${ref}": ${issue?.message ?? "rejected by schema"} (got ${show(got)})`, ref, field, { cause: r.error });
 }
 
 function pick(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {

@@ -36,7 +36,11 @@ export function contractsFor(hub: Hub, rec: ModuleRecord, exports: Record<string
       const files = sub.contracts.get(name);
       if (!files) {
         const known = [...sub.contracts.keys()].join(", ") || "none";
-        throw new PluginLoadError(rec.ref, { file: rec.file }, `__contracts__ names "${name}" but the sub has no contracts/${name}.ts (known contracts: ${known})`);
+        throw new PluginLoadError(
+          rec.ref,
+          { file: rec.file },
+          `__contracts__ names "${name}" but the sub has no contracts/${name}.ts (known contracts: ${known})`,
+        );
       }
       for (const f of files) add(f, false);
     }
@@ -131,7 +135,12 @@ export function checkSigParams(rec: ModuleRecord, exports: Record<string, unknow
       for (let i = 0; i < n; i++) {
         if (want[i] === got[i]) continue;
         const where = `parameter ${i + 2} of ${name}`;
-        const detail = want[i] === undefined ? `is "${got[i]}", but ${key} in ${c.file} has no parameter there` : got[i] === undefined ? `is missing: ${key} in ${c.file} expects "${want[i]}"` : `is "${got[i]}", but ${key} in ${c.file} expects "${want[i]}"`;
+        const detail =
+          want[i] === undefined
+            ? `is "${got[i]}", but ${key} in ${c.file} has no parameter there`
+            : got[i] === undefined
+              ? `is missing: ${key} in ${c.file} expects "${want[i]}"`
+              : `is "${got[i]}", but ${key} in ${c.file} expects "${want[i]}"`;
         throw new PluginLoadError(rec.ref, { file: rec.file }, `${where} (after the hub) ${detail}; make the signature match the contract's`);
       }
     }
@@ -143,7 +152,13 @@ export function paramNames(fn: AnyFn): string[] {
   const src = Function.prototype.toString.call(fn);
   const open = src.indexOf("(");
   const arrow = src.indexOf("=>");
-  if (arrow >= 0 && (open < 0 || arrow < open)) return [src.slice(0, arrow).replace(/^async\s+/, "").trim()];
+  if (arrow >= 0 && (open < 0 || arrow < open))
+    return [
+      src
+        .slice(0, arrow)
+        .replace(/^async\s+/, "")
+        .trim(),
+    ];
   if (open < 0) return [];
   let depth = 0;
   let quote = "";
@@ -180,7 +195,9 @@ export function paramNames(fn: AnyFn): string[] {
 function paramName(p: string): string {
   const bare = topLevelBefore(p, "=").trim();
   if (bare.startsWith("{")) {
-    const keys = splitTop(bare.slice(1, bare.lastIndexOf("}"))).map((k) => topLevelBefore(topLevelBefore(k, "="), ":").trim()).filter(Boolean);
+    const keys = splitTop(bare.slice(1, bare.lastIndexOf("}")))
+      .map((k) => topLevelBefore(topLevelBefore(k, "="), ":").trim())
+      .filter(Boolean);
     return `{${keys.join(",")}}`;
   }
   if (bare.startsWith("[")) return "[]";
@@ -217,7 +234,8 @@ function splitTop(text: string): string[] {
 function contractFn(rec: ModuleRecord, c: LoadedContract, key: string): ContractFn | undefined {
   const v = c.exports[key];
   if (v === undefined) return undefined;
-  if (typeof v !== "function") throw new PluginLoadError(rec.ref, { file: c.file }, `contract export "${key}" in ${c.file} must be a function, got ${typeof v}`);
+  if (typeof v !== "function")
+    throw new PluginLoadError(rec.ref, { file: c.file }, `contract export "${key}" in ${c.file} must be a function, got ${typeof v}`);
   return v as ContractFn;
 }
 

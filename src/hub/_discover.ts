@@ -131,7 +131,8 @@ async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Arr
     const dep = await readJson(pkgFile);
     if (!dep || dep.pop === undefined) continue;
     const spec = dep.pop as unknown;
-    const list = typeof spec === "string" ? [spec] : Array.isArray(spec) ? spec : spec && typeof spec === "object" ? toList((spec as { plugins?: unknown }).plugins) : [];
+    const list =
+      typeof spec === "string" ? [spec] : Array.isArray(spec) ? spec : spec && typeof spec === "object" ? toList((spec as { plugins?: unknown }).plugins) : [];
     if (list.length === 0 || list.some((x) => typeof x !== "string")) {
       warn(`${pkgFile}: "pop" must name plugin roots, e.g. "pop": { "plugins": ["plugins"] }; skipped`);
       continue;
@@ -158,5 +159,3 @@ async function readJson(file: string): Promise<Record<string, any> | undefined> 
     return undefined;
   }
 }
-
-

@@ -4,7 +4,6 @@ import { oneLine, PopError, type SourceLocation } from "../errors.ts";
 
 export { ContractError, formatLocation, oneLine, PluginLoadError, RefError, type SourceLocation } from "../errors.ts";
 
-
 /** Describe an error thrown while importing or initialising `file`: its message and the line in that file. */
 export function describeThrow(err: unknown, file: string): { reason: string; location: SourceLocation } {
   // Several syntax errors arrive as one AggregateError of BuildMessages: report the first, with its line.
@@ -13,7 +12,13 @@ export function describeThrow(err: unknown, file: string): { reason: string; loc
     const first = describeThrow(many[0], file);
     return many.length > 1 ? { ...first, reason: `${first.reason} (and ${many.length - 1} more error${many.length > 2 ? "s" : ""})` } : first;
   }
-  const e = err as { name?: string; message?: string; position?: { file?: string; line?: number; column?: number } | null; stack?: string; constructor?: { name?: string } };
+  const e = err as {
+    name?: string;
+    message?: string;
+    position?: { file?: string; line?: number; column?: number } | null;
+    stack?: string;
+    constructor?: { name?: string };
+  };
   // A file pop may not read: Bun says "BuildMessage: EACCES reading ..."; say it plainly, with the fix.
   if (e && typeof e === "object" && /^(EACCES|EPERM) reading /.test(String(e.message ?? ""))) {
     return { reason: `cannot read the file (permission denied): make it readable (chmod a+r ${file})`, location: { file } };

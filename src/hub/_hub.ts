@@ -104,7 +104,7 @@ export async function loadEverything(hub: Hub): Promise<void> {
   const s = state(hub);
   // Progress is new subs or settled modules; a pass that makes none ends it (no module stays pending forever).
   const progress = () => allSubs(hub).reduce((n, m) => n + 1 + [...m.modules.values()].filter((r) => r.state !== "pending").length, 0);
-  for (let before = -1; !s.closing; ) {
+  for (let before = -1; !s.closing;) {
     const now = progress();
     if (now === before) return;
     before = now;

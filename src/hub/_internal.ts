@@ -66,7 +66,10 @@ export async function reloadRef(hub: Hub, ref: string): Promise<Record<string, u
     await loadModule(hub, rec);
     return moduleObject(hub, rec) ?? {};
   }
-  if (rec.state !== "loaded" && rec.state !== "failed" && rec.state !== "shutdown") throw new UsageError(`module "${ref}" is ${rec.state} (${rec.reason ?? ""}); only a loaded or failed module can be reloaded`, "hub.pop.sub.reload", { hint: false });
+  if (rec.state !== "loaded" && rec.state !== "failed" && rec.state !== "shutdown")
+    throw new UsageError(`module "${ref}" is ${rec.state} (${rec.reason ?? ""}); only a loaded or failed module can be reloaded`, "hub.pop.sub.reload", {
+      hint: false,
+    });
   const fresh = rec.state === "loaded" ? await reloadModule(hub, rec) : await retry(hub, rec);
   return moduleObject(hub, fresh) ?? {};
 }
@@ -86,7 +89,9 @@ export function iterRef(hub: Hub, ref?: string): Array<{ name: string; ref: stri
   if (ref === undefined) return [...state(hub).subs.values()].map((m) => ({ name: m.name, ref: m.ref, kind: "sub" as const }));
   const meta = subAt(hub, ref);
   scanModules(hub, meta);
-  const mods = [...meta.modules.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => ({ name: r.name, ref: r.ref, kind: "module" as const, state: r.state, file: r.file }));
+  const mods = [...meta.modules.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((r) => ({ name: r.name, ref: r.ref, kind: "module" as const, state: r.state, file: r.file }));
   const subs = [...meta.subs.values()].map((o) => subMeta(o)!).map((m) => ({ name: m.name, ref: m.ref, kind: "sub" as const }));
   return [...mods, ...subs];
 }

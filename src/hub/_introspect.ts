@@ -68,7 +68,12 @@ function paramsOf(text: string, open: number): string {
     else if (ch === "(" || ch === "{" || ch === "[" || ch === "<") depth++;
     else if (ch === ")" || ch === "}" || ch === "]" || (ch === ">" && text[i - 1] !== "=")) {
       depth--;
-      if (depth === 0 && ch === ")") return text.slice(start + 1, i).replace(/\s+/g, " ").trim().replace(/,$/, "");
+      if (depth === 0 && ch === ")")
+        return text
+          .slice(start + 1, i)
+          .replace(/\s+/g, " ")
+          .trim()
+          .replace(/,$/, "");
     }
   }
   return "";
@@ -91,7 +96,10 @@ function docBefore(text: string, at: number): string | undefined {
   if (!before.endsWith("*/")) return undefined;
   const start = before.lastIndexOf("/**");
   if (start < 0) return undefined;
-  const body = before.slice(start + 3, -2).split("\n").map((l) => l.replace(/^\s*\*\s?/, "").trim());
+  const body = before
+    .slice(start + 3, -2)
+    .split("\n")
+    .map((l) => l.replace(/^\s*\*\s?/, "").trim());
   const lines: string[] = [];
   for (const l of body) {
     if (l.startsWith("@")) break;

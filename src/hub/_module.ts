@@ -134,7 +134,12 @@ async function importAll(hub: Hub, recs: ModuleRecord[]): Promise<Array<Exports 
   }
   // Slow path: find which settled (a settled promise's handlers run within a tick), and fail the rest.
   const done = recs.map(() => undefined as undefined | { ok: Exports } | { err: unknown });
-  const each = recs.map((r, i) => importFile(r).then((ok) => void (done[i] = { ok }), (err) => void (done[i] = { err })));
+  const each = recs.map((r, i) =>
+    importFile(r).then(
+      (ok) => void (done[i] = { ok }),
+      (err) => void (done[i] = { err }),
+    ),
+  );
   await Promise.race([Promise.all(each), new Promise((res) => setTimeout(res, 0))]);
   return done.map((d, i) => {
     if (d === undefined) return new ImportFailure(timeoutError(recs[i]!, "importing it", ms));
@@ -187,7 +192,10 @@ function trapExit(): void {
   realExit = process.exit;
   process.exit = ((code?: number | string | null) => {
     const n = Number(code ?? process.exitCode ?? 0);
-    throw new ExitCalledError(`process.exit(${code ?? ""}) called while the plugin loaded: a plugin must not end the process; throw an error instead`, Number.isFinite(n) ? n : 1);
+    throw new ExitCalledError(
+      `process.exit(${code ?? ""}) called while the plugin loaded: a plugin must not end the process; throw an error instead`,
+      Number.isFinite(n) ? n : 1,
+    );
   }) as typeof process.exit;
 }
 
@@ -216,8 +224,18 @@ export function settle(hub: Hub, rec: ModuleRecord, exports: Exports, sync = fal
     if (rec.state !== "pending") return; // disabled under its virtual name
     const v = rec.sub.virtual === false ? true : guardExitSync(() => callVirtual(hub, exports));
     if (v instanceof Promise) {
-      if (sync) throw new PluginLoadError(rec.ref, { file: rec.file }, "__virtual__ is async, so the module cannot load on first access; add its sub with load: \"eager\" or await hub.pop.sub.load(ref) first");
-      r = guarded(hub, rec, "running __virtual__", () => v.then((x) => x, (err) => ({ err }))).then((x) => activate(hub, rec, exports, x));
+      if (sync)
+        throw new PluginLoadError(
+          rec.ref,
+          { file: rec.file },
+          '__virtual__ is async, so the module cannot load on first access; add its sub with load: "eager" or await hub.pop.sub.load(ref) first',
+        );
+      r = guarded(hub, rec, "running __virtual__", () =>
+        v.then(
+          (x) => x,
+          (err) => ({ err }),
+        ),
+      ).then((x) => activate(hub, rec, exports, x));
     } else {
       r = activate(hub, rec, exports, v);
     }
@@ -411,7 +429,9 @@ export function moduleFunctions(rec: ModuleRecord): FunctionRecord[] {
     const value = exports[key];
     if (exportKind(key, value, alias) !== "fn") continue;
     const name = alias[key] ?? key;
-    const applied = contracts.filter((c) => Object.keys(c.exports).some((k) => k === "pre" || k === "call" || k === "post" || k.endsWith(`_${name}`))).map((c) => c.file);
+    const applied = contracts
+      .filter((c) => Object.keys(c.exports).some((k) => k === "pre" || k === "call" || k === "post" || k.endsWith(`_${name}`)))
+      .map((c) => c.file);
     out.push({ name, exportName: key, ref: `${rec.ref}.${name}`, raw: value as AnyFn, contracts: applied });
   }
   return out;
@@ -428,7 +448,8 @@ function readAlias(rec: ModuleRecord, exports: Exports): Record<string, string> 
   const alias = a as Record<string, string>;
   const targets = new Map<string, string>();
   for (const [from, to] of Object.entries(alias)) {
-    if (!IDENT.test(to) || to === "__proto__" || to.startsWith("_")) throw bad(`maps "${from}" to ${JSON.stringify(to)}, which is not a public name: use an identifier that does not start with "_"`);
+    if (!IDENT.test(to) || to === "__proto__" || to.startsWith("_"))
+      throw bad(`maps "${from}" to ${JSON.stringify(to)}, which is not a public name: use an identifier that does not start with "_"`);
     const prev = targets.get(to);
     if (prev !== undefined) throw bad(`maps both "${prev}" and "${from}" to "${to}": one name, one function`);
     if (to !== from && Object.hasOwn(exports, to) && !(to in alias) && exportKind(to, exports[to], {}) !== undefined) {
@@ -545,7 +566,16 @@ function shutdownError(rec: ModuleRecord, d: { reason: string; location: SourceL
 
 /** A pending record for the next copy of `rec`'s file (imported under a new URL). */
 export function nextGeneration(rec: ModuleRecord): ModuleRecord {
-  return { name: rec.name, file: rec.file, others: rec.others, sub: rec.sub, ref: rec.ref, state: "pending", contracts: [], generation: (rec.generation ?? 0) + 1 };
+  return {
+    name: rec.name,
+    file: rec.file,
+    others: rec.others,
+    sub: rec.sub,
+    ref: rec.ref,
+    state: "pending",
+    contracts: [],
+    generation: (rec.generation ?? 0) + 1,
+  };
 }
 
 /**
@@ -559,9 +589,19 @@ export async function reloadModule(hub: Hub, rec: ModuleRecord): Promise<ModuleR
   let exports: Exports;
   try {
     exports = await guarded(hub, fresh, "importing it", () => importFile(fresh));
-    if (exports.__virtualname__ !== undefined && exports.__virtualname__ !== rec.name) throw new PluginLoadError(rec.ref, { file: rec.file }, `__virtualname__ changed to ${JSON.stringify(exports.__virtualname__)}: a reload keeps the module's name; restart to rename it`);
+    if (exports.__virtualname__ !== undefined && exports.__virtualname__ !== rec.name)
+      throw new PluginLoadError(
+        rec.ref,
+        { file: rec.file },
+        `__virtualname__ changed to ${JSON.stringify(exports.__virtualname__)}: a reload keeps the module's name; restart to rename it`,
+      );
     const v = await Promise.resolve(guardExitSync(() => callVirtual(hub, exports)));
-    if (!(v === true || v === undefined)) throw new PluginLoadError(rec.ref, { file: rec.file }, v && typeof v === "object" && "err" in v ? `__virtual__ ${describeThrow((v as { err: unknown }).err, rec.file).reason}` : virtualReason(v));
+    if (!(v === true || v === undefined))
+      throw new PluginLoadError(
+        rec.ref,
+        { file: rec.file },
+        v && typeof v === "object" && "err" in v ? `__virtual__ ${describeThrow((v as { err: unknown }).err, rec.file).reason}` : virtualReason(v),
+      );
     checkOverride(fresh, exports);
     const contracts = contractsFor(hub, fresh, exports);
     readAlias(fresh, exports);

@@ -48,7 +48,11 @@ export function resolveFunction(hub: Hub, ref: string): AnyFn {
   if (typeof last !== "function") {
     const isModule = last !== null && typeof last === "object" && MOD in last;
     const kind = subMeta(last) ? "a sub" : isModule ? "a module" : last === null ? "null" : `${/^[aeiou]/.test(typeof last) ? "an" : "a"} ${typeof last}`;
-    const names = isModule ? Object.keys(last).filter((k) => typeof (last as Record<string, unknown>)[k] === "function").sort() : [];
+    const names = isModule
+      ? Object.keys(last)
+          .filter((k) => typeof (last as Record<string, unknown>)[k] === "function")
+          .sort()
+      : [];
     const hint = names.length > 0 ? `; its functions: ${names.map((n) => `${ref}.${n}`).join(", ")}` : `; run "pop tree" to list what the hub holds`;
     throw new RefError(`"${ref}" is ${kind}, not a function${hint}`, ref);
   }
@@ -77,7 +81,8 @@ function missing(hub: Hub, parent: unknown, parts: string[], at: number, ref: st
   // A sub folder pop may not read hides its modules: say so rather than "no module".
   const pm = subMeta(parent);
   const blocked = pm?.dirs.map((d) => [d, unreadable(d)] as const).find(([, why]) => why);
-  if (blocked && !suggestion) return new RefError(`no module "${off}": folder ${blocked[0]} of sub "${pm!.ref}" cannot be read (${blocked[1]}); make it readable (chmod a+rx)`, ref);
+  if (blocked && !suggestion)
+    return new RefError(`no module "${off}": folder ${blocked[0]} of sub "${pm!.ref}" cannot be read (${blocked[1]}); make it readable (chmod a+rx)`, ref);
   const what = kind === "function" && at === parts.length - 1 ? `no function "${ref}"` : `no ${kind} "${off}"${at === parts.length - 1 ? "" : ` in "${ref}"`}`;
   const msg = suggestion ? `${what}; did you mean "${suggestion}"?` : `${what}; run "pop tree" to list what the hub holds`;
   return new RefError(msg, ref, suggestion);

@@ -47,10 +47,15 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
  */
 export async function addSubMeta(hub: Hub, opts: AddSubOptions): Promise<SubMeta | undefined> {
   const s = state(hub);
-  if (!opts || typeof opts !== "object") throw subUsage(`hub.pop.sub.add takes an options object, e.g. { dyneName: "rpc" } or { path: "./rpc" }; got ${JSON.stringify(opts)}`);
+  if (!opts || typeof opts !== "object")
+    throw subUsage(`hub.pop.sub.add takes an options object, e.g. { dyneName: "rpc" } or { path: "./rpc" }; got ${JSON.stringify(opts)}`);
   const unknown = Object.keys(opts).filter((k) => !ADD_OPTIONS.has(k));
-  if (unknown.length > 0) throw subUsage(`hub.pop.sub.add: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...ADD_OPTIONS].join(", ")}`);
-  if (opts.load !== undefined && opts.load !== "lazy" && opts.load !== "eager") throw subUsage(`hub.pop.sub.add: load must be "lazy" or "eager", got ${JSON.stringify(opts.load)}`);
+  if (unknown.length > 0)
+    throw subUsage(
+      `hub.pop.sub.add: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...ADD_OPTIONS].join(", ")}`,
+    );
+  if (opts.load !== undefined && opts.load !== "lazy" && opts.load !== "eager")
+    throw subUsage(`hub.pop.sub.add: load must be "lazy" or "eager", got ${JSON.stringify(opts.load)}`);
   const parent = opts.sub === undefined ? undefined : subMeta(opts.sub);
   if (opts.sub !== undefined && !parent) throw subUsage("hub.pop.sub.add: `sub` must be a sub of the hub, e.g. { path, sub: hub.mods }");
   const dirs: string[] = [];
@@ -65,7 +70,8 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions): Promise<SubMeta
   if (opts.path !== undefined) for (const p of Array.isArray(opts.path) ? opts.path : [opts.path]) dirs.push(resolve(p));
   const name = opts.name ?? opts.dyneName ?? (dirs[0] ? basename(dirs[0]) : undefined);
   if (!name || dirs.length === 0) throw subUsage("hub.pop.sub.add needs a dyneName or a path");
-  if (!/^[A-Za-z$][\w$-]*$/.test(name)) throw subUsage(`hub.pop.sub.add: ${JSON.stringify(name)} is not a sub name: use letters, digits, _ and -, starting with a letter`);
+  if (!/^[A-Za-z$][\w$-]*$/.test(name))
+    throw subUsage(`hub.pop.sub.add: ${JSON.stringify(name)} is not a sub name: use letters, digits, _ and -, starting with a letter`);
   const holder = parent ? parent.object : hub;
   const ref = parent ? `${parent.ref}.${name}` : name;
   if (!parent && RESERVED.has(name) && hub[name] !== undefined) throw subUsage(`cannot add a sub named "${name}": the name is reserved`);
@@ -141,9 +147,18 @@ export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, 
 
 function newMeta(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
   const meta: SubMeta = {
-    name, ref, dirs, load, parent,
-    modules: new Map(), files: new Map(), subs: new Map(), entries: undefined, scanned: false,
-    contracts: new Map(), rcontracts: parent ? [...parent.rcontracts] : [],
+    name,
+    ref,
+    dirs,
+    load,
+    parent,
+    modules: new Map(),
+    files: new Map(),
+    subs: new Map(),
+    entries: undefined,
+    scanned: false,
+    contracts: new Map(),
+    rcontracts: parent ? [...parent.rcontracts] : [],
     object: {},
   };
   meta.object = Object.create(loader(hub, meta)) as SubObject;
@@ -181,7 +196,19 @@ function loader(hub: Hub, meta: SubMeta): object {
 }
 
 /** Names that inspection (await, JSON, console.log, test matchers) probes on any object: a miss on them loads nothing more. */
-const NOT_MODULES = new Set(["then", "toJSON", "constructor", "toString", "valueOf", "inspect", "asymmetricMatch", "$$typeof", "nodeType", "length", "prototype"]);
+const NOT_MODULES = new Set([
+  "then",
+  "toJSON",
+  "constructor",
+  "toString",
+  "valueOf",
+  "inspect",
+  "asymmetricMatch",
+  "$$typeof",
+  "nodeType",
+  "length",
+  "prototype",
+]);
 
 /** Load every pending module of a sub on the synchronous path. */
 export function loadAllSync(hub: Hub, meta: SubMeta): void {
@@ -257,18 +284,33 @@ export function scanModules(hub: Hub, meta: SubMeta): void {
       else byName.set(n, [`${dir}/${e}`]);
     }
   }
-  for (const f of others.sort()) state(hub).warn(`${f}: not a plugin file (pop loads .ts, .mts, .js and .mjs); rename it, or start its name with "_" if a plugin imports it`);
+  for (const f of others.sort())
+    state(hub).warn(`${f}: not a plugin file (pop loads .ts, .mts, .js and .mjs); rename it, or start its name with "_" if a plugin imports it`);
   for (const n of [...byName.keys()].sort()) {
     if (meta.modules.has(n) || meta.subs.has(n)) continue;
     const files = byName.get(n)!;
     // Several files for one name: folder order first (as listed), then extension order, as findModule probes.
-    if (files.length > 1) files.sort((x, y) => meta.dirs.indexOf(x.slice(0, x.lastIndexOf("/"))) - meta.dirs.indexOf(y.slice(0, y.lastIndexOf("/"))) || EXTS.indexOf(x.slice(x.lastIndexOf("."))) - EXTS.indexOf(y.slice(y.lastIndexOf("."))));
+    if (files.length > 1)
+      files.sort(
+        (x, y) =>
+          meta.dirs.indexOf(x.slice(0, x.lastIndexOf("/"))) - meta.dirs.indexOf(y.slice(0, y.lastIndexOf("/"))) ||
+          EXTS.indexOf(x.slice(x.lastIndexOf("."))) - EXTS.indexOf(y.slice(y.lastIndexOf("."))),
+      );
     const file = files[files.length - 1]!;
     if (meta.files.has(file)) continue;
     const rec = newRecord(hub, meta, n, file, files.slice(0, -1));
     meta.modules.set(n, rec);
     meta.files.set(file, rec);
-    if (n.includes(".")) fail(hub, rec, new PluginLoadError(rec.ref, { file }, `the file name makes the module name "${n}", which holds a dot and could never be called by ref; rename the file (e.g. ${n.replaceAll(".", "_")}.ts)`));
+    if (n.includes("."))
+      fail(
+        hub,
+        rec,
+        new PluginLoadError(
+          rec.ref,
+          { file },
+          `the file name makes the module name "${n}", which holds a dot and could never be called by ref; rename the file (e.g. ${n.replaceAll(".", "_")}.ts)`,
+        ),
+      );
   }
   meta.scanned = true;
 }
@@ -422,6 +464,11 @@ export async function loadAll(hub: Hub, meta: SubMeta, deep: boolean): Promise<v
 /** Why a module that exists is not on the hub: its load error, or the reason it is off. */
 export function notLoaded(rec: ModuleRecord): Error {
   if (rec.error) return rec.error;
-  const why = rec.state === "virtual" ? `__virtual__ disabled it: ${rec.reason}` : rec.state === "shutdown" ? "it was shut down (the hub was closed, or its sub removed)" : (rec.reason ?? rec.state);
+  const why =
+    rec.state === "virtual"
+      ? `__virtual__ disabled it: ${rec.reason}`
+      : rec.state === "shutdown"
+        ? "it was shut down (the hub was closed, or its sub removed)"
+        : (rec.reason ?? rec.state);
   return new PluginLoadError(rec.ref, rec.location ?? { file: rec.file }, why);
 }

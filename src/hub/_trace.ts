@@ -33,8 +33,15 @@ export interface Monitor {
  * undo();
  */
 export function addMonitor(hub: Hub, monitor: Monitor): () => void {
-  if (!monitor || typeof monitor !== "object" || (monitor.before !== undefined && typeof monitor.before !== "function") || (monitor.after !== undefined && typeof monitor.after !== "function")) {
-    throw new UsageError(`hub.pop.trace.add takes { before?(call), after?(call) }, each a function; got ${messageOf(monitor)}`, "hub.pop.trace.add", { hint: false });
+  if (
+    !monitor ||
+    typeof monitor !== "object" ||
+    (monitor.before !== undefined && typeof monitor.before !== "function") ||
+    (monitor.after !== undefined && typeof monitor.after !== "function")
+  ) {
+    throw new UsageError(`hub.pop.trace.add takes { before?(call), after?(call) }, each a function; got ${messageOf(monitor)}`, "hub.pop.trace.add", {
+      hint: false,
+    });
   }
   const s = state(hub);
   s.monitors.push(monitor);

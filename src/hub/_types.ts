@@ -5,7 +5,9 @@ export type AnyFn = (...args: any[]) => any;
 
 /** Anything with zod's `safeParse` (kept structural so the hub core never imports zod). */
 export interface Schema {
-  safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+  safeParse(
+    value: unknown,
+  ): { success: true; data: unknown } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
 }
 
 /** Schemas a contract declares for one function: `arg` checks the first argument, `args` each positional one, `ret` the result. */

@@ -1,4 +1,16 @@
-export { closeHub, closeOpenHubs, createHub, dyneDirs, hubFailures, hubRoots, hubWarn, loadHub, subNames, type HubOptions, type LoadHubOptions } from "./_hub.ts";
+export {
+  closeHub,
+  closeOpenHubs,
+  createHub,
+  dyneDirs,
+  hubFailures,
+  hubRoots,
+  hubWarn,
+  loadHub,
+  subNames,
+  type HubOptions,
+  type LoadHubOptions,
+} from "./_hub.ts";
 export { discoverRoots, DiscoveryError, readRoot, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 export { ContractError, formatLocation, oneLine, PluginLoadError, RefError, type SourceLocation } from "./_errors.ts";
 export { describeFunctions, inspectHub, type FunctionInfo, type HubView, type ModuleView, type RootView, type SubView } from "./_introspect.ts";
