@@ -10,6 +10,8 @@ export const EXIT = {
   failure: 1,
   /** Usage error: unknown command, option or ref, a bad argument or config value. */
   usage: 2,
+  /** ZooKeeper could not be reached, or the session was lost: nothing was changed that the message does not name; retry. */
+  zookeeper: 3,
   /** Interrupted by SIGINT (128 + 2): the hub was closed first. */
   sigint: 130,
   /** Terminated by SIGTERM (128 + 15): the hub was closed first. */
@@ -24,6 +26,7 @@ export const EXIT_HELP: Array<[number, string]> = [
     "the work failed: a called function threw, a plugin failed to load (under --strict) or timed out, a shutdown hook failed, output could not be written",
   ],
   [EXIT.usage, "usage error: unknown command or option, unknown ref, a bad argument, a bad config value or file"],
+  [EXIT.zookeeper, "ZooKeeper could not be reached or the session was lost (deploy commands): safe to retry"],
   [EXIT.sigint, "interrupted (SIGINT): the hub was closed, its __shutdown__ hooks run"],
   [EXIT.sigterm, "terminated (SIGTERM): the hub was closed, its __shutdown__ hooks run"],
 ];
@@ -170,6 +173,23 @@ export class ExitCalledError extends PopError {
   constructor(message: string, requested: number) {
     super(message);
     this.requested = requested;
+  }
+}
+
+/**
+ * ZooKeeper could not be reached in time, or the session was lost (exit 3, so scripts can retry). `zkCode` is
+ * ZooKeeper's own error name where there is one (CONNECTION_LOSS, SESSION_EXPIRED, ...).
+ */
+export class ZooKeeperError extends PopError {
+  override name = "ZooKeeperError";
+  override readonly code: string = "POP_ZOOKEEPER";
+  override readonly exitCode: number = EXIT.zookeeper;
+  readonly path: string | undefined;
+  readonly zkCode: string | undefined;
+  constructor(message: string, options?: PopErrorOptions & { path?: string; zkCode?: string }) {
+    super(message, options);
+    this.path = options?.path;
+    this.zkCode = options?.zkCode;
   }
 }
 

@@ -26,9 +26,10 @@ describe("--version and --help", () => {
     expect(lines[hub + 2]).toMatch(/^ {2}call {2}\S/);
     const codes = lines.indexOf("Exit codes:");
     const table = lines.slice(codes + 1, lines.indexOf("", codes));
-    expect(table.map((l) => l.trim().split(/\s+/)[0])).toEqual(["0", "1", "2", "130", "143"]);
-    expect(table[3]).toMatch(/^ {2}130 {2}interrupted \(SIGINT\)/);
-    expect(table[4]).toMatch(/^ {2}143 {2}terminated \(SIGTERM\)/);
+    expect(table.map((l) => l.trim().split(/\s+/)[0])).toEqual(["0", "1", "2", "3", "130", "143"]);
+    expect(table[3]).toMatch(/^ {2}3 {4}ZooKeeper could not be reached/);
+    expect(table[4]).toMatch(/^ {2}130 {2}interrupted \(SIGINT\)/);
+    expect(table[5]).toMatch(/^ {2}143 {2}terminated \(SIGTERM\)/);
     expect(r.stdout).toContain("unknown ref");
     expect(r.stdout).toContain("output could not be written");
     expect((await pop(["-h"])).stdout).toBe(r.stdout);
