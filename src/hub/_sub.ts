@@ -145,6 +145,40 @@ export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, 
   return meta;
 }
 
+/**
+ * A sub of built-in modules that plugin roots may extend (the deploy tool's `service` sub): the dyne's folders
+ * from every root, plus the built-ins for the names no root defines. A root's module of a built-in's name replaces
+ * it only with `export const __override__ = true` (app merging), else it is a load error naming both.
+ */
+export async function addBuiltinSub(
+  hub: Hub,
+  name: string,
+  modules: Record<string, { file: string; exports: Record<string, unknown>; source?: string }>,
+): Promise<SubObject> {
+  const s = state(hub);
+  const existing = s.subs.get(name);
+  if (existing) return existing.object;
+  const meta = s.dyne.has(name) ? await addSubMeta(hub, { dyneName: name }) : undefined;
+  const sub = meta ?? newMeta(hub, name, name, [], "lazy", undefined);
+  if (!meta) {
+    hub[name] = sub.object;
+    s.subs.set(name, sub);
+  }
+  for (const [mod, m] of Object.entries(modules)) {
+    const own = sub.dirs.length > 0 ? findModule(hub, sub, mod) : undefined;
+    if (own) {
+      own.others = [m.file, ...own.others];
+      continue;
+    }
+    const rec = newRecord(hub, sub, mod, m.file);
+    rec.preloaded = m.exports;
+    if (m.source !== undefined) rec.source = m.source;
+    sub.modules.set(mod, rec);
+  }
+  if (sub.dirs.length === 0) sub.scanned = true;
+  return sub.object;
+}
+
 function newMeta(hub: Hub, name: string, ref: string, dirs: string[], load: LoadMode, parent: SubMeta | undefined): SubMeta {
   const meta: SubMeta = {
     name,

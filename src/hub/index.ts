@@ -17,5 +17,5 @@ export { describeFunctions, inspectHub, type FunctionInfo, type HubView, type Mo
 export { isDirectory } from "../_fs.ts";
 export { state, subMeta } from "./_meta.ts";
 export { preloadRef, resolveFunction, resolveRef } from "./_ref.ts";
-export { addSub, type AddSubOptions } from "./_sub.ts";
+export { addBuiltinSub, addSub, type AddSubOptions } from "./_sub.ts";
 export type { AnyFn, ContractContext, Hub, HubSubs, ModuleRecord, SchemaSpec, SubMeta } from "./_types.ts";
