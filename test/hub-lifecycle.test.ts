@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { PluginLoadError, RefError, ShutdownError, UsageError } from "../src/errors.ts";
-import { addSub, closeHub, createHub } from "../src/hub/index.ts";
+import { addSub, closeHub, createHub, onHubClose } from "../src/hub/index.ts";
 import { tmp, writeTree } from "./helpers.ts";
 
 /** A hub over `files` (a sub "s" unless the paths say otherwise), its warnings collected. */
@@ -368,5 +368,23 @@ describe("contracts POP's tests pin down", () => {
     expect(reasons["s.swapped"]).toMatch(/^parameter 2 of add \(after the hub\) is "qty", but sig_add in .*contracts\/init\.ts expects "item"/);
     expect(reasons["s.short"]).toMatch(/parameter 3 of add \(after the hub\) is missing: sig_add in .* expects "qty"/);
     expect(reasons["s.keys"]).toMatch(/parameter 2 of put \(after the hub\) is "\{key\}", but sig_put .* expects "\{key,value\}"/);
+  });
+});
+
+describe("onHubClose", () => {
+  test("close hooks run before the modules' __shutdown__, last registered first; undo removes one; errors are collected", async () => {
+    (globalThis as any).POP_LOG = [];
+    const { hub } = await hubOf({ "s/a.ts": recorder("a") });
+    const log = (globalThis as any).POP_LOG as string[];
+    onHubClose(hub, () => void log.push("hook 1"));
+    const undo = onHubClose(hub, () => void log.push("hook 2"));
+    onHubClose(hub, () => {
+      log.push("hook 3");
+      throw new Error("hook 3 failed");
+    });
+    undo();
+    const err = await closeHub(hub).catch((e: unknown) => e);
+    expect(log).toEqual(["init a", "hook 3", "hook 1", "shutdown a"]);
+    expect((err as ShutdownError).errors.map((e) => e.message)).toEqual(["hook 3 failed"]);
   });
 });

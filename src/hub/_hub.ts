@@ -4,7 +4,7 @@ import { hide, STATE, state, subMeta } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { shutdownModule } from "./_module.ts";
 import { addPreloadedSub, addSubMeta, loadAll } from "./_sub.ts";
-import { type PluginLoadError, PopError, ShutdownError } from "../errors.ts";
+import { messageOf, type PluginLoadError, PopError, ShutdownError } from "../errors.ts";
 import { log } from "../output.ts";
 import type { Hub, HubState, LoadMode, SubMeta } from "./_types.ts";
 
@@ -159,6 +159,16 @@ export function closeHub(hub: Hub): Promise<void> {
   const s = state(hub);
   s.closing ??= (async () => {
     const errors: Error[] = [];
+    // Close hooks first, last registered first (a daemon built on the hub stops before the modules it uses go).
+    const hooks = CLOSERS.get(hub) ?? [];
+    for (let i = hooks.length - 1; i >= 0; i--) {
+      try {
+        await hooks[i]!();
+      } catch (e) {
+        errors.push(e instanceof Error ? e : new PopError(messageOf(e)));
+      }
+    }
+    CLOSERS.delete(hub);
     for (let i = s.loaded.length - 1; i >= 0; i--) {
       const e = await shutdownModule(hub, s.loaded[i]!);
       if (e) errors.push(e);
@@ -168,6 +178,23 @@ export function closeHub(hub: Hub): Promise<void> {
     if (errors.length > 0) throw new ShutdownError(errors);
   })();
   return s.closing;
+}
+
+const CLOSERS = new WeakMap<Hub, Array<() => unknown>>();
+
+/**
+ * Run `fn` when the hub closes (avvio's onClose): before the modules' `__shutdown__` hooks, the last registered
+ * first; its error is collected with theirs. Returns the undo function. What a long-running command (the deploy
+ * agent, a server) must stop on SIGINT or SIGTERM hangs here, since the CLI closes every hub then.
+ */
+export function onHubClose(hub: Hub, fn: () => unknown): () => void {
+  const list = CLOSERS.get(hub) ?? [];
+  list.push(fn);
+  CLOSERS.set(hub, list);
+  return () => {
+    const at = list.indexOf(fn);
+    if (at >= 0) list.splice(at, 1);
+  };
 }
 
 /** Close every hub not closed yet (the CLI's signal handler); one ShutdownError for all their failures. */

@@ -7,6 +7,7 @@ export {
   hubRoots,
   hubWarn,
   loadHub,
+  onHubClose,
   subNames,
   type HubOptions,
   type LoadHubOptions,
