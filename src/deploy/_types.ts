@@ -71,11 +71,16 @@ export interface ServiceContext {
   machineId: string;
   /** A folder of the service's own on this machine (instance directory: installed packages, data). */
   dir: string;
+  /** (Added for the supervisor's tasks.) The service's pid on this machine, when it runs here: tasks such as `signal` need it. */
+  pid?: number;
+  /** (Added for the built-in types.) The executable that acts as Bun under BUN_BE_BUN=1: default process.execPath (pop itself). */
+  bun?: string;
 }
 
 /** How to run a service's process. */
 export interface LaunchSpec {
   argv: string[];
+  /** (Noted.) Set over the agent's own environment by the supervisor: only what the service adds or changes. */
   env?: Record<string, string>;
   cwd?: string;
 }
@@ -107,6 +112,10 @@ export interface ProcessSpec extends LaunchSpec {
   name: string;
   stopSignal: NodeJS.Signals;
   stopTimeout: number;
+  /** (Added.) Readiness, checked after each (re)start until it passes or readyTimeout runs out: true, or why not yet. Not stored in the pid file. */
+  ready?: (pid: number) => Promise<boolean | string> | boolean | string;
+  /** (Added.) How long a start may take to become ready (default 30000 ms). */
+  readyTimeout?: number;
 }
 
 /** A supervised service's life on this machine. */
@@ -119,4 +128,10 @@ export interface ProcessStatus {
   restarts: number;
   lastExit: { code: number | null; signal: string | null; at: string } | undefined;
   lastError: string | undefined;
+  /** (Added.) The readiness check passed since the last (re)start. */
+  ready?: boolean;
+  /** (Added.) When the current process started (ISO time). */
+  startedAt?: string | undefined;
+  /** (Added.) Started by an earlier agent and adopted from its pid file. */
+  adopted?: boolean;
 }
