@@ -228,14 +228,25 @@ async function startCluster(n: number): Promise<ZkCluster> {
   return cluster;
 }
 
+// A port picked free may be taken before java binds it: start again on other ports (a few times).
+async function startRetrying(n: number): Promise<ZkCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCluster(n);
+    } catch (e) {
+      if (attempt >= 3 || !/BindException|Address already in use/.test(String(e))) throw e;
+    }
+  }
+}
+
 /** One standalone ZooKeeper server on a free loopback port, ready to serve. */
 export async function startZk(): Promise<ZkCluster> {
-  return startCluster(1);
+  return startRetrying(1);
 }
 
 /** An ensemble of `n` servers on loopback (client, peer and election ports all free), with a leader elected. */
 export async function startEnsemble(n = 3): Promise<ZkCluster> {
-  const c = await startCluster(n);
+  const c = await startRetrying(n);
   try {
     await c.leader();
   } catch (e) {

@@ -269,6 +269,20 @@ describe("connection trouble", () => {
     await c.close();
   });
 
+  test("an idle session outlives its session timeout: pop's own heartbeat keeps it", async () => {
+    const c = await connectZk({ hosts: server.connectString, sessionTimeoutMs: 2 * TICK_MS });
+    try {
+      let lost = false;
+      c.onSessionLost(() => (lost = true));
+      const path = await c.create("/idle-", "", "ephemeral-sequential");
+      await Bun.sleep(8 * TICK_MS); // the time itself is what is tested: four session timeouts without a request
+      expect(lost).toBe(false);
+      expect(await zk.exists(path)).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
   test("a silent server (SIGSTOP: the connection stays open) loses the session by our own timer", async () => {
     await using own = await startZk();
     const c = await connectZk({ hosts: own.connectString, sessionTimeoutMs: 4 * TICK_MS, timeoutMs: 2000 });
@@ -291,11 +305,22 @@ describe("connection trouble", () => {
     const c = await connectZk({ hosts: ens.connectString, sessionTimeoutMs: 10 * TICK_MS, timeoutMs: 4000 });
     try {
       await c.create("/log");
+      const states: string[] = [];
+      c.onState((s) => states.push(s));
+      let lost = false;
+      c.onSessionLost(() => (lost = true));
+      const session = c.sessionId;
       const acked: string[] = [];
       let failures = 0;
       let stop = false;
+      let wanted = { count: 0, reached: () => {} };
+      const until = (count: number) => {
+        const s = signal();
+        wanted = { count, reached: s.resolve };
+        return within(s.promise, 20_000, `${count} acknowledged writes`);
+      };
       const writer = (async () => {
-        for (let i = 0; !stop && i < 10_000; i++) {
+        for (let i = 0; !stop; i++) {
           const path = `/log/w${String(i).padStart(5, "0")}`;
           // a write whose answer was lost may have been applied: retry it; NODE_EXISTS then means it was
           for (;;) {
@@ -309,21 +334,13 @@ describe("connection trouble", () => {
             }
           }
           acked.push(path);
+          if (acked.length >= wanted.count) wanted.reached();
         }
       })();
-      const until = (count: number) =>
-        within(
-          (async () => {
-            while (acked.length < count) await Bun.sleep(5);
-          })(),
-          20_000,
-          `${count} writes`,
-        );
       await until(20);
       const leader = await ens.leader();
       await ens.kill(leader);
-      const before = acked.length;
-      await until(before + 50);
+      await until(acked.length + 50);
       stop = true;
       await writer;
       expect(await ens.leader()).not.toBe(leader);
@@ -331,6 +348,10 @@ describe("connection trouble", () => {
       expect(acked.filter((p) => !stored.has(p.slice("/log/".length)))).toEqual([]);
       expect(stored.size).toBe(acked.length);
       expect(failures).toBeLessThan(20);
+      // the same session throughout: at most a disconnect and a reconnect, never a loss
+      expect(lost).toBe(false);
+      expect(c.sessionId).toBe(session);
+      expect(states.filter((s) => s === "expired")).toEqual([]);
     } finally {
       await c.close();
     }
