@@ -6,6 +6,8 @@ import { connectZk, isZkConnectionError, ZkNodeError } from "../src/deploy/_zk.t
 import type { Zk } from "../src/deploy/_types.ts";
 import { freePort, startEnsemble, startZk, TICK_MS, type ZkCluster } from "./_zk.ts";
 
+/** The bound of a test that starts its own servers or waits out a session (bun's default is 5 s). */
+const SLOW = 30_000;
 let server: ZkCluster;
 let zk: Zk & AsyncDisposable;
 let n = 0;
@@ -41,7 +43,7 @@ async function rejection(p: Promise<unknown>): Promise<ZooKeeperError> {
 beforeAll(async () => {
   server = await startZk();
   zk = await connectZk({ hosts: server.connectString, timeoutMs: 5000 });
-});
+}, SLOW);
 afterAll(async () => {
   await zk?.close();
   await server?.stop();
@@ -243,117 +245,137 @@ describe("requests", () => {
 });
 
 describe("connection trouble", () => {
-  test("an unreachable address rejects within the timeout, naming it (exit 3)", async () => {
-    const port = freePort();
-    const e = await rejection(within(connectZk({ hosts: `127.0.0.1:${port}`, timeoutMs: 1000 }), 10_000, "connectZk to reject"));
-    expect(e.exitCode).toBe(3);
-    expect(isZkConnectionError(e)).toBe(true);
-    expect(e.message).toBe(`cannot reach ZooKeeper at 127.0.0.1:${port} within 1000 ms: is it running? set --zk HOSTS or POP_ZK`);
-  });
+  test(
+    "an unreachable address rejects within the timeout, naming it (exit 3)",
+    async () => {
+      const port = freePort();
+      const e = await rejection(within(connectZk({ hosts: `127.0.0.1:${port}`, timeoutMs: 1000 }), 10_000, "connectZk to reject"));
+      expect(e.exitCode).toBe(3);
+      expect(isZkConnectionError(e)).toBe(true);
+      expect(e.message).toBe(`cannot reach ZooKeeper at 127.0.0.1:${port} within 1000 ms: is it running? set --zk HOSTS or POP_ZK`);
+    },
+    SLOW,
+  );
 
-  test("the server stopped while connected: onSessionLost fires after about the session timeout, requests reject (exit 3)", async () => {
-    await using own = await startZk();
-    const c = await connectZk({ hosts: own.connectString, sessionTimeoutMs: 4 * TICK_MS, timeoutMs: 2000 });
-    const states: string[] = [];
-    c.onState((s) => states.push(s));
-    const lost = signal();
-    c.onSessionLost(lost.resolve);
-    await c.create("/eph", "", "ephemeral");
-    await own.stop();
-    await within(lost.promise, 10_000, "onSessionLost");
-    expect(states).toEqual(["disconnected", "expired"]);
-    const e = await rejection(c.get("/eph"));
-    expect(e.zkCode).toBe("SESSION_EXPIRED");
-    expect(isZkConnectionError(e)).toBe(true);
-    expect(e.exitCode).toBe(3);
-    await c.close();
-  });
-
-  test("an idle session outlives its session timeout: pop's own heartbeat keeps it", async () => {
-    const c = await connectZk({ hosts: server.connectString, sessionTimeoutMs: 2 * TICK_MS });
-    try {
-      let lost = false;
-      c.onSessionLost(() => (lost = true));
-      const path = await c.create("/idle-", "", "ephemeral-sequential");
-      await Bun.sleep(8 * TICK_MS); // the time itself is what is tested: four session timeouts without a request
-      expect(lost).toBe(false);
-      expect(await zk.exists(path)).toBe(true);
-    } finally {
-      await c.close();
-    }
-  });
-
-  test("a silent server (SIGSTOP: the connection stays open) loses the session by our own timer", async () => {
-    await using own = await startZk();
-    const c = await connectZk({ hosts: own.connectString, sessionTimeoutMs: 4 * TICK_MS, timeoutMs: 2000 });
-    const lost = signal();
-    c.onSessionLost(lost.resolve);
-    const pending = c.get("/").catch((e: unknown) => e);
-    own.pause(0);
-    try {
-      await within(lost.promise, 10_000, "onSessionLost during a silent partition");
-      const e = await pending;
-      if (e instanceof Error) expect(isZkConnectionError(e)).toBe(true);
-    } finally {
-      own.resume(0);
-      await c.close();
-    }
-  });
-
-  test("three-node ensemble: kill the leader while writing; the client fails over and no acknowledged write is lost", async () => {
-    await using ens = await startEnsemble(3);
-    const c = await connectZk({ hosts: ens.connectString, sessionTimeoutMs: 10 * TICK_MS, timeoutMs: 4000 });
-    try {
-      await c.create("/log");
+  test(
+    "the server stopped while connected: onSessionLost fires after about the session timeout, requests reject (exit 3)",
+    async () => {
+      await using own = await startZk();
+      const c = await connectZk({ hosts: own.connectString, sessionTimeoutMs: 4 * TICK_MS, timeoutMs: 2000 });
       const states: string[] = [];
       c.onState((s) => states.push(s));
-      let lost = false;
-      c.onSessionLost(() => (lost = true));
-      const session = c.sessionId;
-      const acked: string[] = [];
-      let failures = 0;
-      let stop = false;
-      let wanted = { count: 0, reached: () => {} };
-      const until = (count: number) => {
-        const s = signal();
-        wanted = { count, reached: s.resolve };
-        return within(s.promise, 20_000, `${count} acknowledged writes`);
-      };
-      const writer = (async () => {
-        for (let i = 0; !stop; i++) {
-          const path = `/log/w${String(i).padStart(5, "0")}`;
-          // a write whose answer was lost may have been applied: retry it; NODE_EXISTS then means it was
-          for (;;) {
-            try {
-              await c.create(path, String(i));
-              break;
-            } catch (e) {
-              if (e instanceof ZkNodeError && e.zkCode === "NODE_EXISTS") break;
-              if (!isZkConnectionError(e)) throw e;
-              failures++;
-            }
-          }
-          acked.push(path);
-          if (acked.length >= wanted.count) wanted.reached();
-        }
-      })();
-      await until(20);
-      const leader = await ens.leader();
-      await ens.kill(leader);
-      await until(acked.length + 50);
-      stop = true;
-      await writer;
-      expect(await ens.leader()).not.toBe(leader);
-      const stored = new Set(await c.children("/log"));
-      expect(acked.filter((p) => !stored.has(p.slice("/log/".length)))).toEqual([]);
-      expect(stored.size).toBe(acked.length);
-      expect(failures).toBeLessThan(20);
-      // the same session throughout: at most a disconnect and a reconnect, never a loss
-      expect(lost).toBe(false);
-      expect(c.sessionId).toBe(session);
-      expect(states.filter((s) => s === "expired")).toEqual([]);
-    } finally {
+      const lost = signal();
+      c.onSessionLost(lost.resolve);
+      await c.create("/eph", "", "ephemeral");
+      await own.stop();
+      await within(lost.promise, 10_000, "onSessionLost");
+      expect(states).toEqual(["disconnected", "expired"]);
+      const e = await rejection(c.get("/eph"));
+      expect(e.zkCode).toBe("SESSION_EXPIRED");
+      expect(isZkConnectionError(e)).toBe(true);
+      expect(e.exitCode).toBe(3);
       await c.close();
-    }
-  });
+    },
+    SLOW,
+  );
+
+  test(
+    "an idle session outlives its session timeout: pop's own heartbeat keeps it",
+    async () => {
+      const c = await connectZk({ hosts: server.connectString, sessionTimeoutMs: 2 * TICK_MS });
+      try {
+        let lost = false;
+        c.onSessionLost(() => (lost = true));
+        const path = await c.create("/idle-", "", "ephemeral-sequential");
+        await Bun.sleep(8 * TICK_MS); // the time itself is what is tested: four session timeouts without a request
+        expect(lost).toBe(false);
+        expect(await zk.exists(path)).toBe(true);
+      } finally {
+        await c.close();
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    "a silent server (SIGSTOP: the connection stays open) loses the session by our own timer",
+    async () => {
+      await using own = await startZk();
+      const c = await connectZk({ hosts: own.connectString, sessionTimeoutMs: 4 * TICK_MS, timeoutMs: 2000 });
+      const lost = signal();
+      c.onSessionLost(lost.resolve);
+      const pending = c.get("/").catch((e: unknown) => e);
+      own.pause(0);
+      try {
+        await within(lost.promise, 10_000, "onSessionLost during a silent partition");
+        const e = await pending;
+        if (e instanceof Error) expect(isZkConnectionError(e)).toBe(true);
+      } finally {
+        own.resume(0);
+        await c.close();
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    "three-node ensemble: kill the leader while writing; the client fails over and no acknowledged write is lost",
+    async () => {
+      await using ens = await startEnsemble(3);
+      const c = await connectZk({ hosts: ens.connectString, sessionTimeoutMs: 10 * TICK_MS, timeoutMs: 4000 });
+      try {
+        await c.create("/log");
+        const states: string[] = [];
+        c.onState((s) => states.push(s));
+        let lost = false;
+        c.onSessionLost(() => (lost = true));
+        const session = c.sessionId;
+        const acked: string[] = [];
+        let failures = 0;
+        let stop = false;
+        let wanted = { count: 0, reached: () => {} };
+        const until = (count: number) => {
+          const s = signal();
+          wanted = { count, reached: s.resolve };
+          return within(s.promise, 20_000, `${count} acknowledged writes`);
+        };
+        const writer = (async () => {
+          for (let i = 0; !stop; i++) {
+            const path = `/log/w${String(i).padStart(5, "0")}`;
+            // a write whose answer was lost may have been applied: retry it; NODE_EXISTS then means it was
+            for (;;) {
+              try {
+                await c.create(path, String(i));
+                break;
+              } catch (e) {
+                if (e instanceof ZkNodeError && e.zkCode === "NODE_EXISTS") break;
+                if (!isZkConnectionError(e)) throw e;
+                failures++;
+              }
+            }
+            acked.push(path);
+            if (acked.length >= wanted.count) wanted.reached();
+          }
+        })();
+        await until(20);
+        const leader = await ens.leader();
+        await ens.kill(leader);
+        await until(acked.length + 50);
+        stop = true;
+        await writer;
+        expect(await ens.leader()).not.toBe(leader);
+        const stored = new Set(await c.children("/log"));
+        expect(acked.filter((p) => !stored.has(p.slice("/log/".length)))).toEqual([]);
+        expect(stored.size).toBe(acked.length);
+        expect(failures).toBeLessThan(20);
+        // the same session throughout: at most a disconnect and a reconnect, never a loss
+        expect(lost).toBe(false);
+        expect(c.sessionId).toBe(session);
+        expect(states.filter((s) => s === "expired")).toEqual([]);
+      } finally {
+        await c.close();
+      }
+    },
+    SLOW,
+  );
 });
