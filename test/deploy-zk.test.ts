@@ -72,6 +72,10 @@ describe("requests", () => {
     expect((await rejection(zk.create(`${r}/x/y`))).zkCode).toBe("NO_NODE");
     expect((await rejection(zk.set(`${r}/none`, "v"))).zkCode).toBe("NO_NODE");
     expect((await rejection(zk.remove(r))).zkCode).toBe("NOT_EMPTY");
+    const bad = await rejection(zk.get("relative/path"));
+    expect(bad.zkCode).toBe("BAD_ARGUMENTS");
+    expect(bad.message).toStartWith('cannot read "relative/path": ');
+    expect((await rejection(zk.create(`${r}/big`, "x".repeat(1_100_000)))).zkCode).toBe("BAD_ARGUMENTS");
   });
 
   test("create modes: sequential suffixes; an ephemeral node vanishes when its session closes", async () => {

@@ -4,7 +4,7 @@
 // silent server and our own timer declares the session lost (the library stays "connected" through a silent
 // partition); removeTree deletes depth-first itself; transaction checks/sets keep version 0 (the library turns it
 // into -1); close() always ends the socket and every timer, connected or not.
-import { EXIT, ZooKeeperError, quote } from "../errors.ts";
+import { EXIT, ZooKeeperError, messageOf, quote } from "../errors.ts";
 import type { CreateMode, Zk, ZkOp, ZkOptions } from "./_types.ts";
 
 /** A ZooKeeper answer about a node (NO_NODE, NODE_EXISTS, BAD_VERSION, NOT_EMPTY, NO_AUTH...): the work failed (exit 1), nothing to retry blindly. */
@@ -347,7 +347,7 @@ class Session implements Zk, AsyncDisposable {
           });
         } catch (e) {
           clearTimeout(timer);
-          resolve({ err: e });
+          resolve({ err: { name: "BAD_ARGUMENTS", thrown: e } });
         }
       });
       if (!outcome.err) return outcome.res as T;
@@ -357,8 +357,9 @@ class Session implements Zk, AsyncDisposable {
           `cannot ${what} ${quote(path)}: no answer from ZooKeeper at ${this.#hosts} within ${this.#timeoutMs} ms${retry ? "" : " (it may still be applied)"}`,
           { path, zkCode: code },
         );
-      // The library's own checks (a malformed path) throw before anything is sent.
-      if (code === "SYSTEM_ERROR" && typeof (outcome.err as { code?: unknown }).code !== "number") throw zkError(what, path, "BAD_ARGUMENTS", outcome.err);
+      // The library's own checks (a malformed path, data over 1 MB) throw before anything is sent.
+      const thrown = (outcome.err as { thrown?: unknown }).thrown;
+      if (thrown !== undefined) throw new ZkNodeError(`cannot ${what} ${quote(path)}: ${messageOf(thrown)}`, { path, zkCode: "BAD_ARGUMENTS", cause: thrown });
       if (retry && code === "CONNECTION_LOSS" && !this.#done && Date.now() < deadline) continue;
       if (this.#done) throw this.#endedError(what, path);
       throw zkError(what, path, code, outcome.err);
