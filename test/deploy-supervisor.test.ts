@@ -197,6 +197,39 @@ describe("adoption", () => {
     expect(isAlive(started.pid)).toBe(false);
   });
 
+  test("kill -9 of the agent process leaves its service running; a new supervisor adopts it and sees its exit", async () => {
+    const stateDir = tmp("agent-");
+    const agent = Bun.spawn([BUN, join(FIX, "agent.ts"), stateDir], { stdout: "pipe", stderr: "inherit" });
+    let pid = 0;
+    try {
+      const reader = agent.stdout.getReader();
+      let text = "";
+      const deadline = setTimeout(() => agent.kill("SIGKILL"), 20_000);
+      while (!/started \d+/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the agent ended before starting its service: ${text}`);
+        text += new TextDecoder().decode(value);
+      }
+      clearTimeout(deadline);
+      pid = Number(/started (\d+)/.exec(text)![1]);
+    } finally {
+      agent.kill("SIGKILL");
+      await agent.exited;
+    }
+    expect(isAlive(pid)).toBe(true);
+    await fileMatches(logPath(stateDir, "svc"), new RegExp(`hello from ${pid}`));
+    const next = supervisor({ stateDir });
+    expect(await next.sup.adopt()).toEqual(["svc"]);
+    expect(next.sup.status("svc")).toMatchObject({ pid, state: "running", adopted: true });
+    const from = next.events.length;
+    process.kill(pid, "SIGKILL");
+    expect(await next.next((e) => e.type === "exited", from)).toMatchObject({ pid, requested: false });
+    const restarted = (await next.next((e) => e.type === "started", from)) as Extract<SupervisorEvent, { type: "started" }>;
+    await fileMatches(logPath(stateDir, "svc"), new RegExp(`hello from ${restarted.pid}`));
+    await next.sup.stop("svc");
+    expect(isAlive(restarted.pid)).toBe(false);
+  });
+
   test("an adopted service is stopped like one's own: signal to its group, pid file removed", async () => {
     const stateDir = tmp("adopt-");
     const first = supervisor({ stateDir });
