@@ -155,7 +155,7 @@ describe("requests", () => {
     expect(e.zkCode).toBe("NODE_EXISTS");
     expect(e.path).toBe(`${r}/svc/type`);
     expect((e as ZkNodeError).opIndex).toBe(3);
-    expect(e.message).toContain("op 4 of 5");
+    expect(e.message).toBe(`transaction op 4 of 5 failed, so nothing was written: cannot create "${r}/svc/type": the node already exists (NODE_EXISTS)`);
     expect(await zk.exists(`${r}/new1`)).toBe(false);
     expect(await zk.exists(`${r}/new2`)).toBe(false);
     expect((await zk.get(`${r}/existing`))?.data).toBe("y");

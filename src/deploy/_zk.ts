@@ -29,7 +29,7 @@ export function isZkConnectionError(e: unknown): e is ZooKeeperError {
 const REASONS: Record<string, string> = {
   NO_NODE: "no such node",
   NODE_EXISTS: "the node already exists",
-  BAD_VERSION: "the node changed since it was read (version mismatch)",
+  BAD_VERSION: "the node changed since it was read (its version differs)",
   NOT_EMPTY: "the node has children",
   NO_AUTH: "not allowed by the node's ACL: connect with the credentials that created it (--zk-auth)",
   NO_CHILDREN_FOR_EPHEMERALS: "an ephemeral node cannot have children",
@@ -464,8 +464,12 @@ class Session implements Zk, AsyncDisposable {
     if (failed === -1) return;
     const op = ops[failed]!;
     const code = errName(results[failed]!.err ?? -1);
-    const e = zkError(`${op.op} (op ${failed + 1} of ${ops.length} of a transaction; nothing was written)`, op.path, code, undefined, failed);
-    throw e;
+    const e = zkError(op.op, op.path, code, undefined, failed);
+    throw new ZkNodeError(`transaction op ${failed + 1} of ${ops.length} failed, so nothing was written: ${e.message}`, {
+      path: op.path,
+      zkCode: code,
+      opIndex: failed,
+    });
   }
 
   async update(path: string, fn: (current: string | undefined) => string | undefined): Promise<string | undefined> {
