@@ -2,7 +2,7 @@ import type { Command } from "./_args.ts";
 
 /** A top-level command: loaded only when run, so `pop --version` imports nothing heavy. */
 export interface Entry {
-  group: "hub" | "config";
+  group: "hub" | "config" | "deploy";
   description: string;
   load: () => Promise<Command>;
   /** The command's own code (not pop) prints its data, so a plugin's console output stays on stdout even under --json. */
@@ -28,11 +28,36 @@ export const COMMANDS: Record<string, Entry> = {
     description: "A project's resolved config (show, --explain) or its config file's JSON Schema (schema)",
     load: async () => (await import("./config.ts")).default,
   },
+  ...deployCommands(),
 };
+
+/** The deploy agent's commands (docs/deploy.md), each loaded from src/deploy only when run. */
+function deployCommands(): Record<string, Entry> {
+  const d = (name: string, description: string): [string, Entry] => [
+    name,
+    { group: "deploy", description, load: async () => (await import("../deploy/index.ts")).COMMANDS[name]! },
+  ];
+  return Object.fromEntries([
+    d("init", "Create pop's layout in ZooKeeper (refuses to reset one without --force)"),
+    d("add", "Add a service of a service type: pop add process --name web --set command=..."),
+    d("set", "Change a service's settings (its machines restart, rolling)"),
+    d("remove", "Remove a service (refused while deployed, unless --force)"),
+    d("deploy", "Target a service at machines (default: this one)"),
+    d("undeploy", "Stop targeting a service at machines"),
+    d("status", "Services: settings, targets and, per machine, pid, state, restarts, errors"),
+    d("machines", "Every agent, live or gone, with what it runs"),
+    d("start", "Start this machine's agent as a daemon"),
+    d("fg", "Run this machine's agent in the foreground (systemd, supervisord)"),
+    d("stop", "Stop this machine's agent (and its services, unless --keep-services)"),
+    d("run", "Run a task of a service's type on every machine running it"),
+    d("logs", "A service's output on this machine"),
+  ]);
+}
 
 export const GROUPS: Record<Entry["group"], string> = {
   hub: "Hub runtime",
   config: "Config integrator",
+  deploy: "Deploy agent (ZooKeeper)",
 };
 
 export { EXIT, EXIT_HELP } from "../errors.ts";
