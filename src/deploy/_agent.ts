@@ -13,10 +13,11 @@ import { log } from "../output.ts";
 import { serviceType } from "./_context.ts";
 import { parseMachines, parseSettings, type Paths, paths } from "./_layout.ts";
 import type { DeployOptions } from "./_options.ts";
+import type { ReadyCheck } from "./_readiness.ts";
 import { processSpec, validateSettings } from "./_servicetypes.ts";
-import { Supervisor, type SupervisorEvent } from "./_supervisor.ts";
+import { isAlive, Supervisor, type SupervisorEvent } from "./_supervisor.ts";
 import type { ProcessStatus, ServiceContext, ServiceTypeModule, Zk } from "./_types.ts";
-import { connectZk } from "./_zk.ts";
+import { connectZk, isZkConnectionError } from "./_zk.ts";
 
 /** Exports of a service type that are not tasks. */
 const RESERVED_EXPORTS = new Set(["settings", "secret", "command", "ready", "stopSignal", "stopTimeout", "readyTimeout"]);
@@ -41,6 +42,10 @@ function readKept(stateDir: string, name: string): { settingsText: string; type:
 
 /** How often the agent re-reads everything as a safety net (watches do the work). */
 const RESYNC_MS = 60_000;
+/** The session timeout the agent asks for (the server may negotiate it down). */
+const SESSION_MS = 10_000;
+
+const zkCode = (e: unknown) => (e as { zkCode?: string } | null)?.zkCode;
 
 interface Running {
   /** The settings text it was started with: a different one restarts it. */
@@ -56,12 +61,26 @@ export class Agent {
   private running = new Map<string, Running>();
   private pending = new Map<string, Promise<void>>();
   private dirty = new Set<string>();
+  /** Services seen under services/ (this session). */
   private watched = new Set<string>();
+  /** Node paths with a live watch of ours (this session): a watch is armed once and re-armed by its own firing only. */
+  private armed = new Set<string>();
+  /** Services whose last convergence failed on ZooKeeper trouble: converged again when the connection is back. */
+  private retry = new Set<string>();
+  /** What this machine last said about each service (state node), and which reports did not reach ZooKeeper. */
+  private lastState = new Map<string, { state: string; lastError?: string }>();
+  private unreported = new Set<string>();
+  /** Supervisor events, handled one at a time in order, so a later state never lands before an earlier one. */
+  private events: Promise<void> = Promise.resolve();
   private resync: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  private readonly stopping = Promise.withResolvers<void>();
   private keepServices = false;
   private taskWatch = new Set<string>();
   private tasksSeen = new Set<string>();
+  /** The session's generation: bumped by each new session; work of an older one stops. */
+  private gen = 0;
+  private lostGen = -1;
   private readonly startedAt = Date.now();
 
   constructor(
@@ -70,62 +89,197 @@ export class Agent {
   ) {
     this.p = paths(opts.root);
     mkdirSync(opts.stateDir, { recursive: true });
-    this.sup = new Supervisor({ stateDir: opts.stateDir, onEvent: (e) => void this.onProcessEvent(e) });
+    this.sup = new Supervisor({ stateDir: opts.stateDir, onEvent: (e) => this.onProcessEvent(e) });
   }
 
   /** Connect, register, adopt what is still running from a previous agent, converge, and keep converging. */
   async start(): Promise<void> {
     await this.connect();
-    const adopted = await this.sup.adopt();
+    const adopted = await this.sup.adopt({ ready: (name) => this.keptReady(name) });
     if (adopted.length) log.info(`adopted ${adopted.join(", ")} (still running from a previous agent)`, { adopted });
     for (const name of adopted) {
       const kept = readKept(this.opts.stateDir, name);
       this.running.set(name, { settingsText: kept?.settingsText ?? "", type: kept?.type ?? "", ready: this.sup.status(name)?.ready ?? false });
     }
-    await this.watchServices();
+    await this.events;
+    await this.watchServices(true);
+    for (const name of adopted) if (this.running.has(name)) await this.watchTasks(name);
     this.resync = setInterval(() => void this.resyncAll(), RESYNC_MS);
     onHubClose(this.hub, () => this.stop());
   }
 
-  private async connect(): Promise<void> {
-    this.zk = await connectZk({ hosts: this.opts.zk, timeoutMs: this.opts.zkTimeout, ...(this.opts.zkAuth ? { auth: this.opts.zkAuth } : {}) });
-    this.zk.onSessionLost(() => void this.renewSession());
-    this.watched.clear();
-    const me = JSON.stringify({ host: hostname(), pid: process.pid, version: pkg.version, startedAt: new Date().toISOString() });
+  /** An adopted service's readiness check, from the settings it was started with. */
+  private keptReady(name: string): { check: ReadyCheck; timeoutMs?: number } | undefined {
+    const kept = readKept(this.opts.stateDir, name);
+    if (!kept) return undefined;
     try {
-      await this.zk.create(this.p.agent(this.opts.machineId), me, "ephemeral");
-    } catch (e) {
-      if ((e as { zkCode?: string }).zkCode !== "NODE_EXISTS") throw e;
-      const other = await this.zk.get(this.p.agent(this.opts.machineId));
-      throw new PopError(
-        `an agent for machine "${this.opts.machineId}" is already registered at ${this.p.agent(this.opts.machineId)} (${other?.data ?? "?"}): stop it, or give this one another --machine-id`,
-      );
+      const mod = serviceType(this.hub, kept.type, "pop agent");
+      const settings = validateSettings(kept.type, mod, parseSettings(this.p.settings(name), kept.settingsText).settings);
+      const spec = processSpec(this.hub, mod, this.context(name, kept.type, settings));
+      // The supervisor calls the check with the pid.
+      return spec.ready
+        ? { check: spec.ready as unknown as ReadyCheck, ...(spec.readyTimeout === undefined ? {} : { timeoutMs: spec.readyTimeout }) }
+        : undefined;
+    } catch {
+      return undefined;
     }
-    await this.zk.mkdirp(this.p.machine(this.opts.machineId));
+  }
+
+  private async connect(): Promise<void> {
+    const zk = await connectZk({
+      hosts: this.opts.zk,
+      timeoutMs: this.opts.zkTimeout,
+      sessionTimeoutMs: SESSION_MS,
+      ...(this.opts.zkAuth ? { auth: this.opts.zkAuth } : {}),
+    });
+    const gen = ++this.gen;
+    this.zk = zk;
+    this.watched.clear();
+    this.armed.clear();
+    this.taskWatch.clear();
+    zk.onSessionLost(() => {
+      this.lostGen = gen;
+      void this.renewSession(gen);
+    });
+    zk.onState((s) => {
+      if (s === "connected" && gen === this.gen) this.reconnected();
+    });
+    try {
+      await this.register(zk);
+      await zk.mkdirp(this.p.machine(this.opts.machineId));
+    } catch (e) {
+      await zk.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  /**
+   * agents/<id>, ephemeral. A node left by this agent's own lost session, or by an agent of this host that is gone
+   * (kill -9), vanishes within the session timeout: wait for that; a live agent elsewhere with this id is an error.
+   */
+  private async register(zk: Zk): Promise<void> {
+    const path = this.p.agent(this.opts.machineId);
+    const me = JSON.stringify({ host: hostname(), pid: process.pid, version: pkg.version, startedAt: new Date(this.startedAt).toISOString() });
+    const deadline = Date.now() + SESSION_MS + this.opts.zkTimeout;
+    for (;;) {
+      try {
+        await zk.create(path, me, "ephemeral");
+        return;
+      } catch (e) {
+        if (zkCode(e) !== "NODE_EXISTS") throw e;
+      }
+      const gone = Promise.withResolvers<void>();
+      const other = await zk.get(path, () => gone.resolve());
+      if (!other) continue;
+      let info: { host?: unknown; pid?: unknown } = {};
+      try {
+        info = JSON.parse(other.data) ?? {};
+      } catch {
+        // not ours to judge: refused below
+      }
+      const stale = info.host === hostname() && typeof info.pid === "number" && (info.pid === process.pid || !isAlive(info.pid));
+      if (!stale || Date.now() >= deadline)
+        throw new PopError(
+          `an agent for machine "${this.opts.machineId}" is already registered at ${path} (${other.data}): stop it, or give this one another --machine-id`,
+        );
+      log.info(`waiting for ${path} of a previous session (agent pid ${String(info.pid)}) to expire`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([gone.promise, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    }
   }
 
   /** The session is gone: open a new one, put the ephemeral nodes back, re-converge (healthy services keep running). */
-  private async renewSession(): Promise<void> {
-    if (this.stopped) return;
+  private async renewSession(gen: number): Promise<void> {
+    if (this.stopped || gen !== this.gen) return;
     log.warn("ZooKeeper session lost: opening a new one; services keep running");
+    await this.zk.close().catch(() => {});
     for (let delay = 250; !this.stopped; delay = Math.min(delay * 2, 5000)) {
       try {
-        await this.zk.close().catch(() => {});
         await this.connect();
-        for (const [name] of this.running) await this.reportPid(name);
-        await this.watchServices();
-        log.info("ZooKeeper session renewed");
-        return;
+        break;
       } catch (e) {
         log.warn(`cannot renew the ZooKeeper session yet: ${messageOf(e)}`);
-        await Bun.sleep(delay);
+        await Promise.race([Bun.sleep(delay), this.stopping.promise]);
+      }
+    }
+    if (this.stopped) return;
+    try {
+      for (const name of new Set([...this.running.keys(), ...this.lastState.keys()])) this.unreported.add(name);
+      await this.republish();
+      await this.watchServices(true);
+      for (const name of this.running.keys()) await this.watchTasks(name);
+      log.info("ZooKeeper session renewed");
+    } catch (e) {
+      this.trouble(e);
+    }
+  }
+
+  /** The connection is back (same session): write what did not reach ZooKeeper, converge what failed meanwhile. */
+  private reconnected(): void {
+    void this.republish().catch((e) => this.trouble(e));
+    for (const name of [...this.retry]) this.schedule(name);
+  }
+
+  /** Re-write the PID and state nodes of the services whose last report did not reach ZooKeeper. */
+  private republish(): Promise<void> {
+    return this.serial(async () => {
+      for (const name of [...this.unreported]) {
+        this.unreported.delete(name);
+        await this.reportPid(name);
+        const last = this.lastState.get(name);
+        if (last) await this.reportState(name, last);
+      }
+    });
+  }
+
+  /** Run `fn` in the event queue: after every event handled so far. */
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.events.then(fn);
+    this.events = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Arm a watch (one ZooKeeper request), retrying on trouble while this session lives: a watch lost to a failed
+   * re-arm would leave a node unwatched. A new session re-arms everything itself.
+   */
+  private async arm(gen: number, fn: () => Promise<unknown>): Promise<void> {
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      if (this.stopped || gen !== this.gen || this.lostGen === gen) return;
+      try {
+        await fn();
+        return;
+      } catch (e) {
+        if (this.stopped || gen !== this.gen || this.lostGen === gen) return;
+        this.trouble(e);
+        await Promise.race([Bun.sleep(delay), this.stopping.promise]);
       }
     }
   }
 
-  /** Watch the list of services; each service's targets and settings are watched once seen. */
-  private async watchServices(): Promise<void> {
-    const names = (await this.zk.children(this.p.services, () => void this.watchServices().catch((e) => this.trouble(e)))) ?? [];
+  /** The list of services: with `watch`, armed (once per session, re-armed by its own firing); each service's nodes are watched once seen. */
+  private async watchServices(watch: boolean): Promise<void> {
+    const gen = this.gen;
+    const path = this.p.services;
+    let cb: (() => void) | undefined;
+    if (watch) {
+      if (this.armed.has(path)) watch = false;
+      else {
+        this.armed.add(path);
+        cb = () => {
+          this.armed.delete(path);
+          if (!this.stopped && gen === this.gen) void this.arm(gen, () => this.watchServices(true));
+        };
+      }
+    }
+    let names: string[];
+    try {
+      names = (await this.zk.children(path, cb)) ?? [];
+    } catch (e) {
+      if (cb) this.armed.delete(path);
+      throw e;
+    }
     for (const name of names) if (!this.watched.has(name)) await this.watchService(name);
     for (const name of [...this.watched]) if (!names.includes(name)) this.watched.delete(name);
     for (const name of this.running.keys()) if (!names.includes(name)) this.schedule(name); // removed: stop it
@@ -134,20 +288,30 @@ export class Agent {
   private async watchService(name: string): Promise<void> {
     this.watched.add(name);
     // One watch per node, re-armed by its own change; a change re-converges this service only.
-    await Promise.all([this.watchNode(this.p.targets(name), name), this.watchNode(this.p.settings(name), name), this.watchNode(this.p.type(name), name)]);
+    const gen = this.gen;
+    await Promise.all([this.p.targets(name), this.p.settings(name), this.p.type(name)].map((path) => this.arm(gen, () => this.watchNode(path, name))));
     this.schedule(name);
   }
 
   private async watchNode(path: string, name: string): Promise<void> {
-    await this.zk.get(path, () => {
-      if (this.stopped || !this.watched.has(name)) return;
-      void this.watchNode(path, name).catch((e) => this.trouble(e));
-      this.schedule(name);
-    });
+    if (this.armed.has(path)) return;
+    const gen = this.gen;
+    this.armed.add(path);
+    try {
+      await this.zk.get(path, () => {
+        this.armed.delete(path);
+        if (this.stopped || gen !== this.gen || !this.watched.has(name)) return;
+        void this.arm(gen, () => this.watchNode(path, name));
+        this.schedule(name);
+      });
+    } catch (e) {
+      this.armed.delete(path);
+      throw e;
+    }
   }
 
   private resyncAll(): void {
-    void this.watchServices().catch((e) => this.trouble(e));
+    void this.watchServices(true).catch((e) => this.trouble(e));
     for (const name of this.watched) this.schedule(name);
   }
 
@@ -162,8 +326,12 @@ export class Agent {
       this.dirty.add(name);
       return;
     }
+    this.retry.delete(name);
     const run = this.converge(name)
-      .catch((e) => this.trouble(e))
+      .catch((e) => {
+        if (isZkConnectionError(e)) this.retry.add(name);
+        this.trouble(e);
+      })
       .finally(() => {
         this.pending.delete(name);
         if (this.dirty.delete(name)) this.schedule(name);
@@ -177,11 +345,12 @@ export class Agent {
       this.zk.get(this.p.settings(name)),
       this.zk.get(this.p.targets(name)),
     ]);
+    if (this.stopped) return;
     const targets = parseMachines(this.p.targets(name), targetsNode?.data);
     const wanted = !!typeNode && targets.machines.includes(this.opts.machineId) && !targets.problem;
     const current = this.running.get(name);
     if (!wanted) {
-      if (current || this.sup.status(name)) await this.stopService(name);
+      if (current || this.sup.status(name) || this.lastState.has(name)) await this.stopService(name);
       return;
     }
     const { settings, problem } = parseSettings(this.p.settings(name), settingsNode?.data);
@@ -193,12 +362,12 @@ export class Agent {
       mod = serviceType(this.hub, type, "pop agent");
       parsed = validateSettings(type, mod, settings);
     } catch (e) {
-      await this.reportState(name, { state: "failed", lastError: messageOf(e) });
       if (current) await this.stopService(name);
+      await this.serial(() => this.reportState(name, { state: "failed", lastError: messageOf(e) }));
       return;
     }
     const settingsText = settingsNode?.data ?? "";
-    if (current && current.settingsText === settingsText && this.sup.status(name)?.state !== "stopped") return; // converged
+    if (current && current.settingsText === settingsText && current.type === type && this.sup.status(name)?.state !== "stopped") return; // converged
     if (current) await this.rolling(name, parsed, () => this.restartService(name, type, mod, parsed, settingsText));
     else await this.startService(name, type, mod, parsed, settingsText);
   }
@@ -206,7 +375,8 @@ export class Agent {
   private context(name: string, type: string, settings: Record<string, unknown>): ServiceContext {
     const dir = join(this.opts.stateDir, "services", name);
     mkdirSync(dir, { recursive: true });
-    return { name, type, settings, machineId: this.opts.machineId, dir };
+    const pid = this.sup.status(name)?.pid;
+    return { name, type, settings, machineId: this.opts.machineId, dir, ...(pid === undefined ? {} : { pid }) };
   }
 
   private async startService(name: string, type: string, mod: ServiceTypeModule, settings: Record<string, unknown>, settingsText: string): Promise<void> {
@@ -215,8 +385,7 @@ export class Agent {
     writeKept(this.opts.stateDir, name, { settingsText, type });
     this.sup.clear(name);
     await this.sup.start(processSpec(this.hub, mod, svc));
-    await this.reportPid(name);
-    await this.reportState(name, { state: "starting" });
+    await this.events; // its "started" (and maybe "ready") reported
     await this.watchTasks(name);
   }
 
@@ -228,7 +397,7 @@ export class Agent {
     return done;
   }
 
-  /** Resolves true on the next "ready" event for `name`, false on "failed" or "unready". */
+  /** Resolves true on the next "ready" event for `name`, false on "failed" or "unready" (or when the agent stops). */
   private readiness(name: string): Promise<boolean> {
     return new Promise((resolve) => {
       const off = this.sup.on((e) => {
@@ -238,23 +407,28 @@ export class Agent {
           resolve(e.type === "ready");
         }
       });
+      void this.stopping.promise.then(() => {
+        off();
+        resolve(false);
+      });
     });
   }
 
   /** `pop run`: a task node under tasks/<service> names the machines that must answer; this one answers once. */
   private async watchTasks(name: string): Promise<void> {
     if (this.taskWatch.has(name)) return;
+    const gen = this.gen;
     this.taskWatch.add(name);
     const dir = this.p.serviceTasks(name);
-    await this.zk.mkdirp(dir);
     const arm = async (): Promise<void> => {
+      await this.zk.mkdirp(dir);
       const kids =
         (await this.zk.children(dir, () => {
-          if (!this.stopped && this.taskWatch.has(name)) void arm().catch((e) => this.trouble(e));
+          if (!this.stopped && gen === this.gen && this.taskWatch.has(name)) void this.arm(gen, arm);
         })) ?? [];
       for (const k of kids) if (!this.tasksSeen.has(`${name}/${k}`)) void this.runTask(name, `${dir}/${k}`, k).catch((e) => this.trouble(e));
     };
-    await arm();
+    await this.arm(gen, arm);
   }
 
   private async runTask(name: string, node: string, key: string): Promise<void> {
@@ -276,8 +450,8 @@ export class Agent {
     try {
       const mod = serviceType(this.hub, r.type, "pop run") as Record<string, unknown>;
       const fn = mod[String(task.task)];
-      if (typeof task.task !== "string" || RESERVED_EXPORTS.has(task.task) || typeof fn !== "function") {
-        const tasks = Object.keys(mod).filter((k) => typeof mod[k] === "function" && !RESERVED_EXPORTS.has(k));
+      if (typeof task.task !== "string" || RESERVED_EXPORTS.has(task.task) || task.task.startsWith("_") || typeof fn !== "function") {
+        const tasks = Object.keys(mod).filter((k) => typeof mod[k] === "function" && !RESERVED_EXPORTS.has(k) && !k.startsWith("_"));
         throw new PopError(`service type "${r.type}" has no task ${JSON.stringify(task.task)} (tasks: ${tasks.join(", ") || "none"})`);
       }
       const settingsNode = await this.zk.get(this.p.settings(name));
@@ -292,55 +466,94 @@ export class Agent {
       result = { code: 1, error: messageOf(e) };
     }
     await this.zk.create(mine, JSON.stringify(result)).catch((e) => {
-      if ((e as { zkCode?: string }).zkCode !== "NODE_EXISTS") throw e;
+      // Answered already, or the caller gave up and removed the task.
+      if (zkCode(e) !== "NODE_EXISTS" && zkCode(e) !== "NO_NODE") throw e;
     });
   }
 
   /**
    * A settings change restarts the service across its machines at most `maxParallel` at a time: a semaphore of
-   * ephemeral-sequential nodes under the service's rollout node; a machine whose restart does not become ready keeps
-   * its slot, so the rollout halts there and status says where and why.
+   * ephemeral-sequential nodes (`s-<machine>-<seq>`, in order of their sequence) under the service's rollout node; a
+   * machine whose restart does not become ready keeps its slot, so the rollout halts there and status says where and
+   * why. A machine's own slot of an earlier, halted rollout is given back when a newer change arrives.
    */
   private async rolling(name: string, settings: Record<string, unknown>, restart: () => Promise<boolean>): Promise<void> {
     const max = typeof settings.maxParallel === "number" && settings.maxParallel >= 1 ? settings.maxParallel : 1;
     const dir = `${this.p.service(name)}/rollout`;
+    const prefix = `s-${this.opts.machineId}-`;
+    const seq = (n: string) => n.slice(-10);
     await this.zk.mkdirp(dir);
-    const mine = await this.zk.create(`${dir}/slot-`, this.opts.machineId, "ephemeral-sequential");
+    for (const old of (await this.zk.children(dir)) ?? [])
+      if (old.startsWith(prefix) && old.length === prefix.length + 10) await this.zk.remove(`${dir}/${old}`).catch(() => {});
+    const mine = await this.zk.create(`${dir}/${prefix}`, this.opts.machineId, "ephemeral-sequential");
     const me = mine.slice(dir.length + 1);
-    for (;;) {
-      let wake!: () => void;
-      const changed = new Promise<void>((r) => (wake = r));
-      const slots = ((await this.zk.children(dir, () => wake())) ?? []).sort();
-      if (slots.indexOf(me) < max) break;
-      await this.reportState(name, { state: "waiting", lastError: `rolling restart: waiting for ${slots.slice(0, max).length} machine(s) ahead` });
-      await changed;
+    try {
+      for (;;) {
+        const changed = Promise.withResolvers<void>();
+        const slots = ((await this.zk.children(dir, () => changed.resolve())) ?? []).sort((a, b) => seq(a).localeCompare(seq(b)));
+        const at = slots.indexOf(me);
+        if (at < 0) throw new PopError(`rolling restart of ${name}: this machine's slot ${mine} vanished (session lost?)`);
+        if (at < max) break;
+        const ahead = slots.slice(0, at).map((s) => s.slice(2, -11));
+        await this.serial(() =>
+          this.reportState(name, { state: "waiting", lastError: `rolling restart: waiting for ${ahead.join(", ")} (maxParallel ${max})` }),
+        );
+        await Promise.race([changed.promise, this.stopping.promise]);
+        if (this.stopped) return;
+      }
+    } catch (e) {
+      await this.zk.remove(mine).catch(() => {});
+      throw e;
     }
     const ok = await restart();
     if (ok) await this.zk.remove(mine).catch(() => {});
+    else if (!this.stopped)
+      await this.serial(async () => {
+        const st = this.sup.status(name);
+        await this.reportState(name, {
+          state: st?.state === "failed" ? "failed" : "not-ready",
+          lastError: `rolling restart halted here: ${st?.lastError ?? "not ready in time"}`,
+        });
+      });
   }
 
   private async stopService(name: string): Promise<void> {
     this.running.delete(name);
     this.taskWatch.delete(name);
     await this.sup.stop(name);
-    await this.zk.remove(this.p.pid(this.opts.machineId, name)).catch(() => {});
-    await this.zk.remove(this.p.state(name, this.opts.machineId)).catch(() => {});
+    await this.serial(async () => {
+      this.lastState.delete(name);
+      this.unreported.delete(name);
+      await this.zk.remove(this.p.pid(this.opts.machineId, name)).catch(() => {});
+      await this.zk.remove(this.p.state(name, this.opts.machineId)).catch(() => {});
+    });
   }
 
   private async reportPid(name: string): Promise<void> {
     const pid = this.sup.status(name)?.pid;
-    if (!pid) return;
     const path = this.p.pid(this.opts.machineId, name);
     try {
-      await this.zk.create(path, String(pid), "ephemeral");
+      if (!pid) {
+        await this.zk.remove(path).catch((e) => {
+          if (zkCode(e) !== "NO_NODE") throw e;
+        });
+        return;
+      }
+      try {
+        await this.zk.create(path, String(pid), "ephemeral");
+      } catch (e) {
+        if (zkCode(e) === "NODE_EXISTS") await this.zk.set(path, String(pid));
+        else throw e;
+      }
     } catch (e) {
-      if ((e as { zkCode?: string }).zkCode === "NODE_EXISTS") await this.zk.set(path, String(pid));
-      else throw e;
+      this.unreported.add(name);
+      throw e;
     }
   }
 
   /** The state node: what this machine says about the service (ephemeral). */
   private async reportState(name: string, extra: { state: string; lastError?: string }): Promise<void> {
+    this.lastState.set(name, extra);
     const st: ProcessStatus | undefined = this.sup.status(name);
     const data = JSON.stringify({
       state: extra.state,
@@ -352,40 +565,48 @@ export class Agent {
     });
     const path = this.p.state(name, this.opts.machineId);
     try {
-      await this.zk.create(path, data, "ephemeral");
+      try {
+        await this.zk.create(path, data, "ephemeral");
+      } catch (e) {
+        const code = zkCode(e);
+        if (code === "NODE_EXISTS") await this.zk.set(path, data);
+        else if (code === "NO_NODE")
+          return; // the service was removed meanwhile
+        else throw e;
+      }
     } catch (e) {
-      const code = (e as { zkCode?: string }).zkCode;
-      if (code === "NODE_EXISTS") await this.zk.set(path, data);
-      else if (code === "NO_NODE")
-        return; // the service was removed meanwhile
-      else throw e;
+      this.unreported.add(name);
+      throw e;
     }
   }
 
-  private async onProcessEvent(e: SupervisorEvent): Promise<void> {
+  private onProcessEvent(e: SupervisorEvent): void {
+    if (this.stopped) return;
+    void this.serial(() => this.handleEvent(e)).catch((err) => this.trouble(err));
+  }
+
+  private async handleEvent(e: SupervisorEvent): Promise<void> {
     if (this.stopped || !this.zk) return;
     const name = e.name;
-    try {
-      if (e.type === "started") {
-        await this.reportPid(name);
-      } else if (e.type === "exited") {
-        await this.zk.remove(this.p.pid(this.opts.machineId, name)).catch(() => {});
-        const r = this.running.get(name);
-        if (r) r.ready = false;
-        if (!e.requested) await this.reportState(name, { state: "crashed" });
-      } else if (e.type === "ready") {
-        const r = this.running.get(name);
-        if (r) r.ready = true;
-        await this.reportState(name, { state: "ready" });
-      } else if (e.type === "unready") {
-        await this.reportState(name, { state: "not-ready", lastError: e.reason });
-      } else if (e.type === "failed") {
-        await this.reportState(name, { state: "failed", lastError: e.reason });
-      } else if (e.type === "backoff") {
-        await this.reportState(name, { state: "backoff", lastError: `restarting in ${e.ms} ms` });
-      }
-    } catch (err) {
-      this.trouble(err);
+    const r = this.running.get(name);
+    if (e.type === "started") {
+      await this.reportPid(name);
+      await this.reportState(name, { state: "starting" });
+    } else if (e.type === "exited") {
+      if (r) r.ready = false;
+      if (e.requested) return;
+      await this.reportPid(name);
+      await this.reportState(name, { state: "crashed" });
+    } else if (e.type === "ready") {
+      if (r) r.ready = true;
+      await this.reportState(name, { state: "ready" });
+    } else if (e.type === "unready") {
+      await this.reportState(name, { state: "not-ready", lastError: e.reason });
+    } else if (e.type === "failed") {
+      await this.reportPid(name);
+      await this.reportState(name, { state: "failed", lastError: e.reason });
+    } else if (e.type === "backoff") {
+      await this.reportState(name, { state: "backoff", lastError: `restarting in ${e.ms} ms` });
     }
   }
 
@@ -398,6 +619,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopping.resolve();
     if (this.resync) clearInterval(this.resync);
     await Promise.allSettled([...this.pending.values()]);
     if (this.keepServices) this.sup.detach();

@@ -100,7 +100,9 @@ const start: Command = {
       env: { ...process.env, POP_LOG_FORMAT: process.env.POP_LOG_FORMAT ?? "json" },
     });
     child.unref();
-    const limit = Date.now() + opts.zkTimeout + 10_000;
+    // Connecting, plus waiting out the registration of an agent of this machine that was killed (its session's timeout).
+    const bound = opts.zkTimeout * 2 + 15_000;
+    const limit = Date.now() + bound;
     while (Date.now() < limit) {
       if (existsSync(file)) {
         const info = JSON.parse(readFileSync(file, "utf8")) as { pid?: number };
@@ -124,7 +126,7 @@ const start: Command = {
       await Bun.sleep(50);
     }
     child.kill();
-    throw new PopError(`the agent did not register within ${opts.zkTimeout + 10_000} ms (log ${logFile})`);
+    throw new PopError(`the agent did not register within ${bound} ms (log ${logFile})`);
   },
 };
 
@@ -227,6 +229,8 @@ const run: Command = {
           results.push({ machine: m, code: 1, error: `bad result node ${node}/${m}: ${r.data}` });
         }
       }
+      // The answers are read: the task node is done with (a late answer finds it gone and is dropped).
+      await d.zk.removeTree(node).catch(() => {});
       if (args.json) outJson({ service: name, task: args.task, node, results });
       else
         for (const r of results)
