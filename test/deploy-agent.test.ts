@@ -251,4 +251,37 @@ describe("rolling restarts", () => {
         .map((l) => l.split(" ")[0]),
     ).toEqual(["start", "start"]);
   }, 90_000);
+
+  test("a restart that does not become ready in time halts the rollout: status says where and why; the next change resumes it", async () => {
+    const w = await world();
+    const log = join(w.dir, "roll.log");
+    await Promise.all(["m1", "m2"].map((id) => w.fg(id, ["--plugins", PLUGINS])));
+    const script = join(FIX, "roller.ts");
+    await w.ok("m1", ["add", "roller", "--name", "roll", "--plugins", PLUGINS, "--set", `script=${script}`, "--set", `log=${log}`, "--set", "gen=1"]);
+    await w.ok("m1", ["deploy", "roll", "m1", "m2"]);
+    await Promise.all(["m1", "m2"].map((id) => w.ready("roll", id)));
+
+    await w.ok("m1", ["set", "roll", "gen=2", "stall=true", "readyTimeout=1000", "--plugins", PLUGINS]);
+    const [stuck, waiting] = await waitFor("one machine halted, the other waiting for it", async () => {
+      const s = await Promise.all(["m1", "m2"].map((id) => w.machine("roll", id)));
+      const halted = s.findIndex((m) => m.state === "not-ready");
+      return halted >= 0 && s[1 - halted]!.state === "waiting" ? ([["m1", "m2"][halted]!, ["m1", "m2"][1 - halted]!] as const) : undefined;
+    });
+    const status = await w.ok("m1", ["status", "roll", "--plugins", PLUGINS]);
+    expect(status).toMatch(
+      new RegExp(`  ${stuck}: targeted, agent live, pid \\d+, not-ready, .*last error: rolling restart halted here: not ready after 1000 ms`),
+    );
+    expect(status).toMatch(
+      new RegExp(`  ${waiting}: targeted, agent live, pid \\d+, waiting, last error: rolling restart: waiting for ${stuck} \\(maxParallel 1\\)`),
+    );
+    expect(status).not.toContain("problem");
+    // Only the halted machine restarted with the stalled settings.
+    expect(lines(log, 2)).toEqual([`start ${stuck}`]);
+
+    await w.ok("m1", ["set", "roll", "gen=3", "stall=false", "--plugins", PLUGINS]);
+    await waitFor("generation 3 ready on both", () => (lines(log, 3).filter((l) => l.startsWith("ready")).length === 2 ? true : undefined));
+    await Promise.all(["m1", "m2"].map((id) => w.ready("roll", id)));
+    // The waiting machine never ran the stalled generation.
+    expect(lines(log, 2)).toEqual([`start ${stuck}`]);
+  }, 90_000);
 });

@@ -505,6 +505,11 @@ export class Agent {
       await this.zk.remove(mine).catch(() => {});
       throw e;
     }
+    if (this.dirty.has(name)) {
+      // A newer change arrived while this machine waited: restart with that one (converged again next), not this.
+      await this.zk.remove(mine).catch(() => {});
+      return;
+    }
     const ok = await restart();
     if (ok) await this.zk.remove(mine).catch(() => {});
     else if (!this.stopped)
