@@ -63,6 +63,8 @@ export class Agent {
   private dirty = new Set<string>();
   /** Services seen under services/ (this session). */
   private watched = new Set<string>();
+  /** Services targeted at this machine: their settings and type are watched too. */
+  private targeted = new Set<string>();
   /** Node paths with a live watch of ours (this session): a watch is armed once and re-armed by its own firing only. */
   private armed = new Set<string>();
   /** Services whose last convergence failed on ZooKeeper trouble: converged again when the connection is back. */
@@ -287,9 +289,11 @@ export class Agent {
 
   private async watchService(name: string): Promise<void> {
     this.watched.add(name);
-    // One watch per node, re-armed by its own change; a change re-converges this service only.
+    // Every agent watches every service's target list (to see itself targeted); only the machines a service is
+    // targeted at watch its settings and type (armed in converge), so a settings change costs the requests of those
+    // machines alone, however many agents and services there are. A change re-converges this service only.
     const gen = this.gen;
-    await Promise.all([this.p.targets(name), this.p.settings(name), this.p.type(name)].map((path) => this.arm(gen, () => this.watchNode(path, name))));
+    await this.arm(gen, () => this.watchNode(this.p.targets(name), name));
     this.schedule(name);
   }
 
@@ -301,6 +305,7 @@ export class Agent {
       await this.zk.get(path, () => {
         this.armed.delete(path);
         if (this.stopped || gen !== this.gen || !this.watched.has(name)) return;
+        if (path !== this.p.targets(name) && !this.targeted.has(name)) return; // no longer ours: let this watch lapse
         void this.arm(gen, () => this.watchNode(path, name));
         this.schedule(name);
       });
@@ -340,14 +345,23 @@ export class Agent {
   }
 
   private async converge(name: string): Promise<void> {
-    const [typeNode, settingsNode, targetsNode] = await Promise.all([
-      this.zk.get(this.p.type(name)),
-      this.zk.get(this.p.settings(name)),
-      this.zk.get(this.p.targets(name)),
-    ]);
+    const targetsNode = await this.zk.get(this.p.targets(name));
     if (this.stopped) return;
     const targets = parseMachines(this.p.targets(name), targetsNode?.data);
-    const wanted = !!typeNode && targets.machines.includes(this.opts.machineId) && !targets.problem;
+    const mine = targets.machines.includes(this.opts.machineId) && !targets.problem;
+    let typeNode: { data: string; version: number } | undefined;
+    let settingsNode: { data: string; version: number } | undefined;
+    if (mine) {
+      // Targeted here: watch (and read) its settings and type too.
+      this.targeted.add(name);
+      const gen = this.gen;
+      await Promise.all([this.p.settings(name), this.p.type(name)].map((path) => this.arm(gen, () => this.watchNode(path, name))));
+      [typeNode, settingsNode] = await Promise.all([this.zk.get(this.p.type(name)), this.zk.get(this.p.settings(name))]);
+      if (this.stopped) return;
+    } else {
+      this.targeted.delete(name);
+    }
+    const wanted = mine && !!typeNode;
     const current = this.running.get(name);
     if (!wanted) {
       if (current || this.sup.status(name) || this.lastState.has(name)) await this.stopService(name);
