@@ -9,3 +9,6 @@ export { closeHub, createHub, dyneDirs, hubFailures, hubRoots, hubWarn, inspectH
 export type { AnyFn, ContractContext, Hub, HubSubs, SchemaSpec } from "./hub/_types.ts";
 export { defineConfig } from "./config/_define.ts";
 export type { CliOptionDef, ConfigFile, ConfigValues, ConfModule, LoadOptions, LoadResult, OptionDef } from "./config/_types.ts";
+// Writing a service type for the deploy agent (docs/deploy.md): its shapes and the readiness checks the built-ins use.
+export type { LaunchSpec, ServiceContext, ServiceTypeModule } from "./deploy/_types.ts";
+export { httpReady, tcpReady } from "./deploy/_readiness.ts";
