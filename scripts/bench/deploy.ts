@@ -151,7 +151,7 @@ try {
       const oldPid = (JSON.parse((await client.get(statePath))!.data) as { pid?: number }).pid;
       const restarted = new Promise<void>((res) => {
         const check = async () => {
-          const n = await client.get(statePath, () => void check());
+          const n = await client.get(statePath, () => void check().catch(() => {})); // a watch may fire after close
           const st = n ? (JSON.parse(n.data) as { state?: string; pid?: number }) : undefined;
           if (st?.state === "ready" && st.pid !== oldPid) res();
         };
