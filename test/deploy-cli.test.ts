@@ -182,3 +182,25 @@ describe("ZooKeeper trouble", () => {
     expect(r.stderr).toContain("zk");
   });
 });
+
+describe("digest auth", () => {
+  test("with --zk-auth every node pop creates gets an ACL: others read, cannot change; pop with the credentials can", async () => {
+    const r = root();
+    const auth = ["--zk-auth", "ops:s3cret"];
+    expect((await zpop(r, ["init", ...auth])).code).toBe(0);
+    expect((await zpop(r, ["add", "process", "--name", "web", "--set", "command=sleep 60", ...auth])).code).toBe(0);
+    const stranger = await connectZk({ hosts: cluster.connectString, timeoutMs: 5000 });
+    try {
+      expect((await stranger.get(`${r}/services/web/type`))!.data).toBe("process");
+      await expect(stranger.set(`${r}/services/web/machines`, '["evil"]')).rejects.toMatchObject({ zkCode: "NO_AUTH" });
+    } finally {
+      await stranger.close();
+    }
+    const noAuth = await zpop(r, ["deploy", "web"]);
+    expect(noAuth.code).toBe(1);
+    expect(noAuth.stderr).toContain("NO_AUTH");
+    expect((await zpop(r, ["deploy", "web", ...auth])).stdout).toBe("deployed web to m1\n");
+    const viaEnv = await zpop(r, ["undeploy", "web"], { POP_ZK_AUTH: "ops:s3cret" });
+    expect(viaEnv.stdout).toBe("undeployed web from m1\n");
+  });
+});
