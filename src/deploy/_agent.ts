@@ -72,6 +72,7 @@ export class Agent {
   /** What this machine last said about each service (state node), and which reports did not reach ZooKeeper. */
   private lastState = new Map<string, { state: string; lastError?: string }>();
   private unreported = new Set<string>();
+  private reportTimer: ReturnType<typeof setTimeout> | undefined;
   /** Supervisor events, handled one at a time in order, so a later state never lands before an earlier one. */
   private events: Promise<void> = Promise.resolve();
   private resync: ReturnType<typeof setInterval> | undefined;
@@ -271,7 +272,9 @@ export class Agent {
         this.armed.add(path);
         cb = () => {
           this.armed.delete(path);
-          if (!this.stopped && gen === this.gen) void this.arm(gen, () => this.watchServices(true));
+          // Services added in a burst (a script adding hundreds) are listed once per 50 ms, not once each: every
+          // agent lists the whole services node on each change, so this keeps the burst from costing S x A listings.
+          if (!this.stopped && gen === this.gen) setTimeout(() => void this.arm(gen, () => this.watchServices(true)), 50);
         };
       }
     }
@@ -566,6 +569,7 @@ export class Agent {
       }
     } catch (e) {
       this.unreported.add(name);
+      this.retryReports();
       throw e;
     }
   }
@@ -595,8 +599,21 @@ export class Agent {
       }
     } catch (e) {
       this.unreported.add(name);
+      this.retryReports();
       throw e;
     }
+  }
+
+  /**
+   * A report that did not reach ZooKeeper (a request timed out on a busy server, the connection dropped) is written
+   * again: on reconnect, and also after a short delay, since a timed-out request may leave the connection up.
+   */
+  private retryReports(): void {
+    if (this.reportTimer || this.stopped) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      if (!this.stopped && this.unreported.size > 0) void this.republish().catch((e) => this.trouble(e));
+    }, 1000);
   }
 
   private onProcessEvent(e: SupervisorEvent): void {
@@ -640,6 +657,7 @@ export class Agent {
     this.stopped = true;
     this.stopping.resolve();
     if (this.resync) clearInterval(this.resync);
+    if (this.reportTimer) clearTimeout(this.reportTimer);
     await Promise.allSettled([...this.pending.values()]);
     if (this.keepServices) this.sup.detach();
     else await this.sup.stopAll();
