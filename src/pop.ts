@@ -5,7 +5,7 @@
 export { z } from "zod";
 export { ConfigError, ContractError, DiscoveryError, PluginLoadError, PopError, RefError, ShutdownError, TimeoutError, UsageError } from "./errors.ts";
 // The hub's public API: what pop's own CLI, config and built-in plugins use, open to any plugin or script.
-export { closeHub, createHub, dyneDirs, hubFailures, hubRoots, hubWarn, inspectHub, loadHub, subNames } from "./hub/index.ts";
+export { closeHub, createHub, dyneDirs, hubFailures, hubRoots, hubWarn, inspectHub, loadHub, onHubClose, subNames } from "./hub/index.ts";
 export type { AnyFn, ContractContext, Hub, HubSubs, SchemaSpec } from "./hub/_types.ts";
 export { defineConfig } from "./config/_define.ts";
 export type { CliOptionDef, ConfigFile, ConfigValues, ConfModule, LoadOptions, LoadResult, OptionDef } from "./config/_types.ts";
