@@ -33,9 +33,16 @@ export const COMMANDS: Record<string, Entry> = {
 
 /** The deploy agent's commands (docs/deploy.md), each loaded from src/deploy only when run. */
 function deployCommands(): Record<string, Entry> {
+  // The target-state commands and the agent's are separate chunks: `pop deploy` never loads the agent or the supervisor.
+  const AGENT = new Set(["start", "fg", "stop", "run", "logs"]);
   const d = (name: string, description: string): [string, Entry] => [
     name,
-    { group: "deploy", description, load: async () => (await import("../deploy/index.ts")).COMMANDS[name]! },
+    {
+      group: "deploy",
+      description,
+      load: async () =>
+        AGENT.has(name) ? (await import("../deploy/_agentcmds.ts")).AGENT_COMMANDS[name]! : (await import("../deploy/_commands.ts")).COMMANDS[name]!,
+    },
   ];
   return Object.fromEntries([
     d("init", "Create pop's layout in ZooKeeper (refuses to reset one without --force)"),

@@ -5,9 +5,8 @@ import type { Command } from "../cli/_args.ts";
 import { ConfigError, quote, UsageError } from "../errors.ts";
 import { closeHub } from "../hub/index.ts";
 import { out, outJson } from "../output.ts";
-import { DEPLOY_ARGS, type DeployContext, JSON_ARG, openDeploy, serviceHub, serviceType } from "./_context.ts";
+import { DEPLOY_ARGS, type DeployContext, JSON_ARG, openDeploy, serviceHub, serviceType, serviceTypes } from "./_context.ts";
 import { LAYOUT_VERSION, parseMachines, parseSettings, readService, SERVICE_NAME, type ServiceView } from "./_layout.ts";
-import { validateSettings } from "./_servicetypes.ts";
 import type { ZkOp } from "./_types.ts";
 
 /** Run `fn` with a deploy session, closed afterwards whatever happens. */
@@ -117,7 +116,7 @@ const add: Command = {
     if (args.port !== undefined) raw.port = /^\d+$/.test(args.port as string) ? Number(args.port) : args.port;
     const hub = await serviceHub(args);
     try {
-      const settings = validateSettings(typeName, serviceType(hub, typeName, prog), raw);
+      const settings = serviceTypes().validateSettings(typeName, serviceType(hub, typeName, prog), raw);
       return await withDeploy(args, prog, async (d) => {
         if (await d.zk.exists(d.p.service(name)))
           throw new UsageError(
@@ -175,7 +174,7 @@ const set: Command = {
             if (v === "") delete next[k];
             else next[k] = v;
           }
-          return JSON.stringify(validateSettings(view.type!, mod, next));
+          return JSON.stringify(serviceTypes().validateSettings(view.type!, mod, next));
         });
         out(`set ${Object.keys(changes).join(", ")} of ${name}`);
         return 0;

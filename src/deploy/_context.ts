@@ -5,7 +5,6 @@ import { ConfigError, UsageError } from "../errors.ts";
 import { addBuiltinSub, type Hub, loadHub } from "../hub/index.ts";
 import { layoutVersion, LAYOUT_VERSION, paths, type Paths } from "./_layout.ts";
 import { type DeployOptions, deployOptions } from "./_options.ts";
-import { BUILTIN_SERVICE, checkServiceType } from "./_servicetypes.ts";
 import type { ServiceTypeModule, Zk } from "./_types.ts";
 import { connectZk } from "./_zk.ts";
 
@@ -61,10 +60,20 @@ export async function openDeploy(args: Record<string, unknown>, prog: string, o:
   return ctx;
 }
 
+type ServiceTypes = typeof import("./_servicetypes.ts");
+let types: ServiceTypes | undefined;
+
+/** The service types' module (built-ins, settings checks), loaded with the first service hub: commands that need no type (deploy, undeploy, machines) never load it, nor zod. */
+export function serviceTypes(): ServiceTypes {
+  if (!types) throw new Error("serviceTypes() before serviceHub()");
+  return types;
+}
+
 /** A hub whose `service` sub has the built-in service types and those of the plugin roots named. */
 export async function serviceHub(args: Record<string, unknown>): Promise<Hub> {
+  types ??= await import("./_servicetypes.ts");
   const hub = await loadHub({ plugins: (args.plugins as string[] | undefined) ?? [], env: process.env, cwd: process.cwd() });
-  await addBuiltinSub(hub, "service", BUILTIN_SERVICE);
+  await addBuiltinSub(hub, "service", types.BUILTIN_SERVICE);
   return hub;
 }
 
@@ -76,14 +85,14 @@ export function serviceType(hub: Hub, name: string, prog: string): ServiceTypeMo
     mod = hub.pop.ref.last(`service.${name}`);
   } catch (e) {
     if (!/^[A-Za-z][\w-]*$/.test(name) || (e as { code?: string }).code === "POP_REF") {
-      const list = [...new Set([...known, ...Object.keys(BUILTIN_SERVICE)])].sort().join(", ");
+      const list = [...new Set([...known, ...Object.keys(serviceTypes().BUILTIN_SERVICE)])].sort().join(", ");
       throw new UsageError(`no service type "${name}" (types: ${list}); add one as service/${name}.ts in a plugin root given with --plugins`, prog, {
         hint: false,
       });
     }
     throw e;
   }
-  const why = mod && typeof mod === "object" ? checkServiceType(name, mod as Record<string, unknown>) : `service.${name} is not a module`;
+  const why = mod && typeof mod === "object" ? serviceTypes().checkServiceType(name, mod as Record<string, unknown>) : `service.${name} is not a module`;
   if (why !== true) throw new ConfigError(why);
   return hubFirst(mod as Record<string, unknown>) as ServiceTypeModule;
 }
