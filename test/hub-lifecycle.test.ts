@@ -170,19 +170,30 @@ describe("no silent hang: imports and __init__ are bounded by the load timeout",
 });
 
 describe("process.exit() while a plugin loads", () => {
-  test("fails that module (at import and in __init__) and leaves process.exit as it was", async () => {
-    const exit = process.exit;
+  test("fails that module (at import and in __init__); once loading is over, process.exit ends the process again", async () => {
     const { hub } = await hubOf({
       "s/a.ts": "process.exit(0);\nexport function f(hub) {}",
       "s/b.ts": "export function __init__(hub) { process.exit(3); }\nexport function f(hub) {}",
       "s/c.ts": "export function f(hub) { return 'c'; }",
     });
-    expect(process.exit).toBe(exit);
     expect(hub.pop.sub.failures().map((f: { ref: string; reason: string }) => [f.ref, f.reason])).toEqual([
       ["s.a", expect.stringContaining("process.exit(0) called while the plugin loaded")],
       ["s.b", expect.stringContaining("process.exit(3) called while the plugin loaded")],
     ]);
     expect(hub.s.c.f()).toBe("c");
+  });
+
+  test("a program that loaded a plugin calling process.exit still exits with its own code afterwards", async () => {
+    const dir = writeTree(tmp(), { "s/a.ts": "process.exit(0);\nexport function f(hub) {}" });
+    const script = join(dir, "main.ts");
+    await Bun.write(
+      script,
+      `import { addSub, createHub } from ${JSON.stringify(join(import.meta.dir, "../src/hub/index.ts"))};\n` +
+        `const hub = createHub({ warn: () => {} });\nawait addSub(hub, { path: ${JSON.stringify(join(dir, "s"))}, name: "s", load: "eager" });\n` +
+        `if (hub.pop.sub.failures().length !== 1) process.exit(9);\nprocess.exit(7);\n`,
+    );
+    const p = Bun.spawn([process.execPath, script], { stdout: "ignore", stderr: "pipe" });
+    expect(await p.exited).toBe(7);
   });
 });
 

@@ -111,8 +111,9 @@ async function runCommand(cmd: Command, argv: string[], path: string, popPrints:
 /** Close every hub still open; a shutdown failure is reported and turns a success into exit 1. */
 async function closeHubs(code: number): Promise<number> {
   try {
-    const { closeOpenHubs } = await import("../hub/index.ts");
-    await closeOpenHubs();
+    // Left by createHub: a command that made no hub has nothing to close, one whose hubs have no hook nothing to run.
+    const hubs = (globalThis as Record<symbol, unknown>)[Symbol.for("pop.hubs")] as { closeOpenHubs(): Promise<void>; hubsNeedClosing(): boolean } | undefined;
+    if (hubs?.hubsNeedClosing()) await hubs.closeOpenHubs();
     return code;
   } catch (e) {
     const failed = report(e);

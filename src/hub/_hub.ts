@@ -24,6 +24,9 @@ export interface HubOptions {
   shutdownTimeout?: number;
 }
 
+/** Where createHub leaves `{ closeOpenHubs, hubsNeedClosing }` for the CLI. */
+export const HUBS = Symbol.for("pop.hubs");
+
 /** Hubs created and not closed yet: what the CLI closes on SIGINT and SIGTERM. */
 const OPEN = new Set<Hub>();
 
@@ -54,6 +57,8 @@ export function createHub(opts: HubOptions = {}): Hub {
     closing: undefined,
   };
   OPEN.add(hub);
+  // The CLI closes the hubs a command opened without importing the hub itself (`pop --version` never loads it).
+  (globalThis as Record<symbol, unknown>)[HUBS] ??= { closeOpenHubs, hubsNeedClosing };
   hide(hub, STATE, s);
   for (const d of opts.disable ?? []) s.disabled.set(d.ref, d.source);
   for (const root of opts.roots ?? []) {
@@ -195,6 +200,15 @@ export function onHubClose(hub: Hub, fn: () => unknown): () => void {
     const at = list.indexOf(fn);
     if (at >= 0) list.splice(at, 1);
   };
+}
+
+/** Whether closing the open hubs has anything to run: a close hook, or a loaded module with a `__shutdown__`. */
+export function hubsNeedClosing(): boolean {
+  for (const hub of OPEN) {
+    if ((CLOSERS.get(hub)?.length ?? 0) > 0) return true;
+    for (const rec of state(hub).loaded) if (rec.exports && typeof rec.exports.__shutdown__ === "function") return true;
+  }
+  return false;
 }
 
 /** Close every hub not closed yet (the CLI's signal handler); one ShutdownError for all their failures. */

@@ -185,24 +185,29 @@ function timeoutError(rec: ModuleRecord, doing: string, ms: number): PluginLoadE
 
 // While plugins load, process.exit() throws instead: a plugin ending the process would end pop with exit 0 and no output.
 let guards = 0;
-let realExit: typeof process.exit | undefined;
+let trapped = false;
 
+/**
+ * Installed once, on the first load: while a plugin step runs (guards > 0), process.exit() throws; otherwise it is
+ * the real one. One property write per process, not two per plugin step.
+ */
 function trapExit(): void {
-  if (guards++ > 0) return;
-  realExit = process.exit;
-  process.exit = ((code?: number | string | null) => {
+  guards++;
+  if (trapped) return;
+  trapped = true;
+  const real = process.exit;
+  process.exit = function exit(code?: number | string | null): never {
+    if (guards === 0) return real.call(process, code as number);
     const n = Number(code ?? process.exitCode ?? 0);
     throw new ExitCalledError(
       `process.exit(${code ?? ""}) called while the plugin loaded: a plugin must not end the process; throw an error instead`,
       Number.isFinite(n) ? n : 1,
     );
-  }) as typeof process.exit;
+  } as typeof process.exit;
 }
 
 function releaseExit(): void {
-  if (--guards > 0) return;
-  process.exit = realExit!;
-  realExit = undefined;
+  guards--;
 }
 
 function guardExitSync<T>(fn: () => T): T {
