@@ -32,6 +32,19 @@ describe("pop tree and --strict load everything", () => {
 });
 
 describe("a plugin calling process.exit() while it loads", () => {
+  test("also when it calls it after another module of the batch has already failed", async () => {
+    const dir = writeTree(tmp(), {
+      "s/a.ts": "throw new Error('fails at once');\n",
+      "s/late.ts": "await Bun.sleep(150);\nprocess.exit(0);\nexport function f(hub) {}\n",
+      "s/ok.ts": "export function f(hub) { return 'ok'; }\n",
+    });
+    const r = await pop(["tree", "--plugins", dir, "--json"]);
+    expect(r.code).toBe(0);
+    const failures = Object.fromEntries(JSON.parse(r.stdout).failures.map((f: { ref: string; reason: string }) => [f.ref, f.reason]));
+    expect(Object.keys(failures).sort()).toEqual(["s.a", "s.late"]);
+    expect(failures["s.late"]).toContain("process.exit(0) called while the plugin loaded");
+  });
+
   test("is a load failure of that module: pop tree --json still prints its JSON, exit 0", async () => {
     const dir = writeTree(tmp(), { "s/quits.ts": "process.exit(0);\nexport function f(hub) {}\n", "s/ok.ts": "export function f(hub) { return 'ok'; }\n" });
     const r = await pop(["tree", "--plugins", dir, "--json"]);

@@ -169,6 +169,17 @@ describe("no silent hang: imports and __init__ are bounded by the load timeout",
   });
 });
 
+describe("an eager load where one import fails at once", () => {
+  test("the others still loading are waited for, not reported as timed out", async () => {
+    const { hub } = await hubOf({
+      "s/a.ts": "throw new Error('fails at once');",
+      "s/b.ts": "await Bun.sleep(150);\nexport function f(hub) { return 'b'; }",
+    });
+    expect(hub.pop.sub.failures().map((f: { ref: string }) => f.ref)).toEqual(["s.a"]);
+    expect(hub.s.b.f()).toBe("b");
+  });
+});
+
 describe("process.exit() while a plugin loads", () => {
   test("fails that module (at import and in __init__); once loading is over, process.exit ends the process again", async () => {
     const { hub } = await hubOf({

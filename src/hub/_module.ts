@@ -116,35 +116,53 @@ class ImportFailure {
 async function importAll(hub: Hub, recs: ModuleRecord[]): Promise<Array<Exports | ImportFailure>> {
   if (recs.length === 0) return [];
   const ms = state(hub).loadTimeout;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = performance.now() + ms;
+  // The exit trap holds while any of these imports may still run its top-level code: until all settle or time out.
   trapExit();
-  const imports = Promise.all(recs.map(importFile));
-  const expired = new Promise<"timeout">((res) => {
-    // A timer pending is also what keeps Bun from spinning a core on a top-level await that never settles.
-    if (ms > 0) timer = setTimeout(() => res("timeout"), ms);
-  });
   try {
-    const all = await (ms > 0 ? Promise.race([imports, expired]) : imports);
-    if (all !== "timeout") return all;
-  } catch {
-    // one failed: sorted out below
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const imports = Promise.all(recs.map(importFile));
+    const expired = new Promise<"timeout">((res) => {
+      // A timer pending is also what keeps Bun from spinning a core on a top-level await that never settles.
+      if (ms > 0) timer = setTimeout(() => res("timeout"), ms);
+    });
+    let timedOut = false;
+    try {
+      const all = await (ms > 0 ? Promise.race([imports, expired]) : imports);
+      if (all !== "timeout") return all;
+      timedOut = true;
+    } catch {
+      // one failed: sorted out below
+    } finally {
+      clearTimeout(timer);
+    }
+    // Slow path: each import's own outcome (Bun evaluates a file once: these are the same imports, not new ones).
+    const done = recs.map(() => undefined as undefined | { ok: Exports } | { err: unknown });
+    const each = Promise.all(
+      recs.map((r, i) =>
+        importFile(r).then(
+          (ok) => void (done[i] = { ok }),
+          (err) => void (done[i] = { err }),
+        ),
+      ),
+    );
+    if (timedOut) {
+      // The limit passed: what settled did so long ago (its handlers run within a tick); the rest hung.
+      await Promise.race([each, new Promise((res) => setTimeout(res, 0))]);
+    } else {
+      // One failed at once while others may still be loading: wait for them, up to what is left of the limit.
+      let t2: ReturnType<typeof setTimeout> | undefined;
+      const left = Math.max(0, deadline - performance.now());
+      await (ms > 0 ? Promise.race([each, new Promise((res) => (t2 = setTimeout(res, left)))]) : each);
+      clearTimeout(t2);
+    }
+    return done.map((d, i) => {
+      if (d === undefined) return new ImportFailure(timeoutError(recs[i]!, "importing it", ms));
+      return "ok" in d ? d.ok : new ImportFailure(d.err);
+    });
   } finally {
-    clearTimeout(timer);
-    releaseExit(); // also when an import never settles: the trap must not outlive the timeout
+    releaseExit();
   }
-  // Slow path: find which settled (a settled promise's handlers run within a tick), and fail the rest.
-  const done = recs.map(() => undefined as undefined | { ok: Exports } | { err: unknown });
-  const each = recs.map((r, i) =>
-    importFile(r).then(
-      (ok) => void (done[i] = { ok }),
-      (err) => void (done[i] = { err }),
-    ),
-  );
-  await Promise.race([Promise.all(each), new Promise((res) => setTimeout(res, 0))]);
-  return done.map((d, i) => {
-    if (d === undefined) return new ImportFailure(timeoutError(recs[i]!, "importing it", ms));
-    return "ok" in d ? d.ok : new ImportFailure(d.err);
-  });
 }
 
 /**
