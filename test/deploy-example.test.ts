@@ -1,32 +1,16 @@
 // docs/deploy.md's own service type, examples/deploy/service/greeter.ts, as a user would run it: added with
 // --plugins, an agent given the same root, deployed, answering HTTP, its task run, its secret masked.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { connectZk } from "../src/deploy/_zk.ts";
-import type { Zk } from "../src/deploy/_types.ts";
-import { World } from "./fixtures/deploy-agent/harness.ts";
+import { zkWorlds } from "./fixtures/deploy-agent/harness.ts";
 import { ROOT } from "./helpers.ts";
-import { freePort, startZk, type ZkCluster } from "./_zk.ts";
+import { freePort } from "./_zk.ts";
 
 const EXAMPLE = join(ROOT, "examples/deploy");
-let cluster: ZkCluster;
-let client: Zk;
-let w: World | undefined;
-
-beforeAll(async () => {
-  cluster = await startZk();
-  client = await connectZk({ hosts: cluster.connectString, timeoutMs: 5000 });
-}, 60_000);
-afterEach(async () => {
-  await w?.cleanup();
-}, 60_000);
-afterAll(async () => {
-  await client?.close();
-  await cluster?.[Symbol.asyncDispose]();
-}, 30_000);
+const zk = zkWorlds();
 
 test("the greeter type from docs/deploy.md: add with --plugins, deploy, it answers, its task runs, its token is masked", async () => {
-  w = new World(() => cluster.connectString, client);
+  const w = zk.world();
   const port = freePort();
   await w.ok("m1", ["init"]);
   await w.ok("m1", ["add", "greeter", "--plugins", EXAMPLE, "--name", "hi", "--port", String(port), "--set", "greeting=hi", "--set", "token=s3cret"]);

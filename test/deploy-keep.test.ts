@@ -1,29 +1,14 @@
 // `pop stop --keep-services`: the agent goes, its services run on, and the next agent adopts them (same pid, not
 // started twice); then a plain `pop stop` stops both.
-import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { connectZk } from "../src/deploy/_zk.ts";
-import type { Zk } from "../src/deploy/_types.ts";
-import { alive, World } from "./fixtures/deploy-agent/harness.ts";
-import { startZk, waitFor, type ZkCluster } from "./_zk.ts";
+import { expect, test } from "bun:test";
+import { alive, zkWorlds } from "./fixtures/deploy-agent/harness.ts";
+import { waitFor } from "./_zk.ts";
 
-let cluster: ZkCluster;
-let client: Zk;
-let w: World | undefined;
-
-beforeAll(async () => {
-  cluster = await startZk();
-  client = await connectZk({ hosts: cluster.connectString, timeoutMs: 5000 });
-}, 60_000);
-afterEach(async () => {
-  await w?.cleanup();
-}, 60_000);
-afterAll(async () => {
-  await client?.close();
-  await cluster?.[Symbol.asyncDispose]();
-}, 30_000);
+const zk = zkWorlds();
 
 test("stop --keep-services leaves the service running; a new agent adopts it; stop stops it", async () => {
-  w = new World(() => cluster.connectString, client);
+  const w = zk.world();
+  const client = zk.client();
   await w.ok("m1", ["init"]);
   await w.ok("m1", ["add", "process", "--name", "keep", "--set", "command=sleep 600"]);
   await w.ok("m1", ["deploy", "keep"]);
@@ -31,7 +16,7 @@ test("stop --keep-services leaves the service running; a new agent adopts it; st
   const first = await w.ready("keep", "m1");
   expect(await w.ok("m1", ["stop", "--keep-services"])).toBe("stopped the agent for machine m1 (its services run on)\n");
   expect(alive(first.pid!)).toBe(true);
-  await waitFor("the agent's registration to go", async () => ((await client.exists(`${w!.root}/agents/m1`)) ? undefined : true), 20_000);
+  await waitFor("the agent's registration to go", async () => ((await client.exists(`${w.root}/agents/m1`)) ? undefined : true), 20_000);
   await w.ok("m1", ["start"]);
   const again = await w.ready("keep", "m1");
   expect(again.pid).toBe(first.pid);

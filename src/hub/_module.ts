@@ -10,7 +10,7 @@
 // (a batch of imports in parallel, then installs in order); all three end in `settle`. Imports and __init__ are
 // bounded by the hub's load timeout, and a plugin calling process.exit() while it loads fails that module instead
 // of ending pop.
-import { ExitCalledError, formatLocation, type SourceLocation, TimeoutError } from "../errors.ts";
+import { ExitCalledError, formatLocation, PopError, type SourceLocation, TimeoutError } from "../errors.ts";
 import { log } from "../output.ts";
 import { bindChain, bindHub } from "./_call.ts";
 import { buildChain, checkSigParams, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
@@ -552,8 +552,18 @@ function loadError(rec: ModuleRecord, err: unknown): PluginLoadError {
 // ---- The end of a record's life: shutdown, reload ---------------------------------------------------------------
 
 /** A `__shutdown__` hook that threw or timed out. */
-export class ShutdownHookError extends PluginLoadError {
+export class ShutdownHookError extends PopError {
   override name = "ShutdownHookError";
+  override readonly code: string = "POP_SHUTDOWN_HOOK";
+  readonly ref: string;
+  readonly location: SourceLocation;
+  readonly reason: string;
+  constructor(ref: string, location: SourceLocation, reason: string, options?: { cause?: unknown }) {
+    super(`${formatLocation(location)}: module "${ref}": ${reason}`, options);
+    this.ref = ref;
+    this.location = location;
+    this.reason = reason;
+  }
 }
 
 /** Run a loaded module's `__shutdown__(hub)` (bounded by the hub's shutdown timeout) and take it off its sub. Returns the hook's error, if any. */
@@ -582,9 +592,7 @@ export async function shutdownModule(hub: Hub, rec: ModuleRecord): Promise<Error
 }
 
 function shutdownError(rec: ModuleRecord, d: { reason: string; location: SourceLocation }, cause?: unknown): ShutdownHookError {
-  const e = new ShutdownHookError(rec.ref, d.location, d.reason, cause === undefined ? undefined : { cause });
-  Object.defineProperty(e, "message", { value: `${formatLocation(d.location)}: module "${rec.ref}": ${d.reason}` });
-  return e;
+  return new ShutdownHookError(rec.ref, d.location, d.reason, cause === undefined ? undefined : { cause });
 }
 
 /** A pending record for the next copy of `rec`'s file (imported under a new URL). */
