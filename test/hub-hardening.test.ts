@@ -1,6 +1,6 @@
 // Defects found by trying pop as a new user would, each reproduced through dist/pop before it was fixed.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -99,8 +99,12 @@ describe("refs near failed modules, unreadable files and folders", () => {
     chmodSync(process.env.POP_TEST_TMP!, 0o755);
     chmodSync(join(dir, "s"), 0o000);
     chmodSync(join(dir, "t/b.ts"), 0o000);
+    // A copy of the executable where nobody can reach it: the checkout may sit in a folder only root can enter.
+    const bin = join(dir, "pop");
+    copyFileSync(process.env.POP_BIN ?? join(ROOT, "dist/pop"), bin);
+    chmodSync(bin, 0o755);
     const run = async (args: string[]) => {
-      const p = Bun.spawn(["runuser", "-u", "nobody", "--", process.env.POP_BIN ?? join(ROOT, "dist/pop"), ...args], {
+      const p = Bun.spawn(["runuser", "-u", "nobody", "--", bin, ...args], {
         cwd: "/",
         env: { PATH: process.env.PATH!, NO_COLOR: "1" },
         stdout: "pipe",
