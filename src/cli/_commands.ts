@@ -2,7 +2,7 @@ import type { Command } from "./_args.ts";
 
 /** A top-level command: loaded only when run, so `pop --version` imports nothing heavy. */
 export interface Entry {
-  group: "hub" | "config" | "deploy";
+  group: "hub" | "config" | "create" | "deploy" | "internal";
   description: string;
   load: () => Promise<Command>;
   /** The command's own code (not pop) prints its data, so a plugin's console output stays on stdout even under --json. */
@@ -28,7 +28,36 @@ export const COMMANDS: Record<string, Entry> = {
     description: "A project's resolved config (show, --explain) or its config file's JSON Schema (schema)",
     load: async () => (await import("./config.ts")).default,
   },
+  serve: {
+    group: "hub",
+    description: "Serve a sub's functions over HTTP: POST {ref, args|kwargs}, /health, /metrics (docs/serve.md)",
+    load: async () => (await import("../serve/index.ts")).default,
+    appOwnsStdout: true,
+  },
+  create: {
+    group: "create",
+    description: "Write a project, sub, plugin, contract or service type that runs and passes its tests at once",
+    load: async () => (await import("../create/index.ts")).default,
+  },
+  types: {
+    group: "create",
+    description: "Write the .d.ts that types the hub of plugin roots for editors and tsc",
+    load: async () => (await import("../types/index.ts")).default,
+  },
+  test: {
+    group: "create",
+    description: "Run a project's tests with the Bun inside pop, `pop` importable (testHub, mockHub)",
+    load: async () => (await import("../testing/index.ts")).default,
+    appOwnsStdout: true,
+  },
   ...deployCommands(),
+  // The other end of process isolation: this executable, started by a host hub, serving one isolated sub.
+  "__isolate-child": {
+    group: "internal",
+    description: "Serve an isolated sub to the hub that started this process (not for direct use)",
+    load: async () => (await import("../isolate/index.ts")).CHILD_COMMAND,
+    appOwnsStdout: true,
+  },
 };
 
 /** The deploy agent's commands (docs/deploy.md), each loaded from src/deploy only when run. */
@@ -61,9 +90,10 @@ function deployCommands(): Record<string, Entry> {
   ]);
 }
 
-export const GROUPS: Record<Entry["group"], string> = {
+export const GROUPS: Record<Exclude<Entry["group"], "internal">, string> = {
   hub: "Hub runtime",
   config: "Config integrator",
+  create: "Authoring: scaffolder, editor types, tests",
   deploy: "Deploy agent (ZooKeeper)",
 };
 

@@ -174,7 +174,7 @@ const ENVIRONMENT: Array<[string, string]> = [
 ];
 
 function suggestCommand(name: string): string {
-  const hit = Object.keys(COMMANDS).find((c) => c.startsWith(name.slice(0, 2)));
+  const hit = Object.keys(COMMANDS).find((c) => COMMANDS[c]!.group !== "internal" && c.startsWith(name.slice(0, 2)));
   return hit ? `; did you mean "${hit}"?` : "";
 }
 
