@@ -19,6 +19,8 @@ for (const t of wanted) {
 }
 
 mkdirSync(values.outdir!, { recursive: true });
+// Files the executable embeds that are generated from the source (the `pop` module's declarations for `pop types`).
+await import("./gen-types.ts");
 
 async function build(target: string | undefined): Promise<void> {
   const outfile = `${values.outdir}/${target ? `pop-${target}${target.startsWith("windows") ? ".exe" : ""}` : "pop"}`;
@@ -26,6 +28,8 @@ async function build(target: string | undefined): Promise<void> {
     process.execPath,
     "build",
     "src/cli.ts",
+    // A worker-isolated sub runs this file in a Bun Worker: workers of a compiled executable must be entry points.
+    "src/isolate/_worker.ts",
     "--compile",
     `--outfile=${outfile}`,
     // ESM bytecode starts fastest; splitting keeps what a command imports lazily (zod, c12) out of start-up.
