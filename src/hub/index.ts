@@ -19,4 +19,5 @@ export { isDirectory } from "../_fs.ts";
 export { state, subMeta } from "./_meta.ts";
 export { preloadRef, resolveFunction, resolveRef } from "./_ref.ts";
 export { addBuiltinSub, addSub, type AddSubOptions } from "./_sub.ts";
+export { watchHub, type WatchEvent, type WatchOptions } from "./_watch.ts";
 export type { AnyFn, ContractContext, Hub, HubSubs, ModuleRecord, SchemaSpec, SubMeta } from "./_types.ts";

@@ -1,0 +1,133 @@
+// Hot reload: watch the folders of the hub's subs and reload a changed plugin file through the hub's own reload
+// (old module shut down, fresh copy imported under a new URL; a copy that fails leaves the old one serving).
+import { nodeFs } from "../_fs.ts";
+import { basename, dirname } from "../_path.ts";
+import { messageOf } from "../errors.ts";
+import { log } from "../output.ts";
+import { reloadRef } from "./_internal.ts";
+import { state, subMeta } from "./_meta.ts";
+import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
+
+/** What `watchHub` reports for each reload. */
+export interface WatchEvent {
+  ref: string;
+  file: string;
+}
+
+/** Options of `watchHub`. */
+export interface WatchOptions {
+  /** A changed file was reloaded and is serving now. */
+  onReload?(event: WatchEvent): void;
+  /** A changed file failed to load: the old version keeps serving. Without it, the output module says why. */
+  onError?(event: WatchEvent & { error: Error }): void;
+  /** Milliseconds to wait after a change before reloading (editors write a file in several steps); default 50. */
+  debounce?: number;
+}
+
+/**
+ * Watch the folders of every sub on the hub and reload a plugin file when its content changes; returns the disposer.
+ * Calls in flight finish on the old module. A file that fails to load leaves the old version running and is
+ * reported (onError, else a warning naming the file and why); fixing it reloads it.
+ * @example
+ * const stop = watchHub(hub, { onReload: ({ ref }) => log.info(`reloaded ${ref}`) });
+ * onHubClose(hub, stop);
+ */
+export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
+  const fs = nodeFs();
+  const wait = opts.debounce ?? 50;
+  const watchers = new Map<string, import("node:fs").FSWatcher>();
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  const hashes = new Map<string, number | bigint>();
+  const running = new Map<string, Promise<void>>();
+  let stopped = false;
+
+  const hashOf = (file: string): number | bigint | undefined => {
+    try {
+      return Bun.hash(fs.readFileSync(file));
+    } catch {
+      return undefined;
+    }
+  };
+
+  const reload = async (file: string): Promise<void> => {
+    const rec = recordOf(hub, file);
+    if (!rec || stopped) return;
+    const h = hashOf(file);
+    if (h === undefined || h === hashes.get(file)) return; // deleted, or the same bytes (a second event for one write)
+    hashes.set(file, h);
+    const event = { ref: rec.ref, file };
+    try {
+      await reloadRef(hub, rec.ref);
+      opts.onReload?.(event);
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(messageOf(e));
+      if (opts.onError) opts.onError({ ...event, error });
+      else log.warn(`${file}: reload of "${rec.ref}" failed, the old version keeps running: ${error.message}`);
+    }
+  };
+
+  const changed = (dir: string, name: string | null) => {
+    if (stopped || !name) return;
+    const file = `${dir}/${basename(name)}`;
+    clearTimeout(timers.get(file));
+    timers.set(
+      file,
+      setTimeout(() => {
+        timers.delete(file);
+        // One reload of a file at a time: a change during a reload reloads again after it.
+        const prev = running.get(file) ?? Promise.resolve();
+        const next = prev.then(() => reload(file));
+        running.set(file, next);
+        void next.finally(() => running.get(file) === next && running.delete(file));
+      }, wait),
+    );
+  };
+
+  const watchDir = (dir: string) => {
+    if (watchers.has(dir)) return;
+    try {
+      const w = fs.watch(dir, { persistent: true }, (_event, name) => changed(dir, typeof name === "string" ? name : null));
+      w.on("error", (e: unknown) => log.warn(`${dir}: cannot watch the folder any more: ${messageOf(e)}`));
+      watchers.set(dir, w);
+    } catch (e) {
+      log.warn(`${dir}: cannot watch the folder for changes: ${messageOf(e)}`);
+    }
+  };
+
+  for (const meta of allSubs(hub)) {
+    for (const dir of meta.dirs) watchDir(dir);
+    for (const rec of meta.modules.values()) {
+      if (rec.preloaded) continue;
+      const h = hashOf(rec.file);
+      if (h !== undefined) hashes.set(rec.file, h);
+      watchDir(dirname(rec.file));
+    }
+  }
+
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    for (const t of timers.values()) clearTimeout(t);
+    for (const w of watchers.values()) w.close();
+    watchers.clear();
+  };
+}
+
+/** The record of the loaded (or failed) module whose file is `file`, in any sub. */
+function recordOf(hub: Hub, file: string): ModuleRecord | undefined {
+  for (const meta of allSubs(hub)) {
+    const rec = meta.files.get(file);
+    if (rec && !rec.preloaded && (rec.state === "loaded" || rec.state === "failed")) return rec;
+  }
+  return undefined;
+}
+
+function allSubs(hub: Hub): SubMeta[] {
+  const out: SubMeta[] = [];
+  const walk = (m: SubMeta) => {
+    out.push(m);
+    for (const c of m.subs.values()) walk(subMeta(c)!);
+  };
+  for (const m of state(hub).subs.values()) walk(m);
+  return out;
+}

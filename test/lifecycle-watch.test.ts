@@ -1,0 +1,94 @@
+// Hot reload in-process: watchHub reloads a changed plugin file, keeps the old version when the new one fails to
+// load (and says why), lets calls in flight finish on the old one, and stops when disposed.
+import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { addSub, closeHub, createHub, type Hub, watchHub, type WatchEvent } from "../src/hub/index.ts";
+import { tmp, writeTree } from "./helpers.ts";
+
+const stops: Array<() => void> = [];
+afterEach(() => {
+  for (const s of stops.splice(0)) s();
+});
+
+/** A hub over a sub "s" of `files`, watched; `next()` resolves with the next reload or failure (bounded). */
+async function watched(files: Record<string, string>) {
+  const dir = writeTree(tmp(), files);
+  const hub: Hub = createHub({ warn: () => {} });
+  await addSub(hub, { path: join(dir, "s"), name: "s", load: "eager" });
+  const events: Array<{ kind: "reload" | "error"; event: WatchEvent & { error?: Error } }> = [];
+  const waiters: Array<() => void> = [];
+  const push = (e: (typeof events)[number]) => {
+    events.push(e);
+    for (const w of waiters.splice(0)) w();
+  };
+  const stop = watchHub(hub, { onReload: (event) => push({ kind: "reload", event }), onError: (event) => push({ kind: "error", event }), debounce: 20 });
+  stops.push(stop);
+  let seen = 0;
+  const next = (ms = 5000) =>
+    new Promise<(typeof events)[number]>((resolve, reject) => {
+      const check = () => {
+        if (events.length > seen) return resolve(events[seen++]!);
+        waiters.push(check);
+      };
+      setTimeout(() => reject(new Error(`no reload event within ${ms} ms (events: ${JSON.stringify(events)})`)), ms);
+      check();
+    });
+  return { hub, dir, next, stop, events };
+}
+
+describe("watchHub", () => {
+  test("a changed file is reloaded: the new version serves", async () => {
+    const { hub, dir, next } = await watched({ "s/a.ts": "export function who(hub) { return 'v1'; }" });
+    expect(hub.s.a.who()).toBe("v1");
+    await Bun.write(join(dir, "s/a.ts"), "export function who(hub) { return 'v2'; }");
+    const e = await next();
+    expect(e.kind).toBe("reload");
+    expect(e.event.ref).toBe("s.a");
+    expect(e.event.file).toBe(join(dir, "s/a.ts"));
+    expect(hub.s.a.who()).toBe("v2");
+    await closeHub(hub);
+  });
+
+  test("a file that fails to load leaves the old version running and says why; fixing it reloads it", async () => {
+    const { hub, dir, next } = await watched({ "s/a.ts": "export function who(hub) { return 'v1'; }" });
+    await Bun.write(join(dir, "s/a.ts"), "export function who(hub) { return ;; (");
+    const bad = await next();
+    expect(bad.kind).toBe("error");
+    expect(bad.event.error?.message).toContain(join(dir, "s/a.ts"));
+    expect(bad.event.error?.message).toContain('module "s.a" not loaded');
+    expect(hub.s.a.who()).toBe("v1");
+    await Bun.write(join(dir, "s/a.ts"), "export function who(hub) { return 'v3'; }");
+    expect((await next()).kind).toBe("reload");
+    expect(hub.s.a.who()).toBe("v3");
+    await closeHub(hub);
+  });
+
+  test("a call in flight finishes on the old module; the next call is the new one", async () => {
+    const { hub, dir, next } = await watched({
+      "s/a.ts":
+        "let release;\nexport async function slow(hub) { await new Promise((r) => (release = r)); return 'old'; }\nexport function go(hub) { release(); }",
+    });
+    const inFlight = hub.s.a.slow();
+    const go = hub.s.a.go;
+    await Bun.write(join(dir, "s/a.ts"), "export async function slow(hub) { return 'new'; }");
+    expect((await next()).kind).toBe("reload");
+    go();
+    expect(await inFlight).toBe("old");
+    expect(await hub.s.a.slow()).toBe("new");
+    await closeHub(hub);
+  });
+
+  test("the same bytes written again reload nothing; after the disposer, changes are ignored", async () => {
+    const { hub, dir, next, stop, events } = await watched({ "s/a.ts": "export function who(hub) { return 'v1'; }", "s/b.ts": "export const x = 1;" });
+    await Bun.write(join(dir, "s/a.ts"), "export function who(hub) { return 'v1'; }");
+    await Bun.write(join(dir, "s/b.ts"), "export const x = 2;");
+    const e = await next();
+    expect(e.event.ref).toBe("s.b");
+    expect(events.map((x) => x.event.ref)).toEqual(["s.b"]);
+    stop();
+    await Bun.write(join(dir, "s/b.ts"), "export const x = 3;");
+    await expect(next(300)).rejects.toThrow(/no reload event/);
+    expect(hub.s.b.x).toBe(2);
+    await closeHub(hub);
+  });
+});
