@@ -176,6 +176,17 @@ export class ExitCalledError extends PopError {
   }
 }
 
+/** An isolated sub's worker or child process failed: it crashed, was killed, went over its memory limit or could not start (exit 1). `sub` names it. */
+export class IsolateError extends PopError {
+  override name = "IsolateError";
+  override readonly code: string = "POP_ISOLATE";
+  readonly sub: string;
+  constructor(message: string, sub: string, options?: PopErrorOptions) {
+    super(message, options);
+    this.sub = sub;
+  }
+}
+
 /**
  * ZooKeeper could not be reached in time, or the session was lost (exit 3, so scripts can retry). `zkCode` is
  * ZooKeeper's own error name where there is one (CONNECTION_LOSS, SESSION_EXPIRED, ...).
