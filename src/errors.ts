@@ -187,6 +187,17 @@ export class IsolateError extends PopError {
   }
 }
 
+/** A remote sub's pop serve could not be reached, or answered something that is not the pop serve protocol (exit 1). `url` names it. */
+export class RemoteError extends PopError {
+  override name = "RemoteError";
+  override readonly code: string = "POP_REMOTE";
+  readonly url: string;
+  constructor(message: string, url: string, options?: PopErrorOptions) {
+    super(message, options);
+    this.url = url;
+  }
+}
+
 /**
  * ZooKeeper could not be reached in time, or the session was lost (exit 3, so scripts can retry). `zkCode` is
  * ZooKeeper's own error name where there is one (CONNECTION_LOSS, SESSION_EXPIRED, ...).
