@@ -8,6 +8,8 @@ export { ConfigError, ContractError, DiscoveryError, PluginLoadError, PopError, 
 export { closeHub, createHub, dyneDirs, hubFailures, hubRoots, hubWarn, inspectHub, loadHub, onHubClose, subNames } from "./hub/index.ts";
 export type { AnyFn, ContractContext, Hub, HubSubs, SchemaSpec } from "./hub/_types.ts";
 export { defineConfig } from "./config/_define.ts";
+// The types `pop types` declares a project's hub with (docs/testing.md).
+export type { HubFunction, HubName, PluginModule, ProjectOptions, SubState } from "./types/_public.ts";
 export type { CliOptionDef, ConfigFile, ConfigValues, ConfModule, LoadOptions, LoadResult, OptionDef } from "./config/_types.ts";
 // Writing a service type for the deploy agent (docs/deploy.md): its shapes and the readiness checks the built-ins use.
 export type { LaunchSpec, ServiceContext, ServiceTypeModule } from "./deploy/_types.ts";

@@ -1,11 +1,4 @@
-import { type Command, UsageError } from "../cli/_args.ts";
-
-// Placeholder while the command is written: its owner replaces this file.
-const command: Command = {
-  meta: { name: "types", description: "pop types" },
-  args: {},
-  run() {
-    throw new UsageError("pop types is not built yet", "pop types", { hint: false });
-  },
-};
-export default command;
+/** `pop types`: the declarations that type a project's hub for editors and tsc (docs/testing.md, "Types"). */
+export { command as default } from "./_command.ts";
+export { writeTypes, type WriteTypesOptions, type WriteTypesResult } from "./_write.ts";
+export type { HubFunction, HubName, PluginModule, ProjectOptions, SubState } from "./_public.ts";

@@ -1,0 +1,55 @@
+import { isAbsolute, relative } from "../_path.ts";
+import { type Command, UsageError } from "../cli/_args.ts";
+import { out, outJson } from "../cli/_output.ts";
+import { EXIT } from "../errors.ts";
+import { writeTypes } from "./_write.ts";
+
+const PATH = "pop types";
+
+/** `pop types [DIR] [--plugins DIR]... [--out FILE]`: the hub's declarations for editors and tsc. */
+export const command: Command = {
+  meta: {
+    name: "types",
+    description:
+      "Write the .d.ts files that type the hub of a project's plugin roots (hub.rpc.math.fib(…) checked by editors and tsc) and the pop module, into DIR/.pop/",
+    usage: "pop types [DIR] [--plugins DIR]... [--out FILE] [--json]",
+    examples: ["pop types examples/poppy", "pop types --plugins examples/guide --out types/hub.d.ts"],
+  },
+  args: {
+    dir: {
+      type: "positional",
+      required: false,
+      description: "The project folder (a plugin root: its conf.ts DYNE and CONFIG); default: the working directory, unless --plugins names the roots",
+    },
+    plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Another plugin root, merged after DIR (app merging)" },
+    out: {
+      type: "string",
+      valueHint: "FILE",
+      description: "Write the hub's declarations to FILE (and the pop module's to pop.d.ts beside it) instead of DIR/.pop/hub.d.ts",
+    },
+    packages: { type: "boolean", negatable: true, description: 'Do not discover plugin roots from package.json dependencies (a "pop" field)' },
+    json: { type: "boolean", description: "Print what was written as JSON: { files, changed, roots }" },
+  },
+  async run({ args }) {
+    const plugins = (args.plugins ?? []) as string[];
+    const dirArg = args.dir as string | undefined;
+    if (dirArg === "") throw new UsageError('DIR is empty: pass a project folder, e.g. "pop types ."', PATH);
+    const result = await writeTypes({
+      dir: dirArg ?? ".",
+      plugins,
+      ...(args.out ? { out: args.out as string } : {}),
+      noRoot: dirArg === undefined && plugins.length > 0,
+      packages: args.packages !== false,
+    });
+    const view = { files: result.files.map(rel), changed: result.changed.map(rel), roots: result.roots.map(rel) };
+    if (args.json) outJson(view);
+    else out(view.files.map((f) => `${f}${result.changed.some((c) => rel(c) === f) ? "" : " (unchanged)"}`).join("\n"));
+    return EXIT.ok;
+  },
+};
+
+/** A path relative to the working directory when it lies inside it. */
+function rel(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r === "" ? "." : !r.startsWith("..") && !isAbsolute(r) ? r : path;
+}

@@ -1,0 +1,94 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "../_path.ts";
+import { projectName } from "../config/index.ts";
+import { discoverRoots, DiscoveryError, isDirectory, type PluginRoot } from "../hub/index.ts";
+import { OutputError, UsageError } from "../errors.ts";
+import { renderHub } from "./_emit.ts";
+import { scanRoots } from "./_scan.ts";
+import POP_DTS from "./_pop.generated.txt" with { type: "text" };
+
+/** What `writeTypes` is asked for: the project folder (a plugin root) and more roots, as `pop types DIR --plugins …`. */
+export interface WriteTypesOptions {
+  /** The project folder: a plugin root (its conf.ts DYNE and CONFIG), and where `.pop/` goes by default. */
+  dir: string;
+  /** More plugin roots, merged after `dir` (app merging), as `--plugins`. */
+  plugins?: string[];
+  /** The hub declarations' file (default `<dir>/.pop/hub.d.ts`); the `pop` module's goes next to it as `pop.d.ts`. */
+  out?: string;
+  /** `dir` is only where the output goes, not a plugin root (`pop types --plugins A` with no DIR). */
+  noRoot?: boolean;
+  /** Environment (POP_PLUGIN_PATH); default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Discover roots from package.json dependencies (default true). */
+  packages?: boolean;
+}
+
+/** What was written: every file, and which of them changed. */
+export interface WriteTypesResult {
+  files: string[];
+  changed: string[];
+  /** The plugin roots typed, in order. */
+  roots: string[];
+}
+
+/**
+ * Write the `.d.ts` files that type the hub of a project's plugin roots for editors and tsc: `pop.d.ts` (the `pop`
+ * module, from inside the executable) and `hub.d.ts` (`HubSubs` augmented from the plugin files themselves).
+ * Files whose text is unchanged are not touched; each is written whole (temporary file, then rename).
+ * @example
+ * await writeTypes({ dir: "myproject" }); // myproject/.pop/pop.d.ts, myproject/.pop/hub.d.ts
+ */
+export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesResult> {
+  const dir = resolve(opts.dir);
+  if (!isDirectory(dir))
+    throw new UsageError(`project folder "${opts.dir}" is not a folder: pass the folder holding the project's conf.ts or its subs`, "pop types");
+  let roots: PluginRoot[];
+  try {
+    roots = await discoverRoots({
+      named: opts.noRoot ? [] : [{ dir, source: "pop types" }],
+      plugins: opts.plugins ?? [],
+      env: opts.env ?? process.env,
+      cwd: dir,
+      packages: opts.packages ?? true,
+    });
+  } catch (e) {
+    if (e instanceof DiscoveryError) throw new UsageError(e.message, "pop types", { cause: e, hint: false });
+    throw e;
+  }
+  const hubFile = opts.out ? resolve(opts.out) : join(dir, ".pop", "hub.d.ts");
+  const outDir = dirname(hubFile);
+  const projects = roots.filter((r) => r.confFile && r.conf?.CONFIG !== undefined).map((r) => ({ name: projectName(r), confFile: r.confFile! }));
+  const hubText = renderHub(scanRoots(roots), projects, outDir);
+  const files: Array<[string, string]> = [
+    [join(outDir, "pop.d.ts"), POP_DTS],
+    [hubFile, hubText],
+  ];
+  // The default folder is pop's alone: it ignores itself, so `git add .` never commits generated files.
+  if (!opts.out) files.push([join(outDir, ".gitignore"), "# Written by `pop types`: regenerated, never edited or committed.\n*\n"]);
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new OutputError(`cannot create the types folder "${outDir}" (${(e as NodeJS.ErrnoException).code}): make it writable or choose another with --out`, {
+      cause: e,
+    });
+  }
+  const changed: string[] = [];
+  for (const [file, text] of files) if (writeIfChanged(file, text)) changed.push(file);
+  return { files: files.map(([f]) => f), changed, roots: roots.map((r) => r.dir) };
+}
+
+function writeIfChanged(file: string, text: string): boolean {
+  try {
+    if (readFileSync(file, "utf8") === text) return false;
+  } catch {}
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new OutputError(`cannot write the types file "${file}" (${why}): make its folder writable or choose another with --out`, { cause: e });
+  }
+  return true;
+}
