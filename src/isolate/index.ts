@@ -1,5 +1,13 @@
+// Isolated subs: a sub whose modules run in a Bun Worker or a child process of this executable, on the hub with the
+// same hub.sub.mod.fn(...) API (every call a promise). See docs/isolation.md.
 import type { Hub } from "../hub/_types.ts";
-import { type Command, UsageError } from "../cli/_args.ts";
+import { onHubClose, subNames } from "../hub/index.ts";
+import { addPreloadedSub } from "../hub/_sub.ts";
+import { UsageError } from "../errors.ts";
+import { IsolatedSub } from "./_host.ts";
+
+export { CHILD_COMMAND } from "./_child.ts";
+export { canWatchMemory } from "./_memory.ts";
 
 /** How an isolated sub runs: in a Bun Worker of this process, or in a child process of this executable. */
 export type IsolateMode = "worker" | "process";
@@ -11,25 +19,48 @@ export interface IsolateOptions {
   folders: string[];
   /** Per-call timeout in milliseconds (--timeout); a call still running then fails with a TimeoutError naming the ref. */
   timeout?: number;
-  /** process mode: the only environment variables the child may see (names). Undefined means none but PATH-free basics. */
+  /** process mode: the only environment variables the child may see (names). Undefined means none at all, PATH and HOME included. */
   env?: string[];
-  /** process mode: memory limit in MiB. */
+  /** process mode: memory limit in MiB (resident size, watched by the host; Linux). */
   memory?: number;
   /** Where the options came from, for error messages: "--isolate rpc=worker", "plugins/pop.json", ... */
   source: string;
 }
 
-// Placeholder with the agreed interface, while isolation is written: its owner replaces this file's bodies.
-/** Put sub `name` on the hub as an isolated sub: same hub.name.mod.fn(...) API, calls cross by message. */
-export async function isolateSub(_hub: Hub, name: string, opts: IsolateOptions): Promise<void> {
-  throw new UsageError(`isolating sub "${name}" (${opts.mode}) is not built yet`, opts.source, { hint: false });
+/**
+ * Put sub `name` on the hub as an isolated sub: its modules load in a worker or child process (contracts applied
+ * there), and the hub gets module objects with the same functions, each returning a promise of the call's result.
+ * Resolves once the side has loaded the sub; closing the hub shuts its modules down there and ends it.
+ * @example
+ * await isolateSub(hub, "calc", { mode: "process", folders: ["plugins/calc"], timeout: 5000, env: ["PATH"], source: "--isolate calc=process" });
+ * await hub.calc.math.add(1, 2); // 3
+ */
+export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): Promise<void> {
+  check(hub, name, opts);
+  const iso = new IsolatedSub(hub, name, opts);
+  const shapes = await iso.start();
+  const modules: Record<string, { file: string; exports: Record<string, unknown> }> = {};
+  for (const [mod, shape] of Object.entries(shapes)) {
+    const exports: Record<string, unknown> = { ...shape.values };
+    for (const fn of shape.functions) {
+      const ref = `${name}.${mod}.${fn}`;
+      exports[fn] = (_hub: Hub, ...args: unknown[]) => iso.call(ref, args);
+    }
+    modules[mod] = { file: shape.file, exports };
+  }
+  addPreloadedSub(hub, name, modules);
+  onHubClose(hub, () => iso.close());
 }
 
-/** The hidden command a process-isolated sub's child runs. */
-export const CHILD_COMMAND: Command = {
-  meta: { name: "__isolate-child", description: "isolated sub" },
-  args: {},
-  run() {
-    throw new UsageError("process isolation is not built yet", "pop __isolate-child", { hint: false });
-  },
-};
+function check(hub: Hub, name: string, opts: IsolateOptions): void {
+  const bad = (why: string) => new UsageError(`cannot isolate sub "${name}" (${opts.source}): ${why}`, opts.source, { hint: false });
+  if (opts.mode !== "worker" && opts.mode !== "process") throw bad(`mode must be "worker" or "process", got ${JSON.stringify(opts.mode)}`);
+  if (!Array.isArray(opts.folders) || opts.folders.length === 0) throw bad("no folder holds it; add its plugin root with --plugins DIR");
+  if (subNames(hub).includes(name)) throw bad("a sub of that name is already on the hub");
+  if (opts.timeout !== undefined && !(Number.isFinite(opts.timeout) && opts.timeout >= 0))
+    throw bad(`timeout must be a number of ms, got ${JSON.stringify(opts.timeout)}`);
+  if (opts.mode === "worker" && (opts.env !== undefined || opts.memory !== undefined))
+    throw bad('env and memory limits need mode "process": a worker shares this process\'s environment and memory');
+  if (opts.memory !== undefined && !(Number.isInteger(opts.memory) && opts.memory > 0))
+    throw bad(`memory must be a whole number of MiB, got ${JSON.stringify(opts.memory)}`);
+}

@@ -1,0 +1,30 @@
+// The other end of process isolation: `pop __isolate-child`, started by a host hub with an IPC channel, serves one sub.
+import { type Command, UsageError } from "../cli/_args.ts";
+import { type HostMessage, type SideMessage, toWire } from "./_protocol.ts";
+import { serveSide } from "./_side.ts";
+
+/** The hidden command a process-isolated sub's child runs: it serves the sub over IPC until the host closes it or goes away. */
+export const CHILD_COMMAND: Command = {
+  meta: { name: "__isolate-child", description: "Serve an isolated sub to the hub that started this process (not for direct use)" },
+  args: {},
+  run() {
+    if (typeof process.send !== "function")
+      throw new UsageError("pop __isolate-child is started by a hub for a process-isolated sub, not by hand", "pop __isolate-child", { hint: false });
+    return new Promise<number>((resolve) => {
+      const handle = serveSide(
+        (m: SideMessage) => void process.send!(m),
+        () => resolve(0),
+      );
+      process.on("message", (m) => handle(m as HostMessage));
+      // An error no call catches ends the child, as it ends a worker; the host is told what it was first.
+      const fatal = (e: unknown) => {
+        process.send!({ t: "uncaught", error: toWire(e) } satisfies SideMessage, undefined, undefined, () => process.exit(70));
+        setTimeout(() => process.exit(70), 1000).unref();
+      };
+      process.on("uncaughtException", fatal);
+      process.on("unhandledRejection", fatal);
+      // The host went away (killed, crashed): nobody is left to serve.
+      process.on("disconnect", () => process.exit(0));
+    });
+  },
+};

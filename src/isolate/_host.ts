@@ -1,0 +1,237 @@
+// The host's end of an isolated sub: starts its worker or process, sends calls and matches the answers, bounds each
+// call by the per-call timeout, answers the side's calls back into the hub, and after a crash or a timeout starts a
+// fresh side on the next call. The host never dies with the side: every way the side can end is a rejected call.
+import { IsolateError, messageOf, ShutdownError, TimeoutError } from "../errors.ts";
+import { hubWarn, resolveFunction, state, type Hub } from "../hub/index.ts";
+import type { IsolateMode } from "./index.ts";
+import { type Link, startProcess, startWorker } from "./_link.ts";
+import { fromWire, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
+
+/** What the host needs to run one isolated sub. */
+export interface HostOptions {
+  mode: IsolateMode;
+  folders: string[];
+  timeout?: number | undefined;
+  env?: string[] | undefined;
+  memory?: number | undefined;
+}
+
+interface Pending {
+  ref: string;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface Side {
+  link: Link;
+  ready: Promise<Record<string, ModuleShape>>;
+  calls: Map<number, Pending>;
+  closed?: (errors: unknown[]) => void;
+  ended: boolean;
+  /** What the side said before it ended (an uncaught error), for the crash message. */
+  why?: string;
+  /** Settles once the side has ended. */
+  exited: Promise<void>;
+}
+
+/** One isolated sub, seen from the host. */
+export class IsolatedSub {
+  #side: Side | undefined;
+  #nextId = 1;
+  #closed = false;
+  readonly what: string;
+
+  constructor(
+    readonly hub: Hub,
+    readonly name: string,
+    readonly opts: HostOptions,
+  ) {
+    this.what = opts.mode === "worker" ? "worker" : "process";
+  }
+
+  /** Start the side (if none is running) and resolve to its modules once it has loaded the sub. */
+  start(): Promise<Record<string, ModuleShape>> {
+    return (this.#side ??= this.#spawn()).ready;
+  }
+
+  /** Call `ref` (sub.mod.fn) on the side: always a promise; bounded by the per-call timeout. */
+  async call(ref: string, args: unknown[]): Promise<unknown> {
+    if (this.#closed) throw new IsolateError(`cannot call "${ref}": the hub is closed, and with it the ${this.what} of sub "${this.name}"`, this.name);
+    await this.start();
+    const side = this.#side!;
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const p: Pending = { ref, resolve, reject, timer: undefined };
+      const ms = this.opts.timeout;
+      if (ms !== undefined && ms > 0) p.timer = setTimeout(() => this.#timedOut(side, id, ms), ms);
+      side.calls.set(id, p);
+      if (side.calls.size === 1) side.link.ref();
+      try {
+        side.link.send({ t: "call", id, ref, args });
+      } catch (e) {
+        this.#settle(side, id);
+        reject(new TypeError(`the arguments of "${ref}" cannot cross to the ${this.what} of sub "${this.name}": ${messageOf(e)}`));
+      }
+    });
+  }
+
+  /** End the side: its modules' __shutdown__ run there (bounded by the hub's shutdown timeout), then it is ended. Their errors are thrown together. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const side = this.#side;
+    if (!side || side.ended) return;
+    try {
+      await side.ready;
+    } catch {
+      return; // it never started: nothing to shut down
+    }
+    if (side.ended) return;
+    const ms = state(this.hub).shutdownTimeout + 1000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const errors = await new Promise<unknown[]>((resolve) => {
+      side.closed = resolve;
+      timer = setTimeout(
+        () => resolve([new TimeoutError(`sub "${this.name}" (${this.what}): its modules did not shut down within ${ms} ms; the ${this.what} was ended`, ms)]),
+        ms,
+      );
+      side.link.ref();
+      side.link.send({ t: "close" });
+    });
+    clearTimeout(timer);
+    // A child ends itself once its hub is closed; a worker, or a child that does not, is ended.
+    let wait: ReturnType<typeof setTimeout> | undefined;
+    if (this.opts.mode === "process") await Promise.race([side.exited, new Promise((res) => (wait = setTimeout(res, 2000)))]);
+    clearTimeout(wait);
+    side.link.kill("was closed with the hub");
+    await side.exited;
+    if (errors.length > 0) throw errors.length === 1 ? errors[0] : new ShutdownError(errors as Error[]);
+  }
+
+  #spawn(): Side {
+    let ready!: { resolve(v: Record<string, ModuleShape>): void; reject(e: unknown): void };
+    let exited!: () => void;
+    const side: Side = {
+      exited: new Promise<void>((res) => (exited = res)),
+      link: undefined as unknown as Link,
+      ready: new Promise((resolve, reject) => (ready = { resolve, reject })),
+      calls: new Map(),
+      ended: false,
+    };
+    let started = false;
+    const events = {
+      message: (m: SideMessage) => this.#onMessage(side, m, ready, () => (started = true)),
+      exit: (ended: string) => {
+        const why = side.why ?? ended;
+        side.ended = true;
+        exited();
+        if (this.#side === side) this.#side = undefined;
+        side.closed?.([]);
+        const err = (ref?: string) =>
+          new IsolateError(
+            started
+              ? `sub "${this.name}" (${this.what}): the ${this.what} ${why}${ref ? ` while "${ref}" was running` : ""}; the next call starts a fresh one`
+              : `sub "${this.name}" (${this.what}): the ${this.what} ${why} before it had loaded the sub`,
+            this.name,
+          );
+        ready.reject(err());
+        for (const [id, p] of side.calls) {
+          this.#settle(side, id);
+          p.reject(err(p.ref));
+        }
+      },
+    };
+    side.ready.catch(() => {}); // a start that fails is reported to whoever awaits it, never as unhandled
+    side.link = this.opts.mode === "worker" ? startWorker(events) : startProcess({ env: this.opts.env, memory: this.opts.memory }, events);
+    const s = state(this.hub);
+    const hostSubs = [...new Set([...s.subs.keys(), ...s.dyne.keys()])];
+    side.link.send({ t: "init", name: this.name, folders: this.opts.folders, hostSubs, loadTimeout: s.loadTimeout, shutdownTimeout: s.shutdownTimeout });
+    // Bounded like any load: a side that never answers (an import that spins) is ended.
+    if (s.loadTimeout > 0) {
+      const t = setTimeout(() => side.link.kill(`did not load the sub within ${s.loadTimeout} ms (raise the limit with --load-timeout MS)`), s.loadTimeout);
+      side.ready.then(
+        () => clearTimeout(t),
+        () => clearTimeout(t),
+      );
+    }
+    return side;
+  }
+
+  #onMessage(side: Side, m: SideMessage, ready: { resolve(v: Record<string, ModuleShape>): void; reject(e: unknown): void }, started: () => void): void {
+    switch (m.t) {
+      case "ready":
+        started();
+        side.link.unref();
+        ready.resolve(m.modules);
+        return;
+      case "fatal":
+        ready.reject(fromWire(m.error));
+        this.#retire(side, "failed to load the sub");
+        return;
+      case "ret": {
+        const p = side.calls.get(m.id);
+        if (!p) return;
+        this.#settle(side, m.id);
+        if (m.ok) p.resolve(m.value);
+        else p.reject(fromWire(m.error));
+        return;
+      }
+      case "call":
+        void this.#callBack(side, m.id, m.ref, m.args);
+        return;
+      case "uncaught": {
+        const e = fromWire(m.error);
+        side.why = `threw an uncaught ${e instanceof Error ? `${e.name}: ${messageOf(e)}` : `value: ${messageOf(e)}`}`;
+        return;
+      }
+      case "warn":
+        hubWarn(this.hub, m.message);
+        return;
+      case "closed":
+        side.closed?.(m.errors.map(fromWire));
+        return;
+    }
+  }
+
+  /** A plugin of the isolated sub called into the hub: run it here, send the outcome back. */
+  async #callBack(side: Side, id: number, ref: string, args: unknown[]): Promise<void> {
+    let msg: Parameters<Link["send"]>[0];
+    try {
+      msg = { t: "back", id, ok: true, value: await resolveFunction(this.hub, ref)(...args) };
+    } catch (e) {
+      msg = { t: "back", id, ok: false, error: toWire(e) };
+    }
+    if (side.ended) return;
+    try {
+      side.link.send(msg);
+    } catch (e) {
+      side.link.send({ t: "back", id, ok: false, error: toWire(new TypeError(`the result of "${ref}" cannot cross to sub "${this.name}": ${messageOf(e)}`)) });
+    }
+  }
+
+  #timedOut(side: Side, id: number, ms: number): void {
+    const p = side.calls.get(id);
+    if (!p) return;
+    this.#settle(side, id);
+    p.reject(
+      new TimeoutError(
+        `call "${p.ref}" timed out after ${ms} ms; sub "${this.name}" runs in a ${this.what}, which was ended (the next call starts a fresh one)`,
+        ms,
+      ),
+    );
+    this.#retire(side, `was ended because call "${p.ref}" timed out after ${ms} ms`);
+  }
+
+  /** End a side and forget it at once: the next call starts a fresh one, even before the old one's end is reported. */
+  #retire(side: Side, why: string): void {
+    if (this.#side === side) this.#side = undefined;
+    side.link.kill(why);
+  }
+
+  #settle(side: Side, id: number): void {
+    const p = side.calls.get(id);
+    if (p?.timer) clearTimeout(p.timer);
+    side.calls.delete(id);
+    if (side.calls.size === 0 && !side.ended) side.link.unref();
+  }
+}

@@ -1,0 +1,109 @@
+// The messages between a host hub and an isolated sub (a Bun Worker's postMessage, or a child process's IPC with
+// "advanced" serialization: both structured clone), and how errors cross: by class name, code, message and fields.
+import {
+  CallError,
+  ConfigError,
+  ContractError,
+  DiscoveryError,
+  ExitCalledError,
+  IsolateError,
+  PluginLoadError,
+  PopError,
+  RefError,
+  ShutdownError,
+  TimeoutError,
+  UsageError,
+} from "../errors.ts";
+
+/** What the host tells the isolated side first: which sub to load, from where, and the host's other subs (for calls back). */
+export interface InitMessage {
+  t: "init";
+  name: string;
+  folders: string[];
+  hostSubs: string[];
+  loadTimeout: number;
+  shutdownTimeout: number;
+}
+
+/** One module of the isolated sub as the host sees it: its file, its functions' hub names, its public values. */
+export interface ModuleShape {
+  file: string;
+  functions: string[];
+  values: Record<string, unknown>;
+}
+
+export type HostMessage =
+  | InitMessage
+  | { t: "call"; id: number; ref: string; args: unknown[] }
+  | { t: "back"; id: number; ok: true; value: unknown }
+  | { t: "back"; id: number; ok: false; error: WireError }
+  | { t: "close" };
+
+export type SideMessage =
+  | { t: "ready"; modules: Record<string, ModuleShape> }
+  | { t: "fatal"; error: WireError }
+  | { t: "ret"; id: number; ok: true; value: unknown }
+  | { t: "ret"; id: number; ok: false; error: WireError }
+  | { t: "call"; id: number; ref: string; args: unknown[] }
+  | { t: "warn"; message: string }
+  | { t: "uncaught"; error: WireError }
+  | { t: "closed"; errors: WireError[] };
+
+/** A thrown value on the wire: an Error's class name, message, stack and own fields; anything else as itself. */
+export type WireError = { error: true; name: string; message: string; stack?: string; fields: Record<string, unknown> } | { error: false; value: unknown };
+
+const FIELDS = ["code", "exitCode", "ref", "field", "ms", "suggestion", "reason", "location", "sub", "requested", "command", "hint"];
+
+/** Turn a thrown value into something that crosses (structured clone never fails on it). */
+export function toWire(e: unknown): WireError {
+  if (!(e instanceof Error)) {
+    try {
+      structuredClone(e);
+      return { error: false, value: e };
+    } catch {
+      return { error: true, name: "Error", message: String(e), fields: {} };
+    }
+  }
+  const fields: Record<string, unknown> = {};
+  for (const k of FIELDS) {
+    const v = (e as unknown as Record<string, unknown>)[k];
+    if (v !== undefined && (typeof v !== "object" || v === null || k === "location")) fields[k] = v;
+  }
+  if (e instanceof ShutdownError) fields.errors = e.errors.map(toWire);
+  return { error: true, name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}), fields };
+}
+
+const CLASSES: Record<string, new (...a: any[]) => Error> = {
+  PopError,
+  UsageError,
+  ConfigError,
+  DiscoveryError,
+  RefError,
+  PluginLoadError,
+  ContractError,
+  TimeoutError,
+  ShutdownError,
+  CallError,
+  ExitCalledError,
+  IsolateError,
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+/** The thrown value back, on this side: an error of the same class (pop's own or a built-in) with the same name, code, message and fields. */
+export function fromWire(w: WireError): unknown {
+  if (!w.error) return w.value;
+  const e = new Error(w.message);
+  const cls = CLASSES[w.name] ?? (w.fields.code !== undefined ? PopError : Error);
+  Object.setPrototypeOf(e, cls.prototype);
+  const own = e as unknown as Record<string, unknown>;
+  own.name = w.name;
+  for (const [k, v] of Object.entries(w.fields)) own[k] = k === "errors" ? (v as WireError[]).map(fromWire) : v;
+  if (w.stack !== undefined) e.stack = w.stack;
+  return e;
+}

@@ -1,0 +1,129 @@
+// The isolated side of an isolated sub (in a Worker or a child process, the same code): a hub of its own holding the
+// sub (contracts and all, loaded eagerly), answering the host's calls, and sending its plugins' calls into other subs
+// (hub.other.mod.f()) back to the host.
+import { addSub, closeHub, createHub, type Hub } from "../hub/index.ts";
+import { subMeta } from "../hub/_meta.ts";
+import { ShutdownError } from "../errors.ts";
+import { fromWire, type HostMessage, type InitMessage, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
+
+/** Serve one isolated sub over `send` (the host's messages arrive through the returned handler). `done` runs once the hub is closed. */
+export function serveSide(send: (m: SideMessage) => void, done: () => void): (m: HostMessage) => void {
+  let hub: Hub | undefined;
+  let name = "";
+  let nextId = 1;
+  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+
+  const callHost = (ref: string, args: unknown[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      try {
+        send({ t: "call", id, ref, args });
+      } catch (e) {
+        waiting.delete(id);
+        reject(new TypeError(`the arguments of "${ref}" cannot cross to the host: ${(e as Error).message}`));
+      }
+    });
+
+  const reply = (id: number, p: Promise<unknown>, ref: string) =>
+    p.then(
+      (value) => {
+        try {
+          send({ t: "ret", id, ok: true, value });
+        } catch (e) {
+          send({ t: "ret", id, ok: false, error: toWire(new TypeError(`the result of "${ref}" cannot cross to the host: ${(e as Error).message}`)) });
+        }
+      },
+      (e) => send({ t: "ret", id, ok: false, error: toWire(e) }),
+    );
+
+  const init = async (m: InitMessage) => {
+    name = m.name;
+    hub = createHub({ warn: (message) => send({ t: "warn", message }), loadTimeout: m.loadTimeout, shutdownTimeout: m.shutdownTimeout });
+    for (const other of m.hostSubs) if (other !== name && other !== "pop") hub[other] = hostRef(other, callHost);
+    await addSub(hub, { path: m.folders, name, load: "eager" });
+    send({ t: "ready", modules: shapes(hub, name) });
+  };
+
+  const close = async () => {
+    const errors: unknown[] = [];
+    try {
+      if (hub) await closeHub(hub);
+    } catch (e) {
+      errors.push(...(e instanceof ShutdownError ? e.errors : [e]));
+    }
+    send({ t: "closed", errors: errors.map(toWire) });
+    done();
+  };
+
+  return (m) => {
+    switch (m.t) {
+      case "init":
+        init(m).catch((e) => send({ t: "fatal", error: toWire(e) }));
+        return;
+      case "call":
+        reply(m.id, callLocal(hub!, m.ref, m.args), m.ref);
+        return;
+      case "back": {
+        const w = waiting.get(m.id);
+        if (!w) return;
+        waiting.delete(m.id);
+        if (m.ok) w.resolve(m.value);
+        else w.reject(fromWire(m.error));
+        return;
+      }
+      case "close":
+        void close();
+        return;
+    }
+  };
+}
+
+/** Call `sub.mod.fn` on the side's hub; a sync throw becomes a rejection. */
+async function callLocal(hub: Hub, ref: string, args: unknown[]): Promise<unknown> {
+  const parts = ref.split(".");
+  const fn = parts.reduce<any>((o, k) => o?.[k], hub);
+  return await (fn as (...a: unknown[]) => unknown)(...args);
+}
+
+/** Each loaded module of the sub: its functions' hub names and its public values that can be cloned. */
+function shapes(hub: Hub, name: string): Record<string, ModuleShape> {
+  const meta = subMeta(hub[name])!;
+  const out: Record<string, ModuleShape> = {};
+  for (const [mod, rec] of meta.modules) {
+    if (rec.state !== "loaded") continue;
+    const ns = hub[name][mod] as Record<string, unknown>;
+    const shape: ModuleShape = { file: rec.file, functions: [], values: {} };
+    for (const [k, v] of Object.entries(ns)) {
+      if (typeof v === "function") shape.functions.push(k);
+      else if (cloneable(v)) shape.values[k] = v;
+    }
+    out[mod] = shape;
+  }
+  return out;
+}
+
+function cloneable(v: unknown): boolean {
+  try {
+    structuredClone(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `hub.other` on the isolated side: any path below it, called, is a call of that ref on the host. */
+function hostRef(path: string, callHost: (ref: string, args: unknown[]) => Promise<unknown>): unknown {
+  const cache = new Map<string, unknown>();
+  return new Proxy(function () {}, {
+    get(_t, key) {
+      if (typeof key !== "string" || key === "then") return undefined;
+      let child = cache.get(key);
+      if (child === undefined) cache.set(key, (child = hostRef(`${path}.${key}`, callHost)));
+      return child;
+    },
+    apply(_t, _this, args) {
+      return callHost(path, args);
+    },
+  });
+}
