@@ -5,8 +5,8 @@ import { quote } from "../errors.ts";
 /** The default of --load-timeout (and POP_LOAD_TIMEOUT), in milliseconds. */
 export const LOAD_TIMEOUT_MS = 30_000;
 
-/** The options every hub command takes. */
-export const HUB_ARGS: Record<string, ArgDef> = {
+/** Where plugins come from and how they load: every command that opens a hub takes these. */
+export const LOAD_ARGS: Record<string, ArgDef> = {
   plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Add a plugin root: a folder whose sub-folders are subs" },
   disable: { type: "string", multiple: true, valueHint: "REF", description: "Leave a sub or module out, e.g. rpc.math" },
   strict: { type: "boolean", description: "Load every plugin and make any load failure fatal (exit 1, same message)" },
@@ -18,6 +18,39 @@ export const HUB_ARGS: Record<string, ArgDef> = {
   },
   json: { type: "boolean", description: "Print data as JSON; diagnostics on stderr become JSON lines" },
 };
+
+/** How calls run and are recorded: the commands that call plugin functions (pop call, pop app, pop serve) take these too. */
+export const RUN_ARGS: Record<string, ArgDef> = {
+  isolate: {
+    type: "string",
+    multiple: true,
+    valueHint: "SUB=MODE",
+    description: "Run a sub's modules isolated: worker (a Bun Worker) or process (a child process), e.g. --isolate rpc=worker",
+  },
+  remote: {
+    type: "string",
+    multiple: true,
+    valueHint: "SUB=URL",
+    description: "Send a sub's calls to a pop serve of it, e.g. --remote rpc=http://10.0.0.5:8888",
+  },
+  timeout: {
+    type: "string",
+    valueHint: "MS",
+    description: "Fail a hub call still running after MS milliseconds with a timeout error naming its ref (0 for none)",
+  },
+  trace: { type: "boolean", description: "Log every hub call (ref, plugin root and version, duration, outcome) on stderr (env POP_TRACE=1)" },
+  audit: {
+    type: "string",
+    valueHint: "FILE",
+    description: "Append one JSON line per hub call (ref, caller, time, outcome) to FILE, written before the call returns",
+  },
+};
+
+/** The options of every command that loads a hub and calls into it. */
+export const HUB_ARGS: Record<string, ArgDef> = { ...LOAD_ARGS, ...RUN_ARGS };
+
+/** How one sub is placed by --isolate or --remote. */
+export type Placement = { kind: "isolate"; mode: "worker" | "process"; source: string } | { kind: "remote"; url: string; source: string };
 
 /** loadHub options from parsed hub flags and the environment. */
 export function hubOptions(args: Record<string, any>, path: string) {
@@ -31,7 +64,20 @@ export function hubOptions(args: Record<string, any>, path: string) {
     if (!/^[\w$-]+(\.[\w$-]+)*$/.test(ref)) throw new UsageError(`--disable ${quote(ref)} is not a ref like "rpc.math"`, path);
     disable.push({ ref, source: "--disable" });
   }
-  return {
+  const opts: {
+    plugins: string[];
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+    strict: boolean;
+    disable: Array<{ ref: string; source: string }>;
+    packages: boolean;
+    loadTimeout: number;
+    callTimeout?: number;
+    trace?: boolean;
+    audit?: string;
+    isolate?: Record<string, { mode: "worker" | "process"; source: string }>;
+    remote?: Record<string, { url: string; token?: string; source: string }>;
+  } = {
     plugins: (args.plugins ?? []) as string[],
     env: process.env,
     cwd: process.cwd(),
@@ -40,14 +86,84 @@ export function hubOptions(args: Record<string, any>, path: string) {
     packages: args.packages !== false,
     loadTimeout: loadTimeout(args["load-timeout"] as string | undefined, path),
   };
+  if (args.timeout !== undefined) opts.callTimeout = millis(args.timeout as string, "option --timeout", path, "e.g. --timeout 5000, or 0 for no limit");
+  if (args.trace || traceEnv(path)) opts.trace = true;
+  if (args.audit !== undefined) {
+    if ((args.audit as string).trim() === "")
+      throw new UsageError('invalid value for option --audit: "" names no file; give a file to append to, e.g. --audit calls.jsonl', path);
+    opts.audit = args.audit as string;
+  }
+  for (const [sub, p] of placements(args, path)) {
+    if (p.kind === "isolate") (opts.isolate ??= {})[sub] = { mode: p.mode, source: p.source };
+    else (opts.remote ??= {})[sub] = { url: p.url, source: p.source, ...(process.env.POP_TOKEN ? { token: process.env.POP_TOKEN } : {}) };
+  }
+  return opts;
+}
+
+/** POP_TRACE: "1" (or "true") turns tracing on, "0", "false" or empty leave it off; anything else is a usage error. */
+function traceEnv(path: string): boolean {
+  const v = process.env.POP_TRACE?.trim().toLowerCase();
+  if (v === undefined || v === "" || v === "0" || v === "false") return false;
+  if (v === "1" || v === "true") return true;
+  throw new UsageError(`invalid value for POP_TRACE: ${quote(process.env.POP_TRACE!)}; set it to 1 to trace every call, or 0`, path, { hint: false });
+}
+
+/** --isolate SUB=MODE and --remote SUB=URL, checked; one sub placed once. */
+function placements(args: Record<string, any>, path: string): Map<string, Placement> {
+  const out = new Map<string, Placement>();
+  const put = (sub: string, p: Placement, option: string) => {
+    const prev = out.get(sub);
+    if (prev) throw new UsageError(`sub "${sub}" is placed twice (${prev.source} and ${p.source}); give one --isolate or --remote per sub`, path);
+    out.set(sub, p);
+    void option;
+  };
+  for (const spec of (args.isolate ?? []) as string[]) {
+    const [sub, mode] = pair(spec, "--isolate", "--isolate rpc=worker", path);
+    if (mode !== "worker" && mode !== "process")
+      throw new UsageError(`invalid value for option --isolate: ${quote(spec)}: the mode must be worker or process, e.g. --isolate ${sub}=worker`, path);
+    put(sub, { kind: "isolate", mode, source: `--isolate ${spec}` }, "--isolate");
+  }
+  for (const spec of (args.remote ?? []) as string[]) {
+    const [sub, url] = pair(spec, "--remote", "--remote rpc=http://127.0.0.1:8888", path);
+    let u: URL | undefined;
+    try {
+      u = new URL(url);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== "http:" && u.protocol !== "https:"))
+      throw new UsageError(
+        `invalid value for option --remote: ${quote(spec)}: ${quote(url)} is not an http:// or https:// URL, e.g. --remote ${sub}=http://127.0.0.1:8888`,
+        path,
+      );
+    put(sub, { kind: "remote", url, source: `--remote ${spec}` }, "--remote");
+  }
+  return out;
+}
+
+/** `SUB=VALUE` split, the sub name checked. */
+function pair(spec: string, option: string, example: string, path: string): [string, string] {
+  const eq = spec.indexOf("=");
+  const sub = eq > 0 ? spec.slice(0, eq) : "";
+  if (!sub || !/^[A-Za-z$][\w$-]*$/.test(sub) || eq === spec.length - 1)
+    throw new UsageError(
+      `invalid value for option ${option}: ${quote(spec)} is not SUB=${option === "--isolate" ? "MODE" : "URL"} with SUB a sub name, e.g. ${example}`,
+      path,
+    );
+  return [sub, spec.slice(eq + 1)];
+}
+
+/** A whole number of milliseconds, 0 meaning no limit. */
+function millis(raw: string, from: string, path: string, example: string): number {
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
+    throw new UsageError(`invalid value for ${from}: ${quote(raw)} is not a whole number of milliseconds; give ${example}`, path);
+  }
+  return Number(raw);
 }
 
 /** --load-timeout, else POP_LOAD_TIMEOUT, else the default: a whole number of milliseconds, 0 meaning no limit. */
 function loadTimeout(flag: string | undefined, path: string): number {
   const [raw, from] = flag !== undefined ? [flag, "option --load-timeout"] : [process.env.POP_LOAD_TIMEOUT, "POP_LOAD_TIMEOUT"];
   if (raw === undefined || (raw === "" && flag === undefined)) return LOAD_TIMEOUT_MS;
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
-    throw new UsageError(`invalid value for ${from}: ${quote(raw)} is not a whole number of milliseconds; give e.g. 30000, or 0 for no limit`, path);
-  }
-  return Number(raw);
+  return millis(raw, from, path, "e.g. 30000, or 0 for no limit");
 }

@@ -33,6 +33,7 @@ export async function openProject(dirArg: string, args: Record<string, any>, pat
   }
   const root = roots.find((r) => r.dir === dir)!;
   const hub = createHub({ ...opts, roots });
+  if (opts.trace || opts.audit) (await import("../observe/index.ts")).observeHub(hub, opts);
   const name = projectName(root);
   return { hub, name, root, projects: [...new Set([name, ...roots.map(projectName)])] };
 }

@@ -2,8 +2,8 @@ import { isDirectory } from "../_fs.ts";
 import { join, relative } from "../_path.ts";
 import { ConfigError, early } from "../config/index.ts";
 import { CallError, PopError } from "../errors.ts";
-import { closeHub, dyneDirs, type Hub, hubFailures, hubRoots } from "../hub/index.ts";
-import { configureOutput, flushOutput, report } from "../output.ts";
+import { closeHub, dyneDirs, type Hub, hubFailures, hubRoots, onHubClose, watchHub } from "../hub/index.ts";
+import { configureOutput, flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS } from "./_hubargs.ts";
@@ -17,7 +17,7 @@ const app: Command = {
   meta: {
     name: "app",
     description: "Run a project: create a hub, add the project's own sub (its dyne name), call its cli(hub); ARGS go to the project's command line",
-    usage: "pop app [--plugins DIR]... [--disable REF]... [--strict] DIR [ARGS]...",
+    usage: "pop app [--plugins DIR]... [--disable REF]... [--strict] [--watch] [--timeout MS] [--trace] [--audit FILE] DIR [ARGS]...",
     examples: ["pop app examples/poppy --port 8080", "pop app examples/poppy --help", "pop app examples/poppy --version"],
   },
   args: {
@@ -29,6 +29,7 @@ const app: Command = {
     ...HUB_ARGS,
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub (its subs and its config), before DIR" },
     json: { type: "boolean", description: "Diagnostics as JSON lines (the app prints its own data)" },
+    watch: { type: "boolean", description: "Reload a plugin file when it changes (a file that fails to load leaves the old version running)" },
   },
   passThrough: true,
   async run({ args, rest }) {
@@ -63,6 +64,10 @@ const app: Command = {
     await hub.pop.sub.add({ dyneName: name });
     const failed = hubFailures(hub).find((f) => f.ref === `${name}.init`);
     if (failed) throw failed;
+    if (args.watch) {
+      const stop = watchHub(hub, { onReload: ({ ref, file }) => log.info(`reloaded ${ref} from ${relative(process.cwd(), file) || file}`, { ref, file }) });
+      onHubClose(hub, stop);
+    }
     const cli = hub[name]?.init?.cli;
     if (typeof cli !== "function") {
       throw new UsageError(

@@ -2,7 +2,7 @@ import { isAbsolute, relative, sep } from "../_path.ts";
 import { DiscoveryError, formatLocation, type Hub, inspectHub, loadHub, type ModuleView, type SubView } from "../hub/index.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
-import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
+import { hubOptions, LOAD_ARGS } from "./_hubargs.ts";
 import { out, outJson, styles, useColor } from "./_output.ts";
 
 const PATH = "pop tree";
@@ -15,7 +15,7 @@ const tree: Command = {
       "List every plugin root in use (and where it came from), sub, module and function (parameters and doc), the contracts applied, and each module not loaded with its reason",
     examples: ["pop tree --plugins examples/poppy", "pop tree --plugins examples/poppy --json"],
   },
-  args: { ...HUB_ARGS },
+  args: { ...LOAD_ARGS },
   async run({ args }) {
     let hub: Hub;
     try {
@@ -25,7 +25,13 @@ const tree: Command = {
       throw e;
     }
     const view = inspectHub(hub);
-    const roots = view.roots.map((r) => ({ dir: rel(r.dir), source: r.source, conf: r.conf === undefined ? null : rel(r.conf) }));
+    // name, version and engine only for a root with a manifest (pop.json, package.json).
+    const roots = view.roots.map((r): Root => ({
+      dir: rel(r.dir),
+      source: r.source,
+      conf: r.conf === undefined ? null : rel(r.conf),
+      ...(r.manifest ? { name: r.name ?? null, version: r.version ?? null, engine: r.engine ?? null } : {}),
+    }));
     const subs = view.subs.map(relSub);
     const failures = view.failures.map((f) => ({ ...f, file: rel(f.file), reason: relIn(f.reason) }));
     if (args.json) outJson({ roots, subs, failures });
@@ -36,7 +42,7 @@ const tree: Command = {
 
 export default tree;
 
-type Root = { dir: string; source: string; conf: string | null };
+type Root = { dir: string; source: string; conf: string | null; name?: string | null; version?: string | null; engine?: string | null };
 type TreeModule = Omit<ModuleView, "location"> & { location?: string };
 type TreeSub = Omit<SubView, "modules" | "subs"> & { modules: TreeModule[]; subs: TreeSub[] };
 
@@ -77,7 +83,11 @@ function render(roots: Root[], subs: TreeSub[]): string {
     // Every plugin root in use, and where it came from: a package's plugins never join unnoticed.
     lines.push(s.bold("roots:"));
     const width = Math.max(...roots.map((r) => r.dir.length));
-    for (const r of roots) lines.push(`  ${r.dir.padEnd(width)}  ${s.dim(`from ${r.source}${r.conf ? `, ${r.conf}` : ""}`)}`);
+    for (const r of roots) {
+      lines.push(`  ${r.dir.padEnd(width)}  ${s.dim(`from ${r.source}${r.conf ? `, ${r.conf}` : ""}`)}`);
+      // The manifest's name and version: which plugins, in which version, this run used.
+      if (r.name) lines.push(`    ${s.bold(r.name)}${r.version ? ` ${r.version}` : ""}${r.engine ? s.dim(`  (pop ${r.engine})`) : ""}`);
+    }
     lines.push("");
   }
   const walk = (sub: TreeSub, indent: string) => {

@@ -2,6 +2,7 @@ import { isDirectory, isFile, readText } from "../_fs.ts";
 import { dirname, join, resolve } from "../_path.ts";
 import { DiscoveryError } from "../errors.ts";
 import { describeThrow, formatLocation } from "./_errors.ts";
+import { checkEngine, type IsolateSpec, type Manifest, placeIsolated, placeRemote, readManifest, type RemoteSpec } from "./_manifest.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { listNames } from "./_scan.ts";
 
@@ -19,6 +20,12 @@ export interface PluginRoot {
   /** The root's conf.ts exports, when it has one. */
   conf: Record<string, unknown> | undefined;
   confFile: string | undefined;
+  /** Its manifest (pop.json, or the "pop" field of its package.json): name, version, engines.pop. */
+  manifest?: Manifest | undefined;
+  /** Subs it asks to run isolated (manifest `isolate`, conf.ts ISOLATE). */
+  isolate?: Record<string, IsolateSpec>;
+  /** Subs it says are served elsewhere (manifest `remote`, conf.ts REMOTE). */
+  remote?: Record<string, RemoteSpec>;
 }
 
 /** Where to look for plugin roots. */
@@ -64,7 +71,7 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
     named.push({ dir, source: "--plugins" });
   }
   const packages = opts.packages ?? true;
-  const found: Array<{ dir: string; source: string }> = [];
+  const found: Array<{ dir: string; source: string; pkg?: string }> = [];
   if (named.length === 0) {
     if (packages && opts.cwd) found.push(...(await packageRoots(opts.cwd, warn)));
   } else {
@@ -78,16 +85,22 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
   for (const f of found) {
     if (seen.has(f.dir)) continue;
     seen.add(f.dir);
-    roots.push(await readRoot(f.dir, f.source));
+    roots.push(await readRoot(f.dir, f.source, f.pkg));
   }
   return roots;
 }
 
-/** Read one root: its conf.ts (DYNE, DISABLE) if any, else its sub-folders. */
-export async function readRoot(dir: string, source: string): Promise<PluginRoot> {
+/**
+ * Read one root: its manifest (checked against this pop's version before any of its code runs), then its conf.ts
+ * (DYNE, DISABLE, ISOLATE, REMOTE) if any, else its sub-folders. `pkgFile`: the package.json of the package that
+ * brought it.
+ */
+export async function readRoot(dir: string, source: string, pkgFile?: string): Promise<PluginRoot> {
   registerPopModule(); // a conf.ts may import from "pop" too
-  const listing = listNames(dir); // one read of the root: its conf file and its sub folders
+  const listing = listNames(dir); // one read of the root: its manifest, its conf file and its sub folders
   if (listing.unreadable) throw new DiscoveryError(`plugin root ${dir} (from ${source}) cannot be read (${listing.unreadable}): make it readable (chmod a+rx)`);
+  const manifest = await readManifest(dir, listing.names, pkgFile);
+  if (manifest) checkEngine(dir, source, manifest);
   const confName = CONF_FILES.find((f) => listing.names.includes(f));
   const confFile = confName ? join(dir, confName) : undefined;
   let conf: Record<string, unknown> | undefined;
@@ -113,11 +126,17 @@ export async function readRoot(dir: string, source: string): Promise<PluginRoot>
   if (disable !== undefined && (!Array.isArray(disable) || disable.some((x) => typeof x !== "string"))) {
     throw new DiscoveryError(`${confFile}: DISABLE must be an array of refs, e.g. ["rpc.math"]`);
   }
-  return { dir, source, dyne, disable: (disable as string[] | undefined) ?? [], conf, confFile };
+  const root: PluginRoot = { dir, source, dyne, disable: (disable as string[] | undefined) ?? [], conf, confFile };
+  if (manifest) root.manifest = manifest;
+  const isolate = { ...manifest?.isolate, ...placeIsolated(conf?.ISOLATE, `${confFile}: ISOLATE`, confFile ?? dir) };
+  const remote = { ...manifest?.remote, ...placeRemote(conf?.REMOTE, `${confFile}: REMOTE`, confFile ?? dir) };
+  if (Object.keys(isolate).length > 0) root.isolate = isolate;
+  if (Object.keys(remote).length > 0) root.remote = remote;
+  return root;
 }
 
 /** Roots of the installed dependencies of `cwd`'s package.json whose own package.json has a "pop" field (as stevedore reads entry points). */
-async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Array<{ dir: string; source: string }>> {
+async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Array<{ dir: string; source: string; pkg: string }>> {
   const pkg = await readJson(join(cwd, "package.json"));
   if (!pkg) return [];
   const names = new Set<string>();
@@ -125,7 +144,7 @@ async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Arr
     const deps = pkg[field];
     if (deps && typeof deps === "object") for (const n of Object.keys(deps)) names.add(n);
   }
-  const out: Array<{ dir: string; source: string }> = [];
+  const out: Array<{ dir: string; source: string; pkg: string }> = [];
   for (const name of names) {
     const pkgFile = join(cwd, "node_modules", name, "package.json");
     const dep = await readJson(pkgFile);
@@ -139,7 +158,7 @@ async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Arr
     }
     for (const rel of list as string[]) {
       const dir = resolve(dirname(pkgFile), rel);
-      if (isDirectory(dir)) out.push({ dir, source: `package ${name} (from ${join(cwd, "package.json")})` });
+      if (isDirectory(dir)) out.push({ dir, source: `package ${name} (from ${join(cwd, "package.json")})`, pkg: pkgFile });
       else warn(`${pkgFile}: plugin root "${rel}" is not a folder; skipped`);
     }
   }

@@ -3,7 +3,10 @@ import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discove
 import { hide, STATE, state, subMeta } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { shutdownModule } from "./_module.ts";
+import type { IsolateSpec, RemoteSpec } from "./_manifest.ts";
+import { placements } from "./_place.ts";
 import { addPreloadedSub, addSubMeta, loadAll } from "./_sub.ts";
+import { setCallTimeout } from "./_trace.ts";
 import { messageOf, type PluginLoadError, PopError, ShutdownError } from "../errors.ts";
 import { log } from "../output.ts";
 import type { Hub, HubState, LoadMode, SubMeta } from "./_types.ts";
@@ -22,6 +25,12 @@ export interface HubOptions {
   loadTimeout?: number;
   /** Milliseconds each `__shutdown__` may take when the hub closes (default 10000). */
   shutdownTimeout?: number;
+  /** Milliseconds an async hub call may run before it rejects with a TimeoutError naming its ref (default 0: no limit). */
+  callTimeout?: number;
+  /** Subs to run isolated (`--isolate SUB=MODE`), over what the roots' manifests and conf.ts say. */
+  isolate?: Record<string, IsolateSpec>;
+  /** Subs served elsewhere (`--remote SUB=URL`), over what the roots' manifests and conf.ts say. */
+  remote?: Record<string, RemoteSpec>;
 }
 
 /** Where createHub leaves `{ closeOpenHubs, hubsNeedClosing }` for the CLI. */
@@ -55,6 +64,8 @@ export function createHub(opts: HubOptions = {}): Hub {
     loadTimeout: opts.loadTimeout ?? 30_000,
     shutdownTimeout: opts.shutdownTimeout ?? 10_000,
     closing: undefined,
+    callTimeout: 0,
+    placed: placements(opts.roots ?? [], opts),
   };
   OPEN.add(hub);
   // The CLI closes the hubs a command opened without importing the hub itself (`pop --version` never loads it).
@@ -69,6 +80,7 @@ export function createHub(opts: HubOptions = {}): Hub {
     for (const ref of root.disable) if (!s.disabled.has(ref)) s.disabled.set(ref, `DISABLE in ${root.confFile}`);
   }
   addPreloadedSub(hub, "pop", BUILTIN_POP);
+  if (opts.callTimeout) setCallTimeout(hub, opts.callTimeout);
   return hub;
 }
 
@@ -77,9 +89,13 @@ function warnOnStderr(message: string): void {
   log.warn(message);
 }
 
-/** Options of `loadHub`: discovery plus hub options. */
+/** Options of `loadHub`: discovery plus hub options, and what to record of its calls. */
 export interface LoadHubOptions extends DiscoverOptions, Omit<HubOptions, "roots"> {
   load?: LoadMode;
+  /** Log every hub call (ref, root and version, duration, outcome) through the output module. */
+  trace?: boolean;
+  /** Append one JSON line per hub call to this file, each written before the call returns. */
+  audit?: string;
 }
 
 /** Discover plugin roots, create a hub and add every dyne found (what `pop tree` and `pop call` do). With `load: "eager"`, everything is loaded: subs that another sub's `__init__` adds included. */
@@ -88,9 +104,12 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   const roots = await discoverRoots({ ...opts, warn: opts.warn ?? warnOnStderr });
   const hub = createHub({ ...opts, roots });
   const s = state(hub);
+  // Watching calls loads its code only when asked for: a plain `pop call` never imports it.
+  if (opts.trace || opts.audit) await (await import("../observe/index.ts")).observeHub(hub, opts);
   if (opts.load === "eager") await loadAll(hub, s.subs.get("pop")!, false); // built-ins are otherwise installed on first read
   for (const name of [...s.dyne.keys()]) {
     if (s.subs.get(name)?.dirs.length) continue; // added already, by another sub's init
+    if (s.placed.has(name) && hub[name] !== undefined) continue; // placed (isolated, remote) already
     if (Object.hasOwn(hub, name)) {
       // A root's folder named like pop's own namespaces (pop, OPT): one bad folder must not take the hub down.
       const message = `${s.dyne.get(name)!.join(", ")}: a sub cannot be named "${name}" (reserved by pop); rename the folder`;
@@ -98,7 +117,7 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
       s.warn(message);
       continue;
     }
-    await addSubMeta(hub, { dyneName: name, load: opts.load ?? "lazy" });
+    await addSubMeta(hub, { dyneName: name, load: opts.load ?? "lazy" }, true);
   }
   if (opts.load === "eager") await loadEverything(hub);
   return hub;
@@ -222,4 +241,32 @@ export async function closeOpenHubs(): Promise<void> {
     }
   }
   if (errors.length > 0) throw new ShutdownError(errors);
+}
+
+/** Where a ref's code comes from: its module's file and the plugin root holding it (undefined for built-ins). */
+export function refOrigin(hub: Hub, ref: string): { file?: string; root?: PluginRoot } {
+  const s = state(hub);
+  const parts = ref.split(".");
+  let meta = s.subs.get(parts[0]!);
+  for (let i = 1; meta && i < parts.length; i++) {
+    const rec = meta.modules.get(parts[i]!);
+    if (rec) {
+      const root = rootHolding(s.roots, rec.file);
+      return root ? { file: rec.file, root } : { file: rec.file };
+    }
+    meta = subMeta(meta.subs.get(parts[i]!));
+  }
+  // Not a module on this side (an isolated or remote sub): the root of the sub's first folder.
+  const dir = s.dyne.get(parts[0]!)?.[0];
+  const root = dir ? rootHolding(s.roots, `${dir}/`) : undefined;
+  return root ? { root } : {};
+}
+
+function rootHolding(roots: PluginRoot[], file: string): PluginRoot | undefined {
+  for (let i = roots.length - 1; i >= 0; i--) {
+    const r = roots[i]!;
+    for (const dirs of Object.values(r.dyne)) for (const d of dirs) if (file.startsWith(`${d}/`)) return r;
+    if (file.startsWith(`${r.dir}/`)) return r;
+  }
+  return undefined;
 }

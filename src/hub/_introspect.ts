@@ -114,6 +114,13 @@ export interface RootView {
   /** Where it came from: "--plugins", "POP_PLUGIN_PATH", "package foo (from /x/package.json)", "pop app". */
   source: string;
   conf: string | undefined;
+  /** Its manifest file (pop.json or package.json), when it has one. */
+  manifest: string | undefined;
+  /** Its manifest's name and version. */
+  name: string | undefined;
+  version: string | undefined;
+  /** Its manifest's engines.pop range. */
+  engine: string | undefined;
 }
 
 /** A module as `pop tree` shows it. Paths are absolute. */
@@ -148,7 +155,15 @@ export interface HubView {
 export function inspectHub(hub: Hub): HubView {
   const s = state(hub);
   return {
-    roots: s.roots.map((r) => ({ dir: r.dir, source: r.source, conf: r.confFile })),
+    roots: s.roots.map((r) => ({
+      dir: r.dir,
+      source: r.source,
+      conf: r.confFile,
+      manifest: r.manifest?.file,
+      name: r.manifest?.name,
+      version: r.manifest?.version,
+      engine: r.manifest?.engine,
+    })),
     subs: [...s.subs.values()].map(describeSub),
     failures: s.failures.map((f) => ({ ref: f.ref, ...f.location, reason: f.reason })),
   };

@@ -16,7 +16,7 @@ import { bindChain, bindHub } from "./_call.ts";
 import { buildChain, checkSigParams, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
 import { describeThrow, oneLine, PluginLoadError } from "./_errors.ts";
 import { MOD, put, state } from "./_meta.ts";
-import { traceFn } from "./_trace.ts";
+import { traceFn, wrapsCalls } from "./_trace.ts";
 import type { AnyFn, FunctionRecord, Hub, ModuleRecord, ModuleState, SubMeta } from "./_types.ts";
 
 type Exports = Record<string, unknown>;
@@ -416,7 +416,7 @@ function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedC
   (ns as Record<symbol, unknown>)[MOD] = rec; // a plain symbol key: cheaper than defineProperty, still invisible to Object.keys and JSON
   rec.object = ns;
   rec.bare = bare;
-  if (state(hub).monitors.length > 0) for (const name of Object.keys(bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, bare[name]!);
+  if (wrapsCalls(hub)) for (const name of Object.keys(bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, bare[name]!);
   put(rec.sub.object, rec.name, ns);
   return ns;
 }
@@ -521,7 +521,7 @@ function gate(hub: Hub, rec: ModuleRecord, init: Promise<unknown>): void {
     () => {
       rec.gated = false;
       Object.assign(ns, real);
-      if (state(hub).monitors.length > 0 && rec.bare) for (const name of Object.keys(rec.bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, rec.bare[name]!);
+      if (wrapsCalls(hub) && rec.bare) for (const name of Object.keys(rec.bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, rec.bare[name]!);
     },
     (err) => {
       // Nobody awaits this promise: a strict hub's rethrow would go unhandled. The gated calls already reject with the error.

@@ -3,6 +3,7 @@ import { basename, join, resolve } from "../_path.ts";
 import { PluginLoadError, PopError, RefError, UsageError } from "../errors.ts";
 import { fail, loadModule, loadModules, loadModuleSync, moduleObject, newRecord, shutdownModule } from "./_module.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
+import { placeSub } from "./_place.ts";
 import { listContracts, listNames, moduleName, RESERVED_DIRS } from "./_scan.ts";
 import type { Hub, LoadMode, ModuleRecord, SubMeta, SubObject } from "./_types.ts";
 
@@ -37,7 +38,10 @@ const RESERVED = new Set(["pop", "OPT"]);
 
 /** Add a sub to the hub (POP's `hub.pop.sub.add`): scan its folders, run its init, load its modules per `load`. Adding the same sub again is a no-op. */
 export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> {
-  return (await addSubMeta(hub, opts))?.object ?? {};
+  const meta = await addSubMeta(hub, opts);
+  if (meta) return meta.object;
+  const name = opts?.name ?? opts?.dyneName;
+  return (name !== undefined && state(hub).placed.has(name) ? hub[name] : undefined) ?? {}; // a placed sub is what isolateSub / remoteSub put there
 }
 
 /**
@@ -45,7 +49,7 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
  * promise of the sub object makes the promise machinery read its `.then`, which a lazy sub answers by probing for a
  * module file named then.ts (four stats).
  */
-export async function addSubMeta(hub: Hub, opts: AddSubOptions): Promise<SubMeta | undefined> {
+export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false): Promise<SubMeta | undefined> {
   const s = state(hub);
   if (!opts || typeof opts !== "object")
     throw subUsage(`hub.pop.sub.add takes an options object, e.g. { dyneName: "rpc" } or { path: "./rpc" }; got ${JSON.stringify(opts)}`);
@@ -83,6 +87,11 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions): Promise<SubMeta
   if (parent && Object.hasOwn(parent.object, name)) throw subUsage(`cannot add sub "${ref}": "${parent.ref}" already has a module or value named "${name}"`);
   // Disabled on request: nothing to warn about; a ref into it says it is disabled.
   if (s.disabled.has(ref)) return undefined;
+  const placed = parent ? undefined : s.placed.get(name);
+  if (placed && !placed.placing) {
+    if (hub[name] === undefined) await placeSub(hub, name, dirs);
+    return s.subs.get(name);
+  }
   for (const d of dirs) if (!isDirectory(d)) s.warn(`sub "${ref}": folder ${d} does not exist or is not readable; the sub has no modules from it`);
   const meta = buildSub(hub, name, ref, dirs, opts.load ?? "lazy", parent);
   if (opts.init === false) meta.init = false;
@@ -95,8 +104,49 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions): Promise<SubMeta
     holder[name] = meta.object;
     s.subs.set(name, meta);
   }
-  await initSub(hub, meta);
+  await activate(hub, meta, tolerant);
+  if (s.onSubAdded) for (const f of s.onSubAdded) f(meta);
   return meta;
+}
+
+/**
+ * Run a new sub's inits (and, eager, load its modules) atomically: if its init module (or a sub-sub's) fails, or
+ * under --strict or stopOnFailures any module does, the modules it loaded are shut down (last first), the sub is taken
+ * off the hub again, and the error is thrown. `tolerant` (loadHub adding every dyne, not strict) keeps a failed init
+ * as a load failure of that module, as before, so one broken sub does not end a command that never calls it.
+ */
+async function activate(hub: Hub, meta: SubMeta, tolerant: boolean): Promise<void> {
+  const s = state(hub);
+  const mark = s.failures.length;
+  try {
+    await initSub(hub, meta);
+    if (tolerant) return;
+    const failed = s.failures.slice(mark).find((f) => f.ref === `${meta.ref}.init` || (f.ref.startsWith(`${meta.ref}.`) && f.ref.endsWith(".init")));
+    if (failed) throw failed;
+  } catch (e) {
+    await rollback(hub, meta);
+    throw e;
+  }
+}
+
+/** Take a sub whose activation failed back off the hub: its loaded modules shut down, last loaded first. */
+async function rollback(hub: Hub, meta: SubMeta): Promise<void> {
+  const s = state(hub);
+  const inside = (m: SubMeta | undefined): boolean => {
+    for (; m; m = m.parent) if (m === meta) return true;
+    return false;
+  };
+  for (const rec of s.loaded.filter((r) => inside(r.sub)).reverse()) {
+    const e = await shutdownModule(hub, rec);
+    if (e) s.warn(`while undoing sub "${meta.ref}": ${e.message}`);
+  }
+  if (meta.parent) {
+    meta.parent.subs.delete(meta.name);
+    delete meta.parent.object[meta.name];
+  } else if (s.subs.get(meta.name) === meta) {
+    s.subs.delete(meta.name);
+    delete hub[meta.name];
+  }
 }
 
 /** Take a sub off the hub (POP's `hub.pop.sub.remove`): its modules shut down (reverse load order), then it is gone. */

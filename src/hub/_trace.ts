@@ -1,18 +1,20 @@
 // The call monitor (pluggy's add_hookcall_monitoring): `hub.pop.trace.add({ before, after })` swaps every hub
 // function for a reporting wrapper and returns `undo`, which swaps the bare functions back once no monitor is left.
 // With no monitor installed the call path is exactly the bare bound function: nothing here runs per call.
-import { messageOf, UsageError } from "../errors.ts";
+import { messageOf, TimeoutError, UsageError } from "../errors.ts";
 import { state } from "./_meta.ts";
 import type { AnyFn, Hub } from "./_types.ts";
 
-/** What a monitor's `before` gets: the function's ref and its arguments (hub excluded). */
+/** What a monitor's `before` gets: the function's ref, its arguments (hub excluded) and the ref of the hub call it was made from, if any. */
 export interface CallStart {
   ref: string;
   args: unknown[];
+  caller?: string;
 }
 
-/** What a monitor's `after` gets: the call, how long it took (ms, to settling for async calls) and how it ended. */
+/** What a monitor's `after` gets: the call, when it started (epoch ms), how long it took (ms, to settling for async calls) and how it ended. */
 export interface CallEnd extends CallStart {
+  time: number;
   duration: number;
   outcome: "ok" | "error";
   result?: unknown;
@@ -44,20 +46,41 @@ export function addMonitor(hub: Hub, monitor: Monitor): () => void {
     });
   }
   const s = state(hub);
+  // Which hub call a call was made from follows async code (an AsyncLocalStorage), needed only while monitors watch.
+  callers ??= new (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage<string>();
   s.monitors.push(monitor);
-  if (s.monitors.length === 1) retrace(hub, true);
+  if (s.monitors.length === 1) retrace(hub);
   let done = false;
   return () => {
     if (done) return;
     done = true;
     const at = s.monitors.indexOf(monitor);
     if (at >= 0) s.monitors.splice(at, 1);
-    if (s.monitors.length === 0) retrace(hub, false);
+    if (s.monitors.length === 0) retrace(hub);
   };
 }
 
-/** Put the traced (on) or bare (off) functions on every built module object. */
-function retrace(hub: Hub, on: boolean): void {
+let callers: import("node:async_hooks").AsyncLocalStorage<string> | undefined;
+
+/** Whether hub functions are wrapped: while a monitor watches, or a per-call timeout is set. */
+export function wrapsCalls(hub: Hub): boolean {
+  const s = state(hub);
+  return s.monitors.length > 0 || s.callTimeout > 0;
+}
+
+/** Set the hub's per-call timeout (ms, 0 for none): an async call still running then rejects with a TimeoutError naming its ref. */
+export function setCallTimeout(hub: Hub, ms: number): void {
+  if (!Number.isSafeInteger(ms) || ms < 0)
+    throw new UsageError(`a call timeout is a whole number of milliseconds (0 for none); got ${messageOf(ms)}`, "createHub", { hint: false });
+  const s = state(hub);
+  const before = wrapsCalls(hub);
+  s.callTimeout = ms;
+  if (wrapsCalls(hub) !== before) retrace(hub);
+}
+
+/** Put the wrapped (monitors or a timeout) or bare functions on every built module object. */
+function retrace(hub: Hub): void {
+  const on = wrapsCalls(hub);
   for (const rec of state(hub).loaded) {
     const ns = rec.object;
     const bare = rec.bare;
@@ -66,15 +89,22 @@ function retrace(hub: Hub, on: boolean): void {
   }
 }
 
-/** A wrapper reporting each call of `fn` to the hub's monitors (read at call time). No closure or copy per call. */
+/**
+ * A wrapper reporting each call of `fn` to the hub's monitors (read at call time) and bounding an async call by the
+ * hub's call timeout. No closure or copy per call beyond the monitors' records.
+ */
 export function traceFn(hub: Hub, ref: string, fn: AnyFn): AnyFn {
-  const monitors = state(hub).monitors;
+  const s = state(hub);
+  const monitors = s.monitors;
   const traced = function (...args: unknown[]): unknown {
+    if (monitors.length === 0) return s.callTimeout > 0 ? bound(s.callTimeout, ref, fn(...args)) : fn(...args);
+    const caller = callers?.getStore();
+    const start: CallStart = caller === undefined ? { ref, args } : { ref, args, caller };
     for (let i = 0; i < monitors.length; i++) {
       const m = monitors[i]!;
       if (m.before) {
         try {
-          m.before({ ref, args });
+          m.before(start);
         } catch (e) {
           complain(hub, m, e);
         }
@@ -83,28 +113,44 @@ export function traceFn(hub: Hub, ref: string, fn: AnyFn): AnyFn {
     const t0 = performance.now();
     let r: unknown;
     try {
-      r = fn(...args);
+      r = callers ? callers.run(ref, fn, ...args) : fn(...args);
     } catch (error) {
-      end(hub, monitors, { ref, args, duration: performance.now() - t0, outcome: "error", error });
+      end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "error", error });
       throw error;
     }
     if (r instanceof Promise) {
-      return r.then(
+      return bound(s.callTimeout, ref, r).then(
         (result) => {
-          end(hub, monitors, { ref, args, duration: performance.now() - t0, outcome: "ok", result });
+          end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "ok", result });
           return result;
         },
         (error) => {
-          end(hub, monitors, { ref, args, duration: performance.now() - t0, outcome: "error", error });
+          end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "error", error });
           throw error;
         },
       );
     }
-    end(hub, monitors, { ref, args, duration: performance.now() - t0, outcome: "ok", result: r });
+    end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "ok", result: r });
     return r;
   };
   Object.defineProperty(traced, "name", { value: fn.name });
   return traced;
+}
+
+/**
+ * An async call's promise, rejected with a TimeoutError naming the ref once `ms` pass (0: as it is). A synchronous
+ * call cannot be interrupted in-process (an isolated sub can be): its value passes through.
+ */
+function bound(ms: number, ref: string, r: unknown): Promise<unknown> {
+  if (!(r instanceof Promise) || ms <= 0) return r as Promise<unknown>;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TimeoutError(`call "${ref}" did not finish within ${ms} ms; it was abandoned (raise the limit with --timeout MS, or 0 for none)`, ms)),
+      ms,
+    );
+  });
+  return Promise.race([r, limit]).finally(() => clearTimeout(timer));
 }
 
 function end(hub: Hub, monitors: Monitor[], call: CallEnd): void {

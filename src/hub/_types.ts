@@ -157,4 +157,10 @@ export interface HubState {
   monitors: import("./_trace.ts").Monitor[];
   /** Set once closeHub has started. */
   closing: Promise<void> | undefined;
+  /** Milliseconds an async hub call may run before it rejects with a TimeoutError (0: no limit). */
+  callTimeout: number;
+  /** Subs placed elsewhere (isolated, remote), by name: added through isolateSub / remoteSub instead of from their folders. */
+  placed: Map<string, import("./_place.ts").Placed>;
+  /** Told of each sub added from now on (watchHub watches its folders too). */
+  onSubAdded?: Set<(meta: SubMeta) => void>;
 }

@@ -94,19 +94,26 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     }
   };
 
-  for (const meta of allSubs(hub)) {
-    for (const dir of meta.dirs) watchDir(dir);
-    for (const rec of meta.modules.values()) {
-      if (rec.preloaded) continue;
-      const h = hashOf(rec.file);
-      if (h !== undefined) hashes.set(rec.file, h);
-      watchDir(dirname(rec.file));
+  const watchSub = (top: SubMeta) => {
+    for (const meta of subTree(top)) {
+      for (const dir of meta.dirs) watchDir(dir);
+      for (const rec of meta.modules.values()) {
+        if (rec.preloaded) continue;
+        const h = hashOf(rec.file);
+        if (h !== undefined) hashes.set(rec.file, h);
+        watchDir(dirname(rec.file));
+      }
     }
-  }
+  };
+  for (const meta of state(hub).subs.values()) watchSub(meta);
+  // Subs added later (an app's cli adding them as it goes) are watched as they arrive.
+  const s = state(hub);
+  (s.onSubAdded ??= new Set()).add(watchSub);
 
   return () => {
     if (stopped) return;
     stopped = true;
+    s.onSubAdded?.delete(watchSub);
     for (const t of timers.values()) clearTimeout(t);
     for (const w of watchers.values()) w.close();
     watchers.clear();
@@ -123,11 +130,16 @@ function recordOf(hub: Hub, file: string): ModuleRecord | undefined {
 }
 
 function allSubs(hub: Hub): SubMeta[] {
+  return [...state(hub).subs.values()].flatMap(subTree);
+}
+
+/** A sub and its sub-subs, parents first. */
+function subTree(top: SubMeta): SubMeta[] {
   const out: SubMeta[] = [];
   const walk = (m: SubMeta) => {
     out.push(m);
     for (const c of m.subs.values()) walk(subMeta(c)!);
   };
-  for (const m of state(hub).subs.values()) walk(m);
+  walk(top);
   return out;
 }

@@ -8,6 +8,7 @@ export {
   hubWarn,
   loadHub,
   onHubClose,
+  refOrigin,
   subNames,
   type HubOptions,
   type LoadHubOptions,
@@ -18,6 +19,8 @@ export { describeFunctions, inspectHub, type FunctionInfo, type HubView, type Mo
 export { isDirectory } from "../_fs.ts";
 export { state, subMeta } from "./_meta.ts";
 export { preloadRef, resolveFunction, resolveRef } from "./_ref.ts";
+export { addMonitor, type CallEnd, type CallStart, type Monitor, setCallTimeout } from "./_trace.ts";
+export { POP_VERSION, type IsolateSpec, type Manifest, type RemoteSpec } from "./_manifest.ts";
 export { addBuiltinSub, addSub, type AddSubOptions } from "./_sub.ts";
 export { watchHub, type WatchEvent, type WatchOptions } from "./_watch.ts";
 export type { AnyFn, ContractContext, Hub, HubSubs, ModuleRecord, SchemaSpec, SubMeta } from "./_types.ts";

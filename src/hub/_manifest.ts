@@ -1,0 +1,162 @@
+// A plugin root's manifest: `pop.json` in the root, or the "pop" field of its package.json (a package's own
+// package.json for a root a package brought). It names the root (name, version), says which pop versions it runs
+// on (`engines.pop`, a semver range) and may place subs: `isolate` (worker or process, with env and memory) and
+// `remote` (the URL of a pop serve of that sub). A conf.ts may place subs too (ISOLATE, REMOTE: the same shapes).
+import pkg from "../../package.json" with { type: "json" };
+import { readText } from "../_fs.ts";
+import { DiscoveryError, quote } from "../errors.ts";
+
+/** This pop's version (package.json at build time): what `engines.pop` ranges are checked against. */
+export const POP_VERSION: string = pkg.version;
+
+/** How a sub is isolated (manifest, conf or --isolate). */
+export interface IsolateSpec {
+  mode: "worker" | "process";
+  /** process mode: the environment variables the child may see. */
+  env?: string[];
+  /** process mode: memory limit in MiB. */
+  memory?: number;
+  source: string;
+}
+
+/** Where a remote sub is served (manifest, conf or --remote). */
+export interface RemoteSpec {
+  url: string;
+  token?: string;
+  source: string;
+}
+
+/** What a root's manifest says. */
+export interface Manifest {
+  /** The file it was read from (pop.json or a package.json). */
+  file: string;
+  name?: string;
+  version?: string;
+  /** engines.pop: the semver range of pop versions the root runs on. */
+  engine?: string;
+  isolate: Record<string, IsolateSpec>;
+  remote: Record<string, RemoteSpec>;
+}
+
+/**
+ * Read the manifest of root `dir`: `names` is its folder listing (no extra stat on start-up's path); `pkgFile` the
+ * package.json of the package that brought it, if any. Undefined when the root has none.
+ */
+export async function readManifest(dir: string, names: readonly string[], pkgFile?: string): Promise<Manifest | undefined> {
+  if (names.includes("pop.json")) {
+    const file = `${dir}/pop.json`;
+    return manifestOf(file, await readObject(file), false);
+  }
+  const file = names.includes("package.json") ? `${dir}/package.json` : pkgFile;
+  if (!file) return undefined;
+  const json = await readObject(file);
+  const field = json.pop;
+  // A "pop" field that only names plugin roots ("plugins", a string, a list) is a package's pointer, and says
+  // nothing of this root unless engines.pop is there too.
+  const popObject = field && typeof field === "object" && !Array.isArray(field) ? (field as Record<string, unknown>) : undefined;
+  const engines = json.engines && typeof json.engines === "object" ? (json.engines as Record<string, unknown>) : undefined;
+  if (!popObject && engines?.pop === undefined) return undefined;
+  const merged: Record<string, unknown> = { name: json.name, version: json.version, engines: { pop: engines?.pop }, ...popObject };
+  return manifestOf(file, merged, true);
+}
+
+async function readObject(file: string): Promise<Record<string, unknown>> {
+  const text = await readText(file);
+  if (text === undefined) throw new DiscoveryError(`${file}: cannot read the plugin root's manifest; make it readable`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new DiscoveryError(`${file}: the plugin root's manifest is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new DiscoveryError(`${file}: the plugin root's manifest must be a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+function manifestOf(file: string, m: Record<string, unknown>, inPackage: boolean): Manifest {
+  const where = (field: string) => `${file}: ${inPackage ? `"pop".` : ""}${field}`;
+  const str = (field: string, v: unknown): string | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" || v.trim() === "") throw new DiscoveryError(`${where(field)} must be a non-empty string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const out: Manifest = { file, isolate: {}, remote: {} };
+  const name = str("name", m.name);
+  const version = str("version", m.version);
+  if (name !== undefined) out.name = name;
+  if (version !== undefined) out.version = version;
+  const engines = m.engines;
+  if (engines !== undefined && (!engines || typeof engines !== "object" || Array.isArray(engines)))
+    throw new DiscoveryError(`${where("engines")} must be an object, e.g. { "pop": ">=0.1 <1" }`);
+  const engine = str("engines.pop", (engines as Record<string, unknown> | undefined)?.pop);
+  if (engine !== undefined) out.engine = engine;
+  out.isolate = placeIsolated(m.isolate, where("isolate"), `${file}`);
+  out.remote = placeRemote(m.remote, where("remote"), `${file}`);
+  return out;
+}
+
+/** `{ rpc: "worker" }` or `{ rpc: { mode: "process", env: ["HOME"], memory: 256 } }`, checked. */
+export function placeIsolated(v: unknown, where: string, source: string): Record<string, IsolateSpec> {
+  const out: Record<string, IsolateSpec> = {};
+  if (v === undefined) return out;
+  if (!v || typeof v !== "object" || Array.isArray(v))
+    throw new DiscoveryError(`${where} must map sub names to "worker" or "process", e.g. { "rpc": "worker" }`);
+  for (const [sub, spec] of Object.entries(v)) {
+    const o = typeof spec === "string" ? { mode: spec } : spec;
+    if (!o || typeof o !== "object" || Array.isArray(o)) throw new DiscoveryError(`${where}.${sub} must be "worker", "process" or { mode, env, memory }`);
+    const { mode, env, memory, ...rest } = o as Record<string, unknown>;
+    const extra = Object.keys(rest);
+    if (extra.length > 0) throw new DiscoveryError(`${where}.${sub}: unknown field ${quote(extra[0]!)}; known: mode, env, memory`);
+    if (mode !== "worker" && mode !== "process") throw new DiscoveryError(`${where}.${sub}: mode must be "worker" or "process", got ${JSON.stringify(mode)}`);
+    const spec2: IsolateSpec = { mode, source };
+    if (env !== undefined) {
+      if (!Array.isArray(env) || env.some((x) => typeof x !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(x)))
+        throw new DiscoveryError(`${where}.${sub}.env must be a list of environment variable names, e.g. ["HOME"]`);
+      spec2.env = env as string[];
+    }
+    if (memory !== undefined) {
+      if (typeof memory !== "number" || !Number.isInteger(memory) || memory <= 0)
+        throw new DiscoveryError(`${where}.${sub}.memory must be a whole number of MiB, e.g. 256; got ${JSON.stringify(memory)}`);
+      spec2.memory = memory;
+    }
+    out[sub] = spec2;
+  }
+  return out;
+}
+
+/** `{ rpc: "http://host:8888" }` or `{ rpc: { url, token } }`, checked. */
+export function placeRemote(v: unknown, where: string, source: string): Record<string, RemoteSpec> {
+  const out: Record<string, RemoteSpec> = {};
+  if (v === undefined) return out;
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new DiscoveryError(`${where} must map sub names to URLs, e.g. { "rpc": "http://127.0.0.1:8888" }`);
+  for (const [sub, spec] of Object.entries(v)) {
+    const o = typeof spec === "string" ? { url: spec } : spec;
+    if (!o || typeof o !== "object" || Array.isArray(o)) throw new DiscoveryError(`${where}.${sub} must be a URL or { url, token }`);
+    const { url, token } = o as Record<string, unknown>;
+    let ok = false;
+    try {
+      const u = new URL(String(url));
+      ok = typeof url === "string" && (u.protocol === "http:" || u.protocol === "https:");
+    } catch {}
+    if (!ok) throw new DiscoveryError(`${where}.${sub}: ${JSON.stringify(url)} is not an http:// or https:// URL`);
+    if (token !== undefined && typeof token !== "string") throw new DiscoveryError(`${where}.${sub}.token must be a string`);
+    out[sub] = { url: url as string, source, ...(token !== undefined ? { token: token as string } : {}) };
+  }
+  return out;
+}
+
+/** Refuse a root whose engines.pop range excludes this pop: one message naming the root, its range and our version. */
+export function checkEngine(dir: string, source: string, m: Manifest): void {
+  if (m.engine === undefined) return;
+  const label = m.name ? `"${m.name}"${m.version ? ` ${m.version}` : ""} (${dir})` : dir;
+  let ok: boolean;
+  try {
+    ok = Bun.semver.satisfies(POP_VERSION, m.engine);
+  } catch {
+    ok = false;
+  }
+  if (!ok)
+    throw new DiscoveryError(
+      `plugin root ${label}, from ${source}, needs pop ${quote(m.engine)} (engines.pop in ${m.file}); this is pop ${POP_VERSION}: use a version of the plugins made for this pop, or a pop their range allows`,
+    );
+}
