@@ -1,13 +1,16 @@
-// Run by scripts/build.ts before compiling: writes src/types/_pop.generated.txt, the declarations of the `pop` module
-// (src/pop.ts and zod's types) as one file of ambient modules, which `pop types` writes into a project's .pop/ so
-// editors and tsc know `import { z, type Hub } from "pop"` with no node_modules. The file is derived, so it is not
-// committed (src/types/.gitignore): every build makes it fresh from the source it is built from.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Run by scripts/build.ts before compiling: writes src/types/_declarations.generated.txt, the files `pop types` writes
+// into a project's .pop/ so editors and tsc know `import { z, type Hub } from "pop"`, Bun's API and `bun:test` with
+// no node_modules: pop.d.ts (src/pop.ts's declarations and zod's, one file of ambient modules) and Bun's own type
+// packages (bun-types, @types/node, undici-types) in .pop/node_modules, copied as they are. A JSON map of path ->
+// text. The file is derived, so it is not committed (src/types/.gitignore): every build makes it fresh.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
-const OUT = join(ROOT, "src/types/_pop.generated.txt");
+const OUT = join(ROOT, "src/types/_declarations.generated.txt");
+/** The type packages Bun's types need, as .pop/node_modules holds them (tsc dedupes them against installed copies of the same version). */
+const TYPE_PACKAGES = ["bun-types", "@types/node", "undici-types"];
 const ZOD = join(ROOT, "node_modules/zod");
 const TSC = join(ROOT, "node_modules/.bin/tsc");
 
@@ -61,7 +64,6 @@ function bundle(declDir: string): string {
   const entry = join(declDir, "src/pop.d.ts");
   const queue = [entry];
   const seen = new Set(queue);
-  const externals = new Set<string>();
   const parts: string[] = [];
   while (queue.length > 0) {
     const file = queue.shift()!;
@@ -72,8 +74,9 @@ function bundle(declDir: string): string {
             if (spec === "pop") return `${pre}${q}pop${q}`;
             const target = resolveSpec(spec, file);
             if (!target) {
-              externals.add(spec);
-              return `${pre}${q}pop:external/${spec}${q}`;
+              // Node's and Bun's modules come with Bun's types (.pop/node_modules); anything else would dangle.
+              if (/^(node:|bun$|bun:)/.test(spec)) return `${pre}${q}${spec}${q}`;
+              throw new Error(`gen-types: ${file}: "${spec}" is neither pop's, zod's, Node's nor Bun's: the pop module's declarations cannot carry it`);
             }
             if (!seen.has(target)) {
               seen.add(target);
@@ -90,10 +93,24 @@ function bundle(declDir: string): string {
       .trimEnd();
     parts.push(`declare module "${nameOf(file, declDir)}" {\n${body}\n}`);
   }
-  // What the bundle cannot carry (node:fs in a private helper's signature) is typed as any, so no error points into it.
-  for (const spec of [...externals].sort()) parts.push(`declare module "pop:external/${spec}" {\n  const value: any;\n  export = value;\n}`);
   parts.push(`/** The module plugin files import: \`import { z, type Hub } from "pop"\`. */\ndeclare module "pop" {\n  export * from "pop:src/pop";\n}`);
-  return `// The \`pop\` module's declarations, written by \`pop types\` (pop's own build generates them; do not edit).\n${parts.join("\n")}\n`;
+  const head = [
+    "// The `pop` module's declarations, written by `pop types` (pop's own build generates them; do not edit).",
+    '/// <reference types="bun-types" />',
+  ];
+  return `${head.join("\n")}\n${parts.join("\n")}\n`;
+}
+
+/** A type package's declarations, package.json and licence (not its docs), nested node_modules included. */
+function copyPackage(dir: string, as: string, files: Record<string, string>): void {
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (name !== "docs") copyPackage(path, `${as}/${name}`, files);
+    } else if (name.endsWith(".d.ts") || name === "package.json" || name === "LICENSE") {
+      files[`${as}/${name}`] = readFileSync(path, "utf8");
+    }
+  }
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "pop-gen-types-"));
@@ -101,7 +118,9 @@ try {
   await emit(tmp);
   const declDir = join(tmp, "d");
   if (!Bun.file(join(declDir, "src/pop.d.ts")).size) throw new Error("gen-types: tsc wrote no src/pop.d.ts");
-  const text = bundle(declDir);
+  const files: Record<string, string> = { "pop.d.ts": bundle(declDir) };
+  for (const pkg of TYPE_PACKAGES) copyPackage(join(ROOT, "node_modules", pkg), `node_modules/${pkg}`, files);
+  const text = JSON.stringify(files);
   let old: string | undefined;
   try {
     old = readFileSync(OUT, "utf8");

@@ -28,6 +28,11 @@ export const command: Command = {
       description: "Write the hub's declarations to FILE (and the pop module's to pop.d.ts beside it) instead of DIR/.pop/hub.d.ts",
     },
     packages: { type: "boolean", negatable: true, description: 'Do not discover plugin roots from package.json dependencies (a "pop" field)' },
+    "bun-types": {
+      type: "boolean",
+      negatable: true,
+      description: "Do not write Bun's own types (bun-types, @types/node) into .pop/node_modules: the project installs @types/bun itself",
+    },
     json: { type: "boolean", description: "Print what was written as JSON: { files, changed, roots }" },
   },
   async run({ args }) {
@@ -40,6 +45,7 @@ export const command: Command = {
       ...(args.out ? { out: args.out as string } : {}),
       noRoot: dirArg === undefined && plugins.length > 0,
       packages: args.packages !== false,
+      bunTypes: args["bun-types"] !== false,
     });
     const view = { files: result.files.map(rel), changed: result.changed.map(rel), roots: result.roots.map(rel) };
     if (args.json) outJson(view);

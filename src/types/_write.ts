@@ -5,7 +5,7 @@ import { discoverRoots, DiscoveryError, isDirectory, type PluginRoot } from "../
 import { OutputError, UsageError } from "../errors.ts";
 import { renderHub } from "./_emit.ts";
 import { scanRoots } from "./_scan.ts";
-import POP_DTS from "./_pop.generated.txt" with { type: "text" };
+import DECLARATIONS from "./_declarations.generated.txt" with { type: "text" };
 
 /** What `writeTypes` is asked for: the project folder (a plugin root) and more roots, as `pop types DIR --plugins …`. */
 export interface WriteTypesOptions {
@@ -21,6 +21,8 @@ export interface WriteTypesOptions {
   env?: Record<string, string | undefined>;
   /** Discover roots from package.json dependencies (default true). */
   packages?: boolean;
+  /** Write Bun's type packages into `.pop/node_modules` (default true; false when the project installs @types/bun itself). */
+  bunTypes?: boolean;
 }
 
 /** What was written: every file, and which of them changed. */
@@ -59,8 +61,9 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   const outDir = dirname(hubFile);
   const projects = roots.filter((r) => r.confFile && r.conf?.CONFIG !== undefined).map((r) => ({ name: projectName(r), confFile: r.confFile! }));
   const hubText = renderHub(scanRoots(roots), projects, outDir);
+  const declarations = JSON.parse(DECLARATIONS) as Record<string, string>;
   const files: Array<[string, string]> = [
-    [join(outDir, "pop.d.ts"), POP_DTS],
+    [join(outDir, "pop.d.ts"), declarations["pop.d.ts"]!],
     [hubFile, hubText],
   ];
   // The default folder is pop's alone: it ignores itself, so `git add .` never commits generated files.
@@ -74,7 +77,47 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   }
   const changed: string[] = [];
   for (const [file, text] of files) if (writeIfChanged(file, text)) changed.push(file);
+  if (opts.bunTypes !== false) {
+    const modules = join(outDir, "node_modules");
+    if (writeTypePackages(modules, declarations)) changed.push(modules);
+    files.push([modules, ""]);
+  }
   return { files: files.map(([f]) => f), changed, roots: roots.map((r) => r.dir) };
+}
+
+/**
+ * Bun's type packages (bun-types, @types/node, undici-types) as `.pop/node_modules`, where `/// <reference types="bun-types" />`
+ * in pop.d.ts finds them. A stamp (the hash of what pop carries) says whether they are current: one read, not a few MB.
+ * A stale copy is replaced whole: written beside it, then swapped in.
+ */
+function writeTypePackages(modules: string, declarations: Record<string, string>): boolean {
+  const entries = Object.entries(declarations).filter(([path]) => path.startsWith("node_modules/"));
+  const stamp = Bun.hash(DECLARATIONS).toString(16);
+  const stampFile = join(modules, ".pop-stamp");
+  try {
+    if (readFileSync(stampFile, "utf8") === stamp) return false;
+  } catch {}
+  const tmp = `${modules}.${process.pid}.tmp`;
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    for (const [path, text] of entries) {
+      const file = join(tmp, path.slice("node_modules/".length));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    }
+    writeFileSync(join(tmp, ".pop-stamp"), stamp);
+    rmSync(modules, { recursive: true, force: true });
+    renameSync(tmp, modules);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new OutputError(
+      `cannot write Bun's types into "${modules}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): make the folder writable`,
+      {
+        cause: e,
+      },
+    );
+  }
+  return true;
 }
 
 function writeIfChanged(file: string, text: string): boolean {
