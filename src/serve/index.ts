@@ -1,11 +1,158 @@
+// `pop serve`: a sub's functions over HTTP (the tutorial's rpc router, generalized). The server is _server.ts;
+// this file is the command: options, the hub, the startup line, SIGTERM's drain.
+import { closeOpenHubs, DiscoveryError, type Hub, loadHub, onHubClose, subNames, watchHub } from "../hub/index.ts";
+import { messageOf, quote } from "../errors.ts";
+import { flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
+import { HUB_ARGS, hubOptions } from "../cli/_hubargs.ts";
+import { out } from "../cli/_output.ts";
+import { MAX_BODY, type Server, startServer } from "./_server.ts";
 
-// Placeholder while the command is written: its owner replaces this file.
-const command: Command = {
-  meta: { name: "serve", description: "pop serve" },
-  args: {},
-  run() {
-    throw new UsageError("pop serve is not built yet", "pop serve", { hint: false });
+export { MAX_BODY, type Server, type ServeOptions, startServer } from "./_server.ts";
+export { Metrics } from "./_metrics.ts";
+export type { CallRequest, RefInfo, RefList, WireError } from "./_wire.ts";
+
+const PATH = "pop serve";
+
+/** `pop serve [--plugins DIR]... [--sub NAME] [--host H] [--port P]`: serve a sub's functions over HTTP. */
+const serve: Command = {
+  meta: {
+    name: "serve",
+    description: "Serve a sub's functions over HTTP: POST {ref, kwargs|args}; GET / (an example), /refs, /health, /metrics (docs/serve.md)",
+    examples: [
+      "pop serve --plugins examples/poppy --sub rpc --port 8888",
+      "pop serve --plugins examples/poppy --sub rpc --port 0 --json",
+      "POP_TOKEN=secret pop serve --plugins examples/poppy --sub rpc --host 0.0.0.0",
+    ],
+  },
+  args: {
+    ...HUB_ARGS,
+    sub: {
+      type: "string",
+      valueHint: "NAME",
+      description: "Serve this sub only; refs are relative to it (math.fib). Default: every sub, full refs (rpc.math.fib)",
+    },
+    host: { type: "string", valueHint: "HOST", description: "Address to bind (default 127.0.0.1, loopback only; 0.0.0.0 for every interface)" },
+    port: { type: "string", valueHint: "PORT", description: "Port to bind (default 8888; 0 picks a free one, printed on the first line)" },
+    token: { type: "string", valueHint: "TOKEN", description: "Require Authorization: Bearer TOKEN on every request (env POP_TOKEN)" },
+    "max-body": {
+      type: "string",
+      valueHint: "BYTES",
+      description: `Largest request body accepted, in bytes (default ${MAX_BODY}); larger ones are answered 413`,
+    },
+    watch: { type: "boolean", description: "Reload a changed plugin file without restarting (calls in flight finish on the old version)" },
+    json: { type: "boolean", description: "The startup line and log lines as JSON" },
+  },
+  async run({ args }) {
+    const port = whole(args.port as string | undefined, "--port", 8888, 65535);
+    const maxBody = whole(args["max-body"] as string | undefined, "--max-body", MAX_BODY, Number.MAX_SAFE_INTEGER);
+    if (maxBody === 0) throw new UsageError(`invalid value for option --max-body: "0"; give a size in bytes, e.g. --max-body ${MAX_BODY}`, PATH);
+    const host = (args.host as string | undefined) ?? "127.0.0.1";
+    if (host.trim() === "") throw new UsageError(`invalid value for option --host: ""; give an address, e.g. --host 127.0.0.1`, PATH);
+    const token = tokenOf(args.token as string | undefined);
+    const sub = args.sub as string | undefined;
+    const opts = hubOptions(args, PATH);
+    let hub: Hub;
+    try {
+      hub = await loadHub({ ...opts, load: "eager" });
+    } catch (e) {
+      if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
+      throw e;
+    }
+    if (sub !== undefined && !subNames(hub).includes(sub)) {
+      const known = subNames(hub).filter((n) => n !== "pop");
+      throw new UsageError(
+        `no sub ${quote(sub)} to serve (subs: ${known.join(", ") || "none"}); add its plugin root with --plugins DIR, or pick one of those with --sub`,
+        PATH,
+        { hint: false },
+      );
+    }
+    let server: Server;
+    try {
+      server = startServer(hub, { sub, host, port, token, maxBody, timeout: opts.callTimeout });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const why = code === "EADDRINUSE" ? "the address is in use" : code === "EADDRNOTAVAIL" ? "no such address on this machine" : messageOf(e);
+      throw new UsageError(`cannot listen on ${host}:${port}: ${why}; pick another --port (0 picks a free one) or --host`, PATH, { hint: false, cause: e });
+    }
+    const refs = server.index.list().length;
+    if (refs === 0) log.warn(`nothing to serve: ${sub ? `sub ${quote(sub)} has` : "the hub's subs have"} no loaded functions (run "pop tree" to see why)`);
+    if (!token && !isLoopback(server.hostname))
+      log.warn(`serving on ${server.hostname} without a token: anyone who can reach port ${server.port} can call every function; set --token or POP_TOKEN`);
+    // The hub closing (SIGINT, SIGTERM, the end of the process) drains the server first: close hooks run before __shutdown__.
+    onHubClose(hub, () => server.stop());
+    if (args.watch) {
+      const stop = watchHub(hub, {
+        onReload: (ev) => {
+          server.index.refresh();
+          log.info(`reloaded "${ev.ref}" (${ev.file})`, { event: "reload", ref: ev.ref, file: ev.file });
+        },
+        onError: (ev) =>
+          log.warn(`${ev.file}: reload of "${ev.ref}" failed, the old version keeps serving: ${ev.error.message}`, { event: "reload-failed", ref: ev.ref }),
+      });
+      onHubClose(hub, stop);
+    }
+    drainOnSigterm(server);
+    if (args.json) out(JSON.stringify({ event: "listening", url: server.url, sub: sub ?? null, refs }));
+    else
+      out(`pop serve: listening on ${server.url} (${sub ? `sub "${sub}", ` : ""}${refs} function${refs === 1 ? "" : "s"}; GET ${server.url}/ for an example)`);
+    await flushOutput();
+    return undefined; // the server keeps the process alive
   },
 };
-export default command;
+
+export default serve;
+
+/**
+ * SIGTERM is the normal way to stop a server: stop taking requests, let the calls in flight finish, close the hub,
+ * exit 0 (the CLI's own handler would exit 143). A second SIGTERM while draining exits 143 at once.
+ */
+function drainOnSigterm(server: Server): void {
+  for (const l of process.listeners("SIGTERM")) process.off("SIGTERM", l);
+  let draining = false;
+  process.on("SIGTERM", () => {
+    if (draining) process.exit(143);
+    draining = true;
+    void server.stop(); // at once: once the line below is out, no new request is taken
+    log.info("SIGTERM received: draining (no new requests; calls in flight finish), then closing the hub; send it again to stop at once", {
+      event: "draining",
+    });
+    void (async () => {
+      let code = 0;
+      try {
+        await closeOpenHubs();
+      } catch (e) {
+        code = report(e);
+      }
+      log.info("stopped", { event: "stopped" });
+      try {
+        await flushOutput();
+      } catch (e) {
+        code = report(e);
+      }
+      process.exit(code);
+    })();
+  });
+}
+
+/** The token: --token, else POP_TOKEN (empty means none); an empty --token is a mistake. */
+function tokenOf(flag: string | undefined): string | undefined {
+  if (flag !== undefined) {
+    if (flag.trim() === "") throw new UsageError('invalid value for option --token: ""; give the token clients must send, or leave --token out', PATH);
+    return flag;
+  }
+  const env = process.env.POP_TOKEN;
+  return env && env.trim() !== "" ? env : undefined;
+}
+
+/** A whole number option within [0, max], or its default. */
+function whole(raw: string | undefined, option: string, dflt: number, max: number): number {
+  if (raw === undefined) return dflt;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) > max)
+    throw new UsageError(`invalid value for option ${option}: ${quote(raw)} is not a whole number${max < 1e6 ? ` from 0 to ${max}` : ""}`, PATH);
+  return Number(raw);
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}

@@ -1,0 +1,267 @@
+// The HTTP side of `pop serve`: one Bun.serve whose fetch handler routes POST / to a served function, answers
+// GET / (an example), /refs, /health and /metrics, checks the bearer token, bounds the body, counts everything,
+// and drains on stop (no new requests, the calls in flight finish).
+import { createHash, timingSafeEqual } from "node:crypto";
+import { type Hub, RefError, resolveFunction } from "../hub/index.ts";
+import { messageOf, quote, TimeoutError } from "../errors.ts";
+import { Metrics } from "./_metrics.ts";
+import { RefIndex, type Target } from "./_refs.ts";
+import { type CallRequest, type RefList, statusOf, wireError, type WireError } from "./_wire.ts";
+
+/** Options of `startServer`. */
+export interface ServeOptions {
+  /** Serve this sub's functions (refs relative to it); every sub but pop's when undefined. */
+  sub?: string | undefined;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Bearer token every request must carry. */
+  token?: string | undefined;
+  /** Largest request body, in bytes (default 1 MiB). */
+  maxBody?: number;
+  /** Per-call timeout in milliseconds: a call still running then is answered 504 (it runs on). */
+  timeout?: number | undefined;
+}
+
+/** A running server. */
+export interface Server {
+  url: string;
+  port: number;
+  hostname: string;
+  metrics: Metrics;
+  index: RefIndex;
+  /** Stop taking requests, wait for the calls in flight, close the listener. Calling it twice returns the same promise. */
+  stop(): Promise<void>;
+}
+
+/** The default limit on a request body: 1 MiB. */
+export const MAX_BODY = 1024 * 1024;
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/**
+ * Serve a hub's functions over HTTP.
+ * @example
+ * const server = startServer(hub, { sub: "rpc", port: 0 });
+ * await fetch(server.url, { method: "POST", body: '{"ref": "math.fib", "kwargs": {"num": 11}}' }); // {"ref":"math.fib","result":89}
+ */
+export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
+  const metrics = new Metrics();
+  const index = new RefIndex(hub, opts.sub);
+  for (const t of index.list()) metrics.declare(t.ref);
+  const maxBody = opts.maxBody ?? MAX_BODY;
+  const tokenHash = opts.token === undefined ? undefined : digest(opts.token);
+  const timeout = opts.timeout && opts.timeout > 0 ? opts.timeout : undefined;
+  let draining = false;
+  let stopping: Promise<void> | undefined;
+  let idle: (() => void) | undefined;
+
+  const answer = (status: number, body: unknown, headers?: Record<string, string>): Response => {
+    metrics.request(status);
+    return new Response(JSON.stringify(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+  };
+  const fail = (status: number, error: WireError, ref?: string, headers?: Record<string, string>) =>
+    answer(status, ref === undefined ? { error } : { ref, error }, headers);
+  const usage = (status: number, message: string, ref?: string, headers?: Record<string, string>) =>
+    fail(status, { code: "POP_USAGE", message, name: "UsageError" }, ref, headers);
+
+  const call = async (target: Target, args: unknown[]): Promise<Response> => {
+    metrics.inFlight++;
+    const t0 = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const fn = target.module[target.name] as (...a: unknown[]) => unknown;
+      let result = fn(...args);
+      if (result instanceof Promise) {
+        result =
+          timeout === undefined
+            ? await result
+            : await Promise.race([result, new Promise((_, rej) => (timer = setTimeout(() => rej(timedOut(target, timeout)), timeout)))]);
+      }
+      let text: string;
+      try {
+        text = JSON.stringify(result === undefined ? { ref: target.ref } : { ref: target.ref, result });
+      } catch (e) {
+        throw new Error(`${quote(target.full)} returned a value that cannot be sent as JSON: ${messageOf(e)}; return plain data (no cycles, no bigints)`);
+      }
+      metrics.call(target.ref, (performance.now() - t0) / 1000);
+      metrics.request(200);
+      return new Response(text, { headers: JSON_HEADERS });
+    } catch (e) {
+      const status = statusOf(e);
+      metrics.call(target.ref, (performance.now() - t0) / 1000, status);
+      return fail(status, wireError(e), target.ref);
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (--metrics.inFlight === 0 && idle) idle();
+    }
+  };
+
+  const post = async (req: Request): Promise<Response> => {
+    const length = Number(req.headers.get("content-length") ?? "0");
+    if (length > maxBody) return usage(413, `request body of ${length} bytes is over the limit of ${maxBody} bytes (--max-body)`);
+    let text: string;
+    try {
+      text = await req.text();
+    } catch (e) {
+      return usage(400, `cannot read the request body: ${messageOf(e)}`);
+    }
+    if (text.length > maxBody && Buffer.byteLength(text) > maxBody) return usage(413, `request body is over the limit of ${maxBody} bytes (--max-body)`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      return usage(400, `request body is not JSON (${messageOf(e)}); send {"ref": "mod.fn", "kwargs": {...}} or {"ref": "mod.fn", "args": [...]}`);
+    }
+    if (!body || typeof body !== "object" || Array.isArray(body) || typeof (body as CallRequest).ref !== "string")
+      return usage(400, `request body must be a JSON object with a "ref" string, e.g. {"ref": "mod.fn", "kwargs": {...}}`);
+    const { ref, kwargs, args } = body as CallRequest;
+    let callArgs: unknown[];
+    if (args !== undefined && kwargs !== undefined) return usage(400, `give "args" or "kwargs", not both`, ref);
+    if (args !== undefined) {
+      if (!Array.isArray(args)) return usage(400, `"args" must be a JSON array of positional arguments, e.g. [11]`, ref);
+      callArgs = args;
+    } else if (kwargs !== undefined) {
+      if (!kwargs || typeof kwargs !== "object" || Array.isArray(kwargs)) return usage(400, `"kwargs" must be a JSON object, e.g. {"num": 11}`, ref);
+      callArgs = [kwargs];
+    } else callArgs = [];
+    const target = index.get(ref);
+    if (!target) return fail(404, wireError(unknownRef(hub, opts.sub, ref)), ref);
+    return call(target, callArgs);
+  };
+
+  const server = Bun.serve({
+    hostname: opts.host ?? "127.0.0.1",
+    port: opts.port ?? 8888,
+    // Over the limit by a wide margin: Bun refuses it itself (413, empty body) before reading it all.
+    maxRequestBodySize: Math.max(maxBody * 2, maxBody + 65536),
+    fetch(req) {
+      if (tokenHash && !authorized(req, tokenHash))
+        return usage(401, "missing or wrong bearer token: send the header Authorization: Bearer <token> (the server's --token or POP_TOKEN)", undefined, {
+          "www-authenticate": 'Bearer realm="pop serve"',
+        });
+      const path = pathOf(req.url);
+      if (draining) {
+        if (path === "/health") return answer(503, { status: "draining" }, { connection: "close" });
+        return usage(503, "the server is shutting down (draining); send the request to another instance or retry later", undefined, { connection: "close" });
+      }
+      const method = req.method;
+      if (path === "/") {
+        if (method === "POST") return post(req);
+        if (method === "GET" || method === "HEAD") return example(req);
+        return usage(405, `method ${method} is not allowed on "/": POST a call, or GET an example`, undefined, { allow: "GET, HEAD, POST" });
+      }
+      if (method !== "GET" && method !== "HEAD")
+        return usage(405, `method ${method} is not allowed on ${quote(path)}: use GET`, undefined, { allow: "GET, HEAD" });
+      if (path === "/health") return answer(200, { status: "ok", refs: index.list().length });
+      if (path === "/refs") {
+        const list: RefList = { sub: opts.sub ?? null, refs: index.list().map((t) => t.info) };
+        return answer(200, list);
+      }
+      if (path === "/metrics") {
+        metrics.request(200);
+        return new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+      }
+      return usage(404, `no route ${quote(path)}: POST / calls a function; GET /, /refs, /health and /metrics answer`);
+    },
+    error(e) {
+      return usage(500, `internal error: ${messageOf(e)}`);
+    },
+  });
+
+  const example = (req: Request): Response => {
+    const all = index.list();
+    const first = all.find((t) => !t.ref.split(".").includes("init")) ?? all[0];
+    const body = JSON.stringify({ ref: first?.ref ?? "mod.fn", kwargs: first ? exampleKwargs(first.info.params) : {} });
+    const auth = tokenHash ? ` -H "Authorization: Bearer $POP_TOKEN"` : "";
+    const host = req.headers.get("host") ?? `${server.hostname}:${server.port}`;
+    const text = [
+      `example: curl http://${host}${auth} -d '${body}'`,
+      `POST / takes {"ref", "kwargs": {...}} or {"ref", "args": [...]}; GET /refs lists the ${all.length} functions served${opts.sub ? ` (sub "${opts.sub}", refs relative to it)` : ""}; GET /health, GET /metrics`,
+      "",
+    ].join("\n");
+    metrics.request(200);
+    return new Response(text, { headers: { "content-type": "text/plain; charset=utf-8" } });
+  };
+
+  const hostname = server.hostname ?? opts.host ?? "127.0.0.1";
+  const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.port}`;
+  return {
+    url,
+    port: server.port!,
+    hostname,
+    metrics,
+    index,
+    stop() {
+      stopping ??= (async () => {
+        draining = true;
+        const closing = server.stop(false); // no new connections; requests on open ones are answered 503
+        if (metrics.inFlight > 0) await new Promise<void>((r) => (idle = r));
+        await closing;
+        server.stop(true);
+      })();
+      return stopping;
+    },
+  };
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
+}
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s).digest();
+}
+
+/** The bearer token compared in constant time (both sides hashed first, so the length does not leak either). */
+function authorized(req: Request, want: Buffer): boolean {
+  const h = req.headers.get("authorization");
+  if (!h || !/^bearer /i.test(h)) return false;
+  return timingSafeEqual(digest(h.slice(7).trim()), want);
+}
+
+/** Why a ref is not served: the hub's own answer (its suggestion, a module's load error) where it has one. */
+function unknownRef(hub: Hub, sub: string | undefined, ref: string): Error {
+  const full = sub === undefined ? ref : `${sub}.${ref}`;
+  const what = `no function ${quote(ref)}${sub === undefined ? "" : ` in sub "${sub}"`}`;
+  const list = "GET /refs lists the functions served";
+  if (ref.split(".").some((p) => p === "" || p.startsWith("_")) || (sub === undefined && ref.split(".")[0] === "pop"))
+    return new RefError(`${what} is served; ${list}`, ref);
+  try {
+    resolveFunction(hub, full);
+  } catch (e) {
+    if (e instanceof RefError) {
+      const hint =
+        e.suggestion && (sub === undefined || e.suggestion.startsWith(`${sub}.`)) ? e.suggestion.slice(sub === undefined ? 0 : sub.length + 1) : undefined;
+      return new RefError(hint ? `${what}; did you mean ${quote(hint)}? (${list})` : `${what}; ${list}`, ref, hint);
+    }
+    if (e instanceof Error) return e;
+  }
+  return new RefError(`${what} is served; ${list}`, ref);
+}
+
+function timedOut(target: Target, ms: number): Error {
+  return new TimeoutError(`${quote(target.full)} did not settle within ${ms} ms (--timeout); the call was answered 504`, ms);
+}
+
+/** Keyword arguments for the example, from a destructured first parameter: `{ num = 10 }` gives {"num": 10}. */
+function exampleKwargs(params: string): Record<string, unknown> {
+  const m = /^\{([^{}]*)\}/.exec(params);
+  const out: Record<string, unknown> = {};
+  if (!m) return out;
+  for (const part of m[1]!.split(",")) {
+    const [key, dflt] = part.split("=").map((x) => x.trim());
+    if (!key || !/^[A-Za-z_$][\w$]*$/.test(key)) continue;
+    let value: unknown = null;
+    try {
+      if (dflt !== undefined) value = JSON.parse(dflt);
+    } catch {
+      value = null;
+    }
+    out[key] = value;
+  }
+  return out;
+}
