@@ -229,7 +229,7 @@ describe("pop serve: SIGTERM drains", () => {
         (r) => r.status,
         (e) => (e as { code?: string }).code,
       );
-      expect([503, "ECONNREFUSED", "ECONNRESET"]).toContain(late);
+      expect<unknown[]>([503, "ECONNREFUSED", "ECONNRESET"]).toContain(late);
       expect(s.proc.exitCode).toBeNull();
       expect(s.stderr()).not.toContain("shut down");
       s.proc.kill("SIGUSR2"); // lets the held call return

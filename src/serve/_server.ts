@@ -159,8 +159,9 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
         return answer(200, list);
       }
       if (path === "/metrics") {
+        const text = metrics.render(); // this request is counted in the next scrape
         metrics.request(200);
-        return new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+        return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
       }
       return usage(404, `no route ${quote(path)}: POST / calls a function; GET /, /refs, /health and /metrics answer`);
     },
