@@ -1,0 +1,144 @@
+import { describe, expect, test } from "bun:test";
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { pop, ROOT, tmp } from "./helpers.ts";
+
+const FIX = join(ROOT, "test/fixtures/types");
+const TSC = join(ROOT, "node_modules/.bin/tsc");
+
+/** The tsconfig docs/testing.md gives a project (what `pop create project` writes). */
+export const PROJECT_TSCONFIG = {
+  compilerOptions: {
+    target: "ESNext",
+    module: "Preserve",
+    moduleResolution: "bundler",
+    lib: ["ESNext"],
+    strict: true,
+    noEmit: true,
+    allowImportingTsExtensions: true,
+    verbatimModuleSyntax: true,
+  },
+  include: ["**/*.ts", ".pop/**/*.d.ts"],
+};
+
+/** A copy of the shop fixture (so .pop/ lands in a temp folder), with the extra root beside it and a tsconfig. */
+function project(): { dir: string; extra: string } {
+  const base = tmp("pop-types-");
+  const dir = join(base, "shop");
+  const extra = join(base, "extra");
+  cpSync(join(FIX, "shop"), dir, { recursive: true });
+  cpSync(join(FIX, "extra"), extra, { recursive: true });
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(PROJECT_TSCONFIG, null, 2));
+  return { dir, extra };
+}
+
+async function tsc(dir: string): Promise<{ code: number; out: string }> {
+  const proc = Bun.spawn([TSC, "--noEmit", "-p", dir], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out: out + err };
+}
+
+describe("pop types", () => {
+  test("writes .pop/ for a project and another root; tsc passes on correct hub calls and points at each wrong one", async () => {
+    const { dir, extra } = project();
+    const r = await pop(["types", dir, "--plugins", extra, "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const view = JSON.parse(r.stdout);
+    const files = [".pop/pop.d.ts", ".pop/hub.d.ts", ".pop/.gitignore", ".pop/node_modules"].map((f) => join(dir, f));
+    expect(view).toEqual({ files, changed: files, roots: [dir, extra] });
+    const hub = readFileSync(join(dir, ".pop/hub.d.ts"), "utf8");
+    // Names as the hub shows them: the virtual name, the alias, the sub-sub, the merged root's module; no private file.
+    expect(hub).toContain('pricing: PluginModule<typeof import("../shop/pricing_v2.ts")>;');
+    expect(hub).toContain('cart: PluginModule<typeof import("../shop/cart.ts"), { del_: "delete" }>;');
+    expect(hub).toContain('users: PluginModule<typeof import("../shop/admin/users.ts")>;');
+    expect(hub).toContain('echo: PluginModule<typeof import("../../extra/rpc/echo.ts")>;');
+    expect(hub).toContain('math: PluginModule<typeof import("../rpc/math.ts")>;');
+    expect(hub).toContain('shop: ProjectOptions<typeof import("../conf.ts")>;');
+    expect(hub).not.toContain("_util");
+    expect(hub).not.toContain("extra/rpc/math.ts");
+
+    cpSync(join(FIX, "check/good.ts"), join(dir, "test/good.ts"));
+    const good = await tsc(dir);
+    expect(good.out).toBe("");
+    expect(good.code).toBe(0);
+
+    cpSync(join(FIX, "check/bad.ts"), join(dir, "test/bad.ts"));
+    const bad = await tsc(dir);
+    expect(bad.code).not.toBe(0);
+    // Every marked line fails with its code, and nothing else fails.
+    const expected = readFileSync(join(FIX, "check/bad.ts"), "utf8")
+      .split("\n")
+      .flatMap((line, i) => {
+        const m = / \/\/ (TS\d+)$/.exec(line);
+        return m ? [`${i + 1} ${m[1]}`] : [];
+      });
+    const got = [...bad.out.matchAll(/^test\/bad\.ts\((\d+),\d+\): error (TS\d+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(got).toEqual(expected);
+    expect(bad.out).not.toContain("good.ts");
+    expect(bad.out).toContain("test/bad.ts(5,");
+    expect(bad.out).toContain(`Type 'string' is not assignable to type 'number'`);
+  }, 60_000);
+
+  test("a second run rewrites nothing; a new module appears after the next run, a change inside a file needs none", async () => {
+    const { dir } = project();
+    expect((await pop(["types", dir])).code).toBe(0);
+    const stamp = statSync(join(dir, ".pop/hub.d.ts")).mtimeMs;
+    const again = await pop(["types", "."], { cwd: dir });
+    expect(again.stdout).toBe(
+      [".pop/pop.d.ts (unchanged)", ".pop/hub.d.ts (unchanged)", ".pop/.gitignore (unchanged)", ".pop/node_modules (unchanged)", ""].join("\n"),
+    );
+    expect(again.code).toBe(0);
+    expect(statSync(join(dir, ".pop/hub.d.ts")).mtimeMs).toBe(stamp);
+    writeFileSync(
+      join(dir, "rpc/text.ts"),
+      'import type { Hub } from "pop";\nexport function upper(hub: Hub, s: string): string {\n  return hub ? s.toUpperCase() : s;\n}\n',
+    );
+    const third = await pop(["types", dir]);
+    expect(third.stdout).toContain(".pop/hub.d.ts\n");
+    expect(readFileSync(join(dir, ".pop/hub.d.ts"), "utf8")).toContain('text: PluginModule<typeof import("../rpc/text.ts")>;');
+  }, 30_000);
+
+  test("--out FILE writes the hub's declarations there and pop.d.ts beside it; --no-bun-types leaves node_modules out", async () => {
+    const { dir } = project();
+    const out = join(tmp("pop-types-out-"), "types", "shop.d.ts");
+    const r = await pop(["types", dir, "--out", out, "--no-bun-types", "--json"]);
+    expect(r.code).toBe(0);
+    const typesDir = join(out, "..");
+    expect(JSON.parse(r.stdout).files).toEqual([join(typesDir, "pop.d.ts"), out]);
+    expect(readFileSync(out, "utf8")).toContain(`typeof import("${relative(typesDir, dir)}/shop/cart.ts")`);
+    expect(existsSync(join(typesDir, "node_modules"))).toBe(false);
+    expect(existsSync(join(dir, ".pop"))).toBe(false);
+  });
+
+  test("--plugins without DIR types those roots into ./.pop", async () => {
+    const { dir, extra } = project();
+    const cwd = tmp("pop-types-cwd-");
+    const r = await pop(["types", "--plugins", extra, "--no-bun-types"], { cwd });
+    expect(r.stdout).toBe(".pop/pop.d.ts\n.pop/hub.d.ts\n.pop/.gitignore\n");
+    expect(r.code).toBe(0);
+    const hub = readFileSync(join(cwd, ".pop/hub.d.ts"), "utf8");
+    expect(hub).toContain("tools: SubState & {");
+    expect(hub).not.toContain("OPT"); // extra has no conf.ts
+    rmSync(dir, { recursive: true });
+  });
+
+  test("a folder that does not exist is a usage error naming it, and nothing is written", async () => {
+    const cwd = tmp("pop-types-bad-");
+    const r = await pop(["types", "nope"], { cwd });
+    expect(r.stderr).toContain(`project folder "nope" is not a folder`);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(cwd, ".pop"))).toBe(false);
+    const p = await pop(["types", "--plugins", "missing"], { cwd });
+    expect(p.stderr).toContain(`plugin root "missing" (from --plugins) is not a folder`);
+    expect(p.code).toBe(2);
+  });
+
+  test("an unwritable output folder fails with exit 1 naming it", async () => {
+    const { dir } = project();
+    writeFileSync(join(dir, ".pop"), "a file where the folder goes");
+    const r = await pop(["types", dir]);
+    expect(r.stderr).toContain(`cannot create the types folder "${join(dir, ".pop")}"`);
+    expect(r.code).toBe(1);
+  });
+});
