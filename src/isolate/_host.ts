@@ -5,7 +5,7 @@ import { IsolateError, messageOf, ShutdownError, TimeoutError } from "../errors.
 import { hubWarn, resolveFunction, state, type Hub } from "../hub/index.ts";
 import type { IsolateMode } from "./index.ts";
 import { type Link, startProcess, startWorker } from "./_link.ts";
-import { fromWire, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
+import { cloneable, fromWire, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
 
 /** What the host needs to run one isolated sub. */
 export interface HostOptions {
@@ -145,7 +145,8 @@ export class IsolatedSub {
     side.link = this.opts.mode === "worker" ? startWorker(events) : startProcess({ env: this.opts.env, memory: this.opts.memory }, events);
     const s = state(this.hub);
     const hostSubs = [...new Set([...s.subs.keys(), ...s.dyne.keys()])];
-    side.link.send({ t: "init", name: this.name, folders: this.opts.folders, hostSubs, loadTimeout: s.loadTimeout, shutdownTimeout: s.shutdownTimeout });
+    const opt = cloneable(this.hub.OPT) ? this.hub.OPT : {};
+    side.link.send({ t: "init", name: this.name, folders: this.opts.folders, hostSubs, opt, loadTimeout: s.loadTimeout, shutdownTimeout: s.shutdownTimeout });
     // Bounded like any load: a side that never answers (an import that spins) is ended.
     if (s.loadTimeout > 0) {
       const t = setTimeout(() => side.link.kill(`did not load the sub within ${s.loadTimeout} ms (raise the limit with --load-timeout MS)`), s.loadTimeout);

@@ -90,6 +90,8 @@ export function startProcess(opts: ProcessLinkOptions, ev: LinkEvents): Link {
     stdout: "inherit",
     stderr: "inherit",
     serialization: "advanced",
+    // Its own process group: a Ctrl-C at the terminal reaches the host, which closes the child itself.
+    detached: true,
     ipc: (m) => ev.message(m as SideMessage),
     onExit(_p, code, signal) {
       stopWatch();

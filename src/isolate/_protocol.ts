@@ -21,6 +21,8 @@ export interface InitMessage {
   name: string;
   folders: string[];
   hostSubs: string[];
+  /** A copy of the host's hub.OPT (the config), as it was when the side started. */
+  opt: Record<string, unknown>;
   loadTimeout: number;
   shutdownTimeout: number;
 }
@@ -54,16 +56,19 @@ export type WireError = { error: true; name: string; message: string; stack?: st
 
 const FIELDS = ["code", "exitCode", "ref", "field", "ms", "suggestion", "reason", "location", "sub", "requested", "command", "hint"];
 
+/** Whether `v` survives structured clone (what both transports use). */
+export function cloneable(v: unknown): boolean {
+  try {
+    structuredClone(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Turn a thrown value into something that crosses (structured clone never fails on it). */
 export function toWire(e: unknown): WireError {
-  if (!(e instanceof Error)) {
-    try {
-      structuredClone(e);
-      return { error: false, value: e };
-    } catch {
-      return { error: true, name: "Error", message: String(e), fields: {} };
-    }
-  }
+  if (!(e instanceof Error)) return cloneable(e) ? { error: false, value: e } : { error: true, name: "Error", message: String(e), fields: {} };
   const fields: Record<string, unknown> = {};
   for (const k of FIELDS) {
     const v = (e as unknown as Record<string, unknown>)[k];

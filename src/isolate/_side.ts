@@ -4,7 +4,7 @@
 import { addSub, closeHub, createHub, type Hub } from "../hub/index.ts";
 import { subMeta } from "../hub/_meta.ts";
 import { ShutdownError } from "../errors.ts";
-import { fromWire, type HostMessage, type InitMessage, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
+import { cloneable, fromWire, type HostMessage, type InitMessage, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
 
 /** Serve one isolated sub over `send` (the host's messages arrive through the returned handler). `done` runs once the hub is closed. */
 export function serveSide(send: (m: SideMessage) => void, done: () => void): (m: HostMessage) => void {
@@ -40,6 +40,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
   const init = async (m: InitMessage) => {
     name = m.name;
     hub = createHub({ warn: (message) => send({ t: "warn", message }), loadTimeout: m.loadTimeout, shutdownTimeout: m.shutdownTimeout });
+    Object.assign(hub.OPT, m.opt);
     for (const other of m.hostSubs) if (other !== name && other !== "pop") hub[other] = hostRef(other, callHost);
     await addSub(hub, { path: m.folders, name, load: "eager" });
     send({ t: "ready", modules: shapes(hub, name) });
@@ -101,15 +102,6 @@ function shapes(hub: Hub, name: string): Record<string, ModuleShape> {
     out[mod] = shape;
   }
   return out;
-}
-
-function cloneable(v: unknown): boolean {
-  try {
-    structuredClone(v);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `hub.other` on the isolated side: any path below it, called, is a call of that ref on the host. */

@@ -1,0 +1,145 @@
+// Isolated subs through the compiled executable (pop call --isolate SUB=MODE, a manifest's isolate), one suite for
+// both modes: same output as in-process, contracts, calls back into the hub, timeouts, crashes, shutdown; and for
+// process mode the granted environment and a child that never outlives its host.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { POP, pop, ROOT as REPO, tmp } from "./helpers.ts";
+
+const ROOT = resolve(import.meta.dir, "fixtures/isolate/root");
+const GRANTED = resolve(import.meta.dir, "fixtures/isolate/granted");
+
+/** Whether process `pid` has ended (a zombie waiting to be reaped counts), waited for up to `ms`: another process's end has no event to wait on. */
+async function gone(pid: number, ms = 5000): Promise<boolean> {
+  const until = performance.now() + ms;
+  for (;;) {
+    const stat = await Bun.file(`/proc/${pid}/stat`)
+      .text()
+      .catch(() => "");
+    if (stat === "" || / Z /.test(stat.slice(stat.lastIndexOf(")")))) return true;
+    if (performance.now() > until) return false;
+    await Bun.sleep(20);
+  }
+}
+
+/** Start `pop call helper.drive.hangWithPid` with calc in a process; resolves once it printed the child's pid. */
+async function hungCall() {
+  const proc = Bun.spawn([POP, "call", "helper.drive.hangWithPid", "--plugins", ROOT, "--isolate", "calc=process"], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stderr = new Response(proc.stderr).text();
+  const reader = proc.stdout.getReader();
+  let seen = "";
+  let m: RegExpExecArray | null = null;
+  while (!(m = /side (\d+)\n/.exec(seen))) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`pop exited before printing the child's pid: ${await stderr}`);
+    seen += new TextDecoder().decode(value);
+  }
+  return { proc, child: Number(m[1]), stderr };
+}
+
+for (const mode of ["worker", "process"] as const) {
+  describe(`pop call --isolate calc=${mode}`, () => {
+    const call = (args: string[], env?: Record<string, string>) => pop(["call", ...args, "--plugins", ROOT, "--isolate", `calc=${mode}`], env ? { env } : {});
+
+    test("prints what the in-process call prints, contracts applied", async () => {
+      for (const args of [
+        ["calc.math.add", "a=1", "b=2"],
+        ["calc.math.fib", "--args", "[10]"],
+        ["calc.math.bump", "--json"],
+      ]) {
+        const inProcess = await pop(["call", ...args, "--plugins", ROOT]);
+        const isolated = await call(args);
+        expect(isolated).toEqual(inProcess);
+        expect(isolated.code).toBe(0);
+      }
+      const refused = await call(["calc.math.add", "a=x", "b=2"]);
+      expect(refused).toEqual({
+        stdout: "",
+        stderr: 'pop: "calc.math.add" failed: Invalid argument "a" for "calc.math.add": Invalid input: expected number, received NaN (got "x")\n',
+        code: 1,
+      });
+    }, 30_000);
+
+    test("a plugin of the isolated sub calls back into the hub", async () => {
+      const r = await call(["calc.math.greet", "--args", '["ada"]']);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toMatch(/^hello ada from \d+\n$/);
+      expect(r.code).toBe(0);
+    }, 30_000);
+
+    test("a hung call (while (true) {}) fails with a timeout naming the ref, and pop exits", async () => {
+      const r = await call(["calc.math.hang", "--timeout", "300"]);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain('"calc.math.hang"');
+      expect(r.stderr).toContain("300 ms");
+      expect(r.code).toBe(1);
+    }, 30_000);
+
+    test("a crash fails the call with what happened; the next call gets a fresh side", async () => {
+      const r = await call(["helper.drive.afterExit", "--json"]);
+      expect(r.stderr).toBe("");
+      expect(JSON.parse(r.stdout)).toEqual({
+        failed: `IsolateError: sub "calc" (${mode}): the ${mode} exited with code 3 while "calc.math.exit" was running; the next call starts a fresh one`,
+        next: { count: 1, starts: 1 },
+      });
+      expect(r.code).toBe(0);
+      const direct = await call(["calc.math.exit", "--args", "[3]"]);
+      expect(direct.stderr).toBe(
+        `pop: "calc.math.exit" failed: sub "calc" (${mode}): the ${mode} exited with code 3 while "calc.math.exit" was running; the next call starts a fresh one\n`,
+      );
+      expect(direct.code).toBe(1);
+    }, 30_000);
+
+    test("the isolated modules' __shutdown__ runs when pop closes the hub", async () => {
+      const mark = join(tmp(), "mark.txt");
+      const r = await call(["calc.shut.markTo", "--args", JSON.stringify([mark])]);
+      expect(r).toEqual({ stdout: "", stderr: "", code: 0 });
+      expect(readFileSync(mark, "utf8")).toBe("calc down after 0 calls\n");
+    }, 30_000);
+  });
+}
+
+describe("process isolation through pop", () => {
+  test("the child sees only the environment variables its manifest grants (not HOME, not PATH)", async () => {
+    const r = await pop(["call", "vault.env.seen", "--args", '["POP_TEST_GRANTED", "POP_TEST_SECRET", "HOME", "PATH"]', "--plugins", GRANTED, "--json"], {
+      env: { POP_TEST_GRANTED: "yes", POP_TEST_SECRET: "hidden", HOME: "/root" },
+    });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ POP_TEST_GRANTED: "yes", POP_TEST_SECRET: null, HOME: null, PATH: null });
+    expect(r.code).toBe(0);
+    const plain = await pop(["call", "vault.env.seen", "--args", '["POP_TEST_SECRET"]', "--plugins", GRANTED, "--isolate", "vault=worker", "--json"], {
+      env: { POP_TEST_SECRET: "hidden" },
+    });
+    expect(JSON.parse(plain.stdout)).toEqual({ POP_TEST_SECRET: "hidden" }); // a worker shares the process: no boundary
+  }, 30_000);
+
+  test("kill -9 of the child fails the call in flight naming the signal; pop exits 1", async () => {
+    const run = await hungCall();
+    process.kill(run.child, "SIGKILL");
+    expect(await run.proc.exited).toBe(1);
+    expect(await run.stderr).toBe(
+      'pop: "helper.drive.hangWithPid" failed: sub "calc" (process): the process was killed by SIGKILL while "calc.math.hang" was running; the next call starts a fresh one\n',
+    );
+  }, 30_000);
+
+  test("kill -9 of pop takes its child with it, even a child stuck in a loop", async () => {
+    const run = await hungCall();
+    process.kill(run.proc.pid, "SIGKILL");
+    await run.proc.exited;
+    expect(await gone(run.child)).toBe(true);
+  }, 30_000);
+
+  test("a child over the manifest's memory limit is killed with a clear error", async () => {
+    const r = await pop(["call", "vault.hog.grow", "--args", "[16]", "--plugins", GRANTED]);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /^pop: "vault\.hog\.grow" failed: sub "vault" \(process\): the process went over its memory limit of 200 MiB \(resident \d+ MiB\) and was killed while "vault\.hog\.grow" was running; the next call starts a fresh one\n$/,
+    );
+    expect(r.code).toBe(1);
+  }, 30_000);
+});
