@@ -1,0 +1,162 @@
+// Template `project`: a project that runs (`pop app NAME`), passes its tests (`pop test NAME`) and type-checks the
+// moment it is written: conf.ts, the project's own sub (spine: init.ts with cli), one library sub, tests, README.
+import type { Hub } from "pop";
+import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
+import { testHeader } from "./_common.ts";
+
+export const description = "A project: conf.ts, NAME/init.ts with cli, a library sub, tests, README, package.json, tsconfig.json";
+export const target = "new";
+
+/** The project's files. */
+export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
+  const n = ctx.name;
+  return {
+    files: {
+      "conf.ts": conf(n),
+      [`${n}/init.ts`]: init(n),
+      "calc/math.ts": MATH,
+      [`test/${n}.test.ts`]: test(n),
+      "README.md": readme(n),
+      ".gitignore": ".pop/\nnode_modules/\n",
+      "package.json": `${JSON.stringify(pkg(n), null, 2)}\n`,
+      "tsconfig.json": `${JSON.stringify(TSCONFIG, null, 2)}\n`,
+      ".vscode/settings.json": `${JSON.stringify(vscode(n), null, 2)}\n`,
+    },
+    schema: `${n}.schema.json`,
+    next: [`pop app ${n}`, `pop test ${n}`],
+  };
+}
+
+const conf = (n: string) => `// ${n}'s definition, in one place: its options (CONFIG), which of them the command line takes (CLI_CONFIG) and
+// which folders hold which subs (DYNE). \`pop app ${n} --help\`, ${n.toUpperCase()}_* environment variables, ${n}.config.* files
+// and \`pop config schema ${n}\` (${n}.schema.json) all come from here.
+
+export const CONFIG = {
+  greeting: { default: "Hello", help: "The greeting to print" },
+  num: { default: 10, help: "Which Fibonacci number to print with it" },
+};
+
+export const CLI_CONFIG = {
+  greeting: { options: ["-g"] },
+  num: { options: ["-n"] },
+};
+
+export const DYNE = { ${n}: ["${n}"], calc: ["calc"] };
+`;
+
+const init = (n: string) => `import type { Hub } from "pop";
+import { DYNE } from "../conf.ts";
+
+/** Runs when the ${n} sub is added (\`pop app\` adds it first): add every other sub DYNE lists, so a new sub needs no edit here. */
+export async function __init__(hub: Hub): Promise<void> {
+  for (const name of Object.keys(DYNE)) if (name !== "${n}") await hub.pop.sub.add({ dyneName: name });
+}
+
+/** The app's entry point: \`pop app ${n} [--greeting TEXT] [--num N]\`. */
+export async function cli(hub: Hub): Promise<void> {
+  await hub.pop.config.load(["${n}"], { cli: "${n}" });
+  console.log(hub.${n}.init.greet(hub.OPT.${n}));
+}
+
+/** The line cli prints: the greeting and a Fibonacci number from the calc sub. */
+export function greet(hub: Hub, { greeting, num }: { greeting: string; num: number }): string {
+  return \`\${greeting} from ${n}: fib(\${num}) = \${hub.calc.math.fib({ num })}\`;
+}
+`;
+
+const MATH = `import type { Hub } from "pop";
+
+// The library pattern: a sub of plain functions any plugin calls through the hub, e.g. hub.calc.math.fib({ num: 11 }).
+
+/** The num-th Fibonacci number. */
+export function fib(hub: Hub, { num = 10 }: { num?: number } = {}): number {
+  let [prev, curr] = [0, 1];
+  for (let i = 0; i < num; i++) [prev, curr] = [curr, prev + curr];
+  return prev;
+}
+
+/** Three times num. */
+export function triple(hub: Hub, { num = 10 }: { num?: number } = {}): number {
+  return num * 3;
+}
+`;
+
+const test = (n: string) => `${testHeader()}
+test("calc.math.fib: the 11th Fibonacci number is 89", () => {
+  expect(hub.calc.math.fib({ num: 11 })).toBe(89);
+  expect(hub.calc.math.fib({ num: 0 })).toBe(0);
+});
+
+test("calc.math.triple", () => {
+  expect(hub.calc.math.triple({ num: 33 })).toBe(99);
+});
+
+test("${n}.init.greet puts the greeting and the number together", () => {
+  expect(hub.${n}.init.greet({ greeting: "Hi", num: 11 })).toBe("Hi from ${n}: fib(11) = 89");
+});
+`;
+
+const readme = (n: string) => `# ${n}
+
+A Plugin Oriented Programming project, run by \`pop\` alone: no Bun, npm or build step needed.
+
+| file | what it is |
+|---|---|
+| \`conf.ts\` | the options (CONFIG), the command line (CLI_CONFIG) and where the subs are (DYNE) |
+| \`${n}/init.ts\` | the project's own sub: \`cli(hub)\` is the entry point \`pop app\` calls |
+| \`calc/math.ts\` | a library sub: \`hub.calc.math.fib({ num })\` |
+| \`test/\` | tests, run by \`pop test\` (\`import { testHub } from "pop"\`) |
+| \`${n}.schema.json\` | the JSON Schema of ${n}.config.json files (\`pop config schema ${n}\`) |
+
+Run it (from the folder holding \`${n}/\`):
+
+    pop app ${n}                 # Hello from ${n}: fib(10) = 55
+    pop app ${n} -g Hi -n 11     # Hi from ${n}: fib(11) = 89
+    pop app ${n} --help
+    pop call calc.math.fib num=11 --plugins ${n}
+
+Test it:
+
+    pop test ${n}
+
+Type-check it (editors do the same with \`tsconfig.json\`): \`pop types ${n}\` writes the hub's types into \`.pop/\`, then
+
+    tsc --noEmit -p ${n}
+
+Add to it: \`pop create sub NAME --pattern library --in ${n}\`, \`pop create plugin calc/NAME --in ${n}\`,
+\`pop create contract calc/NAME --in ${n}\`. Editors check config files (\`${n}.config.json\`, \`.yaml\`) against \`${n}.schema.json\`
+(\`.vscode/settings.json\`); after changing conf.ts, regenerate it: \`pop config schema ${n} > ${n}/${n}.schema.json\`.
+`;
+
+const pkg = (n: string) => ({
+  name: n,
+  version: "0.1.0",
+  private: true,
+  type: "module",
+  scripts: { start: "pop app .", test: "pop test .", types: "pop types .", schema: `pop config schema . > ${n}.schema.json` },
+});
+
+/** Editors: the hub's types (.pop/, written by `pop types`), plugin and config .ts files. */
+const TSCONFIG = {
+  compilerOptions: {
+    target: "ESNext",
+    module: "Preserve",
+    moduleResolution: "bundler",
+    lib: ["ESNext"],
+    types: [],
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    verbatimModuleSyntax: true,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    skipLibCheck: true,
+  },
+  include: ["**/*.ts", ".pop/**/*.d.ts"],
+  exclude: ["node_modules"],
+};
+
+/** Editors: config files checked against the project's JSON Schema. */
+const vscode = (n: string) => ({
+  "json.schemas": [{ fileMatch: [`${n}.config.json`, `${n}.config.jsonc`, `${n}.config.json5`, `.config/${n}.json`], url: `./${n}.schema.json` }],
+  "yaml.schemas": { [`./${n}.schema.json`]: [`${n}.config.yaml`, `${n}.config.yml`, `.config/${n}.yaml`] },
+});

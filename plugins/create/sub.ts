@@ -1,0 +1,23 @@
+// Template `sub`: a sub following one of POP's and stevedore's patterns, with a working example and its test.
+import type { Hub } from "pop";
+import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
+import { driver, map } from "./_driver.ts";
+import { dispatch, router } from "./_router.ts";
+import { library, spine } from "./_spine.ts";
+
+export const description = "A sub following a pattern (--pattern spine|library|router|driver|dispatch|map), with an example and its test";
+export const target = "project";
+export const patterns = ["spine", "library", "router", "driver", "dispatch", "map"];
+
+const PATTERNS: Record<string, (name: string, dir: string) => Record<string, string>> = { spine, library, router, driver, dispatch, map };
+
+/** The sub's files, in folder NAME of the project (listed in DYNE when the project has one). */
+export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
+  const make = PATTERNS[ctx.pattern ?? ""];
+  if (!make) throw new Error(`no pattern ${JSON.stringify(ctx.pattern)}: choose from ${patterns.join(", ")}`);
+  return {
+    files: make(ctx.name, ctx.name),
+    dyne: { [ctx.name]: [ctx.name] },
+    next: [`pop test .`, `pop tree --plugins . --no-packages`],
+  };
+}

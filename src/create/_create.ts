@@ -1,0 +1,253 @@
+// `pop create TEMPLATE NAME`: find the template on the hub's `create` sub, check the name, render the files, find
+// conflicts, edit DYNE, then write everything at once (or, with --dry-run, only say what would be written).
+import pkg from "../../package.json" with { type: "json" };
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { PopError, quote, UsageError } from "../errors.ts";
+import { log } from "../output.ts";
+import { hubOptions } from "../cli/_hubargs.ts";
+import { addBuiltinSub, createHub, discoverRoots, DiscoveryError, type Hub, hubRoots, type PluginRoot, readRoot } from "../hub/index.ts";
+import { BUILTIN_CREATE } from "./_builtin.ts";
+import { addToDyne } from "./_dyne.ts";
+import { badName } from "./_names.ts";
+import type { CreateContext, TemplateModule, TemplateOutput } from "./_types.ts";
+import { type PlannedFile, writeFiles } from "./_write.ts";
+
+export const PATH = "pop create";
+
+/** What the command line asked for. */
+export interface CreateRequest {
+  template: string;
+  name: string;
+  pattern?: string | undefined;
+  dir?: string | undefined;
+  in?: string | undefined;
+  dryRun: boolean;
+  force: boolean;
+  /** The hub options (--plugins, --disable, --strict, --no-packages, --load-timeout). */
+  hubArgs: Record<string, unknown>;
+}
+
+/** One file of the result: `create`d, `replace`d (--force), `edit`ed (conf.ts DYNE) or written by `pop types`. */
+export interface FileAction {
+  path: string;
+  action: "create" | "replace" | "edit" | "types";
+}
+
+/** What `pop create` did (or, in a dry run, would do). */
+export interface CreateResult {
+  template: string;
+  name: string;
+  dir: string;
+  dryRun: boolean;
+  files: FileAction[];
+  /** What the user must still do by hand (a DYNE entry that could not be added safely). */
+  todo: string[];
+  next: string[];
+}
+
+/** The hub `pop create` renders with: the built-in templates, plus the `create/` sub of the roots in use. */
+export async function templateHub(hubArgs: Record<string, unknown>, project: string | undefined): Promise<Hub> {
+  const opts = hubOptions(hubArgs, PATH);
+  let roots: PluginRoot[];
+  try {
+    roots = await discoverRoots({ ...opts, named: project ? [{ dir: project, source: "--in" }] : [], warn: (m) => log.warn(m) });
+  } catch (e) {
+    if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
+    throw e;
+  }
+  const hub = createHub({ ...opts, roots });
+  await addBuiltinSub(hub, "create", BUILTIN_CREATE);
+  return hub;
+}
+
+/** The folder whose plugin root joins the template hub: --in, else the working directory when it is a project (has a conf.ts). */
+export function projectRootFor(req: Pick<CreateRequest, "in">): string | undefined {
+  if (req.in !== undefined) return isDir(resolve(req.in)) ? resolve(req.in) : undefined;
+  const cwd = process.cwd();
+  return ["conf.ts", "conf.mts", "conf.js", "conf.mjs"].some((f) => existsSync(join(cwd, f))) ? cwd : undefined;
+}
+
+/** A template's module name for a command-line name: `service-type` is module `service_type`. */
+export function moduleName(template: string): string {
+  return template.replace(/-/g, "_");
+}
+
+/** The command-line name of a template module. */
+export function templateName(mod: string): string {
+  return mod.replace(/_/g, "-");
+}
+
+/** The template module `template` from the hub, checked; a usage error listing the templates when there is none. */
+export function templateOf(hub: Hub, template: string): TemplateModule {
+  const mod = moduleName(template);
+  const names = (hub.pop.sub.iter("create") as Array<{ name: string; kind: string }>).filter((e) => e.kind === "module").map((e) => e.name);
+  if (!/^[A-Za-z][\w-]*$/.test(template) || !names.includes(mod))
+    throw new UsageError(`no template ${quote(template)}; templates: ${names.map(templateName).sort().join(", ")} (pop create --list)`, PATH, { hint: false });
+  const m = hub.create[mod] as Partial<TemplateModule>;
+  const file = (hub.pop.sub.iter("create") as Array<{ name: string; file?: string }>).find((e) => e.name === mod)?.file ?? mod;
+  const bad = (what: string) => new PopError(`${file}: template ${quote(template)} ${what}`);
+  if (typeof m.render !== "function") throw bad("exports no render(hub, ctx) function");
+  if (m.target !== "new" && m.target !== "project") throw bad('must export target = "new" (a new folder) or "project" (into --in)');
+  if (typeof m.description !== "string") throw bad("exports no description string");
+  return m as TemplateModule;
+}
+
+/** Render, check and write (or only plan, with `dryRun`). */
+export async function create(req: CreateRequest): Promise<CreateResult> {
+  const projectRoot = projectRootFor(req);
+  const hub = await templateHub(req.hubArgs, projectRoot);
+  const tpl = templateOf(hub, req.template);
+  const { name, sub } = parseName(req, tpl);
+  const pattern = checkPattern(req, tpl);
+  const where = tpl.target === "new" ? (req.dir ?? name) : (req.in ?? ".");
+  if (tpl.target === "new" && req.in !== undefined)
+    throw new UsageError(`--in is for templates that write into a project; "${req.template}" makes a new folder: use --dir`, PATH);
+  if (tpl.target === "project" && req.dir !== undefined)
+    throw new UsageError(`--dir is for new projects; "${req.template}" writes into a project: use --in`, PATH);
+  const dir = resolve(where);
+  if (tpl.target === "project" && !isDir(dir))
+    throw new UsageError(`project folder ${quote(where)} is not a folder: pass --in with the folder holding the project (its conf.ts and subs)`, PATH);
+  if (tpl.target === "new" && existsSync(dir) && !isDir(dir))
+    throw new UsageError(`${quote(where)} exists and is not a folder: pass --dir with another place`, PATH);
+
+  const root = tpl.target === "project" ? await projectRootOf(hub, dir) : undefined;
+  const rawDyne = root?.conf?.DYNE as Record<string, string[]> | undefined;
+  const ctx: CreateContext = {
+    name,
+    ...(sub === undefined ? {} : { sub }),
+    ...(pattern === undefined ? {} : { pattern }),
+    project: root ? projectNameOf(root) : name,
+    ...(rawDyne === undefined ? {} : { dyne: rawDyne }),
+    where,
+    exists: (p) => existsSync(join(dir, p)),
+    popVersion: POP_VERSION,
+  };
+  const out = checkOutput(await tpl.render(ctx), req.template);
+
+  const planned: PlannedFile[] = Object.entries(out.files).map(([path, text]) => ({ path, text, exists: existsSync(join(dir, path)) }));
+  const actions: FileAction[] = planned.map((f) => ({ path: f.path, action: f.exists ? "replace" : "create" }));
+  if (out.schema !== undefined) actions.push({ path: out.schema, action: existsSync(join(dir, out.schema)) ? "replace" : "create" });
+  const todo: string[] = [];
+  if (out.dyne && root && rawDyne !== undefined && root.confFile) {
+    const conf = readFileSync(root.confFile, "utf8");
+    const edit = addToDyne(conf, rawDyne, out.dyne);
+    const confPath = relative(dir, root.confFile);
+    const missing = Object.entries(out.dyne).filter(([k]) => !Object.hasOwn(rawDyne, k));
+    if ("problem" in edit) {
+      const entries = missing.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ");
+      todo.push(`add ${entries} to DYNE in ${join(where, confPath)} (not edited: ${edit.problem})`);
+    } else if (edit.added.length > 0) {
+      planned.push({ path: confPath, text: edit.text, exists: true });
+      actions.push({ path: confPath, action: "edit" });
+    }
+  }
+  for (const a of actions)
+    if (a.action !== "edit" && isDir(join(dir, a.path))) throw new UsageError(`${join(where, a.path)} is a folder: nothing written`, PATH, { hint: false });
+  const clash = actions.filter((a) => a.action === "replace");
+  if (clash.length > 0 && !req.force) {
+    const list = clash.map((a) => join(where, a.path)).join(", ");
+    throw new UsageError(
+      `${list} ${clash.length === 1 ? "exists" : "exist"}: nothing written; pass --force to replace ${clash.length === 1 ? "it" : "them"} (and only ${clash.length === 1 ? "it" : "them"})`,
+      PATH,
+      { hint: false },
+    );
+  }
+  const result: CreateResult = { template: req.template, name: req.name, dir: where, dryRun: req.dryRun, files: actions, todo, next: out.next ?? [] };
+  if (req.dryRun) return result;
+
+  await writeFiles(dir, planned, out.schema === undefined ? undefined : async (staged) => [await schemaFile(staged, out.schema!, dir)]);
+  for (const t of todo) log.warn(t);
+  for (const f of await refreshTypes(dir, where)) result.files.push({ path: f, action: "types" });
+  return result;
+}
+
+const POP_VERSION: string = pkg.version;
+
+function parseName(req: CreateRequest, tpl: TemplateModule): { name: string; sub?: string } {
+  const what = req.template === "project" ? "project" : req.template === "sub" ? "sub" : req.template === "service-type" ? "service type" : "template's";
+  if (tpl.ref === "sub/name") {
+    const parts = req.name.split("/");
+    if (parts.length !== 2) throw new UsageError(`${quote(req.name)} is not SUB/NAME: give the sub and the module, e.g. "calc/stats"`, PATH);
+    const why = badName(parts[0]!, "sub") ?? badName(parts[1]!, "module");
+    if (why) throw new UsageError(why, PATH);
+    return { sub: parts[0]!, name: parts[1]! };
+  }
+  const why = badName(req.name, what === "template's" ? `"${req.template}"` : what);
+  if (why) throw new UsageError(why, PATH);
+  return { name: req.name };
+}
+
+function checkPattern(req: CreateRequest, tpl: TemplateModule): string | undefined {
+  const choices = tpl.patterns;
+  if (!choices || choices.length === 0) {
+    if (req.pattern !== undefined) throw new UsageError(`template "${req.template}" takes no --pattern`, PATH);
+    return undefined;
+  }
+  if (req.pattern === undefined) throw new UsageError(`template "${req.template}" needs --pattern: ${choices.join(", ")}`, PATH);
+  if (!choices.includes(req.pattern)) throw new UsageError(`invalid value for --pattern: ${quote(req.pattern)}; choose from ${choices.join(", ")}`, PATH);
+  return req.pattern;
+}
+
+/** A template's output, checked: every path relative and inside the target folder. */
+function checkOutput(out: unknown, template: string): TemplateOutput {
+  const o = out as TemplateOutput;
+  const bad = (why: string) => new PopError(`template ${quote(template)} ${why}`);
+  if (!o || typeof o !== "object" || !o.files || typeof o.files !== "object") throw bad("returned no files: render must return { files: { path: text } }");
+  const paths = [...Object.keys(o.files), ...(o.schema === undefined ? [] : [o.schema])];
+  for (const p of paths) {
+    const segs = p.split("/");
+    if (p === "" || isAbsolute(p) || p.includes("\\") || segs.some((s) => s === "" || s === "." || s === "..") || segs[0]!.startsWith(".pop-create-"))
+      throw bad(`wants to write ${quote(p)}: paths must be relative and stay inside the target folder`);
+  }
+  for (const [p, t] of Object.entries(o.files)) if (typeof t !== "string") throw bad(`gave ${quote(p)} no text`);
+  return o;
+}
+
+async function projectRootOf(hub: Hub, dir: string): Promise<PluginRoot> {
+  const known = hubRoots(hub).find((r) => r.dir === dir);
+  if (known) return known;
+  try {
+    return await readRoot(dir, "--in");
+  } catch (e) {
+    if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
+    throw e;
+  }
+}
+
+function projectNameOf(root: PluginRoot): string {
+  const n = root.conf?.NAME;
+  return typeof n === "string" && n !== "" ? n : root.dir.split("/").pop()!;
+}
+
+/** The project's config JSON Schema (what `pop config schema` prints), from the conf.ts just written in `staged`. */
+async function schemaFile(staged: string, path: string, dir: string): Promise<PlannedFile> {
+  const { configSchema, definitions } = await import("../config/index.ts");
+  const { toJson } = await import("../output.ts");
+  const root = await readRoot(staged, "pop create");
+  const name = projectNameOf(root);
+  const defs = definitions({ roots: [root] }, [name], { cli: name });
+  return { path, text: `${toJson(configSchema(defs.top, defs.projects))}\n`, exists: existsSync(join(dir, path)) };
+}
+
+/** `pop types` on the folder written, when that command exists in this build; a failure is a warning (the files are fine). */
+async function refreshTypes(dir: string, where: string): Promise<string[]> {
+  const types = (await import("../types/index.ts")) as Record<string, unknown>;
+  const writeTypes = types.writeTypes as ((o: { dir: string }) => Promise<{ files: string[] }>) | undefined;
+  if (typeof writeTypes !== "function") return [];
+  try {
+    const { files } = await writeTypes({ dir });
+    return files.map((f) => (isAbsolute(f) ? relative(dir, f) : f));
+  } catch (e) {
+    log.warn(`the hub's types were not written: ${(e as Error).message}; run "pop types ${where}"`);
+    return [];
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
