@@ -1,5 +1,13 @@
-import type { Hub } from "../hub/_types.ts";
-import { UsageError } from "../cli/_args.ts";
+// Remote subs: a sub on this hub whose functions run in a `pop serve --sub NAME` elsewhere. The function list
+// comes from the server (GET /refs) when the sub is added; each function is a plain hub function that posts the
+// call (POST /) and returns the result or throws what the remote call threw, so hub.name.mod.fn(...) reads the
+// same as a local call, is traced by the hub's call monitor, and is listed by pop tree.
+import { type Hub, hubWarn, subNames } from "../hub/index.ts";
+import { addPreloadedSub } from "../hub/_sub.ts";
+import { quote, UsageError } from "../errors.ts";
+import { callRemote, type Connection, listRemote } from "./_client.ts";
+
+export { callRemote, listRemote, remoteFailure, type Connection } from "./_client.ts";
 
 /** What the hub (src/hub, from --remote SUB=URL, a conf or a manifest) hands to remoteSub. */
 export interface RemoteOptions {
@@ -13,8 +21,54 @@ export interface RemoteOptions {
   source: string;
 }
 
-// Placeholder with the agreed interface, while remote subs are written: its owner replaces this file's bodies.
-/** Put sub `name` on the hub as a remote sub: hub.name.mod.fn(...) calls go to a pop serve of it. */
-export async function remoteSub(_hub: Hub, name: string, opts: RemoteOptions): Promise<void> {
-  throw new UsageError(`remote sub "${name}" (${opts.url}) is not built yet`, opts.source, { hint: false });
+/**
+ * Put sub `name` on the hub as a remote sub: hub.name.mod.fn(...) calls go to a pop serve of it.
+ * @example
+ * await remoteSub(hub, "rpc", { url: "http://127.0.0.1:8888", source: "--remote rpc=http://127.0.0.1:8888" });
+ * await hub.rpc.math.fib({ num: 11 }); // 89, computed by the server
+ */
+export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Promise<void> {
+  if (subNames(hub).includes(name))
+    throw new UsageError(
+      `${opts.source}: sub "${name}" is already on the hub; a remote sub replaces no local one (leave the local root out, or pick another name)`,
+      opts.source,
+      {
+        hint: false,
+      },
+    );
+  let url: URL;
+  try {
+    url = new URL(opts.url);
+  } catch {
+    throw new UsageError(`${opts.source}: ${quote(opts.url)} is not a URL; give the pop serve's address, e.g. http://127.0.0.1:8888`, opts.source, {
+      hint: false,
+    });
+  }
+  const conn: Connection = { name, url: url.href.replace(/\/+$/, ""), token: opts.token, timeout: opts.timeout };
+  const list = await listRemote(conn);
+  // A server of one sub answers refs relative to it; a server of every sub answers full refs: keep this sub's.
+  const prefix = list.sub === null ? `${name}.` : "";
+  const modules: Record<string, { file: string; exports: Record<string, unknown>; source: string }> = {};
+  const skipped: string[] = [];
+  for (const info of list.refs) {
+    if (typeof info?.ref !== "string" || !info.ref.startsWith(prefix)) continue;
+    const parts = info.ref.slice(prefix.length).split(".");
+    if (parts.length !== 2) {
+      skipped.push(info.ref);
+      continue;
+    }
+    const [mod, fn] = parts as [string, string];
+    const m = (modules[mod] ??= { file: `${conn.url} (remote sub "${name}", module ${mod})`, exports: {}, source: "" });
+    const wire = info.ref;
+    const shown = `${name}.${mod}.${fn}`;
+    m.exports[fn] = (_hub: Hub, ...args: unknown[]) => callRemote(conn, wire, args, shown);
+    const params = typeof info.params === "string" ? info.params : "...args";
+    m.source += `${info.doc ? `/** ${info.doc.replace(/\*\//g, "* /")} */\n` : ""}export async function ${fn}(hub, ${params}) {}\n`;
+  }
+  if (skipped.length > 0)
+    hubWarn(
+      hub,
+      `remote sub "${name}" (${conn.url}): ${skipped.length} function${skipped.length > 1 ? "s" : ""} in sub-subs left out (${skipped.slice(0, 3).join(", ")}); remote subs carry modules of the sub itself`,
+    );
+  addPreloadedSub(hub, name, modules);
 }

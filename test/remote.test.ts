@@ -1,0 +1,197 @@
+// Remote subs: hub.calc.math.fn(...) answered by a `pop serve --sub calc` in another process, the same results and
+// errors as the merged app. In-process hubs (remoteSub) and through the binary (pop call --remote).
+import { describe, expect, test } from "bun:test";
+import { ConfigError, ContractError, RefError, RemoteError, TimeoutError, UsageError } from "../src/errors.ts";
+import { closeHub, type Hub, inspectHub, loadHub } from "../src/hub/index.ts";
+import { addMonitor } from "../src/hub/_trace.ts";
+import { callRemote, remoteSub } from "../src/remote/index.ts";
+import { pop } from "./helpers.ts";
+import { CALC, FRONT, post, serve } from "./fixtures/serve/_harness.ts";
+
+const T = 30_000;
+const quiet = { env: {}, cwd: process.cwd(), packages: false, warn: () => {} };
+
+async function hubOf(plugins: string[]): Promise<Hub> {
+  return loadHub({ ...quiet, plugins });
+}
+
+const fibCalls = async (url: string) => Number(/pop_serve_calls_total\{ref="math.fib"\} (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())![1]);
+
+describe("remote subs, in-process", () => {
+  test(
+    "an app split across two processes gives the same results as merged",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
+      const merged = await hubOf([CALC, FRONT]);
+      const split = await hubOf([FRONT]);
+      expect(split.calc).toBeUndefined();
+      await remoteSub(split, "calc", { url: calc.url, source: "test" });
+      try {
+        const args = { items: [1, 2, 3.5], num: 9 };
+        expect(await split.front.shop.total(args)).toEqual(await merged.front.shop.total(args));
+        expect(await split.front.shop.total(args)).toEqual({ sum: 6.5, fee: 34 });
+        expect(await split.front.shop.broken()).toBe(await merged.front.shop.broken());
+        expect(await split.front.shop.broken()).toBe("TypeError: boom: the input was bad");
+        expect(await split.calc.math.nothing()).toBeUndefined();
+        expect(await fibCalls(calc.url)).toBe(2); // the split hub's fib calls went to the server
+        // A remote sub is a sub like any other: pop tree lists its functions with their parameters and docs.
+        const view = inspectHub(split).subs.find((s) => s.name === "calc")!;
+        const add = view.modules.find((m) => m.name === "math")!.functions.find((f) => f.name === "add")!;
+        expect({ params: add.params, doc: add.doc }).toEqual({ params: "a: number, b: number", doc: "a + b, two positional arguments." });
+      } finally {
+        await closeHub(merged);
+        await closeHub(split);
+      }
+    },
+    T,
+  );
+
+  test(
+    "remote calls are seen by the hub's call monitor",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
+      const hub = await hubOf([]);
+      await remoteSub(hub, "calc", { url: calc.url, source: "test" });
+      const seen: string[] = [];
+      const undo = addMonitor(hub, { after: (c) => seen.push(`${c.ref} ${c.outcome}`) });
+      await hub.calc.math.fib({ num: 3 });
+      await hub.calc.math.fail().catch(() => {});
+      undo();
+      expect(seen).toEqual(["calc.math.fib ok", "calc.math.fail error"]);
+      await closeHub(hub);
+    },
+    T,
+  );
+
+  test(
+    "errors: remote 400 a ContractError, 500 the function's error, 404 a RefError, 504 and a slow answer a TimeoutError",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc", "--timeout", "20000"]);
+      const hub = await hubOf([]);
+      await remoteSub(hub, "calc", { url: calc.url, source: "test" });
+      const invalid = await hub.calc.math.square({ n: 0.5 }).catch((e: unknown) => e);
+      expect(invalid).toBeInstanceOf(ContractError);
+      expect(invalid.field).toBe("n");
+      expect(invalid.message).toStartWith('Invalid argument "n" for "calc.math.square"');
+      const threw = await hub.calc.math.fail().catch((e: unknown) => e);
+      expect([threw.name, threw.message, threw.remote]).toEqual(["TypeError", "boom: the input was bad", calc.url]);
+      const conn = { name: "calc", url: calc.url };
+      const missing = await callRemote(conn, "math.nope", []).catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(RefError);
+      expect(missing.message).toBe(`no function "math.nope" in sub "calc"; GET /refs lists the functions served (remote sub "calc" at ${calc.url})`);
+      const big = await callRemote(conn, "math.big", []).catch((e: unknown) => e);
+      expect(big.message).toContain("cannot be sent as JSON");
+      const unsendable = await hub.calc.math.add(1n, 2).catch((e: unknown) => e);
+      expect(unsendable).toBeInstanceOf(UsageError);
+      expect(unsendable.message).toStartWith('the arguments of "calc.math.add" cannot be sent to remote sub "calc"');
+      // The client's own timeout: the held call never answers in time.
+      const slow = await callRemote({ ...conn, timeout: 200 }, "math.hold", [], "calc.math.hold").catch((e: unknown) => e);
+      expect(slow).toBeInstanceOf(TimeoutError);
+      expect(slow.message).toBe(`"calc.math.hold" did not answer within 200 ms (remote sub "calc" at ${calc.url}, --timeout)`);
+      calc.proc.kill("SIGUSR2");
+      await closeHub(hub);
+    },
+    T,
+  );
+
+  test(
+    "the server's --timeout answers 504, a TimeoutError on this side",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc", "--timeout", "100"]);
+      const direct = await post(calc.url, { ref: "math.hold" });
+      expect(direct.status).toBe(504);
+      expect(direct.json.error).toMatchObject({ code: "POP_TIMEOUT", name: "TimeoutError" });
+      const hub = await hubOf([]);
+      await remoteSub(hub, "calc", { url: calc.url, source: "test" });
+      const e = await hub.calc.math.hold().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(TimeoutError);
+      expect(e.message).toContain('"calc.math.hold"');
+      expect(e.message).toContain("100 ms");
+      await closeHub(hub);
+    },
+    T,
+  );
+
+  test(
+    "a token: sent from the options, refused without it",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc", "--token", "t0ken"]);
+      const hub = await hubOf([]);
+      const refused = await remoteSub(hub, "calc", { url: calc.url, source: "--remote calc" }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ConfigError);
+      expect(refused.message).toBe(`remote sub "calc" at ${calc.url} refused the call (401): set the token it expects in POP_TOKEN`);
+      expect(hub.calc).toBeUndefined(); // nothing half-added
+      await remoteSub(hub, "calc", { url: calc.url, source: "--remote calc", token: "t0ken" });
+      expect(await hub.calc.math.fib({ num: 11 })).toBe(89);
+      await closeHub(hub);
+    },
+    T,
+  );
+
+  test(
+    "a server of every sub (no --sub) serves a remote sub too",
+    async () => {
+      await using all = await serve(["--plugins", CALC]);
+      const hub = await hubOf([]);
+      await remoteSub(hub, "calc", { url: `${all.url}/`, source: "test" });
+      expect(await hub.calc.math.add(40, 2)).toBe(42);
+      await closeHub(hub);
+    },
+    T,
+  );
+
+  test("nothing listening: a RemoteError naming the URL and the fix; a local sub of that name is refused", async () => {
+    const probe = Bun.serve({ port: 0, fetch: () => new Response("") });
+    const url = `http://127.0.0.1:${probe.port}`;
+    probe.stop(true);
+    const hub = await hubOf([CALC]);
+    const e = await remoteSub(hub, "other", { url, source: "test" }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RemoteError);
+    expect(e.message).toBe(
+      `cannot reach remote sub "other" at ${url} (connection refused); start "pop serve --sub other" there, or fix the URL given to --remote`,
+    );
+    const clash = await remoteSub(hub, "calc", { url, source: "--remote calc=x" }).catch((x: unknown) => x);
+    expect(clash).toBeInstanceOf(UsageError);
+    expect(clash.message).toStartWith('--remote calc=x: sub "calc" is already on the hub');
+    await closeHub(hub);
+  });
+
+  test("a server that is not a pop serve: a RemoteError saying so", async () => {
+    const other = Bun.serve({ port: 0, fetch: () => new Response("<html>hello</html>") });
+    try {
+      const hub = await hubOf([]);
+      const e = await remoteSub(hub, "calc", { url: `http://127.0.0.1:${other.port}`, source: "test" }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(RemoteError);
+      expect(e.message).toContain("a body that is not JSON");
+      await closeHub(hub);
+    } finally {
+      other.stop(true);
+    }
+  });
+});
+
+describe("remote subs through the binary", () => {
+  test(
+    "pop call --remote calc=URL gives what the merged app gives, computed by the server",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
+      const args = ["--args", '[{"items": [1, 2, 3.5], "num": 9}]', "--plugins", CALC, "--plugins", FRONT, "--json"];
+      // The merged app's calc module runs its __shutdown__ (a line on stderr) in this process; the split one's runs on the server.
+      const call = async (a: string[]) => {
+        const r = await pop(a);
+        return { ...r, stderr: r.stderr.replace("calc.math shut down\n", "") };
+      };
+      const merged = await call(["call", "front.shop.total", ...args]);
+      const split = await call(["call", "front.shop.total", ...args, "--remote", `calc=${calc.url}`]);
+      expect(merged).toEqual({ code: 0, stdout: '{\n  "sum": 6.5,\n  "fee": 34\n}\n', stderr: "" });
+      expect(split).toEqual(merged);
+      expect(await fibCalls(calc.url)).toBe(1);
+      const failMerged = await call(["call", "calc.math.fail", "--plugins", CALC]);
+      const failSplit = await call(["call", "calc.math.fail", "--plugins", CALC, "--remote", `calc=${calc.url}`]);
+      expect(failSplit).toEqual(failMerged);
+      expect(failSplit.code).toBe(1);
+      expect(failSplit.stderr).toContain('"calc.math.fail" failed: boom: the input was bad');
+    },
+    T,
+  );
+});
