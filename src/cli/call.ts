@@ -1,5 +1,5 @@
 import { DiscoveryError, loadHub, PluginLoadError, preloadRef, RefError, resolveFunction } from "../hub/index.ts";
-import { CallError, messageOf, PopError, quote } from "../errors.ts";
+import { CallError, messageOf, PopError, quote, TimeoutError } from "../errors.ts";
 import { log } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
@@ -64,6 +64,8 @@ const call: Command = {
     try {
       result = await fn(...callArgs);
     } catch (e) {
+      // --timeout's own error names the ref already; anything else is the function's failure.
+      if (e instanceof TimeoutError && e.message.startsWith(`call "${ref}"`)) throw e;
       throw new CallError(ref, e);
     }
     let text: string | undefined;

@@ -146,7 +146,7 @@ function bound(ms: number, ref: string, r: unknown): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new TimeoutError(`call "${ref}" did not finish within ${ms} ms; it was abandoned (raise the limit with --timeout MS, or 0 for none)`, ms)),
+      () => reject(new TimeoutError(`call "${ref}" timed out after ${ms} ms; its result is abandoned (raise the limit with --timeout MS, or 0 for none)`, ms)),
       ms,
     );
   });

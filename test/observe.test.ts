@@ -1,0 +1,172 @@
+// Watching calls through dist/pop: --trace (and POP_TRACE=1) logs every hub call as a structured line, --audit FILE
+// appends one JSON line per call (kept when the process is killed with -9), --timeout MS ends a hung call with an
+// error naming its ref; bad values of each are usage errors naming the option.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pop, POP, ROOT, tmp } from "./helpers.ts";
+
+const ROOTDIR = join(ROOT, "test/fixtures/lifecycle/observed");
+const PLUGINS = ["--plugins", ROOTDIR];
+const at = { root: ROOTDIR, plugin: "observed", version: "2.0.0" };
+
+/** The JSON lines of a stderr, parsed. */
+const lines = (text: string) =>
+  text
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe("--trace", () => {
+  test("every hub call is a JSON line on stderr (not a terminal): ref, caller, root, plugin name and version, duration, outcome", async () => {
+    const r = await pop(["call", "obs.work.chain", ...PLUGINS, "--trace"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("6\n");
+    const got = lines(r.stderr);
+    expect(got.map((l) => [l.ref, l.caller, l.outcome])).toEqual([
+      ["obs.work.add", "obs.work.chain", "ok"],
+      ["obs.work.double", "obs.work.chain", "ok"],
+      ["obs.work.chain", null, "ok"],
+    ]);
+    for (const l of got) {
+      expect(l).toMatchObject({ level: "info", msg: "call", ...at });
+      expect(typeof l.duration).toBe("number");
+      expect(Number.isNaN(Date.parse(l.time as string))).toBe(false);
+    }
+  });
+
+  test("POP_TRACE=1 turns it on; POP_LOG_FORMAT=text makes it one pop: line per call", async () => {
+    const r = await pop(["call", "obs.work.chain", ...PLUGINS], { env: { POP_TRACE: "1", POP_LOG_FORMAT: "text" } });
+    expect(r.code).toBe(0);
+    const text = r.stderr.trim().split("\n");
+    expect(text).toHaveLength(3);
+    expect(text[0]).toMatch(/^pop: call obs\.work\.add from obs\.work\.chain [\d.]+ ms ok \(observed 2\.0\.0, test\/fixtures\/lifecycle\/observed\)$/);
+    expect(text[2]).toMatch(/^pop: call obs\.work\.chain [\d.]+ ms ok \(observed 2\.0\.0, test\/fixtures\/lifecycle\/observed\)$/);
+  });
+
+  test("a failing call is traced with its error, then reported as usual; --json keeps the same lines", async () => {
+    const r = await pop(["call", "obs.work.boom", ...PLUGINS, "--trace", "--json"]);
+    expect(r.code).toBe(1);
+    const [traced, failed] = lines(r.stderr);
+    expect(traced).toMatchObject({ msg: "call", ref: "obs.work.boom", outcome: "error", error: "boom", ...at });
+    expect(failed).toMatchObject({ level: "error", code: "POP_CALL", ref: "obs.work.boom" });
+  });
+
+  test("off, nothing is traced; POP_TRACE=0 is off; a bad POP_TRACE is a usage error naming it", async () => {
+    expect(await pop(["call", "obs.work.chain", ...PLUGINS], { env: { POP_TRACE: "0" } })).toEqual({ code: 0, stdout: "6\n", stderr: "" });
+    const r = await pop(["call", "obs.work.chain", ...PLUGINS], { env: { POP_TRACE: "loud" } });
+    expect(r).toEqual({ code: 2, stdout: "", stderr: 'pop: invalid value for POP_TRACE: "loud"; set it to 1 to trace every call, or 0\n' });
+  });
+});
+
+describe("--audit FILE", () => {
+  test("one JSON line per call: time, ref, caller, outcome (and the error of a failed one), appended run after run", async () => {
+    const file = join(tmp(), "audit.jsonl");
+    expect(await pop(["call", "obs.work.chain", ...PLUGINS, "--audit", file])).toEqual({ code: 0, stdout: "6\n", stderr: "" });
+    await pop(["call", "obs.work.boom", ...PLUGINS, "--audit", file]);
+    const got = lines(readFileSync(file, "utf8"));
+    expect(got.map((l) => [l.ref, l.caller, l.outcome, l.error])).toEqual([
+      ["obs.work.add", "obs.work.chain", "ok", undefined],
+      ["obs.work.double", "obs.work.chain", "ok", undefined],
+      ["obs.work.chain", null, "ok", undefined],
+      ["obs.work.boom", null, "error", "boom"],
+    ]);
+    for (const l of got) expect(new Date(l.time as string).toISOString()).toBe(l.time as string);
+  });
+
+  test("kill -9 loses no line: every call that returned is in the file", async () => {
+    const file = join(tmp(), "audit.jsonl");
+    const proc = Bun.spawn([POP, "call", "obs.work.record", ...PLUGINS, "--audit", file], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    const reader = proc.stderr.getReader();
+    let seen = "";
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000); // bound: a run that never says ready fails below
+    while (!seen.includes("ready\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    clearTimeout(timer);
+    expect(seen).toBe("ready\n");
+    proc.kill("SIGKILL");
+    expect(await proc.exited).toBe(137);
+    expect(proc.signalCode).toBe("SIGKILL");
+    const got = lines(readFileSync(file, "utf8"));
+    expect(got.map((l) => [l.ref, l.caller, l.outcome])).toEqual([
+      ["obs.work.add", "obs.work.record", "ok"],
+      ["obs.work.add", "obs.work.record", "ok"],
+      ["obs.work.add", "obs.work.record", "ok"],
+    ]);
+  });
+
+  test("a file pop cannot append to is a usage error naming the option and the file, before anything runs", async () => {
+    const file = join(tmp(), "no/such/dir/audit.jsonl");
+    expect(await pop(["call", "obs.work.chain", ...PLUGINS, "--audit", file])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `pop: cannot open the audit file "${file}" (option --audit): its folder does not exist; give a file pop can append to\n`,
+    });
+    expect(await pop(["call", "obs.work.chain", ...PLUGINS, "--audit="])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'pop: invalid value for option --audit: "" names no file; give a file to append to, e.g. --audit calls.jsonl\nrun "pop call --help" for usage\n',
+    });
+  });
+});
+
+describe("--timeout MS", () => {
+  test("a call still running after MS fails with a timeout error naming the ref, exit 1", async () => {
+    expect(await pop(["call", "obs.work.hang", ...PLUGINS, "--timeout", "50"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'pop: call "obs.work.hang" timed out after 50 ms; its result is abandoned (raise the limit with --timeout MS, or 0 for none)\n',
+    });
+  });
+
+  test("a call that finishes in time is untouched; nested calls are bounded and traced as usual", async () => {
+    const r = await pop(["call", "obs.work.chain", ...PLUGINS, "--timeout", "10000", "--trace"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("6\n");
+    expect(lines(r.stderr).map((l) => l.ref)).toEqual(["obs.work.add", "obs.work.double", "obs.work.chain"]);
+  });
+});
+
+describe("the new options' bad values: exit 2, naming the option and the value", () => {
+  test.each([
+    [
+      ["--timeout", "soon"],
+      'pop: invalid value for option --timeout: "soon" is not a whole number of milliseconds; give e.g. --timeout 5000, or 0 for no limit',
+    ],
+    [["--timeout", "-5"], 'pop: invalid value for option --timeout: "-5" is not a whole number of milliseconds; give e.g. --timeout 5000, or 0 for no limit'],
+    [["--isolate", "obs"], 'pop: invalid value for option --isolate: "obs" is not SUB=MODE with SUB a sub name, e.g. --isolate rpc=worker'],
+    [["--isolate", "obs=thread"], 'pop: invalid value for option --isolate: "obs=thread": the mode must be worker or process, e.g. --isolate obs=worker'],
+    [["--isolate", "1x=worker"], 'pop: invalid value for option --isolate: "1x=worker" is not SUB=MODE with SUB a sub name, e.g. --isolate rpc=worker'],
+    [
+      ["--remote", "obs=localhost:1"],
+      'pop: invalid value for option --remote: "obs=localhost:1": "localhost:1" is not an http:// or https:// URL, e.g. --remote obs=http://127.0.0.1:8888',
+    ],
+    [["--remote", "obs="], 'pop: invalid value for option --remote: "obs=" is not SUB=URL with SUB a sub name, e.g. --remote rpc=http://127.0.0.1:8888'],
+    [
+      ["--isolate", "obs=worker", "--remote", "obs=http://127.0.0.1:1"],
+      'pop: sub "obs" is placed twice (--isolate obs=worker and --remote obs=http://127.0.0.1:1); give one --isolate or --remote per sub',
+    ],
+  ])("%p", async (args, message) => {
+    for (const [cmd, argv] of [
+      ["call", ["call", "obs.work.chain", ...PLUGINS, ...args]],
+      ["app", ["app", ...args, ROOTDIR]],
+    ] as const) {
+      const r = await pop([...argv]);
+      expect(r).toEqual({ code: 2, stdout: "", stderr: `${message}\nrun "pop ${cmd} --help" for usage\n` });
+    }
+  });
+
+  test("pop call --help lists them", async () => {
+    const r = await pop(["call", "--help"]);
+    for (const o of ["--isolate SUB=MODE", "--remote SUB=URL", "--timeout MS", "--trace", "--audit FILE"]) expect(r.stdout).toContain(o);
+  });
+});
