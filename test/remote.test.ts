@@ -69,23 +69,23 @@ describe("remote subs, in-process", () => {
       await using calc = await serve(["--plugins", CALC, "--sub", "calc", "--timeout", "20000"]);
       const hub = await hubOf([]);
       await remoteSub(hub, "calc", { url: calc.url, source: "test" });
-      const invalid = await hub.calc.math.square({ n: 0.5 }).catch((e: unknown) => e);
+      const invalid = await hub.calc.math.square({ n: 0.5 }).catch((e: any) => e);
       expect(invalid).toBeInstanceOf(ContractError);
       expect(invalid.field).toBe("n");
       expect(invalid.message).toStartWith('Invalid argument "n" for "calc.math.square"');
-      const threw = await hub.calc.math.fail().catch((e: unknown) => e);
+      const threw = await hub.calc.math.fail().catch((e: any) => e);
       expect([threw.name, threw.message, threw.remote]).toEqual(["TypeError", "boom: the input was bad", calc.url]);
       const conn = { name: "calc", url: calc.url };
-      const missing = await callRemote(conn, "math.nope", []).catch((e: unknown) => e);
+      const missing = await callRemote(conn, "math.nope", []).catch((e: any) => e);
       expect(missing).toBeInstanceOf(RefError);
       expect(missing.message).toBe(`no function "math.nope" in sub "calc"; GET /refs lists the functions served (remote sub "calc" at ${calc.url})`);
-      const big = await callRemote(conn, "math.big", []).catch((e: unknown) => e);
+      const big = await callRemote(conn, "math.big", []).catch((e: any) => e);
       expect(big.message).toContain("cannot be sent as JSON");
-      const unsendable = await hub.calc.math.add(1n, 2).catch((e: unknown) => e);
+      const unsendable = await hub.calc.math.add(1n, 2).catch((e: any) => e);
       expect(unsendable).toBeInstanceOf(UsageError);
       expect(unsendable.message).toStartWith('the arguments of "calc.math.add" cannot be sent to remote sub "calc"');
       // The client's own timeout: the held call never answers in time.
-      const slow = await callRemote({ ...conn, timeout: 200 }, "math.hold", [], "calc.math.hold").catch((e: unknown) => e);
+      const slow = await callRemote({ ...conn, timeout: 200 }, "math.hold", [], "calc.math.hold").catch((e: any) => e);
       expect(slow).toBeInstanceOf(TimeoutError);
       expect(slow.message).toBe(`"calc.math.hold" did not answer within 200 ms (remote sub "calc" at ${calc.url}, --timeout)`);
       calc.proc.kill("SIGUSR2");
@@ -103,7 +103,7 @@ describe("remote subs, in-process", () => {
       expect(direct.json.error).toMatchObject({ code: "POP_TIMEOUT", name: "TimeoutError" });
       const hub = await hubOf([]);
       await remoteSub(hub, "calc", { url: calc.url, source: "test" });
-      const e = await hub.calc.math.hold().catch((x: unknown) => x);
+      const e = await hub.calc.math.hold().catch((x: any) => x);
       expect(e).toBeInstanceOf(TimeoutError);
       expect(e.message).toContain('"calc.math.hold"');
       expect(e.message).toContain("100 ms");
@@ -117,7 +117,7 @@ describe("remote subs, in-process", () => {
     async () => {
       await using calc = await serve(["--plugins", CALC, "--sub", "calc", "--token", "t0ken"]);
       const hub = await hubOf([]);
-      const refused = await remoteSub(hub, "calc", { url: calc.url, source: "--remote calc" }).catch((e: unknown) => e);
+      const refused = await remoteSub(hub, "calc", { url: calc.url, source: "--remote calc" }).catch((e: any) => e);
       expect(refused).toBeInstanceOf(ConfigError);
       expect(refused.message).toBe(`remote sub "calc" at ${calc.url} refused the call (401): set the token it expects in POP_TOKEN`);
       expect(hub.calc).toBeUndefined(); // nothing half-added
@@ -145,12 +145,12 @@ describe("remote subs, in-process", () => {
     const url = `http://127.0.0.1:${probe.port}`;
     probe.stop(true);
     const hub = await hubOf([CALC]);
-    const e = await remoteSub(hub, "other", { url, source: "test" }).catch((x: unknown) => x);
+    const e = await remoteSub(hub, "other", { url, source: "test" }).catch((x: any) => x);
     expect(e).toBeInstanceOf(RemoteError);
     expect(e.message).toBe(
       `cannot reach remote sub "other" at ${url} (connection refused); start "pop serve --sub other" there, or fix the URL given to --remote`,
     );
-    const clash = await remoteSub(hub, "calc", { url, source: "--remote calc=x" }).catch((x: unknown) => x);
+    const clash = await remoteSub(hub, "calc", { url, source: "--remote calc=x" }).catch((x: any) => x);
     expect(clash).toBeInstanceOf(UsageError);
     expect(clash.message).toStartWith('--remote calc=x: sub "calc" is already on the hub');
     await closeHub(hub);
@@ -160,7 +160,7 @@ describe("remote subs, in-process", () => {
     const other = Bun.serve({ port: 0, fetch: () => new Response("<html>hello</html>") });
     try {
       const hub = await hubOf([]);
-      const e = await remoteSub(hub, "calc", { url: `http://127.0.0.1:${other.port}`, source: "test" }).catch((x: unknown) => x);
+      const e = await remoteSub(hub, "calc", { url: `http://127.0.0.1:${other.port}`, source: "test" }).catch((x: any) => x);
       expect(e).toBeInstanceOf(RemoteError);
       expect(e.message).toContain("a body that is not JSON");
       await closeHub(hub);
