@@ -76,16 +76,16 @@ describe("remote subs, in-process", () => {
       const threw = await hub.calc.math.fail().catch((e: any) => e);
       expect([threw.name, threw.message, threw.remote]).toEqual(["TypeError", "boom: the input was bad", calc.url]);
       const conn = { name: "calc", url: calc.url };
-      const missing = await callRemote(conn, "math.nope", []).catch((e: any) => e);
+      const missing: any = await callRemote(conn, "math.nope", []).catch((e: any) => e);
       expect(missing).toBeInstanceOf(RefError);
       expect(missing.message).toBe(`no function "math.nope" in sub "calc"; GET /refs lists the functions served (remote sub "calc" at ${calc.url})`);
-      const big = await callRemote(conn, "math.big", []).catch((e: any) => e);
+      const big: any = await callRemote(conn, "math.big", []).catch((e: any) => e);
       expect(big.message).toContain("cannot be sent as JSON");
       const unsendable = await hub.calc.math.add(1n, 2).catch((e: any) => e);
       expect(unsendable).toBeInstanceOf(UsageError);
       expect(unsendable.message).toStartWith('the arguments of "calc.math.add" cannot be sent to remote sub "calc"');
       // The client's own timeout: the held call never answers in time.
-      const slow = await callRemote({ ...conn, timeout: 200 }, "math.hold", [], "calc.math.hold").catch((e: any) => e);
+      const slow: any = await callRemote({ ...conn, timeout: 200 }, "math.hold", [], "calc.math.hold").catch((e: any) => e);
       expect(slow).toBeInstanceOf(TimeoutError);
       expect(slow.message).toBe(`"calc.math.hold" did not answer within 200 ms (remote sub "calc" at ${calc.url}, --timeout)`);
       calc.proc.kill("SIGUSR2");
