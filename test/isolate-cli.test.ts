@@ -2,7 +2,7 @@
 // both modes: same output as in-process, contracts, calls back into the hub, timeouts, crashes, shutdown; and for
 // process mode the granted environment and a child that never outlives its host.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { POP, pop, ROOT as REPO, tmp } from "./helpers.ts";
 
@@ -117,6 +117,33 @@ describe("process isolation through pop", () => {
     });
     expect(JSON.parse(plain.stdout)).toEqual({ POP_TEST_SECRET: "hidden" }); // a worker shares the process: no boundary
   }, 30_000);
+
+  // Root reads any process's /proc files: the check needs an ordinary user, as which pop then runs.
+  const asNobody = process.getuid?.() === 0 && Bun.which("runuser") !== null && process.platform === "linux";
+  test.skipIf(!asNobody)(
+    "the child cannot read the host's environment from /proc/<host>/environ either",
+    async () => {
+      const dir = tmp();
+      for (let d = dir; d !== "/" && d !== process.env.POP_TEST_TMP; d = join(d, "..")) chmodSync(d, 0o755);
+      chmodSync(process.env.POP_TEST_TMP!, 0o755);
+      cpSync(GRANTED, join(dir, "granted"), { recursive: true });
+      const bin = join(dir, "pop"); // where nobody can reach it: the checkout may sit in a folder only root can enter
+      copyFileSync(POP, bin);
+      chmodSync(bin, 0o755);
+      const p = Bun.spawn(
+        ["runuser", "-u", "nobody", "--", bin, "call", "vault.env.hostEnviron", "--args", '["POP_TEST"]', "--plugins", join(dir, "granted"), "--json"],
+        {
+          cwd: "/",
+          env: { PATH: process.env.PATH!, NO_COLOR: "1", POP_TEST_SECRET: "hidden" },
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
+      expect(await new Response(p.stderr).text()).toBe("");
+      expect(JSON.parse(await new Response(p.stdout).text())).toBe("EACCES");
+    },
+    30_000,
+  );
 
   test("kill -9 of the child fails the call in flight naming the signal; pop exits 1", async () => {
     const run = await hungCall();

@@ -1,6 +1,7 @@
 // The other end of process isolation: `pop __isolate-child`, started by a host hub with an IPC channel, serves one sub.
 import { type Command, UsageError } from "../cli/_args.ts";
 import { type HostMessage, type SideMessage, toWire } from "./_protocol.ts";
+import { dieWithParent } from "./_prctl.ts";
 import { serveSide } from "./_side.ts";
 
 /** The hidden command a process-isolated sub's child runs: it serves the sub over IPC until the host closes it or goes away. */
@@ -10,7 +11,9 @@ export const CHILD_COMMAND: Command = {
   run() {
     if (typeof process.send !== "function")
       throw new UsageError("pop __isolate-child is started by a hub for a process-isolated sub, not by hand", "pop __isolate-child", { hint: false });
+    // Linux: the kernel ends this child when the host dies; elsewhere the "disconnect" below ends an idle one.
     dieWithParent();
+    if (process.ppid === 1) process.exit(0); // the host died before that took effect
     return new Promise<number>((resolve) => {
       const handle = serveSide(
         (m: SideMessage) => void process.send!(m),
@@ -29,20 +32,3 @@ export const CHILD_COMMAND: Command = {
     });
   },
 };
-
-/**
- * Linux: have the kernel kill this child when the host dies (prctl PR_SET_PDEATHSIG), even a child stuck in a loop
- * that would never see the IPC channel close. Elsewhere the "disconnect" event is all there is.
- */
-function dieWithParent(): void {
-  if (process.platform !== "linux") return;
-  try {
-    const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
-    const libc = dlopen("libc.so.6", { prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 } });
-    libc.symbols.prctl(1 /* PR_SET_PDEATHSIG */, 9 /* SIGKILL */, 0, 0, 0);
-    libc.close();
-  } catch {
-    // no glibc (musl): the disconnect event still ends an idle child
-  }
-  if (process.ppid === 1) process.exit(0); // the host died before the request took effect
-}

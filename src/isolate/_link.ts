@@ -3,6 +3,7 @@
 import { join } from "../_path.ts";
 import type { HostMessage, SideMessage } from "./_protocol.ts";
 import { watchMemory } from "./_memory.ts";
+import { hideFromChildren } from "./_prctl.ts";
 
 /** A running isolated side. */
 export interface Link {
@@ -73,6 +74,7 @@ function errorLine(text: string): string {
 
 /** Run the side in a child process of this executable, with only the granted environment and an optional memory limit. */
 export function startProcess(opts: ProcessLinkOptions, ev: LinkEvents): Link {
+  hideFromChildren(); // else the child reads the host's whole environment from /proc/<host>/environ
   const env: Record<string, string> = {};
   for (const k of opts.env ?? []) {
     const v = process.env[k];
