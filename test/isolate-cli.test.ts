@@ -65,6 +65,18 @@ for (const mode of ["worker", "process"] as const) {
       });
     }, 30_000);
 
+    test("a module that fails to load there fails as it does in-process: when reached, with its load error (--strict: at once)", async () => {
+      for (const args of [["broken.good.f"], ["broken.bad.f"], ["broken.good.f", "--strict"]]) {
+        const inProcess = await pop(["call", ...args, "--plugins", ROOT]);
+        expect(await pop(["call", ...args, "--plugins", ROOT, "--isolate", `broken=${mode}`])).toEqual(inProcess);
+      }
+      expect(await pop(["call", "broken.bad.f", "--plugins", ROOT, "--isolate", `broken=${mode}`])).toEqual({
+        stdout: "",
+        stderr: `pop: ${ROOT}/broken/bad.ts:1:11: module "broken.bad" not loaded: threw Error: boom\n`,
+        code: 1,
+      });
+    }, 30_000);
+
     test("a plugin of the isolated sub calls back into the hub", async () => {
       const r = await call(["calc.math.greet", "--args", '["ada"]']);
       expect(r.stderr).toBe("");

@@ -146,7 +146,16 @@ export class IsolatedSub {
     const s = state(this.hub);
     const hostSubs = [...new Set([...s.subs.keys(), ...s.dyne.keys()])];
     const opt = cloneable(this.hub.OPT) ? this.hub.OPT : {};
-    side.link.send({ t: "init", name: this.name, folders: this.opts.folders, hostSubs, opt, loadTimeout: s.loadTimeout, shutdownTimeout: s.shutdownTimeout });
+    side.link.send({
+      t: "init",
+      name: this.name,
+      folders: this.opts.folders,
+      hostSubs,
+      opt,
+      loadTimeout: s.loadTimeout,
+      shutdownTimeout: s.shutdownTimeout,
+      strict: s.strict,
+    });
     // Bounded like any load: a side that never answers (an import that spins) is ended.
     if (s.loadTimeout > 0) {
       const t = setTimeout(() => side.link.kill(`did not load the sub within ${s.loadTimeout} ms (raise the limit with --load-timeout MS)`), s.loadTimeout);

@@ -25,13 +25,16 @@ export interface InitMessage {
   opt: Record<string, unknown>;
   loadTimeout: number;
   shutdownTimeout: number;
+  /** The host hub is strict (--strict): a module of the sub that fails to load fails the start. */
+  strict: boolean;
 }
 
-/** One module of the isolated sub as the host sees it: its file, its functions' hub names, its public values. */
+/** One module of the isolated sub as the host sees it: its file, its functions' hub names, its public values; or why it failed to load. */
 export interface ModuleShape {
   file: string;
   functions: string[];
   values: Record<string, unknown>;
+  error?: WireError;
 }
 
 export type HostMessage =

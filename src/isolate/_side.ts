@@ -1,7 +1,7 @@
 // The isolated side of an isolated sub (in a Worker or a child process, the same code): a hub of its own holding the
 // sub (contracts and all, loaded eagerly), answering the host's calls, and sending its plugins' calls into other subs
 // (hub.other.mod.f()) back to the host.
-import { addSub, closeHub, createHub, type Hub } from "../hub/index.ts";
+import { addSub, closeHub, createHub, hubFailures, type Hub } from "../hub/index.ts";
 import { subMeta } from "../hub/_meta.ts";
 import { ShutdownError } from "../errors.ts";
 import { cloneable, fromWire, type HostMessage, type InitMessage, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
@@ -39,10 +39,22 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
 
   const init = async (m: InitMessage) => {
     name = m.name;
-    hub = createHub({ warn: (message) => send({ t: "warn", message }), loadTimeout: m.loadTimeout, shutdownTimeout: m.shutdownTimeout });
-    Object.assign(hub.OPT, m.opt);
-    for (const other of m.hostSubs) if (other !== name && other !== "pop") hub[other] = hostRef(other, callHost);
-    await addSub(hub, { path: m.folders, name, load: "eager" });
+    // Until the sub is ready, its load failures are left to the host, which reports each when its module is reached
+    // (as for a lazy sub in-process); other warnings cross at once.
+    let starting = true;
+    const h: Hub = createHub({
+      warn: (message) => {
+        if (!(starting && hubFailures(h).some((f) => f.message === message))) send({ t: "warn", message });
+      },
+      loadTimeout: m.loadTimeout,
+      shutdownTimeout: m.shutdownTimeout,
+      strict: m.strict,
+    });
+    hub = h;
+    Object.assign(h.OPT, m.opt);
+    for (const other of m.hostSubs) if (other !== name && other !== "pop") h[other] = hostRef(other, callHost);
+    await addSub(h, { path: m.folders, name, load: "eager" });
+    starting = false;
     send({ t: "ready", modules: shapes(hub, name) });
   };
 
@@ -92,6 +104,7 @@ function shapes(hub: Hub, name: string): Record<string, ModuleShape> {
   const meta = subMeta(hub[name])!;
   const out: Record<string, ModuleShape> = {};
   for (const [mod, rec] of meta.modules) {
+    if (rec.state === "failed" && rec.error) out[mod] = { file: rec.file, functions: [], values: {}, error: toWire(rec.error) };
     if (rec.state !== "loaded") continue;
     const ns = hub[name][mod] as Record<string, unknown>;
     const shape: ModuleShape = { file: rec.file, functions: [], values: {} };

@@ -5,6 +5,7 @@ import { onHubClose, subNames } from "../hub/index.ts";
 import { addPreloadedSub } from "../hub/_sub.ts";
 import { UsageError } from "../errors.ts";
 import { IsolatedSub } from "./_host.ts";
+import { fromWire } from "./_protocol.ts";
 
 export { CHILD_COMMAND } from "./_child.ts";
 export { canWatchMemory } from "./_memory.ts";
@@ -42,6 +43,12 @@ export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): 
   const modules: Record<string, { file: string; exports: Record<string, unknown> }> = {};
   for (const [mod, shape] of Object.entries(shapes)) {
     const exports: Record<string, unknown> = { ...shape.values };
+    // A module that failed to load there fails here with the same error, when it is first reached.
+    const failed = shape.error && fromWire(shape.error);
+    if (failed)
+      exports.__init__ = () => {
+        throw failed;
+      };
     for (const fn of shape.functions) {
       const ref = `${name}.${mod}.${fn}`;
       exports[fn] = (_hub: Hub, ...args: unknown[]) => iso.call(ref, args);
