@@ -2,7 +2,9 @@
 // into a project's .pop/ so editors and tsc know `import { z, type Hub } from "pop"`, Bun's API and `bun:test` with
 // no node_modules: pop.d.ts (src/pop.ts's declarations and zod's, one file of ambient modules) and Bun's own type
 // packages (bun-types, @types/node, undici-types) in .pop/node_modules, copied as they are. A JSON map of path ->
-// text. The file is derived, so it is not committed (src/types/.gitignore): every build makes it fresh.
+// text. And src/testing/_popmodule.generated.txt: src/pop.ts bundled into one ES module, which `pop test` writes out
+// for the Bun it runs tests with (its preload serves it as "pop"). Both are derived, so neither is committed (each
+// folder's .gitignore): every build makes them fresh.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -113,6 +115,15 @@ function copyPackage(dir: string, as: string, files: Record<string, string>): vo
   }
 }
 
+/** src/pop.ts as one ES module for Bun (macros run now: the built-in plugins' sources are inside it). */
+async function popModule(): Promise<string> {
+  const result = await Bun.build({ entrypoints: [join(ROOT, "src/pop.ts")], target: "bun", format: "esm", root: ROOT });
+  if (!result.success || result.outputs.length !== 1) throw new Error(`gen-types: bundling src/pop.ts failed:\n${result.logs.join("\n")}`);
+  return await result.outputs[0]!.text();
+}
+
+const POP_MODULE = join(ROOT, "src/testing/_popmodule.generated.txt");
+
 const tmp = mkdtempSync(join(tmpdir(), "pop-gen-types-"));
 try {
   await emit(tmp);
@@ -126,6 +137,12 @@ try {
     old = readFileSync(OUT, "utf8");
   } catch {}
   if (old !== text) writeFileSync(OUT, text);
+  const mod = await popModule();
+  let oldMod: string | undefined;
+  try {
+    oldMod = readFileSync(POP_MODULE, "utf8");
+  } catch {}
+  if (oldMod !== mod) writeFileSync(POP_MODULE, mod);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -8,6 +8,9 @@ export { ConfigError, ContractError, DiscoveryError, PluginLoadError, PopError, 
 export { closeHub, createHub, dyneDirs, hubFailures, hubRoots, hubWarn, inspectHub, loadHub, onHubClose, subNames } from "./hub/index.ts";
 export type { AnyFn, ContractContext, Hub, HubSubs, SchemaSpec } from "./hub/_types.ts";
 export { defineConfig } from "./config/_define.ts";
+// Testing a project (docs/testing.md): a hub loaded like `pop app DIR`, and a hub of stand-ins (POP's pop.testing).
+export { testHub, type TestHubOptions } from "./testing/_hub.ts";
+export { mockHub, type MockHub, type MockHubOptions, type StandIn } from "./testing/_mock.ts";
 // The types `pop types` declares a project's hub with (docs/testing.md).
 export type { HubFunction, HubName, PluginModule, ProjectOptions, SubState } from "./types/_public.ts";
 export type { CliOptionDef, ConfigFile, ConfigValues, ConfModule, LoadOptions, LoadResult, OptionDef } from "./config/_types.ts";

@@ -1,11 +1,4 @@
-import { type Command, UsageError } from "../cli/_args.ts";
-
-// Placeholder while the command is written: its owner replaces this file.
-const command: Command = {
-  meta: { name: "test", description: "pop test" },
-  args: {},
-  run() {
-    throw new UsageError("pop test is not built yet", "pop test", { hint: false });
-  },
-};
-export default command;
+/** `pop test` and the helpers test files import from "pop" (testHub, mockHub): docs/testing.md. */
+export { command as default } from "./_command.ts";
+export { closeTestHubs, testHub, type TestHubOptions } from "./_hub.ts";
+export { mockHub, type MockHub, type MockHubOptions, type StandIn } from "./_mock.ts";

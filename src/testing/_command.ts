@@ -1,0 +1,90 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { isFile } from "../_fs.ts";
+import { join, resolve } from "../_path.ts";
+import { type Command, UsageError } from "../cli/_args.ts";
+import { isDirectory } from "../hub/index.ts";
+import { log } from "../output.ts";
+import { messageOf, OutputError } from "../errors.ts";
+import { writeTypes } from "../types/index.ts";
+import POP_MODULE from "./_popmodule.generated.txt" with { type: "text" };
+
+const PATH = "pop test";
+
+/** `pop test [DIR] [-- ARGS]`: the project's tests, run by the Bun inside this executable with "pop" importable. */
+export const command: Command = {
+  meta: {
+    name: "test",
+    description:
+      "Run a project's tests with the Bun inside pop (no Bun needed): `import { testHub, mockHub } from \"pop\"` works in them; the hub's types are refreshed first. Output and exit code are bun test's",
+    usage: "pop test [DIR] [-- BUN_TEST_ARGS]...",
+    examples: ["pop test myproject", "pop test myproject -- --bail test/cart.test.ts", "pop test . -- -t cart"],
+  },
+  args: {
+    dir: { type: "positional", required: false, description: "The project folder (default: the working directory); bun test runs there" },
+    types: { type: "boolean", negatable: true, description: "Do not refresh the hub's types (pop types) before running" },
+  },
+  passThrough: true,
+  async run({ args, rest }) {
+    const dirArg = (args.dir as string | undefined) ?? ".";
+    const dir = resolve(dirArg);
+    if (!isDirectory(dir)) throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's tests`, PATH);
+    if (args.types !== false) {
+      // Stale types never stop a test run: the tests say what is wrong with the project better than a warning can.
+      try {
+        await writeTypes({ dir });
+      } catch (e) {
+        log.warn(`types not refreshed (pop types ${dirArg}): ${messageOf(e)}`);
+      }
+    }
+    const preload = runtimeFiles();
+    const proc = Bun.spawn([process.execPath, "test", "--preload", preload, ...rest], {
+      cwd: dir,
+      env: { ...process.env, BUN_BE_BUN: "1" },
+      stdio: ["inherit", "inherit", "inherit"],
+    });
+    return await proc.exited;
+  },
+};
+
+/** The preload: serves "pop" from the bundled module beside it, and closes the test hubs left open when the run ends. */
+function preloadSource(popModule: string): string {
+  return `// Written by pop test: registers the "pop" module for bun test (do not edit).
+import { plugin } from "bun";
+import { afterAll } from "bun:test";
+const POP = ${JSON.stringify(popModule)};
+plugin({ name: "pop-module", setup(build) { build.module("pop", () => ({ exports: require(POP), loader: "object" })); } });
+afterAll(async () => { await globalThis[Symbol.for("pop.closeTestHubs")]?.(); });
+`;
+}
+
+/**
+ * The preload and the pop module as files Bun can load, in a cache folder named by their hash (written once per pop
+ * build, whole: a temporary folder renamed into place). Returns the preload's path.
+ */
+function runtimeFiles(): string {
+  const hash = Bun.hash(POP_MODULE).toString(16);
+  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : tmpdir());
+  for (const root of [join(base, "pop"), join(tmpdir(), `pop-${process.getuid?.() ?? "user"}`)]) {
+    const dir = join(root, `test-${hash}`);
+    const preload = join(dir, "preload.js");
+    if (isFile(preload)) return preload;
+    const tmp = `${dir}.${process.pid}.tmp`;
+    try {
+      mkdirSync(tmp, { recursive: true });
+      writeFileSync(join(tmp, "pop.js"), POP_MODULE);
+      writeFileSync(join(tmp, "preload.js"), preloadSource(join(dir, "pop.js")));
+      try {
+        renameSync(tmp, dir);
+      } catch (e) {
+        if (!isFile(preload)) throw e; // another pop test won the race: its files are the same
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      return preload;
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      log.debug(`pop test: cannot write its runtime into ${root} (${messageOf(e)}); trying the next place`);
+    }
+  }
+  throw new OutputError(`pop test cannot write its runtime files: make "${join(base, "pop")}" writable, or set XDG_CACHE_HOME to a writable folder`);
+}
