@@ -1,0 +1,22 @@
+// pop serve --watch: a changed plugin file is reloaded without a restart; a broken one leaves the old version serving.
+import { expect, test } from "bun:test";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmp } from "./helpers.ts";
+import { CALC, post, serve } from "./fixtures/serve/_harness.ts";
+
+test("a changed module answers with its new code, a broken one is reported and the old one keeps serving", async () => {
+  const root = tmp("pop-serve-watch-");
+  cpSync(CALC, root, { recursive: true });
+  const file = join(root, "calc", "math.ts");
+  await using s = await serve(["--plugins", root, "--sub", "calc", "--watch"]);
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 5 } });
+
+  writeFileSync(file, readFileSync(file, "utf8").replace("return a + b;", "return a * b;"));
+  await s.waitFor("stderr", /pop: reloaded "calc\.math"/);
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 6 } });
+
+  writeFileSync(file, "export function add(hub, a, b) { return a - ; }\n");
+  await s.waitFor("stderr", /reload of "calc\.math" failed, the old version keeps serving: /);
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 6 } });
+}, 30_000);
