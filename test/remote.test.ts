@@ -194,4 +194,23 @@ describe("remote subs through the binary", () => {
     },
     T,
   );
+
+  test(
+    "an app split across two pop serve processes answers as the merged one does",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
+      await using merged = await serve(["--plugins", CALC, "--plugins", FRONT, "--sub", "front"]);
+      await using split = await serve(["--plugins", CALC, "--plugins", FRONT, "--sub", "front", "--remote", `calc=${calc.url}`]);
+      for (const body of [{ ref: "shop.total", kwargs: { items: [1, 2, 3.5], num: 9 } }, { ref: "shop.total" }, { ref: "shop.broken" }, { ref: "shop.nope" }]) {
+        const [m, s] = [await post(merged.url, body), await post(split.url, body)];
+        expect({ status: s.status, json: s.json }).toEqual({ status: m.status, json: m.json });
+      }
+      expect((await post(split.url, { ref: "shop.total", kwargs: { items: [1, 2, 3.5], num: 9 } })).json).toEqual({
+        ref: "shop.total",
+        result: { sum: 6.5, fee: 34 },
+      });
+      expect(await fibCalls(calc.url)).toBe(3); // the split front's fib calls were answered by the calc server
+    },
+    T,
+  );
 });
