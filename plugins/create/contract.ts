@@ -23,9 +23,10 @@ export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
     files: {
       [`${dir}/${n}.ts`]: `import type { Hub } from "pop";
 
-/** value times by; the contract in contracts/${n}.ts checks and coerces the argument, and rounds the result. */
-export function scale(hub: Hub, { value, by = 2 }: { value: number; by?: number }): number {
-  return value * by;
+/** value times by. Callers may send numbers as text ("3", from a command line or HTTP): the contract in
+ * contracts/${n}.ts checks and coerces the argument before this runs, and rounds the result. */
+export function scale(hub: Hub, { value, by = 2 }: { value: number | string; by?: number | string }): number {
+  return Number(value) * Number(by);
 }
 `,
       [`${dir}/contracts/${n}.ts`]: `import { type ContractContext, type Hub, z } from "pop";

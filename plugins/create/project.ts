@@ -42,6 +42,9 @@ export const CLI_CONFIG = {
 };
 
 export const DYNE = { ${n}: ["${n}"], calc: ["calc"] };
+
+/** The project's name whatever its folder is called: hub.OPT.${n}, ${n.toUpperCase()}_* variables, ${n}.config.* files. */
+export const NAME = "${n}";
 `;
 
 const init = (n: string) => `import type { Hub } from "pop";

@@ -24,6 +24,8 @@ export interface CreateRequest {
   in?: string | undefined;
   dryRun: boolean;
   force: boolean;
+  /** Run `pop types` on the folder afterwards (unless the template says not to). */
+  types: boolean;
   /** The hub options (--plugins, --disable, --strict, --no-packages, --load-timeout). */
   hubArgs: Record<string, unknown>;
 }
@@ -157,8 +159,7 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
   if (req.dryRun) return result;
 
   await writeFiles(dir, planned, out.schema === undefined ? undefined : async (staged) => [await schemaFile(staged, out.schema!, dir)]);
-  for (const t of todo) log.warn(t);
-  for (const f of await refreshTypes(dir, where)) result.files.push({ path: f, action: "types" });
+  if (req.types && out.types !== false) for (const f of await refreshTypes(dir, where)) result.files.push({ path: f, action: "types" });
   return result;
 }
 

@@ -1,5 +1,5 @@
 // `pop create --list`: every template on the hub's `create` sub and where it comes from.
-import { relative } from "node:path";
+import { relative, sep } from "node:path";
 import type { Hub } from "../hub/index.ts";
 import { BUILTIN_CREATE } from "./_builtin.ts";
 import { templateName } from "./_create.ts";
@@ -29,7 +29,7 @@ export async function listTemplates(hub: Hub): Promise<TemplateInfo[]> {
     const info: TemplateInfo = {
       name: templateName(e.name),
       description: "",
-      from: own ? "built in" : relative(process.cwd(), e.file ?? "") || ".",
+      from: own ? "built in" : shown(e.file ?? ""),
       overrides: !own && builtin !== undefined,
     };
     if (e.state !== "loaded") {
@@ -54,4 +54,10 @@ export function formatList(list: TemplateInfo[]): string {
 
 function fromText(t: TemplateInfo): string {
   return t.overrides ? `${t.from} (overrides built in)` : t.from;
+}
+
+/** A path relative to the working directory when it lies inside it, else as it is. */
+function shown(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel !== "" && !rel.startsWith("..") && !rel.startsWith(sep) ? rel : file;
 }

@@ -31,6 +31,8 @@ export interface TemplateOutput {
   dyne?: Record<string, string[]>;
   /** A file to write the project's config JSON Schema into (what `pop config schema` prints), from the conf.ts written. */
   schema?: string;
+  /** Run `pop types` on the folder afterwards, so editors and tsc know the hub (default true). */
+  types?: boolean;
   /** Lines printed after the files: what to do next. */
   next?: string[];
 }

@@ -38,6 +38,7 @@ const command: Command = {
     "dry-run": { type: "boolean", description: "List what would be written; write nothing" },
     force: { type: "boolean", description: "Replace files that exist (only the template's own files)" },
     list: { type: "boolean", description: "List the templates and where each comes from" },
+    types: { type: "boolean", negatable: true, description: "Do not run pop types afterwards (run it, or pop test, before tsc)" },
     ...HUB_ARGS,
   },
   async run({ args }) {
@@ -63,6 +64,7 @@ const command: Command = {
       in: args.in as string | undefined,
       dryRun: Boolean(args["dry-run"]),
       force: Boolean(args.force),
+      types: args.types !== false,
       hubArgs: args,
     });
     if (args.json) outJson(result);

@@ -1,0 +1,303 @@
+// pop create through the binary: what each command writes, and what it refuses (bad names, overwrites, half-way failures).
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
+
+const FIX = join(ROOT, "test/fixtures/create");
+/** PATH without any Bun: generated projects must run with nothing but pop. */
+const NO_BUN = { PATH: "/usr/bin:/bin" };
+
+/** Every file under dir, relative, sorted (`.pop/node_modules` left out: pop types' copy of Bun's types). */
+function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Array<{ name: string; parentPath: string; isFile(): boolean }>)
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .filter((f) => !f.startsWith(".pop/node_modules/"))
+    .sort();
+}
+
+const PROJECT_FILES = [
+  ".gitignore",
+  ".pop/.gitignore",
+  ".pop/hub.d.ts",
+  ".pop/pop.d.ts",
+  ".vscode/settings.json",
+  "README.md",
+  "calc/math.ts",
+  "conf.ts",
+  "package.json",
+  "shop.schema.json",
+  "shop/init.ts",
+  "test/shop.test.ts",
+  "tsconfig.json",
+];
+
+describe("pop create project", () => {
+  test("writes a project that pop app and pop call run with no Bun on PATH", async () => {
+    const cwd = tmp();
+    const r = await pop(["create", "project", "shop"], { cwd });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toStartWith("wrote 10 files in shop:\n  conf.ts\n");
+    expect(r.stdout).toContain("  .pop/  (the hub's types: pop types)\nnext:\n  pop app shop\n  pop test shop\n");
+    expect(files(join(cwd, "shop"))).toEqual(PROJECT_FILES);
+    expect(Bun.which("bun", NO_BUN)).toBeNull();
+    expect(await pop(["app", "shop"], { cwd, env: NO_BUN })).toEqual({ stdout: "Hello from shop: fib(10) = 55\n", stderr: "", code: 0 });
+    expect((await pop(["app", "shop", "-g", "Hi", "-n", "11"], { cwd, env: NO_BUN })).stdout).toBe("Hi from shop: fib(11) = 89\n");
+    expect(await pop(["call", "calc.math.triple", "num=33", "--plugins", "shop"], { cwd, env: NO_BUN })).toEqual({ stdout: "99\n", stderr: "", code: 0 });
+    const pkg = JSON.parse(readFileSync(join(cwd, "shop/package.json"), "utf8"));
+    expect(pkg.version).toBe("0.1.0");
+    expect((await pop(["app", "shop", "--version"], { cwd })).stdout).toBe("shop 0.1.0\n");
+    const tsconfig = JSON.parse(readFileSync(join(cwd, "shop/tsconfig.json"), "utf8"));
+    expect(tsconfig.include).toContain(".pop/**/*.d.ts");
+  });
+
+  test("its config JSON Schema is what pop config schema prints, and editors are pointed at it", async () => {
+    const cwd = tmp();
+    await pop(["create", "project", "shop"], { cwd });
+    const schema = await pop(["config", "schema", "shop"], { cwd });
+    expect(schema.code).toBe(0);
+    expect(readFileSync(join(cwd, "shop/shop.schema.json"), "utf8")).toBe(schema.stdout);
+    const vscode = JSON.parse(readFileSync(join(cwd, "shop/.vscode/settings.json"), "utf8"));
+    expect(vscode["json.schemas"][0]).toEqual({ fileMatch: expect.arrayContaining(["shop.config.json"]), url: "./shop.schema.json" });
+  });
+
+  test("--dir puts it elsewhere (parent folders made); --json lists every file with what was done", async () => {
+    const cwd = tmp();
+    const r = await pop(["create", "project", "shop", "--dir", "deep/er/place", "--json"], { cwd });
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ template: "project", name: "shop", dir: "deep/er/place", dryRun: false, todo: [], next: ["pop app shop", "pop test shop"] });
+    expect(j.files).toContainEqual({ path: "conf.ts", action: "create" });
+    expect(j.files).toContainEqual({ path: ".pop/hub.d.ts", action: "types" });
+    expect(existsSync(join(cwd, "deep/er/place/shop/init.ts"))).toBe(true);
+    expect((await pop(["app", "deep/er/place"], { cwd })).stdout).toBe("Hello from shop: fib(10) = 55\n");
+  });
+
+  test("--dry-run lists the files and writes nothing", async () => {
+    const cwd = tmp();
+    const r = await pop(["create", "project", "shop", "--dry-run"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toStartWith("would write 10 files in shop (dry run: nothing written):\n  conf.ts\n");
+    expect(readdirSync(cwd)).toEqual([]);
+    const j = JSON.parse((await pop(["create", "project", "shop", "--dry-run", "--json"], { cwd })).stdout);
+    expect(j.dryRun).toBe(true);
+    expect(j.files.map((f: { path: string }) => f.path)).toContain("shop.schema.json");
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  test("an existing project is not overwritten: exit 2, every clash named, nothing changed", async () => {
+    const cwd = tmp();
+    await pop(["create", "project", "shop"], { cwd });
+    writeFileSync(join(cwd, "shop/calc/math.ts"), "// mine\n");
+    const r = await pop(["create", "project", "shop"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toStartWith("pop: shop/conf.ts, shop/shop/init.ts, shop/calc/math.ts,");
+    expect(r.stderr).toContain("exist: nothing written; pass --force to replace them (and only them)\n");
+    expect(readFileSync(join(cwd, "shop/calc/math.ts"), "utf8")).toBe("// mine\n");
+    expect(readdirSync(join(cwd, "shop")).filter((f) => f.startsWith(".pop-create-"))).toEqual([]);
+  });
+
+  test("--force replaces the template's files and only those", async () => {
+    const cwd = tmp();
+    await pop(["create", "project", "shop"], { cwd });
+    const original = readFileSync(join(cwd, "shop/calc/math.ts"), "utf8");
+    writeFileSync(join(cwd, "shop/calc/math.ts"), "// mine\n");
+    writeFileSync(join(cwd, "shop/calc/extra.ts"), "// keep me\n");
+    writeFileSync(join(cwd, "shop/notes.txt"), "keep\n");
+    const r = await pop(["create", "project", "shop", "--force"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("  calc/math.ts  (replaced)\n");
+    expect(readFileSync(join(cwd, "shop/calc/math.ts"), "utf8")).toBe(original);
+    expect(readFileSync(join(cwd, "shop/calc/extra.ts"), "utf8")).toBe("// keep me\n");
+    expect(readFileSync(join(cwd, "shop/notes.txt"), "utf8")).toBe("keep\n");
+  });
+});
+
+describe("names", () => {
+  const BAD: Array<[string[], string]> = [
+    [["project", ""], 'pop: project name is empty: give a name such as "shop"'],
+    [["project", "a/b"], 'pop: project name "a/b" holds a path separator'],
+    [["project", ".."], 'pop: project name ".." is not a name'],
+    [["project", "../up"], 'pop: project name "../up" holds a path separator'],
+    [["project", "my-app"], 'pop: project name "my-app" is not an identifier: use letters, digits and _, starting with a letter'],
+    [["project", "1st"], 'pop: project name "1st" is not an identifier'],
+    [["project", "_x"], 'pop: project name "_x" is not an identifier'],
+    [["project", "pop"], 'pop: project name "pop" is reserved by pop: choose another, e.g. "my_pop"'],
+    [["project", "OPT"], 'pop: project name "OPT" is reserved by pop'],
+    [["project", "class"], 'pop: project name "class" is a JavaScript reserved word'],
+    [["sub", "init", "--pattern", "spine"], 'pop: sub name "init" is reserved by pop'],
+    [["sub", "x.y", "--pattern", "spine"], 'pop: sub name "x.y" is not an identifier'],
+    [["plugin", "calc"], 'pop: "calc" is not SUB/NAME: give the sub and the module, e.g. "calc/stats"'],
+    [["plugin", "a/b/c"], 'pop: "a/b/c" is not SUB/NAME'],
+    [["plugin", "calc/"], "pop: module name is empty"],
+    [["plugin", "calc/delete"], 'pop: module name "delete" is a JavaScript reserved word'],
+    [["contract", "pop/x"], 'pop: sub name "pop" is reserved by pop'],
+    [["service-type", "no good"], 'pop: service type name "no good" is not an identifier'],
+  ];
+  for (const [args, message] of BAD) {
+    test(`pop create ${args.join(" ")}: exit 2, nothing written`, async () => {
+      const cwd = tmp();
+      const r = await pop(["create", ...args], { cwd });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toStartWith(message);
+      expect(readdirSync(cwd)).toEqual([]);
+    });
+  }
+
+  test("an unknown template, a missing or wrong --pattern, and misplaced --in/--dir are usage errors", async () => {
+    const cwd = tmp();
+    const t = await pop(["create", "projet", "shop"], { cwd });
+    expect([t.code, t.stderr]).toEqual([2, 'pop: no template "projet"; templates: contract, plugin, project, service-type, sub (pop create --list)\n']);
+    expect((await pop(["create", "sub", "s"], { cwd })).stderr).toStartWith(
+      'pop: template "sub" needs --pattern: spine, library, router, driver, dispatch, map',
+    );
+    const p = await pop(["create", "sub", "s", "--pattern", "drivr"], { cwd });
+    expect([p.code, p.stderr.split("\n")[0]]).toEqual([
+      2,
+      'pop: invalid value for --pattern: "drivr"; choose from spine, library, router, driver, dispatch, map',
+    ]);
+    expect((await pop(["create", "project", "shop", "--pattern", "map"], { cwd })).stderr).toStartWith('pop: template "project" takes no --pattern');
+    expect((await pop(["create", "project", "shop", "--in", "."], { cwd })).stderr).toStartWith("pop: --in is for templates that write into a project");
+    expect((await pop(["create", "sub", "s", "--pattern", "map", "--dir", "x"], { cwd })).stderr).toStartWith("pop: --dir is for new projects");
+    expect((await pop(["create", "sub", "s", "--pattern", "map", "--in", "nowhere"], { cwd })).stderr).toStartWith(
+      'pop: project folder "nowhere" is not a folder',
+    );
+    const m = await pop(["create"], { cwd });
+    expect([m.code, m.stderr.split("\n")[0]]).toEqual([
+      2,
+      "pop: missing argument TEMPLATE: e.g. pop create project shop (pop create --list shows the templates)",
+    ]);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+});
+
+describe("into a project", () => {
+  test("pop create sub adds the sub to conf.ts DYNE, and pop app still runs", async () => {
+    const cwd = tmp();
+    await pop(["create", "project", "shop"], { cwd });
+    const r = await pop(["create", "sub", "store", "--pattern", "driver", "--in", "shop"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("  conf.ts  (DYNE edited)\n");
+    expect(readFileSync(join(cwd, "shop/conf.ts"), "utf8")).toContain('export const DYNE = { shop: ["shop"], calc: ["calc"], store: ["store"] };\n');
+    expect((await pop(["app", "shop"], { cwd, env: NO_BUN })).stdout).toBe("Hello from shop: fib(10) = 55\n");
+    expect((await pop(["call", "store.init.get", "key=a", "--plugins", "shop", "--json"], { cwd, env: NO_BUN })).stdout).toBe("null\n");
+  });
+
+  test("a DYNE that is not a plain literal is left alone: the files are written and the entry to add is named", async () => {
+    const cwd = tmp();
+    writeTree(cwd, {
+      "conf.ts": 'const base = { app: ["app"] };\nexport const DYNE = { ...base };\n',
+      "app/init.ts": "export function ping() { return 'pong'; }\n",
+    });
+    const before = readFileSync(join(cwd, "conf.ts"), "utf8");
+    const todo = 'add tools: ["tools"] to DYNE in conf.ts (not edited: its DYNE literal holds more than names and lists of folder strings)';
+    const r = await pop(["create", "plugin", "tools/hammer", "--dry-run"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`to do by hand:\n  ${todo}\n`);
+    const j = await pop(["create", "plugin", "tools/hammer", "--json"], { cwd });
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.stdout).todo).toEqual([todo]);
+    expect(j.stderr).toBe("");
+    expect(readFileSync(join(cwd, "conf.ts"), "utf8")).toBe(before);
+    expect(existsSync(join(cwd, "tools/hammer.ts"))).toBe(true);
+  });
+
+  test("a project without DYNE (sub folders are its subs) needs no edit", async () => {
+    const cwd = tmp();
+    const r = await pop(["create", "plugin", "tools/hammer"], { cwd });
+    expect(r.code).toBe(0);
+    expect(files(cwd)).toEqual([".pop/.gitignore", ".pop/hub.d.ts", ".pop/pop.d.ts", "test/tools-hammer.test.ts", "tools/hammer.ts"]);
+    expect((await pop(["call", "tools.hammer.hello", "name=pop", "--plugins", "."], { cwd, env: NO_BUN })).stdout).toBe("hello, pop, from tools.hammer\n");
+  });
+
+  test("pop create contract refuses a module that exists (it writes the module with its contract)", async () => {
+    const cwd = tmp();
+    writeTree(cwd, { "calc/money.ts": "export function f() {}\n" });
+    const r = await pop(["create", "contract", "calc/money"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toStartWith("pop: calc/money.ts exists: this template writes a new module with its contract;");
+    expect(files(cwd)).toEqual(["calc/money.ts"]);
+  });
+
+  test("a failure half-way leaves the folder as it was", async () => {
+    const cwd = tmp();
+    writeTree(cwd, { zeta: "a file where the template wants a folder\n" });
+    const r = await pop(["create", "halfway", "x", "--plugins", join(FIX, "halfway")], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("zeta");
+    expect(readdirSync(cwd)).toEqual(["zeta"]);
+  });
+
+  test("a new project whose conf.ts fails to load leaves no folder behind", async () => {
+    const cwd = tmp();
+    const r = await pop(["create", "project", "shop", "--plugins", join(FIX, "badconf")], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("conf.ts");
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+});
+
+describe("templates are plugins", () => {
+  test("pop create --list shows each template and where it comes from", async () => {
+    const r = await pop(["create", "--list"], { cwd: tmp() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "templates (pop create TEMPLATE NAME):",
+        "  contract      built in  A module SUB/NAME with its contract SUB/contracts/NAME.ts: pre, call, post and a schema contract, with its test",
+        "  plugin        built in  A plugin module SUB/NAME: one function on the hub (hub.SUB.NAME.hello), with its test",
+        "  project       built in  A project: conf.ts, NAME/init.ts with cli, a library sub, tests, README, package.json, tsconfig.json",
+        "  service-type  built in  A deploy service type service/NAME.ts: settings schema, command, readiness check and a task, with its test",
+        "  sub           built in  A sub following a pattern (--pattern spine|library|router|driver|dispatch|map), with an example and its test",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("a plugin root adds templates and overrides built-in ones with __override__ (--list says so, --json too)", async () => {
+    const cwd = tmp();
+    const args = ["--plugins", join(FIX, "override"), "--plugins", join(FIX, "extra")];
+    const list = await pop(["create", "--list", ...args], { cwd });
+    expect(list.stdout).toContain(`  project       ${join(FIX, "override/create/project.ts")} (overrides built in)  A one-file project (the team's own)\n`);
+    const widget = list.stdout.split("\n").find((l) => l.startsWith("  widget "));
+    expect(widget?.split(/ {2,}/)).toEqual(["", "widget", join(FIX, "extra/create/widget.ts"), "A widget module (widgets/NAME.ts)"]);
+    const j = JSON.parse((await pop(["create", "--list", "--json", ...args], { cwd })).stdout);
+    expect(j.find((t: { name: string }) => t.name === "project")).toMatchObject({
+      overrides: true,
+      from: join(FIX, "override/create/project.ts"),
+      target: "new",
+    });
+    expect(j.find((t: { name: string }) => t.name === "widget")).toMatchObject({ overrides: false, patterns: ["round", "square"], target: "project" });
+    expect(j.find((t: { name: string }) => t.name === "sub")).toMatchObject({ from: "built in", overrides: false });
+
+    const made = await pop(["create", "project", "shop", ...args], { cwd });
+    expect(made.code).toBe(0);
+    expect(files(join(cwd, "shop"))).toEqual(["README.md"]);
+    mkdirSync(join(cwd, "app"));
+    const w = await pop(["create", "widget", "knob", "--pattern", "round", "--in", "app", ...args], { cwd });
+    expect(w.code).toBe(0);
+    expect(readFileSync(join(cwd, "app/widgets/knob.ts"), "utf8")).toBe('export const shape = "round";\nexport const project = "app";\n');
+  });
+
+  test("a template of a built-in's name without __override__ is a load error naming both files", async () => {
+    const r = await pop(["create", "project", "shop", "--plugins", join(FIX, "clash")], { cwd: tmp() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("plugins/create/project.ts");
+    expect(r.stderr).toContain(join(FIX, "clash/create/project.ts"));
+    expect(r.stderr).toContain("__override__");
+  });
+
+  test("the built-in create sub is in step with plugins/create", async () => {
+    const { BUILTIN_CREATE } = await import("../src/create/_builtin.ts");
+    const onDisk = readdirSync(join(ROOT, "plugins/create"))
+      .filter((f) => f.endsWith(".ts") && !f.startsWith("_"))
+      .map((f) => f.replace(/\.ts$/, ""))
+      .sort();
+    expect(Object.keys(BUILTIN_CREATE).sort()).toEqual(onDisk);
+  });
+});
