@@ -254,4 +254,18 @@ describe("pop serve: SIGTERM drains", () => {
     },
     T,
   );
+
+  test("a call still running after --drain-timeout is abandoned: exit 1, saying so, the hub closed all the same", async () => {
+    await using s = await serve(["--plugins", CALC, "--sub", "calc", "--drain-timeout", "200"]);
+    const inflight = post(s.url, { ref: "math.hold" }).then(
+      (r) => r.status,
+      (e) => (e as { code?: string }).code,
+    );
+    await s.waitFor("stderr", /holding/);
+    s.proc.kill("SIGTERM");
+    expect(await s.exited()).toBe(1);
+    expect(s.stderr()).toContain("pop: pop serve: 1 call still running after 200 ms of draining were abandoned (raise --drain-timeout, or 0 to wait for ever)");
+    expect(s.stderr()).toContain("calc.math shut down");
+    expect(await inflight).not.toBe(200);
+  }, 30_000);
 });

@@ -21,6 +21,8 @@ export interface ServeOptions {
   maxBody?: number;
   /** Per-call timeout in milliseconds: a call still running then is answered 504 (it runs on). */
   timeout?: number | undefined;
+  /** Milliseconds stop() waits for the calls in flight (default 30000; 0 waits for ever); then it fails naming them. */
+  drainTimeout?: number;
 }
 
 /** A running server. */
@@ -30,9 +32,15 @@ export interface Server {
   hostname: string;
   metrics: Metrics;
   index: RefIndex;
-  /** Stop taking requests, wait for the calls in flight, close the listener. Calling it twice returns the same promise. */
+  /**
+   * Stop taking requests, wait for the calls in flight (bounded by drainTimeout: past it, rejects with a
+   * TimeoutError naming how many were left), close the listener. Calling it twice returns the same promise.
+   */
   stop(): Promise<void>;
 }
+
+/** How long stop() waits for the calls in flight by default, in milliseconds. */
+export const DRAIN_TIMEOUT = 30_000;
 
 /** The default limit on a request body: 1 MiB. */
 export const MAX_BODY = 1024 * 1024;
@@ -197,7 +205,22 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
       stopping ??= (async () => {
         draining = true;
         const closing = server.stop(false); // no new connections; requests on open ones are answered 503
-        if (metrics.inFlight > 0) await new Promise<void>((r) => (idle = r));
+        const bound = opts.drainTimeout ?? DRAIN_TIMEOUT;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        if (metrics.inFlight > 0) {
+          const left = await new Promise<number>((r) => {
+            idle = () => r(0);
+            if (bound > 0) timer = setTimeout(() => r(metrics.inFlight), bound);
+          });
+          clearTimeout(timer);
+          if (left > 0) {
+            server.stop(true);
+            throw new TimeoutError(
+              `pop serve: ${left} call${left > 1 ? "s" : ""} still running after ${bound} ms of draining were abandoned (raise --drain-timeout, or 0 to wait for ever)`,
+              bound,
+            );
+          }
+        }
         await closing;
         server.stop(true);
       })();
@@ -229,7 +252,7 @@ function unknownRef(hub: Hub, sub: string | undefined, ref: string): Error {
   const full = sub === undefined ? ref : `${sub}.${ref}`;
   const what = `no function ${quote(ref)}${sub === undefined ? "" : ` in sub "${sub}"`}`;
   const list = "GET /refs lists the functions served";
-  if (ref.split(".").some((p) => p === "" || p.startsWith("_")) || (sub === undefined && ref.split(".")[0] === "pop"))
+  if (ref.split(".").some((p) => !/^[A-Za-z$][\w$-]*$/.test(p)) || (sub === undefined && ref.split(".")[0] === "pop"))
     return new RefError(`${what} is served; ${list}`, ref);
   try {
     resolveFunction(hub, full);

@@ -6,9 +6,9 @@ import { flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
 import { HUB_ARGS, hubOptions } from "../cli/_hubargs.ts";
 import { out } from "../cli/_output.ts";
-import { MAX_BODY, type Server, startServer } from "./_server.ts";
+import { DRAIN_TIMEOUT, MAX_BODY, type Server, startServer } from "./_server.ts";
 
-export { MAX_BODY, type Server, type ServeOptions, startServer } from "./_server.ts";
+export { DRAIN_TIMEOUT, MAX_BODY, type Server, type ServeOptions, startServer } from "./_server.ts";
 export { Metrics } from "./_metrics.ts";
 export type { CallRequest, RefInfo, RefList, WireError } from "./_wire.ts";
 
@@ -40,6 +40,11 @@ const serve: Command = {
       valueHint: "BYTES",
       description: `Largest request body accepted, in bytes (default ${MAX_BODY}); larger ones are answered 413`,
     },
+    "drain-timeout": {
+      type: "string",
+      valueHint: "MS",
+      description: `On SIGTERM, how long the calls in flight may take to finish (default ${DRAIN_TIMEOUT}; 0 waits for ever); past it the server exits 1 naming them`,
+    },
     watch: { type: "boolean", description: "Reload a changed plugin file without restarting (calls in flight finish on the old version)" },
     json: { type: "boolean", description: "The startup line and log lines as JSON" },
   },
@@ -47,6 +52,7 @@ const serve: Command = {
     const port = whole(args.port as string | undefined, "--port", 8888, 65535);
     const maxBody = whole(args["max-body"] as string | undefined, "--max-body", MAX_BODY, Number.MAX_SAFE_INTEGER);
     if (maxBody === 0) throw new UsageError(`invalid value for option --max-body: "0"; give a size in bytes, e.g. --max-body ${MAX_BODY}`, PATH);
+    const drainTimeout = whole(args["drain-timeout"] as string | undefined, "--drain-timeout", DRAIN_TIMEOUT, Number.MAX_SAFE_INTEGER);
     const host = (args.host as string | undefined) ?? "127.0.0.1";
     if (host.trim() === "") throw new UsageError(`invalid value for option --host: ""; give an address, e.g. --host 127.0.0.1`, PATH);
     const token = tokenOf(args.token as string | undefined);
@@ -69,7 +75,7 @@ const serve: Command = {
     }
     let server: Server;
     try {
-      server = startServer(hub, { sub, host, port, token, maxBody, timeout: opts.callTimeout });
+      server = startServer(hub, { sub, host, port, token, maxBody, drainTimeout, timeout: opts.callTimeout });
     } catch (e) {
       const code = (e as { code?: string }).code;
       const why = code === "EADDRINUSE" ? "the address is in use" : code === "EADDRNOTAVAIL" ? "no such address on this machine" : messageOf(e);
