@@ -49,6 +49,7 @@ const serve: Command = {
     json: { type: "boolean", description: "The startup line and log lines as JSON" },
   },
   async run({ args }) {
+    const cliHandlers = process.listeners("SIGTERM"); // the CLI's own, taken over below (not a plugin's)
     const port = whole(args.port as string | undefined, "--port", 8888, 65535);
     const maxBody = whole(args["max-body"] as string | undefined, "--max-body", MAX_BODY, Number.MAX_SAFE_INTEGER);
     if (maxBody === 0) throw new UsageError(`invalid value for option --max-body: "0"; give a size in bytes, e.g. --max-body ${MAX_BODY}`, PATH);
@@ -98,7 +99,7 @@ const serve: Command = {
       });
       onHubClose(hub, stop);
     }
-    drainOnSigterm(server);
+    drainOnSigterm(server, cliHandlers);
     if (args.json) out(JSON.stringify({ event: "listening", url: server.url, sub: sub ?? null, refs }));
     else
       out(`pop serve: listening on ${server.url} (${sub ? `sub "${sub}", ` : ""}${refs} function${refs === 1 ? "" : "s"}; GET ${server.url}/ for an example)`);
@@ -113,8 +114,8 @@ export default serve;
  * SIGTERM is the normal way to stop a server: stop taking requests, let the calls in flight finish, close the hub,
  * exit 0 (the CLI's own handler would exit 143). A second SIGTERM while draining exits 143 at once.
  */
-function drainOnSigterm(server: Server): void {
-  for (const l of process.listeners("SIGTERM")) process.off("SIGTERM", l);
+function drainOnSigterm(server: Server, replace: Array<(...a: any[]) => void>): void {
+  for (const l of replace) process.off("SIGTERM", l);
   let draining = false;
   process.on("SIGTERM", () => {
     if (draining) process.exit(143);
