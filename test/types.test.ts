@@ -7,19 +7,7 @@ const FIX = join(ROOT, "test/fixtures/types");
 const TSC = join(ROOT, "node_modules/.bin/tsc");
 
 /** The tsconfig docs/testing.md gives a project (what `pop create project` writes). */
-export const PROJECT_TSCONFIG = {
-  compilerOptions: {
-    target: "ESNext",
-    module: "Preserve",
-    moduleResolution: "bundler",
-    lib: ["ESNext"],
-    strict: true,
-    noEmit: true,
-    allowImportingTsExtensions: true,
-    verbatimModuleSyntax: true,
-  },
-  include: ["**/*.ts", ".pop/**/*.d.ts"],
-};
+const PROJECT_TSCONFIG = join(FIX, "tsconfig.json");
 
 /** A copy of the shop fixture (so .pop/ lands in a temp folder), with the extra root beside it and a tsconfig. */
 function project(): { dir: string; extra: string } {
@@ -28,7 +16,7 @@ function project(): { dir: string; extra: string } {
   const extra = join(base, "extra");
   cpSync(join(FIX, "shop"), dir, { recursive: true });
   cpSync(join(FIX, "extra"), extra, { recursive: true });
-  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(PROJECT_TSCONFIG, null, 2));
+  cpSync(PROJECT_TSCONFIG, join(dir, "tsconfig.json"));
   return { dir, extra };
 }
 

@@ -17,15 +17,20 @@ export const command: Command = {
     name: "test",
     description:
       "Run a project's tests with the Bun inside pop (no Bun needed): `import { testHub, mockHub } from \"pop\"` works in them; the hub's types are refreshed first. Output and exit code are bun test's",
-    usage: "pop test [DIR] [-- BUN_TEST_ARGS]...",
+    usage: "pop test [--no-types] [DIR] [[--] BUN_TEST_ARGS]...",
     examples: ["pop test myproject", "pop test myproject -- --bail test/cart.test.ts", "pop test . -- -t cart"],
   },
   args: {
-    dir: { type: "positional", required: false, description: "The project folder (default: the working directory); bun test runs there" },
+    dir: {
+      type: "positional",
+      required: false,
+      description: "The project folder (default: the working directory); bun test runs there, with every argument after DIR (or after --)",
+    },
     types: { type: "boolean", negatable: true, description: "Do not refresh the hub's types (pop types) before running" },
   },
   passThrough: true,
-  async run({ args, rest }) {
+  async run({ args, rest: given }) {
+    let rest = given;
     const dirArg = (args.dir as string | undefined) ?? ".";
     const dir = resolve(dirArg);
     if (!isDirectory(dir)) throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's tests`, PATH);
@@ -38,6 +43,8 @@ export const command: Command = {
       }
     }
     const preload = runtimeFiles();
+    // `pop test DIR -- ARGS`: the "--" is pop's (bun test would take what follows it for file filters).
+    if (rest[0] === "--") rest = rest.slice(1);
     const proc = Bun.spawn([process.execPath, "test", "--preload", preload, ...rest], {
       cwd: dir,
       env: { ...process.env, BUN_BE_BUN: "1" },

@@ -42,6 +42,7 @@ export async function mockHub<H extends Hub>(hub: H, opts: MockHubOptions = {}):
   await hub.pop.sub.load();
   const { mock } = require("bun:test") as typeof import("bun:test");
   const real = new Set(opts.real ?? []);
+  const used = new Set<string>();
   const m = { pop: hub.pop, OPT: { ...hub.OPT } } as Record<string, unknown>;
   const mockSub = (meta: SubMeta): Record<string, unknown> => {
     const obj: Record<string, unknown> = {};
@@ -57,12 +58,16 @@ export async function mockHub<H extends Hub>(hub: H, opts: MockHubOptions = {}):
     // Values (constants, classes) as the hub shows them: public names that are not functions.
     for (const [key, value] of Object.entries(rec.exports ?? {})) if (key !== "default" && !key.startsWith("_") && !fnKeys.has(key)) obj[key] = value;
     for (const f of fns) {
-      if (real.has(f.ref) || real.has(rec.ref)) obj[f.name] = (...args: unknown[]) => f.raw(m, ...args);
-      else obj[f.name] = standIn(f.ref, f.raw, rec, f.name, opts.contracts === true ? m : undefined, mock);
+      if (real.has(f.ref) || real.has(rec.ref)) {
+        used.add(real.has(f.ref) ? f.ref : rec.ref);
+        obj[f.name] = opts.contracts ? bindChain(buildChain(m as Hub, rec, f.name, f.raw, rec.applied ?? [])) : (...args: unknown[]) => f.raw(m, ...args);
+      } else obj[f.name] = standIn(f.ref, f.raw, rec, f.name, opts.contracts === true ? m : undefined, mock);
     }
     return obj;
   };
   for (const [name, meta] of state(hub).subs) if (name !== "pop") m[name] = mockSub(meta);
+  const unknown = [...real].filter((r) => !used.has(r));
+  if (unknown.length > 0) throw new RangeError(`mockHub: "real" names ${unknown.map((r) => `"${r}"`).join(", ")}, which the hub has no function or module of`);
   return m as MockHub<H>;
 }
 

@@ -1,0 +1,74 @@
+import { describe, expect, test } from "bun:test";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pop, ROOT, tmp } from "./helpers.ts";
+
+const FIX = join(ROOT, "test/fixtures/testing/shop");
+
+/** A copy of the shop fixture, and an environment where no Bun is on PATH and the cache is the test's own. */
+function project(): { dir: string; env: Record<string, string> } {
+  const base = tmp("pop-testing-");
+  const dir = join(base, "shop");
+  cpSync(FIX, dir, { recursive: true });
+  const bin = join(base, "empty-bin");
+  mkdirSync(bin);
+  return { dir, env: { PATH: bin, XDG_CACHE_HOME: join(base, "cache"), HOME: base } };
+}
+
+describe("pop test", () => {
+  test("runs the project's tests with the Bun inside pop, no Bun on PATH: testHub, mockHub, contracts, config", async () => {
+    const { dir, env } = project();
+    const audit = join(dir, "audit.txt");
+    const r = await pop(["test", dir], { env: { ...env, SHOP_AUDIT: audit } });
+    expect(r.stderr).toContain("(pass) testHub loads the project: subs, init, config, contracts");
+    expect(r.stderr).toContain("(pass) mockHub with contracts: the schema and post contracts run around the stand-in");
+    expect(r.stderr).toMatch(/\n 5 pass\n 0 fail\n/);
+    expect(r.stdout).toStartWith("bun test v");
+    expect(r.code).toBe(0);
+    // The types were refreshed first, and with them the project type-checks (tests included).
+    expect(readFileSync(join(dir, ".pop/hub.d.ts"), "utf8")).toContain('audit: PluginModule<typeof import("../shop/audit.ts")>;');
+    cpSync(join(ROOT, "test/fixtures/types/tsconfig.json"), join(dir, "tsconfig.json")); // the tsconfig docs/testing.md gives
+    const tsc = Bun.spawn([join(ROOT, "node_modules/.bin/tsc"), "--noEmit", "-p", dir], { stdout: "pipe", stderr: "pipe" });
+    const [tscOut, tscCode] = await Promise.all([new Response(tsc.stdout).text(), tsc.exited]);
+    expect(tscOut).toBe("");
+    expect(tscCode).toBe(0);
+  }, 60_000);
+
+  test("arguments after -- go to bun test; a hub a test left open is closed when the run ends", async () => {
+    const { dir, env } = project();
+    const audit = join(dir, "audit.txt");
+    const r = await pop(["test", dir, "--", "-t", "left open"], { env: { ...env, SHOP_AUDIT: audit } });
+    expect(r.stderr).toContain("(pass) a hub left open is closed when the run ends");
+    expect(r.stderr).toMatch(/\n 1 pass\n 4 filtered out\n 0 fail\n/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(audit, "utf8")).toBe("closed\n");
+  }, 30_000);
+
+  test("a failing test: bun test's output and exit code", async () => {
+    const { dir, env } = project();
+    writeFileSync(join(dir, "test/fail.test.ts"), 'import { expect, test } from "bun:test";\ntest("sums", () => {\n  expect(1 + 1).toBe(3);\n});\n');
+    const r = await pop(["test", ".", "--", "test/fail.test.ts"], { cwd: dir, env });
+    expect(r.stderr).toContain("(fail) sums");
+    expect(r.stderr).toContain("Expected: 3");
+    expect(r.code).toBe(1);
+  }, 30_000);
+
+  test("a plugin that fails to load fails the test that loads it (testHub is strict), naming the file", async () => {
+    const { dir, env } = project();
+    writeFileSync(join(dir, "shop/broken.ts"), "export const x = ;\n");
+    const r = await pop(["test", dir, "--", "-t", "mockHub:"], { env }); // mockHub loads every module
+    expect(r.stderr).toContain("broken.ts:1:");
+    expect(r.stderr).toContain("(fail) mockHub: stand-ins record calls");
+    expect(r.code).toBe(1);
+  }, 30_000);
+
+  test("--no-types leaves .pop alone; a folder that does not exist is a usage error", async () => {
+    const { dir, env } = project();
+    const r = await pop(["test", "--no-types", dir, "-t", "config values"], { env }); // pop's options before DIR, bun test's after
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, ".pop"))).toBe(false);
+    const bad = await pop(["test", join(dir, "nope")], { env });
+    expect(bad.stderr).toContain(`project folder "${join(dir, "nope")}" is not a folder`);
+    expect(bad.code).toBe(2);
+  }, 30_000);
+});
