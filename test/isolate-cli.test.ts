@@ -105,6 +105,11 @@ for (const mode of ["worker", "process"] as const) {
         `pop: "calc.math.exit" failed: sub "calc" (${mode}): the ${mode} exited with code 3 while "calc.math.exit" was running; the next call starts a fresh one\n`,
       );
       expect(direct.code).toBe(1);
+      const uncaught = await call(["calc.math.crash"]);
+      expect(uncaught.stderr).toBe(
+        `pop: "calc.math.crash" failed: sub "calc" (${mode}): the ${mode} threw an uncaught Error: uncaught on purpose while "calc.math.crash" was running; the next call starts a fresh one\n`,
+      );
+      expect(uncaught.code).toBe(1);
     }, 30_000);
 
     test("the isolated modules' __shutdown__ runs when pop closes the hub", async () => {

@@ -66,10 +66,10 @@ export function startWorker(ev: LinkEvents): Link {
   };
 }
 
-/** Bun's text for an uncaught error in a worker holds the source around it: keep its "error: ..." line. */
+/** Bun's text for an uncaught error in a worker holds the source around it: keep its "TypeError: ..." line (Bun writes a plain Error as "error: ..."). */
 function errorLine(text: string): string {
-  const line = text.split("\n").find((l) => /^\w*error: /i.test(l.trim()));
-  return (line ?? text.split("\n")[0] ?? "").trim() || "error";
+  const line = (text.split("\n").find((l) => /^\w*error: /i.test(l.trim())) ?? text.split("\n")[0] ?? "").trim();
+  return line.startsWith("error: ") ? `Error: ${line.slice(7)}` : line || "error";
 }
 
 /** Run the side in a child process of this executable, with only the granted environment and an optional memory limit. */
