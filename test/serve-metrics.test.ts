@@ -47,6 +47,18 @@ describe("pop serve: /metrics", () => {
     expect(value(samples, "pop_serve_requests_total", { status: "404" })).toBe(1);
     expect(value(samples, "pop_serve_calls_in_flight", {})).toBe(0);
     if (PROMTOOL) expect(await promtool(text)).toEqual({ code: 0, out: "" });
+
+    // A call in flight shows in the gauge, and is counted once it settles.
+    const held = post(s.url, { ref: "math.hold" });
+    await s.waitFor("stderr", /holding/);
+    const during = checkExposition(await (await fetch(`${s.url}/metrics`)).text()).samples;
+    expect(value(during, "pop_serve_calls_in_flight", {})).toBe(1);
+    expect(value(during, "pop_serve_calls_total", { ref: "math.hold" })).toBe(0);
+    s.proc.kill("SIGUSR2");
+    expect((await held).status).toBe(200);
+    const after = checkExposition(await (await fetch(`${s.url}/metrics`)).text()).samples;
+    expect(value(after, "pop_serve_calls_in_flight", {})).toBe(0);
+    expect(value(after, "pop_serve_calls_total", { ref: "math.hold" })).toBe(1);
   }, 30_000);
 
   test("label values with backslashes, quotes and line feeds are escaped", async () => {
