@@ -1,8 +1,8 @@
-// Run by scripts/build.ts before compiling: writes src/types/_declarations.generated.txt, the files `pop types` writes
+// Run by scripts/build.ts before compiling: writes src/types/_declarations.generated.json.gz, the files `pop types` writes
 // into a project's .pop/ so editors and tsc know `import { z, type Hub } from "pop"`, Bun's API and `bun:test` with
 // no node_modules: pop.d.ts (src/pop.ts's declarations and zod's, one file of ambient modules) and Bun's own type
 // packages (bun-types, @types/node, undici-types) in .pop/node_modules, copied as they are. A JSON map of path ->
-// text. And src/testing/_popmodule.generated.txt: src/pop.ts bundled into one ES module, which `pop test` writes out
+// text. And src/testing/_popmodule.generated.js.gz: src/pop.ts bundled into one ES module, which `pop test` writes out
 // for the Bun it runs tests with (its preload serves it as "pop"). Both are derived, so neither is committed (each
 // folder's .gitignore): every build makes them fresh.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
-const OUT = join(ROOT, "src/types/_declarations.generated.txt");
+const OUT = join(ROOT, "src/types/_declarations.generated.json.gz");
 /** The type packages Bun's types need, as .pop/node_modules holds them (tsc dedupes them against installed copies of the same version). */
 const TYPE_PACKAGES = ["bun-types", "@types/node", "undici-types"];
 const ZOD = join(ROOT, "node_modules/zod");
@@ -122,7 +122,15 @@ async function popModule(): Promise<string> {
   return await result.outputs[0]!.text();
 }
 
-const POP_MODULE = join(ROOT, "src/testing/_popmodule.generated.txt");
+const POP_MODULE = join(ROOT, "src/testing/_popmodule.generated.js.gz");
+
+/** Write `text` gzipped (the executable carries ~1 MB instead of ~6), unless the file already holds it. */
+function writeGzip(file: string, text: string): void {
+  try {
+    if (new TextDecoder().decode(Bun.gunzipSync(readFileSync(file))) === text) return;
+  } catch {}
+  writeFileSync(file, Bun.gzipSync(text, { level: 9 }));
+}
 
 const tmp = mkdtempSync(join(tmpdir(), "pop-gen-types-"));
 try {
@@ -131,18 +139,8 @@ try {
   if (!Bun.file(join(declDir, "src/pop.d.ts")).size) throw new Error("gen-types: tsc wrote no src/pop.d.ts");
   const files: Record<string, string> = { "pop.d.ts": bundle(declDir) };
   for (const pkg of TYPE_PACKAGES) copyPackage(join(ROOT, "node_modules", pkg), `node_modules/${pkg}`, files);
-  const text = JSON.stringify(files);
-  let old: string | undefined;
-  try {
-    old = readFileSync(OUT, "utf8");
-  } catch {}
-  if (old !== text) writeFileSync(OUT, text);
-  const mod = await popModule();
-  let oldMod: string | undefined;
-  try {
-    oldMod = readFileSync(POP_MODULE, "utf8");
-  } catch {}
-  if (oldMod !== mod) writeFileSync(POP_MODULE, mod);
+  writeGzip(OUT, JSON.stringify(files));
+  writeGzip(POP_MODULE, await popModule());
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -7,7 +7,7 @@ import { isDirectory } from "../hub/index.ts";
 import { log } from "../output.ts";
 import { messageOf, OutputError } from "../errors.ts";
 import { writeTypes } from "../types/index.ts";
-import POP_MODULE from "./_popmodule.generated.txt" with { type: "text" };
+import POP_MODULE_GZ from "./_popmodule.generated.js.gz" with { type: "file" };
 
 const PATH = "pop test";
 
@@ -42,7 +42,7 @@ export const command: Command = {
         log.warn(`types not refreshed (pop types ${dirArg}): ${messageOf(e)}`);
       }
     }
-    const preload = runtimeFiles();
+    const preload = await runtimeFiles();
     // `pop test DIR -- ARGS`: the "--" is pop's (bun test would take what follows it for file filters).
     if (rest[0] === "--") rest = rest.slice(1);
     const proc = Bun.spawn([process.execPath, "test", "--preload", preload, ...rest], {
@@ -69,8 +69,9 @@ afterAll(async () => { await globalThis[Symbol.for("pop.closeTestHubs")]?.(); })
  * The preload and the pop module as files Bun can load, in a cache folder named by their hash (written once per pop
  * build, whole: a temporary folder renamed into place). Returns the preload's path.
  */
-function runtimeFiles(): string {
-  const hash = Bun.hash(POP_MODULE).toString(16);
+async function runtimeFiles(): Promise<string> {
+  const gz = await Bun.file(POP_MODULE_GZ).bytes();
+  const hash = Bun.hash(gz).toString(16);
   const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : tmpdir());
   for (const root of [join(base, "pop"), join(tmpdir(), `pop-${process.getuid?.() ?? "user"}`)]) {
     const dir = join(root, `test-${hash}`);
@@ -79,7 +80,7 @@ function runtimeFiles(): string {
     const tmp = `${dir}.${process.pid}.tmp`;
     try {
       mkdirSync(tmp, { recursive: true });
-      writeFileSync(join(tmp, "pop.js"), POP_MODULE);
+      writeFileSync(join(tmp, "pop.js"), Bun.gunzipSync(gz));
       writeFileSync(join(tmp, "preload.js"), preloadSource(join(dir, "pop.js")));
       try {
         renameSync(tmp, dir);

@@ -5,7 +5,7 @@ import { discoverRoots, DiscoveryError, isDirectory, type PluginRoot } from "../
 import { OutputError, UsageError } from "../errors.ts";
 import { renderHub } from "./_emit.ts";
 import { scanRoots } from "./_scan.ts";
-import DECLARATIONS from "./_declarations.generated.txt" with { type: "text" };
+import DECLARATIONS_GZ from "./_declarations.generated.json.gz" with { type: "file" };
 
 /** What `writeTypes` is asked for: the project folder (a plugin root) and more roots, as `pop types DIR --plugins …`. */
 export interface WriteTypesOptions {
@@ -61,7 +61,8 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   const outDir = dirname(hubFile);
   const projects = roots.filter((r) => r.confFile && r.conf?.CONFIG !== undefined).map((r) => ({ name: projectName(r), confFile: r.confFile! }));
   const hubText = renderHub(scanRoots(roots), projects, outDir);
-  const declarations = JSON.parse(DECLARATIONS) as Record<string, string>;
+  const gz = await Bun.file(DECLARATIONS_GZ).bytes();
+  const declarations = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(gz))) as Record<string, string>;
   const files: Array<[string, string]> = [
     [join(outDir, "pop.d.ts"), declarations["pop.d.ts"]!],
     [hubFile, hubText],
@@ -79,7 +80,7 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   for (const [file, text] of files) if (writeIfChanged(file, text)) changed.push(file);
   if (opts.bunTypes !== false) {
     const modules = join(outDir, "node_modules");
-    if (writeTypePackages(modules, declarations)) changed.push(modules);
+    if (writeTypePackages(modules, declarations, Bun.hash(gz).toString(16))) changed.push(modules);
     files.push([modules, ""]);
   }
   return { files: files.map(([f]) => f), changed, roots: roots.map((r) => r.dir) };
@@ -90,9 +91,8 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
  * in pop.d.ts finds them. A stamp (the hash of what pop carries) says whether they are current: one read, not a few MB.
  * A stale copy is replaced whole: written beside it, then swapped in.
  */
-function writeTypePackages(modules: string, declarations: Record<string, string>): boolean {
+function writeTypePackages(modules: string, declarations: Record<string, string>, stamp: string): boolean {
   const entries = Object.entries(declarations).filter(([path]) => path.startsWith("node_modules/"));
-  const stamp = Bun.hash(DECLARATIONS).toString(16);
   const stampFile = join(modules, ".pop-stamp");
   try {
     if (readFileSync(stampFile, "utf8") === stamp) return false;
