@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { ConfigError, ContractError, RefError, RemoteError, TimeoutError, UsageError } from "../src/errors.ts";
 import { closeHub, type Hub, inspectHub, loadHub } from "../src/hub/index.ts";
 import { addMonitor } from "../src/hub/_trace.ts";
-import { callRemote, remoteSub } from "../src/remote/index.ts";
+import { callRemote, remoteFailure, remoteSub } from "../src/remote/index.ts";
 import { pop } from "./helpers.ts";
 import { CALC, FRONT, post, serve } from "./fixtures/serve/_harness.ts";
 
@@ -213,4 +213,23 @@ describe("remote subs through the binary", () => {
     },
     T,
   );
+});
+
+describe("remote answers mapped to errors", () => {
+  const conn = { name: "calc", url: "http://10.0.0.5:8888" };
+  test("413, 503 and other statuses; a PopError's code is kept on the function's error", () => {
+    const tooBig = remoteFailure(conn, "calc.math.fib", 413, { code: "POP_USAGE", name: "UsageError", message: "request body of 9 bytes is over the limit" });
+    expect(tooBig).toBeInstanceOf(UsageError);
+    expect(tooBig.message).toBe(
+      'the arguments of "calc.math.fib" are too large for remote sub "calc" at http://10.0.0.5:8888: request body of 9 bytes is over the limit',
+    );
+    const draining = remoteFailure(conn, "calc.math.fib", 503, { code: "POP_USAGE", name: "UsageError", message: "the server is shutting down" });
+    expect(draining).toBeInstanceOf(RemoteError);
+    expect(draining.message).toBe('remote sub "calc" at http://10.0.0.5:8888 is shutting down and took no new call: the server is shutting down');
+    const threw = remoteFailure(conn, "calc.math.fib", 500, { code: "POP_CONFIG", name: "ConfigError", message: "bad value" }) as Error & { code?: string };
+    expect([threw.name, threw.message, threw.code]).toEqual(["ConfigError", "bad value", "POP_CONFIG"]);
+    const odd = remoteFailure(conn, "calc.math.fib", 502, undefined);
+    expect(odd).toBeInstanceOf(RemoteError);
+    expect(odd.message).toBe('remote sub "calc" at http://10.0.0.5:8888 answered status 502: status 502 without an error');
+  });
 });
