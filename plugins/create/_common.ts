@@ -1,9 +1,9 @@
 // What the built-in templates share (a `_` file: not a template itself).
 
 /** The import line and hub of a generated test file: the project's hub, loaded the way `pop app` loads it. */
-export function testHeader(extra = ""): string {
+export function testHeader(extra = "", names = "testHub"): string {
   return `import { expect, test } from "bun:test";
-import { testHub } from "pop";
+import { ${names} } from "pop";
 ${extra}
 // The project's hub, loaded the way \`pop app\` loads it (conf.ts, DYNE, every plugin root); closed after the run.
 const hub = await testHub(import.meta.dir + "/..");

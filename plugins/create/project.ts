@@ -84,7 +84,7 @@ export function triple(hub: Hub, { num = 10 }: { num?: number } = {}): number {
 }
 `;
 
-const test = (n: string) => `${testHeader()}
+const test = (n: string) => `${testHeader("", "mockHub, testHub")}
 test("calc.math.fib: the 11th Fibonacci number is 89", () => {
   expect(hub.calc.math.fib({ num: 11 })).toBe(89);
   expect(hub.calc.math.fib({ num: 0 })).toBe(0);
@@ -96,6 +96,13 @@ test("calc.math.triple", () => {
 
 test("${n}.init.greet puts the greeting and the number together", () => {
   expect(hub.${n}.init.greet({ greeting: "Hi", num: 11 })).toBe("Hi from ${n}: fib(11) = 89");
+});
+
+test("mockHub: greet alone, with calc.math.fib stood in for and its call recorded", async () => {
+  const m = await mockHub(hub, { real: ["${n}.init.greet"] });
+  m.calc.math.fib.returns(1000);
+  expect(m.${n}.init.greet({ greeting: "Hi", num: 3 })).toBe("Hi from ${n}: fib(3) = 1000");
+  expect(m.calc.math.fib).toHaveBeenCalledWith({ num: 3 });
 });
 `;
 

@@ -11,6 +11,16 @@ export const patterns = ["spine", "library", "router", "driver", "dispatch", "ma
 
 const PATTERNS: Record<string, (name: string, dir: string) => Record<string, string>> = { spine, library, router, driver, dispatch, map };
 
+/** A call that shows each pattern at work (what `pop create` prints next). */
+const TRY: Record<string, string> = {
+  spine: `init.run text="hello world"`,
+  library: `text.slug text="Hello World"`,
+  router: `init.route ref=greet.hello 'kwargs={"name":"pop"}'`,
+  driver: `init.get key=a --json`,
+  dispatch: `init.handle kind=created id=7`,
+  map: `init.report --json`,
+};
+
 /** The sub's files, in folder NAME of the project (listed in DYNE when the project has one). */
 export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
   const make = PATTERNS[ctx.pattern ?? ""];
@@ -18,6 +28,6 @@ export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
   return {
     files: make(ctx.name, ctx.name),
     dyne: { [ctx.name]: [ctx.name] },
-    next: [`pop test .`, `pop tree --plugins . --no-packages`],
+    next: [`pop call ${ctx.name}.${TRY[ctx.pattern!]} --plugins ${ctx.where}`, `pop test ${ctx.where}`],
   };
 }
