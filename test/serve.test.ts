@@ -86,6 +86,18 @@ describe("pop serve: calls and status codes", () => {
       expect(res.headers.get("content-length")).not.toBe("0");
       expect(res.status).toBe(413);
       expect(((await res.json()) as any).error.message).toBe("request body is over the limit of 1000 bytes (--max-body)");
+      // Counted in bytes, not characters: 400 three-byte characters are 1200 bytes, streamed without a length.
+      const wide = JSON.stringify({ ref: "math.fib", kwargs: { pad: "€".repeat(400) } });
+      const wideRes = await fetch(s.url, {
+        method: "POST",
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(wide));
+            c.close();
+          },
+        }),
+      });
+      expect(wideRes.status).toBe(413);
       expect(await post(s.url, { ref: "math.fib", kwargs: { num: 3 } })).toMatchObject({ status: 200, json: { result: 2 } });
     },
     T,

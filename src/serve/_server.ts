@@ -114,7 +114,9 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
     } catch (e) {
       return usage(400, `cannot read the request body: ${messageOf(e)}`);
     }
-    if (text.length > maxBody && Buffer.byteLength(text) > maxBody) return usage(413, `request body is over the limit of ${maxBody} bytes (--max-body)`);
+    // Each character is 1 to 3 UTF-8 bytes: count the bytes only when the length alone cannot tell.
+    if (text.length > maxBody || (text.length * 3 > maxBody && Buffer.byteLength(text) > maxBody))
+      return usage(413, `request body is over the limit of ${maxBody} bytes (--max-body)`);
     let body: unknown;
     try {
       body = JSON.parse(text);
