@@ -77,6 +77,24 @@ for (const mode of ["worker", "process"] as const) {
       });
     }, 30_000);
 
+    test("a sub whose import never yields fails after --load-timeout, where in-process pop could only hang", async () => {
+      const r = await pop([
+        "call",
+        "spin.loop.f",
+        "--plugins",
+        resolve(import.meta.dir, "fixtures/isolate/spin"),
+        "--isolate",
+        `spin=${mode}`,
+        "--load-timeout",
+        "300",
+      ]);
+      expect(r).toEqual({
+        stdout: "",
+        stderr: `pop: sub "spin" (${mode}): the ${mode} did not load the sub within 300 ms and was ended (an import or __init__ that never yields?); raise the limit with --load-timeout MS\n`,
+        code: 1,
+      });
+    }, 30_000);
+
     test("a plugin of the isolated sub calls back into the hub", async () => {
       const r = await call(["calc.math.greet", "--args", '["ada"]']);
       expect(r.stderr).toBe("");

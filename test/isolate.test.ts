@@ -134,6 +134,18 @@ for (const mode of ["worker", "process"] as const) {
       if (mode === "process") expect(() => process.kill(pid, 0)).toThrow();
     }, 20_000);
 
+    test("a sub whose import never yields (while (true) {} at top level) fails the start after the load timeout; the host goes on", async () => {
+      const hub = createHub({ loadTimeout: 300, warn: () => {} });
+      open.push(hub);
+      const folder = resolve(import.meta.dir, "fixtures/isolate/spin/spin");
+      const err = await rejection(isolateSub(hub, "spin", { mode, folders: [folder], source: "test" }));
+      expect(err).toBeInstanceOf(IsolateError);
+      expect(err.message).toBe(
+        `sub "spin" (${mode}): the ${mode} did not load the sub within 300 ms and was ended (an import or __init__ that never yields?); raise the limit with --load-timeout MS`,
+      );
+      expect(hub.spin).toBeUndefined();
+    }, 20_000);
+
     test("bad options are usage errors naming where they came from", async () => {
       const hub = await hostHub();
       const bad = (o: Partial<IsolateOptions>) => rejection(isolateSub(hub, "calc", { mode, folders: [CALC], source: "--isolate calc=x", ...o }));

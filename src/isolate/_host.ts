@@ -16,6 +16,8 @@ export interface HostOptions {
   memory?: number | undefined;
 }
 
+const SLOW_START = "did not load the sub";
+
 interface Pending {
   ref: string;
   resolve(v: unknown): void;
@@ -131,7 +133,7 @@ export class IsolatedSub {
           new IsolateError(
             started
               ? `sub "${this.name}" (${this.what}): the ${this.what} ${why}${ref ? ` while "${ref}" was running` : ""}; the next call starts a fresh one`
-              : `sub "${this.name}" (${this.what}): the ${this.what} ${why} before it had loaded the sub`,
+              : `sub "${this.name}" (${this.what}): the ${this.what} ${why}${why.startsWith(SLOW_START) ? "" : " before it had loaded the sub"}`,
             this.name,
           );
         ready.reject(err());
@@ -158,7 +160,13 @@ export class IsolatedSub {
     });
     // Bounded like any load: a side that never answers (an import that spins) is ended.
     if (s.loadTimeout > 0) {
-      const t = setTimeout(() => side.link.kill(`did not load the sub within ${s.loadTimeout} ms (raise the limit with --load-timeout MS)`), s.loadTimeout);
+      const t = setTimeout(
+        () =>
+          side.link.kill(
+            `${SLOW_START} within ${s.loadTimeout} ms and was ended (an import or __init__ that never yields?); raise the limit with --load-timeout MS`,
+          ),
+        s.loadTimeout,
+      );
       side.ready.then(
         () => clearTimeout(t),
         () => clearTimeout(t),
