@@ -12,9 +12,14 @@ test("a changed module answers with its new code, a broken one is reported and t
   await using s = await serve(["--plugins", root, "--sub", "calc", "--watch"]);
   expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 5 } });
 
-  writeFileSync(file, readFileSync(file, "utf8").replace("return a + b;", "return a * b;"));
+  // A call in flight when the file changes finishes on the version it started on.
+  const held = post(s.url, { ref: "math.hold", kwargs: { value: "v1" } });
+  await s.waitFor("stderr", /holding/);
+  writeFileSync(file, readFileSync(file, "utf8").replace("return a + b;", "return a * b;").replace("resolve(value)", "resolve(`v2 ${value}`)"));
   await s.waitFor("stderr", /pop: reloaded "calc\.math"/);
   expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 6 } });
+  s.proc.kill("SIGUSR2");
+  expect(await held).toMatchObject({ status: 200, json: { result: "v1" } });
 
   writeFileSync(file, "export function add(hub, a, b) { return a - ; }\n");
   await s.waitFor("stderr", /reload of "calc\.math" failed, the old version keeps serving: /);
