@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, cpSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { POP, pop, ROOT as REPO, tmp } from "./helpers.ts";
+import { POP, pop, ROOT as REPO, start, tmp } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dir, "fixtures/isolate/root");
 const GRANTED = resolve(import.meta.dir, "fixtures/isolate/granted");
@@ -134,6 +134,17 @@ for (const mode of ["worker", "process"] as const) {
       const mark = join(tmp(), "mark.txt");
       const r = await call(["calc.shut.markTo", "--args", JSON.stringify([mark])]);
       expect(r).toEqual({ stdout: "", stderr: "", code: 0 });
+      expect(readFileSync(mark, "utf8")).toBe("calc down after 0 calls\n");
+    }, 30_000);
+
+    test("SIGTERM while a call is in flight: the isolated modules shut down, pop exits 143", async () => {
+      const mark = join(tmp(), "mark.txt");
+      const run = await start(
+        ["call", "helper.drive.markThenWait", "--args", JSON.stringify([mark]), "--plugins", ROOT, "--isolate", `calc=${mode}`],
+        /waiting\n/,
+      );
+      run.proc.kill("SIGTERM");
+      expect(await run.proc.exited).toBe(143);
       expect(readFileSync(mark, "utf8")).toBe("calc down after 0 calls\n");
     }, 30_000);
   });
