@@ -290,6 +290,10 @@ describe("templates are plugins", () => {
     expect(r.stderr).toContain("plugins/create/project.ts");
     expect(r.stderr).toContain(join(FIX, "clash/create/project.ts"));
     expect(r.stderr).toContain("__override__");
+    const list = await pop(["create", "--list", "--json", "--plugins", join(FIX, "clash")], { cwd: tmp() });
+    const project = JSON.parse(list.stdout).find((t: { name: string }) => t.name === "project");
+    expect(project).toMatchObject({ overrides: false, from: join(FIX, "clash/create/project.ts") });
+    expect(project.error).toStartWith("defined by both plugins/create/project.ts and");
   });
 
   test("the built-in create sub is in step with plugins/create", async () => {

@@ -58,7 +58,10 @@ export async function templateHub(hubArgs: Record<string, unknown>, project: str
     if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
     throw e;
   }
-  const hub = createHub({ ...opts, roots });
+  // A template that fails to load is reported once (a lazy sub may try it again on each read).
+  const seen = new Set<string>();
+  const warn = (m: string) => void (seen.has(m) || (seen.add(m), log.warn(m)));
+  const hub = createHub({ ...opts, roots, warn });
   await addBuiltinSub(hub, "create", BUILTIN_CREATE);
   return hub;
 }

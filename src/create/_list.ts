@@ -30,7 +30,7 @@ export async function listTemplates(hub: Hub): Promise<TemplateInfo[]> {
       name: templateName(e.name),
       description: "",
       from: own ? "built in" : shown(e.file ?? ""),
-      overrides: !own && builtin !== undefined,
+      overrides: !own && builtin !== undefined && e.state === "loaded",
     };
     if (e.state !== "loaded") {
       info.error = failures.find((f) => f.ref === `create.${e.name}`)?.reason ?? `not loaded (${e.state})`;
