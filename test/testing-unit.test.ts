@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { UsageError } from "../src/errors.ts";
 import { closeHub } from "../src/hub/index.ts";
-import { closeTestHubs, mockHub, testHub } from "../src/testing/index.ts";
+import { closeTestHubs, testHub } from "../src/testing/_hub.ts";
+import { mockHub } from "../src/testing/_mock.ts";
 import { ROOT, tmp, writeTree } from "./helpers.ts";
 
 const SHOP = join(ROOT, "test/fixtures/testing/shop");

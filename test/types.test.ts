@@ -73,19 +73,27 @@ describe("pop types", () => {
     expect((await pop(["types", dir])).code).toBe(0);
     const stamp = statSync(join(dir, ".pop/hub.d.ts")).mtimeMs;
     const again = await pop(["types", "."], { cwd: dir });
-    expect(again.stdout).toBe(
-      [".pop/pop.d.ts (unchanged)", ".pop/hub.d.ts (unchanged)", ".pop/.gitignore (unchanged)", ".pop/node_modules (unchanged)", ""].join("\n"),
-    );
+    expect(again.stdout).toBe([".pop/pop.d.ts", ".pop/hub.d.ts", ".pop/.gitignore", ".pop/node_modules", ""].join("\n"));
+    expect(JSON.parse((await pop(["types", dir, "--json"])).stdout).changed).toEqual([]);
     expect(again.code).toBe(0);
     expect(statSync(join(dir, ".pop/hub.d.ts")).mtimeMs).toBe(stamp);
     writeFileSync(
       join(dir, "rpc/text.ts"),
       'import type { Hub } from "pop";\nexport function upper(hub: Hub, s: string): string {\n  return hub ? s.toUpperCase() : s;\n}\n',
     );
-    const third = await pop(["types", dir]);
-    expect(third.stdout).toContain(".pop/hub.d.ts\n");
+    const third = await pop(["types", dir, "--json"]);
+    expect(JSON.parse(third.stdout).changed).toEqual([join(dir, ".pop/hub.d.ts")]);
     expect(readFileSync(join(dir, ".pop/hub.d.ts"), "utf8")).toContain('text: PluginModule<typeof import("../rpc/text.ts")>;');
   }, 30_000);
+
+  test("docs/testing.md shows what pop types writes for examples/poppy", async () => {
+    const dir = join(tmp("pop-types-doc-"), "poppy");
+    cpSync(join(ROOT, "examples/poppy"), dir, { recursive: true, filter: (src) => !src.includes("/.pop") });
+    expect((await pop(["types", dir, "--no-bun-types"])).code).toBe(0);
+    const doc = readFileSync(join(ROOT, "docs/testing.md"), "utf8");
+    const block = /For\n`examples\/poppy`, `hub.d.ts` is:\n\n```ts\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBe(readFileSync(join(dir, ".pop/hub.d.ts"), "utf8"));
+  });
 
   test("--out FILE writes the hub's declarations there and pop.d.ts beside it; --no-bun-types leaves node_modules out", async () => {
     const { dir } = project();

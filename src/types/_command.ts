@@ -49,7 +49,7 @@ export const command: Command = {
     });
     const view = { files: result.files.map(rel), changed: result.changed.map(rel), roots: result.roots.map(rel) };
     if (args.json) outJson(view);
-    else out(view.files.map((f) => `${f}${result.changed.some((c) => rel(c) === f) ? "" : " (unchanged)"}`).join("\n"));
+    else out(view.files.join("\n")); // the same lines whether or not a file changed (--json says which did)
     return EXIT.ok;
   },
 };
