@@ -1,4 +1,4 @@
-// Hot reload: watch the folders of the hub's subs and reload a changed plugin file through the hub's own reload
+// Hot reload: watch (without keeping the process alive) the folders of the hub's subs and reload a changed plugin file through the hub's own reload
 // (old module shut down, fresh copy imported under a new URL; a copy that fails leaves the old one serving).
 import { nodeFs } from "../_fs.ts";
 import { basename, dirname } from "../_path.ts";
@@ -86,8 +86,9 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
   const watchDir = (dir: string) => {
     if (watchers.has(dir)) return;
     try {
-      const w = fs.watch(dir, { persistent: true }, (_event, name) => changed(dir, typeof name === "string" ? name : null));
+      const w = fs.watch(dir, { persistent: false }, (_event, name) => changed(dir, typeof name === "string" ? name : null));
       w.on("error", (e: unknown) => log.warn(`${dir}: cannot watch the folder any more: ${messageOf(e)}`));
+      w.unref(); // watching never keeps a finished app alive (Bun's persistent: false alone does not, once a listener is on)
       watchers.set(dir, w);
     } catch (e) {
       log.warn(`${dir}: cannot watch the folder for changes: ${messageOf(e)}`);

@@ -1,0 +1,118 @@
+// The lifecycle through dist/pop: SIGTERM closes the hub in reverse load order; pop app --watch reloads a changed
+// plugin file in the running app, and a broken one leaves the old version serving and says why.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { POP, ROOT, tmp, writeTree } from "./helpers.ts";
+
+/** Start dist/pop with piped stdio; `until(stream, re)` waits (bounded) for what that stream has printed so far to match. */
+function run(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
+  const proc = Bun.spawn([POP, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const text = { stdout: "", stderr: "" };
+  const waiters: Array<() => void> = [];
+  const pump = async (name: "stdout" | "stderr", stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      text[name] += decoder.decode(chunk);
+      for (const w of waiters.splice(0)) w();
+    }
+  };
+  const pumps = Promise.all([pump("stdout", proc.stdout), pump("stderr", proc.stderr)]);
+  const until = (name: "stdout" | "stderr", re: RegExp, ms = 10_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} on ${name}; so far: ${JSON.stringify(text)}`)), ms);
+      const check = () => {
+        if (re.test(text[name])) {
+          clearTimeout(timer);
+          resolve();
+        } else waiters.push(check);
+      };
+      check();
+    });
+  const done = async () => {
+    const code = await proc.exited;
+    await pumps;
+    return { ...text, code };
+  };
+  const send = (line: string) => {
+    proc.stdin.write(line);
+    proc.stdin.flush();
+  };
+  return { proc, text, until, done, send };
+}
+
+describe("SIGTERM", () => {
+  test.each([
+    ["a,b,c", "c\nb\na\nmain\n"],
+    ["c,a,b", "b\na\nc\nmain\n"],
+  ])("loaded in the order %s: shut down in reverse (%j), exit 143", async (order, expected) => {
+    const marker = join(tmp(), "marker");
+    const p = run(["call", "ord.main.run", "--plugins", "test/fixtures/lifecycle/order"], { POP_TEST_MARKER: marker, POP_TEST_ORDER: order });
+    await p.until("stderr", /ready\n/);
+    p.proc.kill("SIGTERM");
+    const r = await p.done();
+    expect(r.code).toBe(143);
+    expect(readFileSync(marker, "utf8")).toBe(expected);
+  });
+});
+
+describe("pop app --watch", () => {
+  const project = () =>
+    writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
+      "live/greet.ts": "export function hi(hub) { return 'v1'; }",
+      "live/init.ts": [
+        "export async function cli(hub) {",
+        "  console.error('ready');",
+        "  const decoder = new TextDecoder();",
+        "  for await (const chunk of Bun.stdin.stream()) {",
+        "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
+        "      if (line === 'quit') return;",
+        "      console.log(hub.live.greet.hi());",
+        "    }",
+        "  }",
+        "}",
+      ].join("\n"),
+    });
+
+  test("a changed file serves at once; a broken one leaves the old version running and says why; fixed, it reloads", async () => {
+    const dir = project();
+    const file = join(dir, "live/greet.ts");
+    const p = run(["app", "--watch", dir]);
+    await p.until("stderr", /ready\n/);
+    p.send("x\n");
+    await p.until("stdout", /^v1\n$/);
+    await Bun.write(file, "export function hi(hub) { return 'v2'; }");
+    await p.until("stderr", /pop: reloaded live\.greet from .*greet\.ts\n/);
+    p.send("x\n");
+    await p.until("stdout", /^v1\nv2\n$/);
+    await Bun.write(file, "export function hi(hub) { return ;; (");
+    await p.until("stderr", /reload of "live\.greet" failed, the old version keeps running: .*not loaded/);
+    p.send("x\n");
+    await p.until("stdout", /^v1\nv2\nv2\n$/);
+    await Bun.write(file, "export function hi(hub) { return 'v3'; }");
+    await p.until("stderr", /(pop: reloaded live\.greet[^\n]*\n[^]*){2}/);
+    p.send("x\n");
+    await p.until("stdout", /^v1\nv2\nv2\nv3\n$/);
+    p.send("quit\n");
+    p.proc.stdin.end();
+    const r = await p.done();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toStartWith("ready\n");
+    expect(r.stderr).toContain(`pop: warning: ${file}: reload of "live.greet" failed, the old version keeps running: ${file}:`);
+  }, 30_000);
+
+  test("without --watch a change is not picked up", async () => {
+    const dir = project();
+    const p = run(["app", dir]);
+    await p.until("stderr", /ready\n/);
+    p.send("x\n");
+    await p.until("stdout", /^v1\n$/);
+    await Bun.write(join(dir, "live/greet.ts"), "export function hi(hub) { return 'v2'; }");
+    p.send("x\n");
+    await p.until("stdout", /^v1\nv1\n$/);
+    p.send("quit\n");
+    p.proc.stdin.end();
+    expect(await p.done()).toEqual({ code: 0, stdout: "v1\nv1\n", stderr: "ready\n" });
+  });
+});
