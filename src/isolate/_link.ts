@@ -1,6 +1,8 @@
 // The two ways to run an isolated sub's side, behind one small interface: a Bun Worker of this process, or a child
 // process of this executable (`pop __isolate-child`) over IPC. Each reports its messages and, once, how it ended.
+import { nodeFs } from "../_fs.ts";
 import { join } from "../_path.ts";
+import { PopError } from "../errors.ts";
 import type { HostMessage, SideMessage } from "./_protocol.ts";
 import { watchMemory } from "./_memory.ts";
 import { hideFromChildren } from "./_prctl.ts";
@@ -30,9 +32,16 @@ export interface ProcessLinkOptions {
 /** Whether this code runs inside the compiled executable (its files live under /$bunfs/). */
 const COMPILED = import.meta.path.startsWith("/$bunfs/") || import.meta.path.startsWith("B:\\~BUN\\");
 
-/** The worker's entry point: an entry point of the executable (scripts/build.ts names it), or the source file. */
+/**
+ * The worker's entry point: in the executable, an entry point of its own (scripts/build.ts lists it), which Bun
+ * places under /$bunfs/root/ relative to the entry points' common folder (src/); from source, the file itself.
+ */
 function workerEntry(): string {
-  return COMPILED ? "/$bunfs/root/isolate/_worker.js" : join(import.meta.dir, "_worker.ts");
+  if (!COMPILED) return join(import.meta.dir, "_worker.ts");
+  const found = ["/$bunfs/root/isolate/_worker.js", "/$bunfs/root/src/isolate/_worker.js"].find((f) => nodeFs().existsSync(f));
+  if (!found)
+    throw new PopError("this pop was built without the worker entry point src/isolate/_worker.ts (scripts/build.ts must list it); use --isolate SUB=process");
+  return found;
 }
 
 /** Run the side in a Bun Worker. */

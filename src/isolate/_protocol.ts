@@ -37,6 +37,7 @@ export interface ModuleShape {
   error?: WireError;
 }
 
+/** Host to side: start, a call, the answer to a call back, close. */
 export type HostMessage =
   | InitMessage
   | { t: "call"; id: number; ref: string; args: unknown[] }
@@ -44,6 +45,7 @@ export type HostMessage =
   | { t: "back"; id: number; ok: false; error: WireError }
   | { t: "close" };
 
+/** Side to host: loaded (or not), a call's outcome, a call back into the hub, a warning, an uncaught error, closed. */
 export type SideMessage =
   | { t: "ready"; modules: Record<string, ModuleShape> }
   | { t: "fatal"; error: WireError }
@@ -55,7 +57,8 @@ export type SideMessage =
   | { t: "closed"; errors: WireError[] };
 
 /** A thrown value on the wire: an Error's class name, message, stack and own fields; anything else as itself. */
-export type WireError = { error: true; name: string; message: string; stack?: string; fields: Record<string, unknown> } | { error: false; value: unknown };
+export type WireError =
+  { error: true; name: string; message: string; stack?: string; pop?: true; fields: Record<string, unknown> } | { error: false; value: unknown };
 
 const FIELDS = ["code", "exitCode", "ref", "field", "ms", "suggestion", "reason", "location", "sub", "requested", "command", "hint"];
 
@@ -78,7 +81,14 @@ export function toWire(e: unknown): WireError {
     if (v !== undefined && (typeof v !== "object" || v === null || k === "location")) fields[k] = v;
   }
   if (e instanceof ShutdownError) fields.errors = e.errors.map(toWire);
-  return { error: true, name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}), fields };
+  return {
+    error: true,
+    name: e.name,
+    message: e.message,
+    ...(e.stack !== undefined ? { stack: e.stack } : {}),
+    ...(e instanceof PopError ? { pop: true } : {}),
+    fields,
+  };
 }
 
 const CLASSES: Record<string, new (...a: any[]) => Error> = {
@@ -103,11 +113,12 @@ const CLASSES: Record<string, new (...a: any[]) => Error> = {
   URIError,
 };
 
-/** The thrown value back, on this side: an error of the same class (pop's own or a built-in) with the same name, code, message and fields. */
+/** The thrown value back, on this side: an error of the same class (pop's own, else PopError for pop's; a built-in, else Error) with the same name, code, message and fields. */
 export function fromWire(w: WireError): unknown {
   if (!w.error) return w.value;
   const e = new Error(w.message);
-  const cls = CLASSES[w.name] ?? (w.fields.code !== undefined ? PopError : Error);
+  // A PopError of a class not listed here (a tool's own) is still a PopError, with its code and exit code.
+  const cls = CLASSES[w.name] ?? (w.pop ? PopError : Error);
   Object.setPrototypeOf(e, cls.prototype);
   const own = e as unknown as Record<string, unknown>;
   own.name = w.name;
