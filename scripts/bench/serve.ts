@@ -20,7 +20,7 @@ const CONCURRENCY = 64;
 const BODY = JSON.stringify({ ref: "math.fib", kwargs: { num: 11 } });
 
 /** Start a server process; resolves to its URL (the first http:// on its stdout) and a stopper. */
-async function start(cmd: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
+async function start(cmd: string[]): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: "pipe", stderr: "inherit", env: { ...process.env, NO_COLOR: "1" } });
   const reader = proc.stdout.getReader();
   let seen = "";
@@ -35,6 +35,7 @@ async function start(cmd: string[]): Promise<{ url: string; stop: () => Promise<
   void proc.stdout.pipeTo(new WritableStream()); // keep draining
   return {
     url: /http:\/\/[^\s"()]+/.exec(seen)![0],
+    pid: proc.pid,
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -42,8 +43,18 @@ async function start(cmd: string[]): Promise<{ url: string; stop: () => Promise<
   };
 }
 
-/** Requests answered per second: CONCURRENCY loops posting BODY for SECONDS, each answer read and checked. */
-async function load(url: string, check: (json: any) => boolean): Promise<number> {
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ, 100 on Linux)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Requests answered per second and the server's CPU microseconds per request: CONCURRENCY loops posting BODY for SECONDS, each answer read and checked. */
+async function load(url: string, pid: number, check: (json: any) => boolean): Promise<{ rate: number; cpuUs: number }> {
   let done = 0;
   let bad = 0;
   const until = performance.now() + SECONDS * 1000;
@@ -55,10 +66,12 @@ async function load(url: string, check: (json: any) => boolean): Promise<number>
     }
   };
   const t0 = performance.now();
+  const c0 = cpuSeconds(pid);
   await Promise.all(Array.from({ length: CONCURRENCY }, loop));
   const secs = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(pid) - c0;
   if (bad > 0) throw new Error(`${bad} of ${done} answers from ${url} were wrong`);
-  return done / secs;
+  return { rate: done / secs, cpuUs: (cpu * 1e6) / done };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -72,12 +85,18 @@ const echo = await start([process.execPath, "-e", echoSource]);
 const served = await start([POP, "serve", "--plugins", "examples/poppy", "--sub", "rpc", "--port", "0"]);
 const popRates: number[] = [];
 const echoRates: number[] = [];
+const popCpu: number[] = [];
+const echoCpu: number[] = [];
 try {
-  await load(served.url, (j) => j.result === 89); // warm-up (JIT) for both
-  await load(echo.url, (j) => j.ref === "math.fib");
+  await load(served.url, served.pid, (j) => j.result === 89); // warm-up (JIT) for both
+  await load(echo.url, echo.pid, (j) => j.ref === "math.fib");
   for (let r = 0; r < ROUNDS; r++) {
-    echoRates.push(await load(echo.url, (j) => j.ref === "math.fib"));
-    popRates.push(await load(served.url, (j) => j.result === 89));
+    const e = await load(echo.url, echo.pid, (j) => j.ref === "math.fib");
+    const p = await load(served.url, served.pid, (j) => j.result === 89);
+    echoRates.push(e.rate);
+    echoCpu.push(e.cpuUs);
+    popRates.push(p.rate);
+    popCpu.push(p.cpuUs);
   }
 } finally {
   await echo.stop();
@@ -87,11 +106,16 @@ const echoRate = median(echoRates);
 // Each round's pair ran back to back: the median of the per-round ratios is steadier than the ratio of medians
 // when other work on the machine comes and goes.
 const ratio = median(popRates.map((p, i) => p / echoRates[i]!));
+// The servers' own CPU per request moves far less with the machine's load than throughput does.
+const cpuRatio = median(popCpu.map((p, i) => echoCpu[i]! / p));
 console.log(`\n1. throughput (median of ${ROUNDS}):`);
-console.log(`   bare Bun.serve JSON echo   ${fmt(echoRate)} req/s   (rounds: ${echoRates.map(fmt).join(", ")})`);
-console.log(`   pop serve rpc.math.fib     ${fmt(popRate)} req/s   (rounds: ${popRates.map(fmt).join(", ")})`);
+console.log(`   bare Bun.serve JSON echo   ${fmt(echoRate)} req/s, ${fmt(median(echoCpu))} us CPU/request   (rounds: ${echoRates.map(fmt).join(", ")})`);
+console.log(`   pop serve rpc.math.fib     ${fmt(popRate)} req/s, ${fmt(median(popCpu))} us CPU/request   (rounds: ${popRates.map(fmt).join(", ")})`);
 console.log(
   `   ratio pop serve / echo     ${ratio.toFixed(2)}x   (median of the rounds' ratios: ${popRates.map((p, i) => (p / echoRates[i]!).toFixed(2)).join(", ")}; target >= 0.80x: ${ratio >= 0.8 ? "met" : "MISSED"})`,
+);
+console.log(
+  `   requests per server CPU second, pop serve / echo: ${cpuRatio.toFixed(2)}x   (rounds: ${popCpu.map((p, i) => (echoCpu[i]! / p).toFixed(2)).join(", ")})`,
 );
 
 // ---- 2. a remote call against curl ------------------------------------------------------------------------------
@@ -99,28 +123,26 @@ const N = Number(process.env.CALLS ?? 500);
 const hub = createHub();
 await remoteSub(hub, "rpc", { url: served.url, source: "bench" });
 for (let i = 0; i < 50; i++) await hub.rpc.math.fib({ num: 11 }); // warm-up
+const curl = Bun.which("curl");
+// One curl, N requests on one connection (--next), as the remote sub's fetch reuses one.
+const curlArgs: string[] = [];
+for (let i = 0; i < N; i++)
+  curlArgs.push(...(i ? ["--next"] : []), "-s", "-o", "/dev/null", "-H", "content-type: application/json", "--data", BODY, served.url);
 const remoteUs: number[] = [];
+const kept: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const t0 = performance.now();
   for (let i = 0; i < N; i++) if ((await hub.rpc.math.fib({ num: 11 })) !== 89) throw new Error("wrong remote answer");
   remoteUs.push(((performance.now() - t0) * 1000) / N);
+  if (!curl) continue;
+  const t1 = performance.now();
+  const p = Bun.spawnSync([curl, ...curlArgs]);
+  if (p.exitCode !== 0) throw new Error(`curl failed: ${p.stderr}`);
+  kept.push(((performance.now() - t1) * 1000) / N);
 }
 await closeHub(hub);
-const curl = Bun.which("curl");
-let curlKeptUs = Number.NaN;
 let curlProcUs = Number.NaN;
 if (curl) {
-  // One curl, N requests on one connection (--next), as the remote sub's fetch reuses one.
-  const args: string[] = [];
-  for (let i = 0; i < N; i++) args.push(...(i ? ["--next"] : []), "-s", "-o", "/dev/null", "-H", "content-type: application/json", "--data", BODY, served.url);
-  const kept: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const t0 = performance.now();
-    const p = Bun.spawnSync([curl, ...args]);
-    if (p.exitCode !== 0) throw new Error(`curl failed: ${p.stderr}`);
-    kept.push(((performance.now() - t0) * 1000) / N);
-  }
-  curlKeptUs = median(kept);
   // One curl process per request: what `curl` in a shell loop costs.
   const M = 50;
   const t0 = performance.now();
@@ -132,9 +154,13 @@ if (curl) {
 }
 await served.stop();
 const remote = median(remoteUs);
+const curlKeptUs = median(kept);
+const keptRatio = median(remoteUs.map((r, i) => r / kept[i]!));
 console.log(`\n2. one call, sequential (median of ${ROUNDS} x ${N}):`);
 console.log(`   remote call hub.rpc.math.fib            ${fmt(remote)} us/call`);
 if (curl) {
-  console.log(`   curl, one connection for all (--next)   ${fmt(curlKeptUs)} us/request   ratio remote / curl ${(remote / curlKeptUs).toFixed(2)}x`);
+  console.log(
+    `   curl, one connection for all (--next)   ${fmt(curlKeptUs)} us/request   ratio remote / curl ${keptRatio.toFixed(2)}x (median of the rounds' ratios: ${remoteUs.map((r, i) => (r / kept[i]!).toFixed(2)).join(", ")})`,
+  );
   console.log(`   curl, one process per request           ${fmt(curlProcUs)} us/request   ratio remote / curl ${(remote / curlProcUs).toFixed(2)}x`);
 } else console.log("   curl not installed: no comparison");
