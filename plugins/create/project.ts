@@ -115,7 +115,7 @@ A Plugin Oriented Programming project, run by \`pop\` alone: no Bun, npm or buil
 | \`conf.ts\` | the options (CONFIG), the command line (CLI_CONFIG) and where the subs are (DYNE) |
 | \`${n}/init.ts\` | the project's own sub: \`cli(hub)\` is the entry point \`pop app\` calls |
 | \`calc/math.ts\` | a library sub: \`hub.calc.math.fib({ num })\` |
-| \`test/\` | tests, run by \`pop test\` (\`import { testHub } from "pop"\`) |
+| \`test/\` | tests, run by \`pop test\` (\`import { mockHub, testHub } from "pop"\`) |
 | \`${n}.schema.json\` | the JSON Schema of ${n}.config.json files (\`pop config schema ${n}\`) |
 
 Run it (from the folder holding \`${n}/\`):

@@ -39,7 +39,8 @@ const command: Command = {
     force: { type: "boolean", description: "Replace files that exist (only the template's own files)" },
     list: { type: "boolean", description: "List the templates and where each comes from" },
     types: { type: "boolean", negatable: true, description: "Do not run pop types afterwards (run it, or pop test, before tsc)" },
-    ...HUB_ARGS,
+    // The hub options that matter for loading templates (not the call-time ones: --isolate, --remote, --trace...).
+    ...pick(HUB_ARGS, ["plugins", "disable", "strict", "packages", "load-timeout", "json"]),
   },
   async run({ args }) {
     if (args.list) {
@@ -74,6 +75,10 @@ const command: Command = {
 };
 
 export default command;
+
+function pick<T>(from: Record<string, T>, names: string[]): Record<string, T> {
+  return Object.fromEntries(names.filter((n) => Object.hasOwn(from, n)).map((n) => [n, from[n]!]));
+}
 
 const NOTE: Record<string, string> = { create: "", replace: "  (replaced)", edit: "  (DYNE edited)" };
 
