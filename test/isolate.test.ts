@@ -82,6 +82,15 @@ for (const mode of ["worker", "process"] as const) {
       expect(missing.message).toContain('"helper.util.nope"');
     }, 20_000);
 
+    test("hub.OPT reaches the isolated side: at start, and each project's config once it is loaded", async () => {
+      const hub = await hostHub();
+      hub.OPT.early = Object.freeze({ port: 1 });
+      await isolateSub(hub, "calc", { mode, folders: [CALC], source: "test" });
+      expect(await hub.calc.echo.opt()).toEqual({ early: { port: 1 } });
+      hub.OPT.calc = Object.freeze({ greeting: "hi" }); // what hub.pop.config.load does for a project
+      expect(await hub.calc.echo.opt()).toEqual({ early: { port: 1 }, calc: { greeting: "hi" } });
+    }, 20_000);
+
     test("calls are traced by the hub's call monitor like any other", async () => {
       const hub = await isolated(mode);
       const seen: string[] = [];

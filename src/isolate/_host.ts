@@ -35,6 +35,8 @@ interface Side {
   why?: string;
   /** Settles once the side has ended. */
   exited: Promise<void>;
+  /** The hub.OPT entries the side has, by project: what it was sent last. */
+  opt: Map<string, unknown>;
 }
 
 /** One isolated sub, seen from the host. */
@@ -70,7 +72,8 @@ export class IsolatedSub {
       side.calls.set(id, p);
       if (side.calls.size === 1) side.link.ref();
       try {
-        side.link.send({ t: "call", id, ref, args });
+        const opt = optChanges(this.hub.OPT, side.opt);
+        side.link.send(opt ? { t: "call", id, ref, args, opt } : { t: "call", id, ref, args });
       } catch (e) {
         this.#settle(side, id);
         reject(new TypeError(`the arguments of "${ref}" cannot cross to the ${this.what} of sub "${this.name}": ${messageOf(e)}`));
@@ -119,6 +122,7 @@ export class IsolatedSub {
       ready: new Promise((resolve, reject) => (ready = { resolve, reject })),
       calls: new Map(),
       ended: false,
+      opt: new Map(Object.entries(this.hub.OPT)),
     };
     let started = false;
     const events = {
@@ -147,7 +151,7 @@ export class IsolatedSub {
     side.link = this.opts.mode === "worker" ? startWorker(events) : startProcess({ env: this.opts.env, memory: this.opts.memory }, events);
     const s = state(this.hub);
     const hostSubs = [...new Set([...s.subs.keys(), ...s.dyne.keys()])];
-    const opt = cloneable(this.hub.OPT) ? this.hub.OPT : {};
+    const opt = Object.fromEntries(Object.entries(this.hub.OPT).filter(([, v]) => cloneable(v)));
     side.link.send({
       t: "init",
       name: this.name,
@@ -252,4 +256,19 @@ export class IsolatedSub {
     side.calls.delete(id);
     if (side.calls.size === 0 && !side.ended) side.link.unref();
   }
+}
+
+/**
+ * The entries of hub.OPT (one per project, each replaced whole when its config loads) that changed since the side was
+ * last sent them, or undefined: a few identity checks per call, and the config reaches the side once it is loaded.
+ */
+function optChanges(opt: Record<string, unknown>, sent: Map<string, unknown>): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const key in opt) {
+    const v = opt[key];
+    if (sent.get(key) === v) continue;
+    sent.set(key, v);
+    if (cloneable(v)) (out ??= {})[key] = v;
+  }
+  return out;
 }

@@ -40,7 +40,7 @@ export interface ModuleShape {
 /** Host to side: start, a call, the answer to a call back, close. */
 export type HostMessage =
   | InitMessage
-  | { t: "call"; id: number; ref: string; args: unknown[] }
+  | { t: "call"; id: number; ref: string; args: unknown[]; opt?: Record<string, unknown> }
   | { t: "back"; id: number; ok: true; value: unknown }
   | { t: "back"; id: number; ok: false; error: WireError }
   | { t: "close" };

@@ -75,6 +75,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
         init(m).catch((e) => send({ t: "fatal", error: toWire(e) }));
         return;
       case "call":
+        if (m.opt) Object.assign(hub!.OPT, m.opt); // the host's config changed since the last call
         reply(m.id, callLocal(hub!, m.ref, m.args), m.ref);
         return;
       case "back": {
