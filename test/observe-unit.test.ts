@@ -54,7 +54,7 @@ describe("callers", () => {
   test("each call names the hub call it was made from, across awaits; a top call has none", async () => {
     const hub = await hubOf();
     const seen: Array<[string, string | undefined, number]> = [];
-    const undo = addMonitor(hub, { after: (c: CallEnd) => void seen.push([c.ref, c.caller, c.time]) });
+    const undo = addMonitor(hub, { callers: true, after: (c: CallEnd) => void seen.push([c.ref, c.caller, c.time]) });
     // Two at once: their callers do not mix.
     const [a, b] = await Promise.all([hub.s.m.outer(), hub.s.m.outer()]);
     expect(a).toEqual(["sync", "sync"]);
@@ -72,6 +72,14 @@ describe("callers", () => {
       "s.m.sync<s.m.outer",
     ]);
     for (const [, , time] of seen) expect(Math.abs(time - Date.now())).toBeLessThan(60_000);
+  });
+
+  test("a monitor that does not ask for callers gets none", async () => {
+    const hub = await hubOf();
+    const seen: Array<string | undefined> = [];
+    addMonitor(hub, { after: (c: CallEnd) => void seen.push(c.caller) });
+    await hub.s.m.outer();
+    expect(seen).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   test("a timed-out call is reported to the monitors as an error", async () => {

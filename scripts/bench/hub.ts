@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// Hub benchmarks (issues 2 and 7): each figure is a ratio against a baseline measured in the same run, interleaved.
+// Hub benchmarks (issues 2, 7 and 10): each figure is a ratio against a baseline measured in the same run, interleaved.
 // Run: bun run bench:hub   (builds nothing: run `bun run build` first, or point POP_BIN at an executable built elsewhere)
 // POP_BENCH_STEPS=1 also times the step-by-step variants of the `pop call` floor (where pop call's time goes).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -134,6 +134,25 @@ const viaHub = loopOf("hub.bench.plain.add(i)");
   results.push(report("2b. after undo(): hub call vs direct call (same call site as 1a)", h, d2, undefined, "ns/call", r2));
   const [h3, s3, r3] = rounds(loopOf("hub.bench.plain.add(i)"), loopOf("shape.bench.plain.add(i)"), 5_000_000, 15);
   results.push(report("2c. after undo(): hub call (new call site) vs today's shape", h3, s3, 1.05, "ns/call", r3));
+}
+{
+  // Issue 10: --trace, --audit and --timeout hang on the call monitor; a hub with none of them on calls the bare
+  // function, so tracing compiled in but off costs nothing against a hub without tracing (the same arrow on plain objects).
+  const [h, a, r] = rounds(viaHub, loopOf("arrow.bench.plain.add(i)"), 5_000_000, 15);
+  results.push(report("2d. tracing compiled in but off: hub call vs a hub without tracing (the same arrow on plain objects)", h, a, 1.05, "ns/call", r));
+  const { auditMonitor } = await import("../../src/observe/index.ts");
+  const audit = auditMonitor("/dev/null");
+  const undo = hub.pop.trace.add(audit.monitor);
+  const [t, d, r2] = rounds(loopOf("hub.bench.plain.add(i)"), direct, 200_000, 7);
+  results.push(report("2e. hub call with the --audit monitor (one JSON line written per call, to /dev/null) vs direct call", t, d, undefined, "ns/call", r2));
+  undo();
+  audit.close();
+  const { setCallTimeout } = await import("../../src/hub/index.ts");
+  setCallTimeout(hub, 60_000);
+  const [tt, d2, r3] = rounds(loopOf("hub.bench.plain.add(i)"), direct, 500_000, 7);
+  results.push(report("2f. hub call (sync) with --timeout set vs direct call", tt, d2, undefined, "ns/call", r3));
+  setCallTimeout(hub, 0);
+  if (hub.bench.plain.add !== bareAdd) throw new Error("setCallTimeout(hub, 0) did not put the bare function back");
 }
 {
   const [h, w, r] = rounds(loopOf("hub.bench.wrapped.add(i)"), loopOf("handWrapped(i)"));

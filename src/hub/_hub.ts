@@ -61,6 +61,7 @@ export function createHub(opts: HubOptions = {}): Hub {
     warn: opts.warn ?? warnOnStderr,
     loaded: [],
     monitors: [],
+    callerMonitors: 0,
     loadTimeout: opts.loadTimeout ?? 30_000,
     shutdownTimeout: opts.shutdownTimeout ?? 10_000,
     closing: undefined,

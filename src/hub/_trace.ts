@@ -21,10 +21,15 @@ export interface CallEnd extends CallStart {
   error?: unknown;
 }
 
-/** A call monitor: either hook may be left out. A hook that throws is reported once and never breaks the call. */
+/**
+ * A call monitor: either hook may be left out. A hook that throws is reported once and never breaks the call.
+ * `callers: true` asks for `call.caller` (the hub call a call was made from, followed across awaits): it costs an
+ * AsyncLocalStorage scope per call while such a monitor is on, so monitors that do not need it leave it out.
+ */
 export interface Monitor {
   before?(call: CallStart): void;
   after?(call: CallEnd): void;
+  callers?: boolean;
 }
 
 /**
@@ -46,9 +51,10 @@ export function addMonitor(hub: Hub, monitor: Monitor): () => void {
     });
   }
   const s = state(hub);
-  // Which hub call a call was made from follows async code (an AsyncLocalStorage), needed only while monitors watch.
-  callers ??= new (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage<string>();
+  // Which hub call a call was made from follows async code (an AsyncLocalStorage): only for monitors asking for it.
+  if (monitor.callers) callers ??= new (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage<string>();
   s.monitors.push(monitor);
+  if (monitor.callers) s.callerMonitors++;
   if (s.monitors.length === 1) retrace(hub);
   let done = false;
   return () => {
@@ -56,6 +62,7 @@ export function addMonitor(hub: Hub, monitor: Monitor): () => void {
     done = true;
     const at = s.monitors.indexOf(monitor);
     if (at >= 0) s.monitors.splice(at, 1);
+    if (monitor.callers) s.callerMonitors--;
     if (s.monitors.length === 0) retrace(hub);
   };
 }
@@ -98,7 +105,8 @@ export function traceFn(hub: Hub, ref: string, fn: AnyFn): AnyFn {
   const monitors = s.monitors;
   const traced = function (...args: unknown[]): unknown {
     if (monitors.length === 0) return s.callTimeout > 0 ? bound(s.callTimeout, ref, fn(...args)) : fn(...args);
-    const caller = callers?.getStore();
+    const tracking = s.callerMonitors > 0;
+    const caller = tracking ? callers!.getStore() : undefined;
     const start: CallStart = caller === undefined ? { ref, args } : { ref, args, caller };
     for (let i = 0; i < monitors.length; i++) {
       const m = monitors[i]!;
@@ -113,7 +121,7 @@ export function traceFn(hub: Hub, ref: string, fn: AnyFn): AnyFn {
     const t0 = performance.now();
     let r: unknown;
     try {
-      r = callers ? callers.run(ref, fn, ...args) : fn(...args);
+      r = tracking ? callers!.run(ref, fn, ...args) : fn(...args);
     } catch (error) {
       end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "error", error });
       throw error;

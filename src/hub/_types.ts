@@ -155,6 +155,8 @@ export interface HubState {
   shutdownTimeout: number;
   /** Call monitors (hub.pop.trace.add): while any is installed, hub functions report each call to them. */
   monitors: import("./_trace.ts").Monitor[];
+  /** How many of them want each call's caller (an AsyncLocalStorage scope per call while any does). */
+  callerMonitors: number;
   /** Set once closeHub has started. */
   closing: Promise<void> | undefined;
   /** Milliseconds an async hub call may run before it rejects with a TimeoutError (0: no limit). */

@@ -17,6 +17,7 @@ export function auditMonitor(file: string): { monitor: Monitor; close: () => voi
     throw new UsageError(`cannot open the audit file "${file}" (option --audit): ${why}; give a file pop can append to`, "--audit", { hint: false });
   }
   const monitor: Monitor = {
+    callers: true,
     after(call: CallEnd) {
       if (fd === undefined) return;
       const line: Record<string, unknown> = {

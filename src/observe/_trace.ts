@@ -29,6 +29,7 @@ export function traceMonitor(hub: Hub): Monitor {
   };
   const json = () => jsonLogs() || (process.env.POP_LOG_FORMAT?.trim().toLowerCase() !== "text" && !isatty(2));
   return {
+    callers: true,
     after(call: CallEnd) {
       const o = originOf(call.ref);
       const duration = Math.round(call.duration * 1000) / 1000;
