@@ -1,8 +1,7 @@
-// Run by scripts/build.ts before compiling: writes src/types/_declarations.generated.json.gz, the files `pop types` writes
-// into a project's .pop/ so editors and tsc know `import { z, type Hub } from "pop"`, Bun's API and `bun:test` with
-// no node_modules: pop.d.ts (src/pop.ts's declarations and zod's, one file of ambient modules) and Bun's own type
-// packages (bun-types, @types/node, undici-types) in .pop/node_modules, copied as they are. A JSON map of path ->
-// text. And src/testing/_popmodule.generated.js.gz: src/pop.ts bundled into one ES module, which `pop test` writes out
+// Run by scripts/build.ts before compiling: writes what `pop types` puts in a project's .pop/ so editors and tsc know
+// `import { z, type Hub } from "pop"`, Bun's API and `bun:test` with no node_modules: src/types/_popdts.generated.d.ts.gz
+// (pop.d.ts: src/pop.ts's declarations and zod's, one file of ambient modules) and src/types/_buntypes.generated.json.gz
+// (Bun's own type packages, bun-types, @types/node and undici-types, as they are: a JSON map of path -> text). And src/testing/_popmodule.generated.js.gz: src/pop.ts bundled into one ES module, which `pop test` writes out
 // for the Bun it runs tests with (its preload serves it as "pop"). Both are derived, so neither is committed (each
 // folder's .gitignore): every build makes them fresh.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -10,7 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
-const OUT = join(ROOT, "src/types/_declarations.generated.json.gz");
+const POP_DTS = join(ROOT, "src/types/_popdts.generated.d.ts.gz");
+const BUN_TYPES = join(ROOT, "src/types/_buntypes.generated.json.gz");
 /** The type packages Bun's types need, as .pop/node_modules holds them (tsc dedupes them against installed copies of the same version). */
 const TYPE_PACKAGES = ["bun-types", "@types/node", "undici-types"];
 const ZOD = join(ROOT, "node_modules/zod");
@@ -137,9 +137,10 @@ try {
   await emit(tmp);
   const declDir = join(tmp, "d");
   if (!Bun.file(join(declDir, "src/pop.d.ts")).size) throw new Error("gen-types: tsc wrote no src/pop.d.ts");
-  const files: Record<string, string> = { "pop.d.ts": bundle(declDir) };
-  for (const pkg of TYPE_PACKAGES) copyPackage(join(ROOT, "node_modules", pkg), `node_modules/${pkg}`, files);
-  writeGzip(OUT, JSON.stringify(files));
+  writeGzip(POP_DTS, bundle(declDir));
+  const files: Record<string, string> = {};
+  for (const pkg of TYPE_PACKAGES) copyPackage(join(ROOT, "node_modules", pkg), pkg, files);
+  writeGzip(BUN_TYPES, JSON.stringify(files));
   writeGzip(POP_MODULE, await popModule());
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -1,10 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pop, ROOT, tmp } from "./helpers.ts";
 
 const FIX = join(ROOT, "test/fixtures/types");
 const TSC = join(ROOT, "node_modules/.bin/tsc");
+/** The cache Bun's types are linked from: the run's own. */
+const ENV = { XDG_CACHE_HOME: join(tmp("pop-types-cache-"), "cache") };
 
 /** The tsconfig docs/testing.md gives a project (what `pop create project` writes). */
 const PROJECT_TSCONFIG = join(FIX, "tsconfig.json");
@@ -29,7 +31,7 @@ async function tsc(dir: string): Promise<{ code: number; out: string }> {
 describe("pop types", () => {
   test("writes .pop/ for a project and another root; tsc passes on correct hub calls and points at each wrong one", async () => {
     const { dir, extra } = project();
-    const r = await pop(["types", dir, "--plugins", extra, "--json"]);
+    const r = await pop(["types", dir, "--plugins", extra, "--json"], { env: ENV });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const view = JSON.parse(r.stdout);
@@ -70,18 +72,18 @@ describe("pop types", () => {
 
   test("a second run rewrites nothing; a new module appears after the next run, a change inside a file needs none", async () => {
     const { dir } = project();
-    expect((await pop(["types", dir])).code).toBe(0);
+    expect((await pop(["types", dir], { env: ENV })).code).toBe(0);
     const stamp = statSync(join(dir, ".pop/hub.d.ts")).mtimeMs;
-    const again = await pop(["types", "."], { cwd: dir });
+    const again = await pop(["types", "."], { cwd: dir, env: ENV });
     expect(again.stdout).toBe([".pop/pop.d.ts", ".pop/hub.d.ts", ".pop/.gitignore", ".pop/node_modules", ""].join("\n"));
-    expect(JSON.parse((await pop(["types", dir, "--json"])).stdout).changed).toEqual([]);
+    expect(JSON.parse((await pop(["types", dir, "--json"], { env: ENV })).stdout).changed).toEqual([]);
     expect(again.code).toBe(0);
     expect(statSync(join(dir, ".pop/hub.d.ts")).mtimeMs).toBe(stamp);
     writeFileSync(
       join(dir, "rpc/text.ts"),
       'import type { Hub } from "pop";\nexport function upper(hub: Hub, s: string): string {\n  return hub ? s.toUpperCase() : s;\n}\n',
     );
-    const third = await pop(["types", dir, "--json"]);
+    const third = await pop(["types", dir, "--json"], { env: ENV });
     expect(JSON.parse(third.stdout).changed).toEqual([join(dir, ".pop/hub.d.ts")]);
     expect(readFileSync(join(dir, ".pop/hub.d.ts"), "utf8")).toContain('text: PluginModule<typeof import("../rpc/text.ts")>;');
   }, 30_000);
@@ -89,7 +91,7 @@ describe("pop types", () => {
   test("docs/testing.md shows what pop types writes for examples/poppy", async () => {
     const dir = join(tmp("pop-types-doc-"), "poppy");
     cpSync(join(ROOT, "examples/poppy"), dir, { recursive: true, filter: (src) => !src.includes("/.pop") });
-    expect((await pop(["types", dir, "--no-bun-types"])).code).toBe(0);
+    expect((await pop(["types", dir, "--no-bun-types"], { env: ENV })).code).toBe(0);
     const doc = readFileSync(join(ROOT, "docs/testing.md"), "utf8");
     const block = /For\n`examples\/poppy`, `hub.d.ts` is:\n\n```ts\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(block).toBe(readFileSync(join(dir, ".pop/hub.d.ts"), "utf8"));
@@ -98,7 +100,7 @@ describe("pop types", () => {
   test("--out FILE writes the hub's declarations there and pop.d.ts beside it; --no-bun-types leaves node_modules out", async () => {
     const { dir } = project();
     const out = join(tmp("pop-types-out-"), "types", "shop.d.ts");
-    const r = await pop(["types", dir, "--out", out, "--no-bun-types", "--json"]);
+    const r = await pop(["types", dir, "--out", out, "--no-bun-types", "--json"], { env: ENV });
     expect(r.code).toBe(0);
     const typesDir = join(out, "..");
     expect(JSON.parse(r.stdout).files).toEqual([join(typesDir, "pop.d.ts"), out]);
@@ -107,10 +109,27 @@ describe("pop types", () => {
     expect(existsSync(join(dir, ".pop"))).toBe(false);
   });
 
+  test("Bun's types are linked from the cache, or copied when no cache folder can be written", async () => {
+    const { dir } = project();
+    expect((await pop(["types", dir], { env: ENV })).code).toBe(0);
+    expect(realpathSync(join(dir, ".pop/node_modules"))).toBe(
+      realpathSync(join(ENV.XDG_CACHE_HOME, "pop", readdirSync(join(ENV.XDG_CACHE_HOME, "pop"))[0]!, "node_modules")),
+    );
+    const other = project();
+    const blocked = join(tmp("pop-types-blocked-"), "a-file");
+    writeFileSync(blocked, "");
+    const r = await pop(["types", other.dir], { env: { XDG_CACHE_HOME: join(blocked, "cache"), TMPDIR: join(blocked, "tmp") } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(lstatSync(join(other.dir, ".pop/node_modules")).isDirectory()).toBe(true);
+    expect(existsSync(join(other.dir, ".pop/node_modules/bun-types/index.d.ts"))).toBe(true);
+    expect(existsSync(join(other.dir, ".pop/node_modules/@types/node/index.d.ts"))).toBe(true);
+  });
+
   test("--plugins without DIR types those roots into ./.pop", async () => {
     const { dir, extra } = project();
     const cwd = tmp("pop-types-cwd-");
-    const r = await pop(["types", "--plugins", extra, "--no-bun-types"], { cwd });
+    const r = await pop(["types", "--plugins", extra, "--no-bun-types"], { cwd, env: ENV });
     expect(r.stdout).toBe(".pop/pop.d.ts\n.pop/hub.d.ts\n.pop/.gitignore\n");
     expect(r.code).toBe(0);
     const hub = readFileSync(join(cwd, ".pop/hub.d.ts"), "utf8");
@@ -121,11 +140,11 @@ describe("pop types", () => {
 
   test("a folder that does not exist is a usage error naming it, and nothing is written", async () => {
     const cwd = tmp("pop-types-bad-");
-    const r = await pop(["types", "nope"], { cwd });
+    const r = await pop(["types", "nope"], { cwd, env: ENV });
     expect(r.stderr).toContain(`project folder "nope" is not a folder`);
     expect(r.code).toBe(2);
     expect(existsSync(join(cwd, ".pop"))).toBe(false);
-    const p = await pop(["types", "--plugins", "missing"], { cwd });
+    const p = await pop(["types", "--plugins", "missing"], { cwd, env: ENV });
     expect(p.stderr).toContain(`plugin root "missing" (from --plugins) is not a folder`);
     expect(p.code).toBe(2);
   });
@@ -133,7 +152,7 @@ describe("pop types", () => {
   test("an unwritable output folder fails with exit 1 naming it", async () => {
     const { dir } = project();
     writeFileSync(join(dir, ".pop"), "a file where the folder goes");
-    const r = await pop(["types", dir]);
+    const r = await pop(["types", dir], { env: ENV });
     expect(r.stderr).toContain(`cannot create the types folder "${join(dir, ".pop")}"`);
     expect(r.code).toBe(1);
   });

@@ -1,12 +1,10 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
-import { isFile } from "../_fs.ts";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "../_path.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
 import { isDirectory } from "../hub/index.ts";
 import { log } from "../output.ts";
 import { messageOf, OutputError } from "../errors.ts";
-import { writeTypes } from "../types/index.ts";
+import { cachedFolder, writeTypes } from "../types/index.ts";
 import POP_MODULE_GZ from "./_popmodule.generated.js.gz" with { type: "file" };
 
 const PATH = "pop test";
@@ -65,34 +63,16 @@ afterAll(async () => { await globalThis[Symbol.for("pop.closeTestHubs")]?.(); })
 `;
 }
 
-/**
- * The preload and the pop module as files Bun can load, in a cache folder named by their hash (written once per pop
- * build, whole: a temporary folder renamed into place). Returns the preload's path.
- */
+/** The preload and the pop module as files Bun can load, in a cache folder named by their hash (written once per pop build). Returns the preload's path. */
 async function runtimeFiles(): Promise<string> {
   const gz = await Bun.file(POP_MODULE_GZ).bytes();
-  const hash = Bun.hash(gz).toString(16);
-  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : tmpdir());
-  for (const root of [join(base, "pop"), join(tmpdir(), `pop-${process.getuid?.() ?? "user"}`)]) {
-    const dir = join(root, `test-${hash}`);
-    const preload = join(dir, "preload.js");
-    if (isFile(preload)) return preload;
-    const tmp = `${dir}.${process.pid}.tmp`;
-    try {
-      mkdirSync(tmp, { recursive: true });
+  try {
+    const dir = cachedFolder(`test-${Bun.hash(gz).toString(16)}`, "preload.js", (tmp, final) => {
       writeFileSync(join(tmp, "pop.js"), Bun.gunzipSync(gz));
-      writeFileSync(join(tmp, "preload.js"), preloadSource(join(dir, "pop.js")));
-      try {
-        renameSync(tmp, dir);
-      } catch (e) {
-        if (!isFile(preload)) throw e; // another pop test won the race: its files are the same
-        rmSync(tmp, { recursive: true, force: true });
-      }
-      return preload;
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      log.debug(`pop test: cannot write its runtime into ${root} (${messageOf(e)}); trying the next place`);
-    }
+      writeFileSync(join(tmp, "preload.js"), preloadSource(join(final, "pop.js"))); // where pop.js is once renamed into place
+    });
+    return join(dir, "preload.js");
+  } catch (e) {
+    throw new OutputError(`pop test cannot write its runtime files: ${messageOf(e)}`, { cause: e });
   }
-  throw new OutputError(`pop test cannot write its runtime files: make "${join(base, "pop")}" writable, or set XDG_CACHE_HOME to a writable folder`);
 }

@@ -1,11 +1,13 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "../_path.ts";
 import { projectName } from "../config/index.ts";
 import { discoverRoots, DiscoveryError, isDirectory, type PluginRoot } from "../hub/index.ts";
 import { OutputError, UsageError } from "../errors.ts";
 import { renderHub } from "./_emit.ts";
 import { scanRoots } from "./_scan.ts";
-import DECLARATIONS_GZ from "./_declarations.generated.json.gz" with { type: "file" };
+import BUN_TYPES_GZ from "./_buntypes.generated.json.gz" with { type: "file" };
+import POP_DTS_GZ from "./_popdts.generated.d.ts.gz" with { type: "file" };
+import { cachedFolder } from "./_cache.ts";
 
 /** What `writeTypes` is asked for: the project folder (a plugin root) and more roots, as `pop types DIR --plugins …`. */
 export interface WriteTypesOptions {
@@ -61,10 +63,9 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   const outDir = dirname(hubFile);
   const projects = roots.filter((r) => r.confFile && r.conf?.CONFIG !== undefined).map((r) => ({ name: projectName(r), confFile: r.confFile! }));
   const hubText = renderHub(scanRoots(roots), projects, outDir);
-  const gz = await Bun.file(DECLARATIONS_GZ).bytes();
-  const declarations = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(gz))) as Record<string, string>;
+  const popDts = new TextDecoder().decode(Bun.gunzipSync(await Bun.file(POP_DTS_GZ).bytes()));
   const files: Array<[string, string]> = [
-    [join(outDir, "pop.d.ts"), declarations["pop.d.ts"]!],
+    [join(outDir, "pop.d.ts"), popDts],
     [hubFile, hubText],
   ];
   // The default folder is pop's alone: it ignores itself, so `git add .` never commits generated files.
@@ -80,7 +81,7 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   for (const [file, text] of files) if (writeIfChanged(file, text)) changed.push(file);
   if (opts.bunTypes !== false) {
     const modules = join(outDir, "node_modules");
-    if (writeTypePackages(modules, declarations, Bun.hash(gz).toString(16))) changed.push(modules);
+    if (await linkTypePackages(modules)) changed.push(modules);
     files.push([modules, ""]);
   }
   return { files: files.map(([f]) => f), changed, roots: roots.map((r) => r.dir) };
@@ -88,28 +89,44 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
 
 /**
  * Bun's type packages (bun-types, @types/node, undici-types) as `.pop/node_modules`, where `/// <reference types="bun-types" />`
- * in pop.d.ts finds them. A stamp (the hash of what pop carries) says whether they are current: one read, not a few MB.
- * A stale copy is replaced whole: written beside it, then swapped in.
+ * in pop.d.ts finds them: a link to one copy per pop build in the cache (a few MB written once per machine, not per
+ * project), or a copy where links cannot be made. Returns whether anything changed.
  */
-function writeTypePackages(modules: string, declarations: Record<string, string>, stamp: string): boolean {
-  const entries = Object.entries(declarations).filter(([path]) => path.startsWith("node_modules/"));
-  const stampFile = join(modules, ".pop-stamp");
-  try {
-    if (readFileSync(stampFile, "utf8") === stamp) return false;
-  } catch {}
-  const tmp = `${modules}.${process.pid}.tmp`;
-  try {
-    rmSync(tmp, { recursive: true, force: true });
-    for (const [path, text] of entries) {
-      const file = join(tmp, path.slice("node_modules/".length));
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, text);
+async function linkTypePackages(modules: string): Promise<boolean> {
+  const gz = await Bun.file(BUN_TYPES_GZ).bytes();
+  const stamp = Bun.hash(gz).toString(16);
+  // A folder named node_modules, in the cache as here: tsc resolves a link's target by its real path, and from there
+  // `/// <reference types="node" />` and "undici-types" are found in the node_modules folder the packages are in.
+  const fill = (dir: string) => {
+    const files = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(gz))) as Record<string, string>;
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
     }
-    writeFileSync(join(tmp, ".pop-stamp"), stamp);
+    writeFileSync(join(dir, STAMP), stamp);
+  };
+  try {
+    if (readFileSync(join(modules, STAMP), "utf8") === stamp) return false;
+  } catch {}
+  try {
+    let target: string | undefined;
+    try {
+      target = join(
+        cachedFolder(`types-${stamp}`, `node_modules/${STAMP}`, (tmp) => fill(join(tmp, "node_modules"))),
+        "node_modules",
+      );
+    } catch {}
     rmSync(modules, { recursive: true, force: true });
-    renameSync(tmp, modules);
+    if (target) {
+      try {
+        symlinkSync(target, modules, "junction");
+        return true;
+      } catch {}
+    }
+    mkdirSync(modules, { recursive: true });
+    fill(modules);
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(modules, { recursive: true, force: true });
     throw new OutputError(
       `cannot write Bun's types into "${modules}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): make the folder writable`,
       {
@@ -119,6 +136,8 @@ function writeTypePackages(modules: string, declarations: Record<string, string>
   }
   return true;
 }
+
+const STAMP = ".pop-stamp";
 
 function writeIfChanged(file: string, text: string): boolean {
   try {
