@@ -284,6 +284,22 @@ describe("templates are plugins", () => {
     expect(readFileSync(join(cwd, "app/widgets/knob.ts"), "utf8")).toBe('export const shape = "round";\nexport const project = "app";\n');
   });
 
+  test("the project's own plugin root (--in, or the working directory with a conf.ts) brings its templates", async () => {
+    const cwd = tmp();
+    writeTree(cwd, {
+      "app/conf.ts": 'export const DYNE = { app: ["app"], create: ["tools/create"] };\n',
+      "app/app/init.ts": "export function cli() {}\n",
+      "app/tools/create/widget.ts": readFileSync(join(FIX, "extra/create/widget.ts"), "utf8"),
+    });
+    const inside = await pop(["create", "widget", "knob", "--pattern", "square", "--no-types"], { cwd: join(cwd, "app") });
+    expect(inside.stderr).toBe("");
+    expect(inside.code).toBe(0);
+    expect(readFileSync(join(cwd, "app/widgets/knob.ts"), "utf8")).toBe('export const shape = "square";\nexport const project = "app";\n');
+    expect(readFileSync(join(cwd, "app/conf.ts"), "utf8")).toBe('export const DYNE = { app: ["app"], create: ["tools/create"], widgets: ["widgets"] };\n');
+    const list = await pop(["create", "--list", "--in", "app"], { cwd });
+    expect(list.stdout).toContain(`  widget        ${join(cwd, "app/tools/create/widget.ts").slice(cwd.length + 1)}`);
+  });
+
   test("a template of a built-in's name without __override__ is a load error naming both files", async () => {
     const r = await pop(["create", "project", "shop", "--plugins", join(FIX, "clash")], { cwd: tmp() });
     expect(r.code).toBe(1);
