@@ -105,23 +105,37 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
     }
   };
 
+  const notJson = (e: unknown) =>
+    usage(400, `request body is not JSON (${messageOf(e)}); send {"ref": "mod.fn", "kwargs": {...}} or {"ref": "mod.fn", "args": [...]}`);
+
   const post = async (req: Request): Promise<Response> => {
-    const length = Number(req.headers.get("content-length") ?? "0");
-    if (length > maxBody) return usage(413, `request body of ${length} bytes is over the limit of ${maxBody} bytes (--max-body)`);
-    let text: string;
-    try {
-      text = await req.text();
-    } catch (e) {
-      return usage(400, `cannot read the request body: ${messageOf(e)}`);
-    }
-    // Each character is 1 to 3 UTF-8 bytes: count the bytes only when the length alone cannot tell.
-    if (text.length > maxBody || (text.length * 3 > maxBody && Buffer.byteLength(text) > maxBody))
-      return usage(413, `request body is over the limit of ${maxBody} bytes (--max-body)`);
+    const header = req.headers.get("content-length");
     let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      return usage(400, `request body is not JSON (${messageOf(e)}); send {"ref": "mod.fn", "kwargs": {...}} or {"ref": "mod.fn", "args": [...]}`);
+    if (header !== null) {
+      // The usual request: its length is known up front, and Bun parses the JSON as it reads it.
+      const length = Number(header);
+      if (length > maxBody) return usage(413, `request body of ${length} bytes is over the limit of ${maxBody} bytes (--max-body)`);
+      try {
+        body = await req.json();
+      } catch (e) {
+        return e instanceof SyntaxError ? notJson(e) : usage(400, `cannot read the request body: ${messageOf(e)}`);
+      }
+    } else {
+      // Streamed without a length: read it, then count its bytes.
+      let text: string;
+      try {
+        text = await req.text();
+      } catch (e) {
+        return usage(400, `cannot read the request body: ${messageOf(e)}`);
+      }
+      // Each character is 1 to 3 UTF-8 bytes: count the bytes only when the length alone cannot tell.
+      if (text.length > maxBody || (text.length * 3 > maxBody && Buffer.byteLength(text) > maxBody))
+        return usage(413, `request body is over the limit of ${maxBody} bytes (--max-body)`);
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        return notJson(e);
+      }
     }
     if (!body || typeof body !== "object" || Array.isArray(body) || typeof (body as CallRequest).ref !== "string")
       return usage(400, `request body must be a JSON object with a "ref" string, e.g. {"ref": "mod.fn", "kwargs": {...}}`);
