@@ -2,7 +2,7 @@ import { isDirectory, isFile, readText } from "../_fs.ts";
 import { dirname, join, resolve } from "../_path.ts";
 import { DiscoveryError } from "../errors.ts";
 import { describeThrow, formatLocation } from "./_errors.ts";
-import { checkEngine, type IsolateSpec, type Manifest, placeIsolated, placeRemote, readManifest, type RemoteSpec } from "./_manifest.ts";
+import { checkEngine, type IsolateSpec, type Manifest, type PackageJson, placeIsolated, placeRemote, readManifest, type RemoteSpec } from "./_manifest.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { listNames } from "./_scan.ts";
 
@@ -71,7 +71,7 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
     named.push({ dir, source: "--plugins" });
   }
   const packages = opts.packages ?? true;
-  const found: Array<{ dir: string; source: string; pkg?: string }> = [];
+  const found: Array<{ dir: string; source: string; pkg?: PackageJson }> = [];
   if (named.length === 0) {
     if (packages && opts.cwd) found.push(...(await packageRoots(opts.cwd, warn)));
   } else {
@@ -92,14 +92,16 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
 
 /**
  * Read one root: its manifest (checked against this pop's version before any of its code runs), then its conf.ts
- * (DYNE, DISABLE, ISOLATE, REMOTE) if any, else its sub-folders. `pkgFile`: the package.json of the package that
+ * (DYNE, DISABLE, ISOLATE, REMOTE) if any, else its sub-folders. `pkg`: the package.json of the package that
  * brought it.
  */
-export async function readRoot(dir: string, source: string, pkgFile?: string): Promise<PluginRoot> {
+export async function readRoot(dir: string, source: string, pkg?: PackageJson): Promise<PluginRoot> {
   registerPopModule(); // a conf.ts may import from "pop" too
   const listing = listNames(dir); // one read of the root: its manifest, its conf file and its sub folders
   if (listing.unreadable) throw new DiscoveryError(`plugin root ${dir} (from ${source}) cannot be read (${listing.unreadable}): make it readable (chmod a+rx)`);
-  const manifest = await readManifest(dir, listing.names, pkgFile);
+  // Most roots have no manifest: no await for them on start-up's path.
+  const manifest =
+    pkg || listing.names.includes("pop.json") || listing.names.includes("package.json") ? await readManifest(dir, listing.names, pkg) : undefined;
   if (manifest) checkEngine(dir, source, manifest);
   const confName = CONF_FILES.find((f) => listing.names.includes(f));
   const confFile = confName ? join(dir, confName) : undefined;
@@ -136,7 +138,7 @@ export async function readRoot(dir: string, source: string, pkgFile?: string): P
 }
 
 /** Roots of the installed dependencies of `cwd`'s package.json whose own package.json has a "pop" field (as stevedore reads entry points). */
-async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Array<{ dir: string; source: string; pkg: string }>> {
+async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Array<{ dir: string; source: string; pkg: PackageJson }>> {
   const pkg = await readJson(join(cwd, "package.json"));
   if (!pkg) return [];
   const names = new Set<string>();
@@ -144,7 +146,7 @@ async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Arr
     const deps = pkg[field];
     if (deps && typeof deps === "object") for (const n of Object.keys(deps)) names.add(n);
   }
-  const out: Array<{ dir: string; source: string; pkg: string }> = [];
+  const out: Array<{ dir: string; source: string; pkg: PackageJson }> = [];
   for (const name of names) {
     const pkgFile = join(cwd, "node_modules", name, "package.json");
     const dep = await readJson(pkgFile);
@@ -158,7 +160,7 @@ async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Arr
     }
     for (const rel of list as string[]) {
       const dir = resolve(dirname(pkgFile), rel);
-      if (isDirectory(dir)) out.push({ dir, source: `package ${name} (from ${join(cwd, "package.json")})`, pkg: pkgFile });
+      if (isDirectory(dir)) out.push({ dir, source: `package ${name} (from ${join(cwd, "package.json")})`, pkg: { file: pkgFile, json: dep } });
       else warn(`${pkgFile}: plugin root "${rel}" is not a folder; skipped`);
     }
   }

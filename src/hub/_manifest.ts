@@ -38,18 +38,25 @@ export interface Manifest {
   remote: Record<string, RemoteSpec>;
 }
 
+/** The package.json of the package that brought a root, as discovery read it. */
+export interface PackageJson {
+  file: string;
+  json: Record<string, unknown>;
+}
+
 /**
- * Read the manifest of root `dir`: `names` is its folder listing (no extra stat on start-up's path); `pkgFile` the
+ * Read the manifest of root `dir`: `names` is its folder listing (no extra stat on start-up's path); `pkg` the
  * package.json of the package that brought it, if any. Undefined when the root has none.
  */
-export async function readManifest(dir: string, names: readonly string[], pkgFile?: string): Promise<Manifest | undefined> {
+export async function readManifest(dir: string, names: readonly string[], pkg?: PackageJson): Promise<Manifest | undefined> {
   if (names.includes("pop.json")) {
     const file = `${dir}/pop.json`;
     return manifestOf(file, await readObject(file), false);
   }
-  const file = names.includes("package.json") ? `${dir}/package.json` : pkgFile;
-  if (!file) return undefined;
-  const json = await readObject(file);
+  const own = names.includes("package.json");
+  if (!own && !pkg) return undefined;
+  const file = own ? `${dir}/package.json` : pkg!.file;
+  const json = own ? await readObject(file) : pkg!.json;
   const field = json.pop;
   // A "pop" field that only names plugin roots ("plugins", a string, a list) is a package's pointer, and says
   // nothing of this root unless engines.pop is there too.
