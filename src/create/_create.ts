@@ -13,6 +13,7 @@ import { badName } from "./_names.ts";
 import type { CreateContext, TemplateModule, TemplateOutput } from "./_types.ts";
 import { type PlannedFile, writeFiles } from "./_write.ts";
 
+/** The command, as errors name it. */
 export const PATH = "pop create";
 
 /** What the command line asked for. */
@@ -134,7 +135,8 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
   const actions: FileAction[] = planned.map((f) => ({ path: f.path, action: f.exists ? "replace" : "create" }));
   if (out.schema !== undefined) actions.push({ path: out.schema, action: existsSync(join(dir, out.schema)) ? "replace" : "create" });
   const todo: string[] = [];
-  if (out.dyne && root && rawDyne !== undefined && root.confFile) {
+  // The template's own conf.ts, when it writes one, is what it is: no DYNE edit on top of it.
+  if (out.dyne && root && rawDyne !== undefined && root.confFile && !Object.hasOwn(out.files, relative(dir, root.confFile))) {
     const conf = readFileSync(root.confFile, "utf8");
     const edit = addToDyne(conf, rawDyne, out.dyne);
     const confPath = relative(dir, root.confFile);
