@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { PluginRoot } from "../hub/index.ts";
+import type { PluginRoot } from "../hub/_discover.ts";
 import { listDir } from "../hub/_scan.ts";
 
 /** One module as the hub will show it: the file that defines it and the names its source declares. */

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "../_path.ts";
-import { projectName } from "../config/index.ts";
-import { discoverRoots, DiscoveryError, isDirectory, type PluginRoot } from "../hub/index.ts";
+import { isDirectory } from "../_fs.ts";
+// The hub's discovery alone, not the hub: pop types never loads a plugin.
+import { discoverRoots, DiscoveryError, type PluginRoot } from "../hub/_discover.ts";
 import { OutputError, UsageError } from "../errors.ts";
 import { renderHub } from "./_emit.ts";
 import { scanRoots } from "./_scan.ts";
@@ -62,6 +63,7 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   const hubFile = opts.out ? resolve(opts.out) : join(dir, ".pop", "hub.d.ts");
   const outDir = dirname(hubFile);
   const projects = roots.filter((r) => r.confFile && r.conf?.CONFIG !== undefined).map((r) => ({ name: projectName(r), confFile: r.confFile! }));
+
   const hubText = renderHub(scanRoots(roots), projects, outDir);
   const popDts = new TextDecoder().decode(Bun.gunzipSync(await Bun.file(POP_DTS_GZ).bytes()));
   const files: Array<[string, string]> = [
@@ -153,4 +155,10 @@ function writeIfChanged(file: string, text: string): boolean {
     throw new OutputError(`cannot write the types file "${file}" (${why}): make its folder writable or choose another with --out`, { cause: e });
   }
   return true;
+}
+
+/** The config integrator's project name (NAME, else the folder's name), without loading the config tool. */
+function projectName(root: PluginRoot): string {
+  const n = root.conf?.NAME;
+  return typeof n === "string" && n !== "" ? n : basename(root.dir);
 }
