@@ -7,10 +7,6 @@ import { pop, ROOT, tmp } from "./helpers.ts";
 const NO_BUN = { PATH: "/usr/bin:/bin" };
 const TSC = join(ROOT, "node_modules/.bin/tsc");
 
-/** `pop test` ships with the testing tool; until it does, the steps that need it are skipped, not faked. */
-const popTestReady = !(await pop(["test", tmp()])).stderr.includes("not built yet");
-const withPopTest = popTestReady ? test : test.skip;
-
 /** A new project `shop` in a temp folder, with `args` created into it. */
 async function project(...more: string[][]): Promise<string> {
   const cwd = tmp();
@@ -59,26 +55,18 @@ const CASES: Array<{ name: string; args: string[]; call: string[]; prints: strin
 ];
 
 describe("the project template", () => {
-  withPopTest(
-    "pop test passes on it as written, with no Bun on PATH",
-    async () => {
-      const dir = await project();
-      const r = await pop(["test", dir], { env: NO_BUN });
-      expect(r.code).toBe(0);
-      expect(r.stdout + r.stderr).toContain(" 0 fail");
-    },
-    60_000,
-  );
+  test("pop test passes on it as written, with no Bun on PATH", async () => {
+    const dir = await project();
+    const r = await pop(["test", dir], { env: NO_BUN });
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toContain(" 0 fail");
+  }, 60_000);
 
-  withPopTest(
-    "it type-checks with tsc as written",
-    async () => {
-      const r = await tsc(await project());
-      expect(r.out).toBe("");
-      expect(r.code).toBe(0);
-    },
-    60_000,
-  );
+  test("it type-checks with tsc as written", async () => {
+    const r = await tsc(await project());
+    expect(r.out).toBe("");
+    expect(r.code).toBe(0);
+  }, 60_000);
 
   test("a wrong argument type in a plugin is a type error (the hub is typed, not any)", async () => {
     const dir = await project();
@@ -105,29 +93,21 @@ describe("every template", () => {
       expect((await pop(["app", dir], { env: NO_BUN })).stdout).toBe("Hello from shop: fib(10) = 55\n");
     }, 30_000);
 
-    withPopTest(
-      `${c.name}: pop test passes with no Bun on PATH, and the project type-checks`,
-      async () => {
-        const dir = await project(c.args);
-        const r = await pop(["test", dir], { env: NO_BUN });
-        expect(r.code).toBe(0);
-        expect(r.stdout + r.stderr).toContain(" 0 fail");
-        const t = await tsc(dir);
-        expect(t.out).toBe("");
-        expect(t.code).toBe(0);
-      },
-      60_000,
-    );
-  }
-
-  withPopTest(
-    "all of them in one project together",
-    async () => {
-      const dir = await project(...CASES.map((c) => c.args));
+    test(`${c.name}: pop test passes with no Bun on PATH, and the project type-checks`, async () => {
+      const dir = await project(c.args);
       const r = await pop(["test", dir], { env: NO_BUN });
       expect(r.code).toBe(0);
       expect(r.stdout + r.stderr).toContain(" 0 fail");
-    },
-    120_000,
-  );
+      const t = await tsc(dir);
+      expect(t.out).toBe("");
+      expect(t.code).toBe(0);
+    }, 60_000);
+  }
+
+  test("all of them in one project together", async () => {
+    const dir = await project(...CASES.map((c) => c.args));
+    const r = await pop(["test", dir], { env: NO_BUN });
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toContain(" 0 fail");
+  }, 120_000);
 });
