@@ -22,8 +22,13 @@ describe("--version and --help", () => {
     const lines = r.stdout.split("\n");
     const hub = lines.indexOf("Hub runtime:");
     expect(hub).toBeGreaterThan(0);
-    expect(lines[hub + 1]).toMatch(/^ {2}tree {2}\S/);
-    expect(lines[hub + 2]).toMatch(/^ {2}call {2}\S/);
+    // Names padded to the group's widest: "serve" sets the hub group's column.
+    expect(lines[hub + 1]).toMatch(/^ {2}tree {3}\S/);
+    expect(lines[hub + 2]).toMatch(/^ {2}call {3}\S/);
+    expect(lines[hub + 3]).toMatch(/^ {2}serve {2}\S/);
+    const authoring = lines.indexOf("Authoring: scaffolder, editor types, tests:");
+    expect(lines.slice(authoring + 1, authoring + 4).map((l) => l.trim().split(/\s+/)[0])).toEqual(["create", "types", "test"]);
+    expect(r.stdout).not.toContain("__isolate-child");
     const codes = lines.indexOf("Exit codes:");
     const table = lines.slice(codes + 1, lines.indexOf("", codes));
     expect(table.map((l) => l.trim().split(/\s+/)[0])).toEqual(["0", "1", "2", "3", "130", "143"]);
