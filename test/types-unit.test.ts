@@ -1,0 +1,48 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import type { PluginRoot } from "../src/hub/_discover.ts";
+import { renderHub } from "../src/types/_emit.ts";
+import { scanRoots } from "../src/types/_scan.ts";
+import { tmp, writeTree } from "./helpers.ts";
+
+function root(dir: string, dyne: Record<string, string[]>, disable: string[] = []): PluginRoot {
+  return { dir, source: "test", dyne, disable, conf: undefined, confFile: undefined };
+}
+
+test("scanRoots reads __virtualname__, __func_alias__ and __override__ from the text, and follows the hub's listing", () => {
+  const a = writeTree(tmp("pop-scan-a-"), {
+    "rpc/math.ts": "export function fib() {}\n",
+    "rpc/strs.ts": `export const __virtualname__ = 'text';\nexport const __func_alias__ = { "del_": "delete", list_: 'list' };\n`,
+    "rpc/_private.ts": "export function x() {}\n",
+    "rpc/math.test.ts": "",
+    "rpc/types.d.ts": "",
+    "rpc/contracts/math.ts": "export function pre() {}\n",
+    "rpc/admin/users.ts": "export function list() {}\n",
+    "rpc/test/helper.ts": "",
+  });
+  const b = writeTree(tmp("pop-scan-b-"), {
+    "rpc/math.ts": "export const __override__ = true;\n",
+    "rpc/strs.ts": "export const __virtualname__ = 'text';\n", // a second "text" without __override__: the first stays
+    "rpc/more.ts": "",
+    "rpc/off.ts": "",
+  });
+  const subs = scanRoots([root(a, { rpc: [join(a, "rpc")] }), root(b, { rpc: [join(b, "rpc")], pop: [join(b, "rpc")] }, ["rpc.off"])]);
+  expect([...subs.keys()]).toEqual(["rpc"]); // "pop" is pop's own
+  const rpc = subs.get("rpc")!;
+  expect([...rpc.modules.keys()].sort()).toEqual(["math", "more", "text"]);
+  expect(rpc.modules.get("math")!.file).toBe(join(b, "rpc/math.ts"));
+  expect(rpc.modules.get("text")).toEqual({ file: join(a, "rpc/strs.ts"), alias: { del_: "delete", list_: "list" } });
+  expect([...rpc.subs.keys()]).toEqual(["admin"]);
+  expect([...rpc.subs.get("admin")!.modules.keys()]).toEqual(["users"]);
+});
+
+test("renderHub: relative specifiers with forward slashes, quoted names that are not identifiers, OPT per project", () => {
+  const dir = writeTree(tmp("pop-emit-"), { "my-sub/a-b.ts": "", "my-sub/nested/c.ts": "", "conf.ts": "" });
+  const subs = scanRoots([root(dir, { "my-sub": [join(dir, "my-sub")] })]);
+  const text = renderHub(subs, [{ name: "my-app", confFile: join(dir, "conf.ts") }], join(dir, ".pop"));
+  expect(text).toContain(
+    `    "my-sub": SubState & {\n      "a-b": PluginModule<typeof import("../my-sub/a-b.ts")>;\n      nested: SubState & {\n        c: PluginModule<typeof import("../my-sub/nested/c.ts")>;\n      };\n    };\n`,
+  );
+  expect(text).toContain(`    OPT: {\n      "my-app": ProjectOptions<typeof import("../conf.ts")>;\n    };\n`);
+  expect(renderHub(new Map(), [], dir)).not.toContain("OPT");
+});
