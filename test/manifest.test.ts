@@ -117,7 +117,7 @@ describe("placement (in-process: what the hub hands to isolateSub and remoteSub)
       env: process.env,
     });
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    expect(`${out}${err}`).toContain("1 pass");
+    expect(`${out}${err}`).toContain("2 pass");
     expect(code).toBe(0);
   }, 20_000);
 });

@@ -416,7 +416,7 @@ function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedC
   (ns as Record<symbol, unknown>)[MOD] = rec; // a plain symbol key: cheaper than defineProperty, still invisible to Object.keys and JSON
   rec.object = ns;
   rec.bare = bare;
-  if (wrapsCalls(hub)) for (const name of Object.keys(bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, bare[name]!);
+  if (wrapsCalls(hub)) for (const name of Object.keys(bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, bare[name]!, rec);
   put(rec.sub.object, rec.name, ns);
   return ns;
 }
@@ -521,7 +521,7 @@ function gate(hub: Hub, rec: ModuleRecord, init: Promise<unknown>): void {
     () => {
       rec.gated = false;
       Object.assign(ns, real);
-      if (wrapsCalls(hub) && rec.bare) for (const name of Object.keys(rec.bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, rec.bare[name]!);
+      if (wrapsCalls(hub) && rec.bare) for (const name of Object.keys(rec.bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, rec.bare[name]!, rec);
     },
     (err) => {
       // Nobody awaits this promise: a strict hub's rethrow would go unhandled. The gated calls already reject with the error.

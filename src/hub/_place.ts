@@ -24,6 +24,8 @@ export async function placeSub(hub: Hub, name: string, dirs: string[]): Promise<
       const { url, token, source } = p.spec;
       await remoteSub(hub, name, { url, source, ...timeout, ...(token ? { token } : {}) });
     }
+    const meta = s.subs.get(name);
+    if (meta) meta.placed = true; // before any of its module objects is built: they take the side's own timeout
   } finally {
     p.placing = false;
   }

@@ -3,7 +3,7 @@
 // With no monitor installed the call path is exactly the bare bound function: nothing here runs per call.
 import { messageOf, TimeoutError, UsageError } from "../errors.ts";
 import { state } from "./_meta.ts";
-import type { AnyFn, Hub } from "./_types.ts";
+import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
 
 /** What a monitor's `before` gets: the function's ref, its arguments (hub excluded) and the ref of the hub call it was made from, if any. */
 export interface CallStart {
@@ -92,7 +92,7 @@ function retrace(hub: Hub): void {
     const ns = rec.object;
     const bare = rec.bare;
     if (!ns || !bare || rec.gated) continue; // a gated module is traced when its __init__ settles
-    for (const name of Object.keys(bare)) ns[name] = on ? traceFn(hub, `${rec.ref}.${name}`, bare[name]!) : bare[name];
+    for (const name of Object.keys(bare)) ns[name] = on ? traceFn(hub, `${rec.ref}.${name}`, bare[name]!, rec) : bare[name];
   }
 }
 
@@ -100,11 +100,14 @@ function retrace(hub: Hub): void {
  * A wrapper reporting each call of `fn` to the hub's monitors (read at call time) and bounding an async call by the
  * hub's call timeout. No closure or copy per call beyond the monitors' records.
  */
-export function traceFn(hub: Hub, ref: string, fn: AnyFn): AnyFn {
+export function traceFn(hub: Hub, ref: string, fn: AnyFn, rec?: ModuleRecord): AnyFn {
   const s = state(hub);
   const monitors = s.monitors;
+  // An isolated or remote sub bounds its calls itself (and can stop them, which the hub cannot): no second timer.
+  const own = rec !== undefined && placedSub(rec);
   const traced = function (...args: unknown[]): unknown {
-    if (monitors.length === 0) return s.callTimeout > 0 ? bound(s.callTimeout, ref, fn(...args)) : fn(...args);
+    const limit = own ? 0 : s.callTimeout;
+    if (monitors.length === 0) return limit > 0 ? bound(limit, ref, fn(...args)) : fn(...args);
     const tracking = s.callerMonitors > 0;
     const caller = tracking ? callers!.getStore() : undefined;
     const start: CallStart = caller === undefined ? { ref, args } : { ref, args, caller };
@@ -127,7 +130,7 @@ export function traceFn(hub: Hub, ref: string, fn: AnyFn): AnyFn {
       throw error;
     }
     if (r instanceof Promise) {
-      return bound(s.callTimeout, ref, r).then(
+      return bound(limit, ref, r).then(
         (result) => {
           end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "ok", result });
           return result;
@@ -143,6 +146,13 @@ export function traceFn(hub: Hub, ref: string, fn: AnyFn): AnyFn {
   };
   Object.defineProperty(traced, "name", { value: fn.name });
   return traced;
+}
+
+/** Whether the module is in a sub placed by isolateSub or remoteSub (a top-level sub the hub marked placed). */
+function placedSub(rec: ModuleRecord): boolean {
+  let m = rec.sub;
+  while (m.parent) m = m.parent;
+  return m.placed === true;
 }
 
 /**

@@ -130,6 +130,8 @@ export interface SubMeta {
   virtual?: boolean;
   /** Any load failure in this sub throws, as on a strict hub. */
   stopOnFailures?: boolean;
+  /** Put on the hub by isolateSub or remoteSub: its calls are bounded on the other side, not by the hub's timer. */
+  placed?: boolean;
 }
 
 export type SubObject = Record<string, any>;
