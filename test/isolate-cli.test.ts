@@ -191,6 +191,14 @@ describe("process isolation through pop", () => {
     30_000,
   );
 
+  test("pop app keeps running while the isolated child serves (the tutorial's rpc server in a process); SIGTERM ends both", async () => {
+    const run = await start(["app", "--isolate", "rpc=process", "examples/poppy", "--port", "0"], /Running on (http:\/\/[\d.]+:\d+)/);
+    const res = await fetch(run.match[1]!, { method: "POST", body: JSON.stringify({ ref: "math.fib", kwargs: { num: 11 } }) });
+    expect(await res.json()).toEqual({ ref: 89 });
+    run.proc.kill("SIGTERM");
+    expect(await run.proc.exited).toBe(143);
+  }, 30_000);
+
   test("kill -9 of the child fails the call in flight naming the signal; pop exits 1", async () => {
     const run = await hungCall();
     process.kill(run.child, "SIGKILL");

@@ -155,6 +155,12 @@ for (const mode of ["worker", "process"] as const) {
       expect(hub.spin).toBeUndefined();
     }, 20_000);
 
+    test("a script that never closes its hub still ends once its calls are done, as in-process", async () => {
+      const p = Bun.spawn([process.execPath, resolve(import.meta.dir, "fixtures/isolate/oneshot.ts"), mode], { stdout: "pipe", stderr: "pipe" });
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect({ out, err, code }).toEqual({ out: "42\n", err: "", code: 0 });
+    }, 20_000);
+
     test("bad options are usage errors naming where they came from", async () => {
       const hub = await hostHub();
       const bad = (o: Partial<IsolateOptions>) => rejection(isolateSub(hub, "calc", { mode, folders: [CALC], source: "--isolate calc=x", ...o }));

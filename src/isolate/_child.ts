@@ -14,21 +14,38 @@ export const CHILD_COMMAND: Command = {
     // Linux: the kernel ends this child when the host dies; elsewhere the "disconnect" below ends an idle one.
     dieWithParent();
     if (process.ppid === 1) process.exit(0); // the host died before that took effect
-    return new Promise<number>((resolve) => {
-      const handle = serveSide(
-        (m: SideMessage) => void process.send!(m),
-        () => resolve(0),
-      );
-      process.on("message", (m) => handle(m as HostMessage));
-      // An error no call catches ends the child, as it ends a worker; the host is told what it was first.
-      const fatal = (e: unknown) => {
-        process.send!({ t: "uncaught", error: toWire(e) } satisfies SideMessage, undefined, undefined, () => process.exit(70));
-        setTimeout(() => process.exit(70), 1000).unref();
-      };
-      process.on("uncaughtException", fatal);
-      process.on("unhandledRejection", fatal);
-      // The host went away (killed, crashed): nobody is left to serve.
-      process.on("disconnect", () => process.exit(0));
-    });
+    serve();
+    // Returns at once, as a server command does: the channel and the sub's own work keep the process running. (A
+    // promise pending in the CLI's top-level await would make Bun spin a core once the event loop is otherwise empty.)
+    return undefined;
   },
 };
+
+function serve(): void {
+  const handle = serveSide(
+    (m: SideMessage) => void process.send!(m),
+    () => process.exit(0),
+  );
+  // Whether this child still has work of its own (a server, a timer) is what keeps the host running, as it would
+  // in-process: the IPC channel alone does not hold the event loop, so when the loop empties "beforeExit" tells the
+  // host, and the channel holds the child again until the next message.
+  const channel = (process as { channel?: { ref(): void; unref(): void } }).channel;
+  channel?.unref();
+  process.on("beforeExit", () => {
+    process.send!({ t: "idle" } satisfies SideMessage);
+    channel?.ref();
+  });
+  process.on("message", (m) => {
+    channel?.unref();
+    handle(m as HostMessage);
+  });
+  // An error no call catches ends the child, as it ends a worker; the host is told what it was first.
+  const fatal = (e: unknown) => {
+    process.send!({ t: "uncaught", error: toWire(e) } satisfies SideMessage, undefined, undefined, () => process.exit(70));
+    setTimeout(() => process.exit(70), 1000).unref();
+  };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
+  // The host went away (killed, crashed): nobody is left to serve.
+  process.on("disconnect", () => process.exit(0));
+}

@@ -35,6 +35,8 @@ interface Side {
   why?: string;
   /** Settles once the side has ended. */
   exited: Promise<void>;
+  /** A child that may have work of its own running (a server, a timer): it holds the host as it would in-process, until it says it is idle. */
+  busy: boolean;
   /** The hub.OPT entries the side has, by project: what it was sent last. */
   opt: Map<string, unknown>;
 }
@@ -70,7 +72,8 @@ export class IsolatedSub {
       const ms = this.opts.timeout;
       if (ms !== undefined && ms > 0) p.timer = setTimeout(() => this.#timedOut(side, id, ms), ms);
       side.calls.set(id, p);
-      if (side.calls.size === 1) side.link.ref();
+      if (this.opts.mode === "process") side.busy = true; // until it says it is idle again
+      hold(side);
       try {
         const opt = optChanges(this.hub.OPT, side.opt);
         side.link.send(opt ? { t: "call", id, ref, args, opt } : { t: "call", id, ref, args });
@@ -122,6 +125,7 @@ export class IsolatedSub {
       ready: new Promise((resolve, reject) => (ready = { resolve, reject })),
       calls: new Map(),
       ended: false,
+      busy: this.opts.mode === "process",
       opt: new Map(Object.entries(this.hub.OPT)),
     };
     let started = false;
@@ -183,8 +187,12 @@ export class IsolatedSub {
     switch (m.t) {
       case "ready":
         started();
-        side.link.unref();
+        hold(side);
         ready.resolve(m.modules);
+        return;
+      case "idle":
+        side.busy = false;
+        hold(side);
         return;
       case "fatal":
         ready.reject(fromWire(m.error));
@@ -254,8 +262,15 @@ export class IsolatedSub {
     const p = side.calls.get(id);
     if (p?.timer) clearTimeout(p.timer);
     side.calls.delete(id);
-    if (side.calls.size === 0 && !side.ended) side.link.unref();
+    hold(side);
   }
+}
+
+/** Keep the host running while the side has calls in flight or (a child) work of its own; else let it exit. */
+function hold(side: Side): void {
+  if (side.ended) return;
+  if (side.calls.size > 0 || side.busy) side.link.ref();
+  else side.link.unref();
 }
 
 /**

@@ -45,7 +45,7 @@ export type HostMessage =
   | { t: "back"; id: number; ok: false; error: WireError }
   | { t: "close" };
 
-/** Side to host: loaded (or not), a call's outcome, a call back into the hub, a warning, an uncaught error, closed. */
+/** Side to host: loaded (or not), a call's outcome, a call back into the hub, a warning, nothing left running (a child), an uncaught error, closed. */
 export type SideMessage =
   | { t: "ready"; modules: Record<string, ModuleShape> }
   | { t: "fatal"; error: WireError }
@@ -53,6 +53,7 @@ export type SideMessage =
   | { t: "ret"; id: number; ok: false; error: WireError }
   | { t: "call"; id: number; ref: string; args: unknown[] }
   | { t: "warn"; message: string }
+  | { t: "idle" }
   | { t: "uncaught"; error: WireError }
   | { t: "closed"; errors: WireError[] };
 
