@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { pop, POP, ROOT, tmp } from "./helpers.ts";
+import { pop, POP, ROOT, tmp, writeTree } from "./helpers.ts";
 
 const ROOTDIR = join(ROOT, "test/fixtures/lifecycle/observed");
 const PLUGINS = ["--plugins", ROOTDIR];
@@ -116,6 +116,33 @@ describe("--audit FILE", () => {
       stdout: "",
       stderr: 'pop: invalid value for option --audit: "" names no file; give a file to append to, e.g. --audit calls.jsonl\nrun "pop call --help" for usage\n',
     });
+  });
+});
+
+describe("pop app", () => {
+  test("--audit and --trace record the app's calls, its cli(hub) included; --timeout bounds them", async () => {
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "app";\nexport const DYNE = { app: ["app"] };',
+      "app/init.ts": "export async function cli(hub) { console.log(await hub.app.calc.twice(21)); }",
+      "app/calc.ts":
+        "export async function twice(hub, x) { await null; return x * 2; }\nexport function hang(hub) { return new Promise(() => setInterval(() => {}, 60000)); }",
+    });
+    const file = join(tmp(), "audit.jsonl");
+    const r = await pop(["app", "--audit", file, "--trace", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("42\n");
+    expect(lines(r.stderr).map((l) => [l.ref, l.caller, l.outcome])).toEqual([
+      ["app.calc.twice", "app.init.cli", "ok"],
+      ["app.init.cli", null, "ok"],
+    ]);
+    expect(lines(readFileSync(file, "utf8")).map((l) => [l.ref, l.caller, l.outcome])).toEqual([
+      ["app.calc.twice", "app.init.cli", "ok"],
+      ["app.init.cli", null, "ok"],
+    ]);
+    writeTree(dir, { "app/init.ts": "export async function cli(hub) { await hub.app.calc.hang(); }" });
+    const t = await pop(["app", "--timeout", "50", dir]);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toContain('call "app.calc.hang" timed out after 50 ms');
   });
 });
 
