@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { pop, ROOT, tmp } from "./helpers.ts";
+import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
 const FIX = join(ROOT, "test/fixtures/types");
 const TSC = join(ROOT, "node_modules/.bin/tsc");
@@ -124,7 +124,13 @@ describe("pop types", () => {
     expect(lstatSync(join(other.dir, ".pop/node_modules")).isDirectory()).toBe(true);
     expect(existsSync(join(other.dir, ".pop/node_modules/bun-types/index.d.ts"))).toBe(true);
     expect(existsSync(join(other.dir, ".pop/node_modules/@types/node/index.d.ts"))).toBe(true);
-  });
+    // A project that installs bun-types itself gets none: pop.d.ts finds its own.
+    const own = project();
+    writeTree(own.dir, { "node_modules/bun-types/package.json": '{ "name": "bun-types", "types": "index.d.ts" }', "node_modules/bun-types/index.d.ts": "" });
+    const mine = await pop(["types", own.dir, "--json"], { env: ENV });
+    expect(JSON.parse(mine.stdout).files).toEqual([".pop/pop.d.ts", ".pop/hub.d.ts", ".pop/.gitignore"].map((f) => join(own.dir, f)));
+    expect(existsSync(join(own.dir, ".pop/node_modules"))).toBe(false);
+  }, 30_000);
 
   test("--plugins without DIR types those roots into ./.pop", async () => {
     const { dir, extra } = project();

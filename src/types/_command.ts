@@ -31,7 +31,7 @@ export const command: Command = {
     "bun-types": {
       type: "boolean",
       negatable: true,
-      description: "Do not write Bun's own types (bun-types, @types/node) into .pop/node_modules: the project installs @types/bun itself",
+      description: "Do not link Bun's own types (bun-types, @types/node) as .pop/node_modules (left out anyway when the project's node_modules has bun-types)",
     },
     json: { type: "boolean", description: "Print what was written as JSON: { files, changed, roots }" },
   },
@@ -45,7 +45,7 @@ export const command: Command = {
       ...(args.out ? { out: args.out as string } : {}),
       noRoot: dirArg === undefined && plugins.length > 0,
       packages: args.packages !== false,
-      bunTypes: args["bun-types"] !== false,
+      ...(args["bun-types"] === false ? { bunTypes: false } : {}),
     });
     const view = { files: result.files.map(rel), changed: result.changed.map(rel), roots: result.roots.map(rel) };
     if (args.json) outJson(view);

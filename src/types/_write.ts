@@ -24,7 +24,7 @@ export interface WriteTypesOptions {
   env?: Record<string, string | undefined>;
   /** Discover roots from package.json dependencies (default true). */
   packages?: boolean;
-  /** Write Bun's type packages into `.pop/node_modules` (default true; false when the project installs @types/bun itself). */
+  /** Link Bun's type packages as `.pop/node_modules` (default: unless the project installs bun-types itself, in `<dir>/node_modules`). */
   bunTypes?: boolean;
 }
 
@@ -81,7 +81,8 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   }
   const changed: string[] = [];
   for (const [file, text] of files) if (writeIfChanged(file, text)) changed.push(file);
-  if (opts.bunTypes !== false) {
+  // A project that installs Bun's types has them found from .pop/ already (`/// <reference types="bun-types" />` looks upwards).
+  if (opts.bunTypes ?? !isDirectory(join(dir, "node_modules", "bun-types"))) {
     const modules = join(outDir, "node_modules");
     if (await linkTypePackages(modules)) changed.push(modules);
     files.push([modules, ""]);
