@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { ConfigError, type ConfModule, load } from "../src/config/index.ts";
-import { coerce } from "../src/config/_schema.ts";
+import { coerce, lazySchema } from "../src/config/_schema.ts";
 import { frozenCopy } from "../src/config/_resolve.ts";
 import { createHub } from "../src/hub/index.ts";
 import { ROOT, tmp } from "./helpers.ts";
@@ -220,5 +220,33 @@ describe("schemas built when needed", () => {
     );
     await expect(load1({ n: { default: "ten", help: "N", type: "integer" } })).rejects.toThrow(`invalid value for option "n" from default: "ten" is not`);
     await expect(load1({ n: { default: 1, help: "N", type: "complex" as never } })).rejects.toThrow(`CONFIG option "n": "type" must be a zod schema or one of`);
+    await expect(load1({ n: { default: 1.5, help: "N", type: "integer" } })).rejects.toThrow(`invalid value for option "n" from default: 1.5 is not`);
+  });
+
+  test("a named type's own default, and any string for a plain string option, skip the check (no zod built); nothing else does", async () => {
+    expect(lazySchema({ default: 5000, help: "T", type: "integer" }).trustsDefault).toBe(true);
+    expect(lazySchema({ default: 1.5, help: "T", type: "integer" }).trustsDefault).toBe(false);
+    expect(lazySchema({ default: "5000", help: "T", type: "integer" }).trustsDefault).toBe(false);
+    expect(lazySchema({ default: "x", help: "S", type: String }).trustsDefault).toBe(true);
+    expect(lazySchema({ default: "x", help: "S" }).trustsString).toBe(true);
+    expect(lazySchema({ default: "", help: "S", type: "string" }).trustsString).toBe(true);
+    expect(lazySchema({ default: "x", help: "S", type: z.string().min(2) }).trustsString).toBe(false);
+    expect(lazySchema({ default: 1, help: "N" }).trustsString).toBe(false);
+    const c = conf(
+      { host: { default: "a", help: "Host" }, name: { default: "", help: "Name", type: "string" }, n: { default: 7, help: "N", type: "integer" } },
+      { host: {}, name: {}, n: {} },
+    );
+    const r = await load(NO_ROOTS, ["app"], { confs: { app: c }, cli: "app", argv: ["--host", " b c "], env: { APP_NAME: "0x10" } });
+    expect(r.opt.app).toEqual({ host: " b c ", name: "0x10", n: 7 });
+    expect(r.sources.app!.name!.origin).toEqual({ kind: "env", name: "APP_NAME" });
+    // a string option with choices is still checked against them
+    await expect(
+      load(NO_ROOTS, ["app"], {
+        confs: { app: conf({ mode: { default: "fast", help: "Mode" } }, { mode: { choices: ["fast", "safe"] } }) },
+        cli: "app",
+        argv: ["--mode", "slow"],
+        env: {},
+      }),
+    ).rejects.toThrow(`invalid value for option "mode" from --mode: "slow" is not one of "fast", "safe"`);
   });
 });

@@ -15,6 +15,8 @@ export interface Option {
   readonly schema: $ZodType;
   /** Its default is valid by construction (the schema is inferred from it): no check needed. */
   trustsDefault: boolean;
+  /** A plain string option: any string value is valid as it is (no coercion, no check). */
+  trustsString: boolean;
   /** A boolean option: a switch on the command line. */
   boolean: boolean;
   env: string[];
@@ -113,6 +115,7 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
         return lazy.get();
       },
       trustsDefault: lazy.trustsDefault,
+      trustsString: lazy.trustsString,
       boolean: lazy.boolean,
     });
   }

@@ -51,6 +51,8 @@ function check(o: Option, p: Picked, top: string): Resolved | string {
   if (p.origin.kind === "default" && (p.raw === undefined || p.raw === null)) return { value: p.raw, origin: p.origin, secret: o.secret };
   if (p.origin.kind === "default" && o.trustsDefault && (!o.choices || o.choices.some((c) => Object.is(c, p.raw))))
     return { value: p.raw, origin: p.origin, secret: o.secret };
+  // z.string() passes any string unchanged (and coercion leaves a string a string): skip building zod for it.
+  if (o.trustsString && typeof p.raw === "string" && !o.choices) return { value: p.raw, origin: p.origin, secret: o.secret };
   const value = p.fromString ? coerce(o.schema, p.raw) : p.raw;
   const r = safeParse(o.schema, value);
   const label = o.project === top ? o.name : `${o.project}.${o.name}`;

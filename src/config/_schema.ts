@@ -33,18 +33,38 @@ export function schemaFor(def: OptionDef): $ZodType {
  * defaults builds no zod schema at all (most of `pop config show`'s own work). A bad `type` still fails here, at
  * definition time.
  */
-export function lazySchema(def: OptionDef): { get: () => $ZodType; trustsDefault: boolean; boolean: boolean } {
+export function lazySchema(def: OptionDef): { get: () => $ZodType; trustsDefault: boolean; trustsString: boolean; boolean: boolean } {
   const t = def.type;
   if (t !== undefined && !isSchema(t)) namedSchema(t); // the name must be known now
   let schema: $ZodType | undefined;
   const get = () => (schema ??= schemaFor(def));
   const d = def.default;
+  // A named type whose default is of that type passes its check by construction too (`type: "integer", default: 5000`).
+  const named = t === undefined ? undefined : isSchema(t) ? undefined : NAMED_KIND.get(t);
   const trustsDefault =
-    t === undefined && (typeof d === "string" || typeof d === "boolean" || typeof d === "bigint" || (typeof d === "number" && Number.isFinite(d)));
+    t === undefined
+      ? typeof d === "string" || typeof d === "boolean" || typeof d === "bigint" || (typeof d === "number" && Number.isFinite(d))
+      : (named === "string" && typeof d === "string") ||
+        (named === "boolean" && typeof d === "boolean") ||
+        (named === "number" && typeof d === "number" && Number.isFinite(d)) ||
+        (named === "integer" && Number.isSafeInteger(d));
+  // A plain string option (z.string(), nothing else) takes any string as it is: no schema to build for one.
+  const trustsString = t === undefined ? typeof d === "string" : named === "string";
   // What the command line needs to know (is it a switch?), without building a schema unless the type is one.
   const boolean = t === undefined ? typeof d === "boolean" : isSchema(t) ? kindOf(t) === "boolean" : t === "boolean" || t === Boolean;
-  return { get, trustsDefault, boolean };
+  return { get, trustsDefault, trustsString, boolean };
 }
+
+/** The kind of value each named type (not a zod schema) holds, for the checks lazySchema can skip. */
+const NAMED_KIND = new Map<unknown, string>([
+  ["string", "string"],
+  [String, "string"],
+  ["boolean", "boolean"],
+  [Boolean, "boolean"],
+  ["number", "number"],
+  [Number, "number"],
+  ["integer", "integer"],
+]);
 
 function namedSchema(t: unknown): (z: typeof ZodMini) => $ZodType {
   const named = NAMED.get(t);
