@@ -3,6 +3,7 @@
 import type { Hub } from "pop";
 import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
 import { testHeader } from "./_common.ts";
+import { configSchemaText, type SchemaOption } from "./_schema.ts";
 
 export const description = "A project: conf.ts, NAME/init.ts with cli, a library sub, tests, README, package.json, tsconfig.json";
 export const target = "new";
@@ -21,20 +22,24 @@ export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
       "package.json": `${JSON.stringify(pkg(n), null, 2)}\n`,
       "tsconfig.json": `${JSON.stringify(TSCONFIG, null, 2)}\n`,
       ".vscode/settings.json": `${JSON.stringify(vscode(n), null, 2)}\n`,
+      [`${n}.schema.json`]: configSchemaText(n, OPTIONS),
     },
-    schema: `${n}.schema.json`,
     next: [`pop app ${n}`, `pop test ${n}`],
   };
 }
+
+/** The options conf.ts defines: its CONFIG and its JSON Schema are both written from these (a test compares the schema with pop config schema's). */
+const OPTIONS: SchemaOption[] = [
+  { name: "greeting", help: "The greeting to print", type: "string", default: "Hello" },
+  { name: "num", help: "Which Fibonacci number to print with it", type: "number", default: 10 },
+];
 
 const conf = (n: string) => `// ${n}'s definition, in one place: its options (CONFIG), which of them the command line takes (CLI_CONFIG) and
 // which folders hold which subs (DYNE). \`pop app ${n} --help\`, ${n.toUpperCase()}_* environment variables, ${n}.config.* files
 // and \`pop config schema ${n}\` (${n}.schema.json) all come from here.
 
 export const CONFIG = {
-  greeting: { default: "Hello", help: "The greeting to print" },
-  num: { default: 10, help: "Which Fibonacci number to print with it" },
-};
+${OPTIONS.map((o) => `  ${o.name}: { default: ${JSON.stringify(o.default)}, help: ${JSON.stringify(o.help)} },\n`).join("")}};
 
 export const CLI_CONFIG = {
   greeting: { options: ["-g"] },
