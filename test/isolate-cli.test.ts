@@ -95,11 +95,20 @@ for (const mode of ["worker", "process"] as const) {
       });
     }, 30_000);
 
-    test("a plugin of the isolated sub calls back into the hub", async () => {
-      const r = await call(["calc.math.greet", "--args", '["ada"]']);
+    test("a plugin of the isolated sub calls back into the hub; --audit records both calls, the isolated one as the caller", async () => {
+      const audit = join(tmp(), "audit.jsonl");
+      const r = await call(["calc.math.greet", "--args", '["ada"]', "--audit", audit]);
       expect(r.stderr).toBe("");
       expect(r.stdout).toMatch(/^hello ada from \d+\n$/);
       expect(r.code).toBe(0);
+      const lines = readFileSync(audit, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines.map((l) => [l.ref, l.caller, l.outcome])).toEqual([
+        ["helper.util.greet", "calc.math.greet", "ok"],
+        ["calc.math.greet", null, "ok"],
+      ]);
     }, 30_000);
 
     test("a hung call (while (true) {}) fails with a timeout naming the ref, and pop exits", async () => {

@@ -101,6 +101,15 @@ for (const mode of ["worker", "process"] as const) {
       expect(seen).toEqual(["calc.math.add ok", "calc.math.fail error"]);
     }, 20_000);
 
+    test("a call back into the hub names the isolated call it was made from as its caller (audit, --trace)", async () => {
+      const hub = await isolated(mode);
+      const seen: string[] = [];
+      const undo = addMonitor(hub, { callers: true, after: (c) => seen.push(`${c.ref} from ${c.caller ?? "none"}`) });
+      await hub.calc.math.greet("ada");
+      undo();
+      expect(seen).toEqual(["helper.util.greet from calc.math.greet", "calc.math.greet from none"]);
+    }, 20_000);
+
     test("a hung call times out naming its ref; the next call gets a fresh side", async () => {
       const hub = await isolated(mode, { timeout: 300 });
       expect(await hub.calc.math.bump()).toEqual({ count: 1, starts: 1 });

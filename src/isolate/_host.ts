@@ -20,6 +20,8 @@ const SLOW_START = "did not load the sub";
 
 interface Pending {
   ref: string;
+  /** The caller context of the call (AsyncLocalStorage.snapshot), kept while a monitor asks for callers: calls back run in it. */
+  context?: <R>(fn: () => R) => R;
   resolve(v: unknown): void;
   reject(e: unknown): void;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -69,6 +71,7 @@ export class IsolatedSub {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const p: Pending = { ref, resolve, reject, timer: undefined };
+      if (state(this.hub).callerMonitors > 0) p.context = snapshot();
       const ms = this.opts.timeout;
       if (ms !== undefined && ms > 0) p.timer = setTimeout(() => this.#timedOut(side, id, ms), ms);
       side.calls.set(id, p);
@@ -206,9 +209,11 @@ export class IsolatedSub {
         else p.reject(fromWire(m.error));
         return;
       }
-      case "call":
-        void this.#callBack(side, m.id, m.ref, m.args);
+      case "call": {
+        const context = m.from === undefined ? undefined : side.calls.get(m.from)?.context;
+        void (context ? context(() => this.#callBack(side, m.id, m.ref, m.args)) : this.#callBack(side, m.id, m.ref, m.args));
         return;
+      }
       case "uncaught": {
         const e = fromWire(m.error);
         side.why = `threw an uncaught ${e instanceof Error ? `${e.name}: ${messageOf(e)}` : `value: ${messageOf(e)}`}`;
@@ -264,6 +269,11 @@ export class IsolatedSub {
     side.calls.delete(id);
     hold(side);
   }
+}
+
+/** The current async context, to run a function in later (loaded only once a monitor asks for callers). */
+function snapshot(): <R>(fn: () => R) => R {
+  return (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage.snapshot();
 }
 
 /** Keep the host running while the side has calls in flight or (a child) work of its own; else let it exit. */

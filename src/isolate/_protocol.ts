@@ -51,7 +51,8 @@ export type SideMessage =
   | { t: "fatal"; error: WireError }
   | { t: "ret"; id: number; ok: true; value: unknown }
   | { t: "ret"; id: number; ok: false; error: WireError }
-  | { t: "call"; id: number; ref: string; args: unknown[] }
+  /** A call back into the hub; `from` is the id of the host's call it was made during, if any. */
+  | { t: "call"; id: number; ref: string; args: unknown[]; from?: number }
   | { t: "warn"; message: string }
   | { t: "idle" }
   | { t: "uncaught"; error: WireError }

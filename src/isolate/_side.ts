@@ -1,6 +1,7 @@
 // The isolated side of an isolated sub (in a Worker or a child process, the same code): a hub of its own holding the
 // sub (contracts and all, loaded eagerly), answering the host's calls, and sending its plugins' calls into other subs
 // (hub.other.mod.f()) back to the host.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { addSub, closeHub, createHub, hubFailures, type Hub } from "../hub/index.ts";
 import { subMeta } from "../hub/_meta.ts";
 import { ShutdownError } from "../errors.ts";
@@ -13,12 +14,15 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
   let nextId = 1;
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
 
+  // Which of the host's calls a call back was made during, followed across awaits: the host's audit names it as the caller.
+  const during = new AsyncLocalStorage<number>();
   const callHost = (ref: string, args: unknown[]): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
+      const from = during.getStore();
       try {
-        send({ t: "call", id, ref, args });
+        send(from === undefined ? { t: "call", id, ref, args } : { t: "call", id, ref, args, from });
       } catch (e) {
         waiting.delete(id);
         reject(new TypeError(`the arguments of "${ref}" cannot cross to the host: ${(e as Error).message}`));
@@ -76,7 +80,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
         return;
       case "call":
         if (m.opt) Object.assign(hub!.OPT, m.opt); // the host's config changed since the last call
-        reply(m.id, callLocal(hub!, m.ref, m.args), m.ref);
+        reply(m.id, during.run(m.id, callLocal, hub!, m.ref, m.args), m.ref);
         return;
       case "back": {
         const w = waiting.get(m.id);
