@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // Scaffolder benchmark (issue 9): `pop create project` against `pop --version`, measured in the same run,
-// interleaved run by run. Target: at most 3x. Also, for the record, where the time goes: the dry run (templates
-// rendered, nothing written) and `pop types` alone on the written project (what create runs after writing).
+// interleaved run by run (the order rotates). Target: at most 3x. Also, for the record, where the time goes:
+// `--no-types` (every file but .pop/), the dry run (templates rendered, nothing written) and `pop types` alone.
 // Run: bun scripts/bench/create.ts (after `bun run build`; POP_BIN=... for another build, RUNS=... for more runs).
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,43 +18,49 @@ const work = mkdtempSync(join(tmpdir(), "pop-bench-create-"));
 const POP = freshCopy(BUILT, work);
 const runs = Number(process.env.RUNS ?? 40);
 const out = join(work, "out");
+const once = (cmd: string[]) => timeCommand(cmd, { cwd: work, runs: 1, warmup: 0 });
 
 /** One timed `pop create project shop` into a fresh folder (removed afterwards, outside the timing). */
 function createOnce(extra: string[] = []): number {
-  const t = timeCommand([POP, "create", "project", "shop", "--dir", out, ...extra], { cwd: work, runs: 1, warmup: 0 });
+  const t = once([POP, "create", "project", "shop", "--dir", out, ...extra]);
   rmSync(out, { recursive: true, force: true });
   return t;
 }
 
-const create: number[] = [];
-const version: number[] = [];
-const ratios: number[] = [];
-for (let i = 0; i < runs + 3; i++) {
-  const first = i % 2 === 0;
-  const a = first ? createOnce() : 0;
-  const v = timeCommand([POP, "--version"], { cwd: work, runs: 1, warmup: 0 });
-  const c = first ? a : createOnce();
-  if (i < 3) continue;
-  create.push(c);
-  version.push(v);
-  ratios.push(c / v);
+const steps: Record<string, () => number> = {
+  version: () => once([POP, "--version"]),
+  create: () => createOnce(),
+  noTypes: () => createOnce(["--no-types"]),
+  dry: () => once([POP, "create", "project", "shop", "--dir", out, "--dry-run"]),
+};
+const names = Object.keys(steps);
+const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+const ratios: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+for (let i = 0; i < runs + 2; i++) {
+  const order = names.map((_, k) => names[(i + k) % names.length]!);
+  const t: Record<string, number> = {};
+  for (const n of order) t[n] = steps[n]!();
+  if (i < 2) continue;
+  for (const n of names) {
+    times[n]!.push(t[n]!);
+    ratios[n]!.push(t[n]! / t.version!);
+  }
 }
+const m = (n: string) => median(times[n]!);
+const rm = (n: string) => median(ratios[n]!);
 console.log(`pop create project vs pop --version (median of ${runs} interleaved runs each)`);
-const r = report("pop create project shop vs pop --version", median(create), median(version), 3, "ms", median(ratios));
+const r = report("pop create project shop vs pop --version", m("create"), m("version"), 3, "ms", rm("create"));
+report("  --no-types (every file but .pop/)", m("noTypes"), m("version"), undefined, "ms", rm("noTypes"));
+report("  --dry-run (rendered, nothing written)", m("dry"), m("version"), undefined, "ms", rm("dry"));
 
-const noTypes: number[] = [];
-for (let i = 0; i < runs; i++) noTypes.push(createOnce(["--no-types"]));
-console.log(`     --no-types (every file but .pop/): ${median(noTypes).toFixed(3)} ms (${(median(noTypes) / median(version)).toFixed(2)}x)`);
-const dry = timeCommand([POP, "create", "project", "shop", "--dir", out, "--dry-run"], { cwd: work, runs });
-console.log(`     --dry-run (rendered, nothing written): ${dry.toFixed(3)} ms (${(dry / median(version)).toFixed(2)}x)`);
-timeCommand([POP, "create", "project", "shop", "--dir", out], { cwd: work, runs: 1, warmup: 0 });
-rmSync(join(out, ".pop"), { recursive: true, force: true });
+once([POP, "create", "project", "shop", "--dir", out, "--no-types"]);
 const fresh: number[] = [];
-for (let i = 0; i < Math.min(runs, 20); i++) {
-  fresh.push(timeCommand([POP, "types", out], { cwd: work, runs: 1, warmup: 0 }));
+for (let i = 0; i < Math.min(runs, 15); i++) {
+  fresh.push(once([POP, "types", out]));
   rmSync(join(out, ".pop"), { recursive: true, force: true });
 }
-const again = timeCommand([POP, "types", out], { cwd: work, runs });
-console.log(`     of which pop types into an empty .pop/: ${median(fresh).toFixed(3)} ms; again, .pop/ up to date: ${again.toFixed(3)} ms`);
+once([POP, "types", out]);
+const again = timeCommand([POP, "types", out], { cwd: work, runs: Math.min(runs, 15) });
+console.log(`     pop types on the project, into an empty .pop/: ${median(fresh).toFixed(3)} ms; again, .pop/ up to date: ${again.toFixed(3)} ms`);
 rmSync(work, { recursive: true, force: true });
 process.exit(r.ok ? 0 : 1);
