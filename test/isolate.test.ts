@@ -72,6 +72,10 @@ for (const mode of ["worker", "process"] as const) {
       expect(ref.exitCode).toBe(2);
       expect(ref.ref).toBe("a.b");
       expect((await rejection(hub.calc.math.fnResult())).message).toContain('the result of "calc.math.fnResult" cannot cross to the host');
+      const args = await rejection(hub.calc.echo.echo(() => 1));
+      expect(args).toBeInstanceOf(TypeError);
+      expect(args.message).toStartWith(`the arguments of "calc.echo.echo" cannot cross to the ${mode} of sub "calc": `);
+      expect(await hub.calc.echo.echo({ at: new Date(0), tags: new Set(["a"]) })).toEqual({ at: new Date(0), tags: new Set(["a"]) });
     }, 20_000);
 
     test("its plugins call back into the hub, which answers from the host", async () => {

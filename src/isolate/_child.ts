@@ -31,12 +31,14 @@ function serve(): void {
   // host, and the channel holds the child again until the next message.
   const channel = (process as { channel?: { ref(): void; unref(): void } }).channel;
   channel?.unref();
+  let calls = 0;
   process.on("beforeExit", () => {
-    process.send!({ t: "idle" } satisfies SideMessage);
+    process.send!({ t: "idle", calls } satisfies SideMessage);
     channel?.ref();
   });
   process.on("message", (m) => {
     channel?.unref();
+    if ((m as HostMessage).t === "call") calls++;
     handle(m as HostMessage);
   });
   // An error no call catches ends the child, as it ends a worker; the host is told what it was first.

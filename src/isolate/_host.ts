@@ -39,6 +39,8 @@ interface Side {
   exited: Promise<void>;
   /** A child that may have work of its own running (a server, a timer): it holds the host as it would in-process, until it says it is idle. */
   busy: boolean;
+  /** Calls sent to this side so far: an idle report counts the calls it had received. */
+  sent: number;
   /** The hub.OPT entries the side has, by project: what it was sent last. */
   opt: Map<string, unknown>;
 }
@@ -66,24 +68,31 @@ export class IsolatedSub {
   /** Call `ref` (sub.mod.fn) on the side: always a promise; bounded by the per-call timeout. */
   async call(ref: string, args: unknown[]): Promise<unknown> {
     if (this.#closed) throw new IsolateError(`cannot call "${ref}": the hub is closed, and with it the ${this.what} of sub "${this.name}"`, this.name);
-    await this.start();
-    const side = this.#side!;
+    const side = (this.#side ??= this.#spawn());
+    await side.ready;
+    if (side.ended)
+      throw new IsolateError(
+        `sub "${this.name}" (${this.what}): the ${this.what} ended before "${ref}" could be sent; the next call starts a fresh one`,
+        this.name,
+      );
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const p: Pending = { ref, resolve, reject, timer: undefined };
       if (state(this.hub).callerMonitors > 0) p.context = snapshot();
       const ms = this.opts.timeout;
       if (ms !== undefined && ms > 0) p.timer = setTimeout(() => this.#timedOut(side, id, ms), ms);
-      side.calls.set(id, p);
-      if (this.opts.mode === "process") side.busy = true; // until it says it is idle again
-      hold(side);
       try {
         const opt = optChanges(this.hub.OPT, side.opt);
         side.link.send(opt ? { t: "call", id, ref, args, opt } : { t: "call", id, ref, args });
       } catch (e) {
-        this.#settle(side, id);
+        clearTimeout(p.timer);
         reject(new TypeError(`the arguments of "${ref}" cannot cross to the ${this.what} of sub "${this.name}": ${messageOf(e)}`));
+        return;
       }
+      side.calls.set(id, p);
+      side.sent++;
+      if (this.opts.mode === "process") side.busy = true; // until it says it is idle again
+      hold(side);
     });
   }
 
@@ -129,6 +138,7 @@ export class IsolatedSub {
       calls: new Map(),
       ended: false,
       busy: this.opts.mode === "process",
+      sent: 0,
       opt: new Map(Object.entries(this.hub.OPT)),
     };
     let started = false;
@@ -194,6 +204,7 @@ export class IsolatedSub {
         ready.resolve(m.modules);
         return;
       case "idle":
+        if (m.calls !== side.sent) return; // sent before the child had our latest call: it may be busy again
         side.busy = false;
         hold(side);
         return;

@@ -54,7 +54,8 @@ export type SideMessage =
   /** A call back into the hub; `from` is the id of the host's call it was made during, if any. */
   | { t: "call"; id: number; ref: string; args: unknown[]; from?: number }
   | { t: "warn"; message: string }
-  | { t: "idle" }
+  /** The child's event loop emptied after it had received `calls` calls (an idle from before a later call is stale). */
+  | { t: "idle"; calls: number }
   | { t: "uncaught"; error: WireError }
   | { t: "closed"; errors: WireError[] };
 
