@@ -51,6 +51,12 @@ describe("init", () => {
       stdout: "",
       stderr: `pop: no pop layout at ${r} on ZooKeeper ${cluster.connectString}: run "pop init" first (or pass --root)\n`,
     });
+    // deploy reads the layout, the service and its targets at once: the layout is still what it names first
+    expect(await zpop(r, ["deploy", "web"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `pop: no pop layout at ${r} on ZooKeeper ${cluster.connectString}: run "pop init" first (or pass --root)\n`,
+    });
   });
 });
 

@@ -16,8 +16,8 @@ import type { DeployOptions } from "./_options.ts";
 import type { ReadyCheck } from "./_readiness.ts";
 import { processSpec, validateSettings } from "./_servicetypes.ts";
 import { isAlive, Supervisor, type SupervisorEvent } from "./_supervisor.ts";
-import type { ProcessStatus, ServiceContext, ServiceTypeModule, Zk } from "./_types.ts";
-import { connectZk, isZkConnectionError } from "./_zk.ts";
+import type { ProcessStatus, ServiceContext, ServiceTypeModule, Zk, ZkOp } from "./_types.ts";
+import { connectZk, isZkConnectionError, ZkNodeError } from "./_zk.ts";
 
 /** Exports of a service type that are not tasks. */
 const RESERVED_EXPORTS = new Set(["settings", "secret", "command", "ready", "stopSignal", "stopTimeout", "readyTimeout"]);
@@ -67,6 +67,10 @@ export class Agent {
   private targeted = new Set<string>();
   /** Node paths with a live watch of ours (this session): a watch is armed once and re-armed by its own firing only. */
   private armed = new Set<string>();
+  /** What arming a watch read (each arming is a read): the convergence that follows uses it instead of reading again. */
+  private fresh = new Map<string, { data: string; version: number } | undefined>();
+  /** Ephemeral nodes this session wrote (PID and state): written again with a plain set, not a create that fails first. */
+  private written = new Set<string>();
   /** Services whose last convergence failed on ZooKeeper trouble: converged again when the connection is back. */
   private retry = new Set<string>();
   /** What this machine last said about each service (state node), and which reports did not reach ZooKeeper. */
@@ -139,6 +143,8 @@ export class Agent {
     this.zk = zk;
     this.watched.clear();
     this.armed.clear();
+    this.fresh.clear();
+    this.written.clear();
     this.taskWatch.clear();
     zk.onSessionLost(() => {
       this.lostGen = gen;
@@ -300,25 +306,38 @@ export class Agent {
     this.schedule(name);
   }
 
+  /** Arm a watch on a node of service `name` (a read); its firing re-arms it (another read) and then converges the service, which uses that read. */
   private async watchNode(path: string, name: string): Promise<void> {
     if (this.armed.has(path)) return;
     const gen = this.gen;
     this.armed.add(path);
     try {
-      await this.zk.get(path, () => {
+      const node = await this.zk.get(path, () => {
         this.armed.delete(path);
         if (this.stopped || gen !== this.gen || !this.watched.has(name)) return;
         if (path !== this.p.targets(name) && !this.targeted.has(name)) return; // no longer ours: let this watch lapse
-        void this.arm(gen, () => this.watchNode(path, name));
-        this.schedule(name);
+        // Re-armed first: the read that re-arms it is what the convergence reads (one request, not two).
+        void this.arm(gen, () => this.watchNode(path, name)).then(() => this.schedule(name));
       });
+      if (gen === this.gen) this.fresh.set(path, node);
     } catch (e) {
       this.armed.delete(path);
       throw e;
     }
   }
 
+  /** A node of a service: what the last arming of its watch read (once), else a read. Either is at least as new as the change that fired the watch. */
+  private read(path: string): Promise<{ data: string; version: number } | undefined> {
+    if (this.fresh.has(path)) {
+      const node = this.fresh.get(path);
+      this.fresh.delete(path);
+      return Promise.resolve(node);
+    }
+    return this.zk.get(path);
+  }
+
   private resyncAll(): void {
+    this.fresh.clear(); // the safety net reads everything itself
     void this.watchServices(true).catch((e) => this.trouble(e));
     for (const name of this.watched) this.schedule(name);
   }
@@ -348,7 +367,7 @@ export class Agent {
   }
 
   private async converge(name: string): Promise<void> {
-    const targetsNode = await this.zk.get(this.p.targets(name));
+    const targetsNode = await this.read(this.p.targets(name));
     if (this.stopped) return;
     const targets = parseMachines(this.p.targets(name), targetsNode?.data);
     const mine = targets.machines.includes(this.opts.machineId) && !targets.problem;
@@ -359,7 +378,7 @@ export class Agent {
       this.targeted.add(name);
       const gen = this.gen;
       await Promise.all([this.p.settings(name), this.p.type(name)].map((path) => this.arm(gen, () => this.watchNode(path, name))));
-      [typeNode, settingsNode] = await Promise.all([this.zk.get(this.p.type(name)), this.zk.get(this.p.settings(name))]);
+      [typeNode, settingsNode] = await Promise.all([this.read(this.p.type(name)), this.read(this.p.settings(name))]);
       if (this.stopped) return;
     } else {
       this.targeted.delete(name);
@@ -546,8 +565,10 @@ export class Agent {
     await this.serial(async () => {
       this.lastState.delete(name);
       this.unreported.delete(name);
-      await this.zk.remove(this.p.pid(this.opts.machineId, name)).catch(() => {});
-      await this.zk.remove(this.p.state(name, this.opts.machineId)).catch(() => {});
+      for (const path of [this.p.pid(this.opts.machineId, name), this.p.state(name, this.opts.machineId)]) {
+        this.written.delete(path);
+        await this.zk.remove(path).catch(() => {});
+      }
     });
   }
 
@@ -556,16 +577,67 @@ export class Agent {
     const path = this.p.pid(this.opts.machineId, name);
     try {
       if (!pid) {
+        this.written.delete(path);
         await this.zk.remove(path).catch((e) => {
           if (zkCode(e) !== "NO_NODE") throw e;
         });
         return;
       }
+      await this.put(path, String(pid));
+    } catch (e) {
+      this.unreported.add(name);
+      this.retryReports();
+      throw e;
+    }
+  }
+
+  /**
+   * Write an ephemeral node of ours: a set when this session wrote it already (one request), else a create (a set
+   * when it exists). A create under a parent that is gone rejects with NO_NODE.
+   */
+  private async put(path: string, data: string): Promise<void> {
+    if (this.written.has(path)) {
       try {
-        await this.zk.create(path, String(pid), "ephemeral");
+        await this.zk.set(path, data);
+        return;
       } catch (e) {
-        if (zkCode(e) === "NODE_EXISTS") await this.zk.set(path, String(pid));
-        else throw e;
+        if (zkCode(e) !== "NO_NODE") throw e;
+        this.written.delete(path); // removed by someone else: create it again
+      }
+    }
+    try {
+      await this.zk.create(path, data, "ephemeral");
+    } catch (e) {
+      if (zkCode(e) !== "NODE_EXISTS") throw e;
+      await this.zk.set(path, data);
+    }
+    this.written.add(path);
+  }
+
+  /** The state node's text for `extra` (with the supervisor's pid, restarts, last exit and error). */
+  private stateData(name: string, extra: { state: string; lastError?: string }): string {
+    const st: ProcessStatus | undefined = this.sup.status(name);
+    return JSON.stringify({
+      state: extra.state,
+      pid: st?.pid,
+      restarts: st?.restarts ?? 0,
+      lastExit: st?.lastExit,
+      lastError: extra.lastError ?? st?.lastError,
+      at: new Date().toISOString(),
+    });
+  }
+
+  /** The state node: what this machine says about the service (ephemeral). */
+  private async reportState(name: string, extra: { state: string; lastError?: string }): Promise<void> {
+    this.lastState.set(name, extra);
+    const data = this.stateData(name, extra);
+    const path = this.p.state(name, this.opts.machineId);
+    try {
+      try {
+        await this.put(path, data);
+      } catch (e) {
+        if (zkCode(e) === "NO_NODE") return; // the service was removed meanwhile
+        throw e;
       }
     } catch (e) {
       this.unreported.add(name);
@@ -574,34 +646,37 @@ export class Agent {
     }
   }
 
-  /** The state node: what this machine says about the service (ephemeral). */
-  private async reportState(name: string, extra: { state: string; lastError?: string }): Promise<void> {
-    this.lastState.set(name, extra);
-    const st: ProcessStatus | undefined = this.sup.status(name);
-    const data = JSON.stringify({
-      state: extra.state,
-      pid: st?.pid,
-      restarts: st?.restarts ?? 0,
-      lastExit: st?.lastExit,
-      lastError: extra.lastError ?? st?.lastError,
-      at: new Date().toISOString(),
-    });
-    const path = this.p.state(name, this.opts.machineId);
-    try {
+  /**
+   * A process started: its PID node and its state node (`starting`, or `ready` when its check passed already) in one
+   * transaction, one request. When the transaction fails on a node (one exists from before, the service was removed
+   * meanwhile) the two are written one by one, each the way reportPid and reportState do.
+   */
+  private async reportStarted(name: string): Promise<void> {
+    const st = this.sup.status(name);
+    const extra = { state: st?.ready ? "ready" : "starting" };
+    const pidPath = this.p.pid(this.opts.machineId, name);
+    const statePath = this.p.state(name, this.opts.machineId);
+    if (st?.pid) {
+      const op = (path: string, data: string): ZkOp => (this.written.has(path) ? { op: "set", path, data } : { op: "create", path, data, mode: "ephemeral" });
+      const data = this.stateData(name, extra);
       try {
-        await this.zk.create(path, data, "ephemeral");
+        await this.zk.transaction([op(pidPath, String(st.pid)), op(statePath, data)]);
+        this.written.add(pidPath);
+        this.written.add(statePath);
+        this.lastState.set(name, extra);
+        return;
       } catch (e) {
-        const code = zkCode(e);
-        if (code === "NODE_EXISTS") await this.zk.set(path, data);
-        else if (code === "NO_NODE")
-          return; // the service was removed meanwhile
-        else throw e;
+        if (!(e instanceof ZkNodeError)) {
+          this.lastState.set(name, extra);
+          this.unreported.add(name);
+          this.retryReports();
+          throw e;
+        }
+        // One of them exists from before or its parent is gone: one by one below.
       }
-    } catch (e) {
-      this.unreported.add(name);
-      this.retryReports();
-      throw e;
     }
+    await this.reportPid(name);
+    await this.reportState(name, extra);
   }
 
   /**
@@ -626,8 +701,7 @@ export class Agent {
     const name = e.name;
     const r = this.running.get(name);
     if (e.type === "started") {
-      await this.reportPid(name);
-      await this.reportState(name, { state: "starting" });
+      await this.reportStarted(name);
     } else if (e.type === "exited") {
       if (r) r.ready = false;
       if (e.requested) return;
@@ -635,6 +709,8 @@ export class Agent {
       await this.reportState(name, { state: "crashed" });
     } else if (e.type === "ready") {
       if (r) r.ready = true;
+      // Said already: the process was ready by the time its start was reported (same pid, nothing failed since).
+      if (this.lastState.get(name)?.state === "ready" && !this.unreported.has(name) && this.sup.status(name)?.pid === e.pid) return;
       await this.reportState(name, { state: "ready" });
     } else if (e.type === "unready") {
       await this.reportState(name, { state: "not-ready", lastError: e.reason });

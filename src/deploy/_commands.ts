@@ -5,8 +5,8 @@ import type { Command } from "../cli/_args.ts";
 import { ConfigError, quote, UsageError } from "../errors.ts";
 import { closeHub } from "../hub/index.ts";
 import { out, outJson } from "../output.ts";
-import { DEPLOY_ARGS, type DeployContext, JSON_ARG, openDeploy, serviceHub, serviceType, serviceTypes } from "./_context.ts";
-import { LAYOUT_VERSION, parseMachines, parseSettings, readService, SERVICE_NAME, type ServiceView } from "./_layout.ts";
+import { checkLayout, DEPLOY_ARGS, type DeployContext, JSON_ARG, openDeploy, serviceHub, serviceType, serviceTypes, withOneShot } from "./_context.ts";
+import { LAYOUT_VERSION, layoutVersion, parseMachines, parseSettings, readService, SERVICE_NAME, type ServiceView } from "./_layout.ts";
 import type { ZkOp } from "./_types.ts";
 
 /** Run `fn` with a deploy session, closed afterwards whatever happens. */
@@ -49,8 +49,13 @@ function checkName(name: string, prog: string): void {
 
 async function mustRead(d: DeployContext, name: string, prog: string): Promise<ServiceView> {
   const view = await readService(d.zk, d.p, name);
-  if (!view) throw new UsageError(`no service ${quote(name)} at ${d.p.service(name)}: add it with "pop add TYPE --name ${name}"`, prog, { hint: false });
+  if (!view) throw missing(d, name, prog);
   return view;
+}
+
+/** The error for a service that is not there. */
+function missing(d: Pick<DeployContext, "p">, name: string, prog: string): UsageError {
+  return new UsageError(`no service ${quote(name)} at ${d.p.service(name)}: add it with "pop add TYPE --name ${name}"`, prog, { hint: false });
 }
 
 const init: Command = {
@@ -257,23 +262,27 @@ function targetCommand(kind: "deploy" | "undeploy"): Command {
       checkName(name, prog);
       const given = args.machines as string[];
       for (const m of given) if (!/^[A-Za-z0-9][\w.:-]*$/.test(m)) throw new UsageError(`${quote(m)} is not a machine id`, prog, { hint: false });
-      return withDeploy(
-        args,
-        prog,
-        async (d) => {
-          const machines = given.length > 0 ? given : [d.opts.machineId];
-          await mustRead(d, name, prog);
-          await d.zk.update(d.p.targets(name), (current) => {
+      // One-shot session: reads and one write need neither watches nor the full client (src/deploy/_zkwire.ts).
+      return withOneShot(args, prog, { needMachineId: given.length === 0 }, async (d) => {
+        const machines = given.length > 0 ? given : [d.opts.machineId];
+        // The layout, the service and its target list in one round trip (ZooKeeper answers a session's requests in
+        // order); then the compare-and-set, starting from the list just read.
+        const [version, exists, targets] = await Promise.all([layoutVersion(d.zk, d.p), d.zk.exists(d.p.service(name)), d.zk.get(d.p.targets(name))]);
+        checkLayout(version, d.p, d.opts, prog);
+        if (!exists) throw missing(d, name, prog);
+        await d.zk.update(
+          d.p.targets(name),
+          (current) => {
             const { machines: now, problem } = parseMachines(d.p.targets(name), current);
             if (problem) throw new ConfigError(`${problem.path}: ${problem.problem}; fix or rewrite the node first`);
             const next = adding ? [...new Set([...now, ...machines])] : now.filter((m) => !machines.includes(m));
             return next.length === now.length && next.every((m, i) => m === now[i]) ? undefined : JSON.stringify(next);
-          });
-          out(`${adding ? "deployed" : "undeployed"} ${name} ${adding ? "to" : "from"} ${machines.join(", ")}`);
-          return 0;
-        },
-        { needMachineId: given.length === 0 },
-      );
+          },
+          { node: targets },
+        );
+        out(`${adding ? "deployed" : "undeployed"} ${name} ${adding ? "to" : "from"} ${machines.join(", ")}`);
+        return 0;
+      });
     },
   };
 }

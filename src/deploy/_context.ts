@@ -7,6 +7,7 @@ import { layoutVersion, LAYOUT_VERSION, paths, type Paths } from "./_layout.ts";
 import { type DeployOptions, deployOptions } from "./_options.ts";
 import type { ServiceTypeModule, Zk } from "./_types.ts";
 import { connectZk } from "./_zk.ts";
+import { connectOnce, type OneShotZk } from "./_zkwire.ts";
 
 /** The options every deploy command takes (also from pop.config.* and POP_ZK, POP_ZK_AUTH, ...: src/deploy/conf.ts). */
 export const DEPLOY_ARGS: Record<string, ArgDef> = {
@@ -45,19 +46,41 @@ export async function openDeploy(args: Record<string, unknown>, prog: string, o:
   const ctx: DeployContext = { opts, zk, p, close: () => zk.close() };
   if (o.layout !== false) {
     try {
-      const v = await layoutVersion(zk, p);
-      if (v === undefined)
-        throw new UsageError(`no pop layout at ${p.root} on ZooKeeper ${opts.zk}: run "pop init" first (or pass --root)`, prog, { hint: false });
-      if (v !== LAYOUT_VERSION)
-        throw new UsageError(`the layout at ${p.root} is version ${v}, this pop reads version ${LAYOUT_VERSION}: "pop init --force" resets it`, prog, {
-          hint: false,
-        });
+      checkLayout(await layoutVersion(zk, p), p, opts, prog);
     } catch (e) {
       await zk.close();
       throw e;
     }
   }
   return ctx;
+}
+
+/**
+ * Run `fn` with a one-shot session (_zkwire.ts: the wire protocol without the full client, for commands that read a
+ * few nodes and write one), closed afterwards whatever happens. The caller checks the layout (checkLayout).
+ */
+export async function withOneShot<T>(
+  args: Record<string, unknown>,
+  prog: string,
+  o: { needMachineId?: boolean },
+  fn: (d: { opts: DeployOptions; zk: OneShotZk; p: Paths }) => Promise<T>,
+): Promise<T> {
+  const opts = await deployOptions(args, prog, o.needMachineId === false ? { needMachineId: false } : {});
+  const zk = await connectOnce({ hosts: opts.zk, timeoutMs: opts.zkTimeout, ...(opts.zkAuth ? { auth: opts.zkAuth } : {}) });
+  try {
+    return await fn({ opts, zk, p: paths(opts.root) });
+  } finally {
+    await zk.close();
+  }
+}
+
+/** The layout read (`layoutVersion`) must exist (pop init) and be the version this pop reads; else a usage error saying what to do. */
+export function checkLayout(v: number | undefined, p: Paths, opts: DeployOptions, prog: string): void {
+  if (v === undefined) throw new UsageError(`no pop layout at ${p.root} on ZooKeeper ${opts.zk}: run "pop init" first (or pass --root)`, prog, { hint: false });
+  if (v !== LAYOUT_VERSION)
+    throw new UsageError(`the layout at ${p.root} is version ${v}, this pop reads version ${LAYOUT_VERSION}: "pop init --force" resets it`, prog, {
+      hint: false,
+    });
 }
 
 type ServiceTypes = typeof import("./_servicetypes.ts");

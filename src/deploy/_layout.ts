@@ -133,7 +133,7 @@ export async function readService(zk: Zk, p: Paths, name: string): Promise<Servi
 }
 
 /** The layout must exist (`pop init`); else an error saying so, naming the root. */
-export async function layoutVersion(zk: Zk, p: Paths): Promise<number | undefined> {
+export async function layoutVersion(zk: Pick<Zk, "get">, p: Paths): Promise<number | undefined> {
   const node = await zk.get(p.root);
   if (!node) return undefined;
   const j = parseJson(p.root, node.data);

@@ -47,8 +47,13 @@ export interface Zk {
   /**
    * Versioned read-modify-write, retried on conflict: `fn` gets the current data (undefined if missing) and returns
    * the new data (undefined: leave it as is). Creates the node when missing. Resolves to what was written.
+   * `first`: the node as just read (`get`), so the first attempt needs no read of its own (a conflict reads again).
    */
-  update(path: string, fn: (current: string | undefined) => string | undefined): Promise<string | undefined>;
+  update(
+    path: string,
+    fn: (current: string | undefined) => string | undefined,
+    first?: { node: { data: string; version: number } | undefined },
+  ): Promise<string | undefined>;
   /** Called when the session is lost (expired, or disconnected longer than the session timeout: our own timer). */
   onSessionLost(cb: () => void): () => void;
   /** Called on each connection state change: "connected", "disconnected", "expired". */

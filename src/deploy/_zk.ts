@@ -42,7 +42,7 @@ const REASONS: Record<string, string> = {
 };
 
 /** A ZooKeeperError for `what` on `path`: connection codes stay exit 3, answers about nodes are ZkNodeError (exit 1). */
-function zkError(what: string, path: string, zkCode: string, cause?: unknown, opIndex?: number): ZooKeeperError {
+export function zkError(what: string, path: string, zkCode: string, cause?: unknown, opIndex?: number): ZooKeeperError {
   const message = `cannot ${what} ${quote(path)}: ${REASONS[zkCode] ?? zkCode.toLowerCase().replaceAll("_", " ")} (${zkCode})`;
   const opts = { path, zkCode, ...(cause === undefined ? {} : { cause }), ...(opIndex === undefined ? {} : { opIndex }) };
   return CONNECTION_CODES.has(zkCode) ? new ZooKeeperError(message, opts) : new ZkNodeError(message, opts);
@@ -472,24 +472,12 @@ class Session implements Zk, AsyncDisposable {
     });
   }
 
-  async update(path: string, fn: (current: string | undefined) => string | undefined): Promise<string | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      const cur = await this.get(path);
-      const next = fn(cur?.data);
-      if (next === undefined) return cur?.data;
-      try {
-        if (cur === undefined) await this.create(path, next);
-        else await this.set(path, next, cur.version);
-        return next;
-      } catch (e) {
-        const conflict =
-          e instanceof ZkNodeError && (e.zkCode === "BAD_VERSION" || e.zkCode === "NODE_EXISTS" || (cur !== undefined && e.zkCode === "NO_NODE"));
-        if (!conflict) throw e;
-        if (attempt >= 1000) throw zkError(`update (gave up after ${attempt + 1} conflicting writes)`, path, (e as ZkNodeError).zkCode ?? "BAD_VERSION", e);
-        // Jittered backoff, so many writers of one node do not collide in lockstep.
-        await Bun.sleep(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
-      }
-    }
+  update(
+    path: string,
+    fn: (current: string | undefined) => string | undefined,
+    first?: { node: { data: string; version: number } | undefined },
+  ): Promise<string | undefined> {
+    return casUpdate(this, path, fn, first);
   }
 
   onSessionLost(cb: () => void): () => void {
@@ -546,4 +534,30 @@ const ERR_NAMES: Record<number, string> = {
   [-114]: "INVALID_ACL",
   [-115]: "AUTH_FAILED",
 };
-const errName = (code: number) => ERR_NAMES[code] ?? `ERROR_${-code}`;
+/** The name of a ZooKeeper error code (-101: NO_NODE). */
+export const errName = (code: number): string => ERR_NAMES[code] ?? `ERROR_${-code}`;
+
+/** Zk.update for any session: a versioned read-modify-write (create when missing), retried on conflict with jittered backoff. */
+export async function casUpdate(
+  zk: Pick<Zk, "get" | "create" | "set">,
+  path: string,
+  fn: (current: string | undefined) => string | undefined,
+  first?: { node: { data: string; version: number } | undefined },
+): Promise<string | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const cur = attempt === 0 && first ? first.node : await zk.get(path);
+    const next = fn(cur?.data);
+    if (next === undefined) return cur?.data;
+    try {
+      if (cur === undefined) await zk.create(path, next);
+      else await zk.set(path, next, cur.version);
+      return next;
+    } catch (e) {
+      const conflict = e instanceof ZkNodeError && (e.zkCode === "BAD_VERSION" || e.zkCode === "NODE_EXISTS" || (cur !== undefined && e.zkCode === "NO_NODE"));
+      if (!conflict) throw e;
+      if (attempt >= 1000) throw zkError(`update (gave up after ${attempt + 1} conflicting writes)`, path, (e as ZkNodeError).zkCode ?? "BAD_VERSION", e);
+      // Jittered backoff, so many writers of one node do not collide in lockstep.
+      await Bun.sleep(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
+    }
+  }
+}
