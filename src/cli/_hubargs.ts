@@ -111,17 +111,16 @@ function traceEnv(path: string): boolean {
 /** --isolate SUB=MODE and --remote SUB=URL, checked; one sub placed once. */
 function placements(args: Record<string, any>, path: string): Map<string, Placement> {
   const out = new Map<string, Placement>();
-  const put = (sub: string, p: Placement, option: string) => {
+  const put = (sub: string, p: Placement) => {
     const prev = out.get(sub);
     if (prev) throw new UsageError(`sub "${sub}" is placed twice (${prev.source} and ${p.source}); give one --isolate or --remote per sub`, path);
     out.set(sub, p);
-    void option;
   };
   for (const spec of (args.isolate ?? []) as string[]) {
     const [sub, mode] = pair(spec, "--isolate", "--isolate rpc=worker", path);
     if (mode !== "worker" && mode !== "process")
       throw new UsageError(`invalid value for option --isolate: ${quote(spec)}: the mode must be worker or process, e.g. --isolate ${sub}=worker`, path);
-    put(sub, { kind: "isolate", mode, source: `--isolate ${spec}` }, "--isolate");
+    put(sub, { kind: "isolate", mode, source: `--isolate ${spec}` });
   }
   for (const spec of (args.remote ?? []) as string[]) {
     const [sub, url] = pair(spec, "--remote", "--remote rpc=http://127.0.0.1:8888", path);
@@ -136,7 +135,7 @@ function placements(args: Record<string, any>, path: string): Map<string, Placem
         `invalid value for option --remote: ${quote(spec)}: ${quote(url)} is not an http:// or https:// URL, e.g. --remote ${sub}=http://127.0.0.1:8888`,
         path,
       );
-    put(sub, { kind: "remote", url, source: `--remote ${spec}` }, "--remote");
+    put(sub, { kind: "remote", url, source: `--remote ${spec}` });
   }
   return out;
 }
