@@ -21,24 +21,27 @@ export const CHILD_COMMAND: Command = {
   },
 };
 
+const QUIET_MS = 20;
+
 function serve(): void {
   const handle = serveSide(
     (m: SideMessage) => void process.send!(m),
     () => process.exit(0),
   );
   // Whether this child still has work of its own (a server, a timer) is what keeps the host running, as it would
-  // in-process: the IPC channel alone does not hold the event loop, so when the loop empties "beforeExit" tells the
-  // host, and the channel holds the child again until the next message.
+  // in-process. Once no message has come for QUIET_MS, the IPC channel stops holding the event loop; if the loop
+  // then empties, "beforeExit" tells the host, and the channel holds the child again. (Checking after every call
+  // would add a message and the beforeExit machinery to each round trip.)
   const channel = (process as { channel?: { ref(): void; unref(): void } }).channel;
-  channel?.unref();
   let calls = 0;
+  const quiet = setTimeout(() => channel?.unref(), QUIET_MS);
   process.on("beforeExit", () => {
     process.send!({ t: "idle", calls } satisfies SideMessage);
     channel?.ref();
   });
   process.on("message", (m) => {
-    channel?.unref();
     if ((m as HostMessage).t === "call") calls++;
+    quiet.refresh();
     handle(m as HostMessage);
   });
   // An error no call catches ends the child, as it ends a worker; the host is told what it was first.
