@@ -163,7 +163,11 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
   const result: CreateResult = { template: req.template, name: req.name, dir: where, dryRun: req.dryRun, files: actions, todo, next: out.next ?? [] };
   if (req.dryRun) return result;
 
-  await writeFiles(dir, planned, out.schema === undefined ? undefined : async (staged) => [await schemaFile(staged, out.schema!, dir)]);
+  try {
+    await writeFiles(dir, planned, out.schema === undefined ? undefined : async (staged) => [await schemaFile(staged, out.schema!, dir)]);
+  } catch (e) {
+    throw fsError(e, dir, where);
+  }
   if (req.types && out.types !== false) for (const f of await refreshTypes(dir, where)) result.files.push({ path: f, action: "types" });
   return result;
 }
@@ -248,6 +252,26 @@ async function refreshTypes(dir: string, where: string): Promise<string[]> {
     log.warn(`the hub's types were not written: ${(e as Error).message}; run "pop types ${where}"`);
     return [];
   }
+}
+
+const WHY: Record<string, string> = {
+  ENOTDIR: "a file is where a folder must go",
+  EISDIR: "a folder is where a file must go",
+  EACCES: "permission denied: make the folder writable",
+  EPERM: "not permitted: make the folder writable",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is used up",
+};
+
+/** A file-system failure while writing, as one line naming the file and why (after writeFiles undid everything). */
+function fsError(e: unknown, dir: string, where: string): unknown {
+  const err = e as NodeJS.ErrnoException & { dest?: string };
+  if (e instanceof PopError || typeof err?.code !== "string") return e;
+  const at = [err.dest, err.path].find((p) => typeof p === "string" && !p.includes("/.pop-create-")) ?? err.path ?? dir;
+  const rel = relative(dir, at);
+  const file = rel === "" ? where : rel.startsWith("..") ? at : join(where, rel);
+  return new PopError(`cannot write ${quote(file)}: ${WHY[err.code] ?? err.message} (${err.code}); nothing was written`, { cause: e });
 }
 
 function isDir(p: string): boolean {
