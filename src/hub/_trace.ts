@@ -9,7 +9,8 @@ import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
 export interface CallStart {
   ref: string;
   args: unknown[];
-  caller?: string;
+  /** Set for monitors added with `callers: true`; undefined for a call made from outside any hub call. */
+  caller?: string | undefined;
 }
 
 /** What a monitor's `after` gets: the call, when it started (epoch ms), how long it took (ms, to settling for async calls) and how it ended. */
@@ -68,6 +69,8 @@ export function addMonitor(hub: Hub, monitor: Monitor): () => void {
 }
 
 let callers: import("node:async_hooks").AsyncLocalStorage<string> | undefined;
+/** performance.timeOrigin, read once (a getter): a call's `time` is ORIGIN + its performance.now() start. */
+const ORIGIN = performance.timeOrigin;
 
 /** Whether hub functions are wrapped: while a monitor watches, or a per-call timeout is set. */
 export function wrapsCalls(hub: Hub): boolean {
@@ -110,7 +113,8 @@ export function traceFn(hub: Hub, ref: string, fn: AnyFn, rec?: ModuleRecord): A
     if (monitors.length === 0) return limit > 0 ? bound(limit, ref, fn(...args)) : fn(...args);
     const tracking = s.callerMonitors > 0;
     const caller = tracking ? callers!.getStore() : undefined;
-    const start: CallStart = caller === undefined ? { ref, args } : { ref, args, caller };
+    // One shape for every record (literals, no spreads): the monitors' path stays monomorphic.
+    const start: CallStart = { ref, args, caller };
     for (let i = 0; i < monitors.length; i++) {
       const m = monitors[i]!;
       if (m.before) {
@@ -126,22 +130,22 @@ export function traceFn(hub: Hub, ref: string, fn: AnyFn, rec?: ModuleRecord): A
     try {
       r = tracking ? callers!.run(ref, fn, ...args) : fn(...args);
     } catch (error) {
-      end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "error", error });
+      end(hub, monitors, { ref, args, caller, time: ORIGIN + t0, duration: performance.now() - t0, outcome: "error", result: undefined, error });
       throw error;
     }
     if (r instanceof Promise) {
       return bound(limit, ref, r).then(
         (result) => {
-          end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "ok", result });
+          end(hub, monitors, { ref, args, caller, time: ORIGIN + t0, duration: performance.now() - t0, outcome: "ok", result, error: undefined });
           return result;
         },
         (error) => {
-          end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "error", error });
+          end(hub, monitors, { ref, args, caller, time: ORIGIN + t0, duration: performance.now() - t0, outcome: "error", result: undefined, error });
           throw error;
         },
       );
     }
-    end(hub, monitors, { ...start, time: performance.timeOrigin + t0, duration: performance.now() - t0, outcome: "ok", result: r });
+    end(hub, monitors, { ref, args, caller, time: ORIGIN + t0, duration: performance.now() - t0, outcome: "ok", result: r, error: undefined });
     return r;
   };
   Object.defineProperty(traced, "name", { value: fn.name });
