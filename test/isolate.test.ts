@@ -174,6 +174,19 @@ for (const mode of ["worker", "process"] as const) {
       expect({ out, err, code }).toEqual({ out: "42\n", err: "", code: 0 });
     }, 20_000);
 
+    test("removing the sub (hub.pop.sub.remove) runs its modules' __shutdown__ there and ends the side", async () => {
+      const hub = await isolated(mode);
+      const mark = join(tmp(), "mark.txt");
+      await hub.calc.shut.markTo(mark);
+      const kept = hub.calc.math.bump;
+      await hub.pop.sub.remove("calc");
+      expect(readFileSync(mark, "utf8")).toBe("calc down after 0 calls\n");
+      expect(hub.calc).toBeUndefined();
+      expect((await rejection(kept())).message).toBe(
+        `cannot call "calc.math.bump": sub "calc" was removed from the hub, and with it the ${mode} of sub "calc"`,
+      );
+    }, 20_000);
+
     test("bad options are usage errors naming where they came from", async () => {
       const hub = await hostHub();
       const bad = (o: Partial<IsolateOptions>) => rejection(isolateSub(hub, "calc", { mode, folders: [CALC], source: "--isolate calc=x", ...o }));

@@ -49,7 +49,7 @@ interface Side {
 export class IsolatedSub {
   #side: Side | undefined;
   #nextId = 1;
-  #closed = false;
+  #closed: string | undefined;
   readonly what: string;
 
   constructor(
@@ -67,7 +67,7 @@ export class IsolatedSub {
 
   /** Call `ref` (sub.mod.fn) on the side: always a promise; bounded by the per-call timeout. */
   async call(ref: string, args: unknown[]): Promise<unknown> {
-    if (this.#closed) throw new IsolateError(`cannot call "${ref}": the hub is closed, and with it the ${this.what} of sub "${this.name}"`, this.name);
+    if (this.#closed) throw new IsolateError(`cannot call "${ref}": ${this.#closed}, and with it the ${this.what} of sub "${this.name}"`, this.name);
     const side = (this.#side ??= this.#spawn());
     await side.ready;
     if (side.ended)
@@ -96,9 +96,10 @@ export class IsolatedSub {
     });
   }
 
-  /** End the side: its modules' __shutdown__ run there (bounded by the hub's shutdown timeout), then it is ended. Their errors are thrown together. */
-  async close(): Promise<void> {
-    this.#closed = true;
+  /** End the side (`why`: "the hub is closed"): its modules' __shutdown__ run there (bounded by the hub's shutdown timeout), then it is ended. Their errors are thrown together. */
+  async close(why: string): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = why;
     const side = this.#side;
     if (!side || side.ended) return;
     try {

@@ -1,14 +1,16 @@
 // Isolated subs: a sub whose modules run in a Bun Worker or a child process of this executable, on the hub with the
 // same hub.sub.mod.fn(...) API (every call a promise). See docs/isolation.md.
 import type { Hub } from "../hub/_types.ts";
-import { onHubClose, subNames } from "../hub/index.ts";
+import { hubWarn, onHubClose, subNames } from "../hub/index.ts";
 import { addPreloadedSub } from "../hub/_sub.ts";
 import { UsageError } from "../errors.ts";
 import { IsolatedSub } from "./_host.ts";
 import { fromWire } from "./_protocol.ts";
 
+import { canWatchMemory } from "./_memory.ts";
+
 export { CHILD_COMMAND } from "./_child.ts";
-export { canWatchMemory } from "./_memory.ts";
+export { canWatchMemory };
 
 /** How an isolated sub runs: in a Bun Worker of this process, or in a child process of this executable. */
 export type IsolateMode = "worker" | "process";
@@ -53,10 +55,12 @@ export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): 
       const ref = `${name}.${mod}.${fn}`;
       exports[fn] = (_hub: Hub, ...args: unknown[]) => iso.call(ref, args);
     }
+    // Taking the sub off the hub (hub.pop.sub.remove) shuts its first loaded module down: that closes the side.
+    exports.__shutdown__ = () => iso.close(`sub "${name}" was removed from the hub`);
     modules[mod] = { file: shape.file, exports };
   }
   addPreloadedSub(hub, name, modules);
-  onHubClose(hub, () => iso.close());
+  onHubClose(hub, () => iso.close("the hub is closed"));
 }
 
 function check(hub: Hub, name: string, opts: IsolateOptions): void {
@@ -70,4 +74,9 @@ function check(hub: Hub, name: string, opts: IsolateOptions): void {
     throw bad('env and memory limits need mode "process": a worker shares this process\'s environment and memory');
   if (opts.memory !== undefined && !(Number.isInteger(opts.memory) && opts.memory > 0))
     throw bad(`memory must be a whole number of MiB, got ${JSON.stringify(opts.memory)}`);
+  if (opts.memory !== undefined && !canWatchMemory())
+    hubWarn(
+      hub,
+      `sub "${name}" (${opts.source}): its memory limit of ${opts.memory} MiB cannot be enforced here (it needs Linux's /proc); it runs without one`,
+    );
 }
