@@ -53,6 +53,10 @@ describe("--trace", () => {
     expect(failed).toMatchObject({ level: "error", code: "POP_CALL", ref: "obs.work.boom" });
   });
 
+  test("POP_LOG_LEVEL=warn silences the trace lines, as it does every info line", async () => {
+    expect(await pop(["call", "obs.work.chain", ...PLUGINS, "--trace"], { env: { POP_LOG_LEVEL: "warn" } })).toEqual({ code: 0, stdout: "6\n", stderr: "" });
+  });
+
   test("off, nothing is traced; POP_TRACE=0 is off; a bad POP_TRACE is a usage error naming it", async () => {
     expect(await pop(["call", "obs.work.chain", ...PLUGINS], { env: { POP_TRACE: "0" } })).toEqual({ code: 0, stdout: "6\n", stderr: "" });
     const r = await pop(["call", "obs.work.chain", ...PLUGINS], { env: { POP_TRACE: "loud" } });

@@ -2,7 +2,7 @@ import { isatty } from "node:tty";
 import { relative } from "../_path.ts";
 import { messageOf } from "../errors.ts";
 import { type CallEnd, type Hub, type Monitor, refOrigin } from "../hub/index.ts";
-import { errRaw, jsonLogs, log } from "../output.ts";
+import { errRaw, jsonLogs, log, outputSettings } from "../output.ts";
 
 /** Where a ref's code comes from, as a trace line names it. */
 interface Origin {
@@ -37,7 +37,8 @@ export function traceMonitor(hub: Hub): Monitor {
       if (call.outcome === "error") fields.error = messageOf(call.error);
       if (json()) {
         if (jsonLogs()) log.info("call", fields);
-        else errRaw(JSON.stringify({ time: new Date(call.time).toISOString(), level: "info", msg: "call", ...fields }));
+        // The same line log.info would write, levels included (POP_LOG_LEVEL=warn silences it too).
+        else if (!QUIET.has(outputSettings().level)) errRaw(JSON.stringify({ time: new Date(call.time).toISOString(), level: "info", msg: "call", ...fields }));
         return;
       }
       const where = o.root ? ` (${o.plugin ? `${o.plugin}${o.version ? ` ${o.version}` : ""}, ` : ""}${rel(o.root)})` : " (built in)";
@@ -47,6 +48,8 @@ export function traceMonitor(hub: Hub): Monitor {
     },
   };
 }
+
+const QUIET = new Set(["error", "warn"]);
 
 function rel(p: string): string {
   const r = relative(process.cwd(), p);
