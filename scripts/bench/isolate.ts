@@ -2,7 +2,7 @@
 // Isolated subs (issue 10): the round trip of a call into a worker-isolated and a process-isolated sub against the
 // same call in-process, inside the compiled executable, measured in one run and interleaved round by round; each
 // figure a ratio against in-process. Also what isolating costs `pop call` at start.
-// Run: bun scripts/bench/isolate.ts   (POP_BIN=... for another build; ROUNDS=15 CALLS=2000 RUNS=20 to change the sample)
+// Run: bun scripts/bench/isolate.ts   (POP_BIN=... for another build; ROUNDS=15 CALLS=10000 RUNS=20 to change the sample)
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,7 +11,7 @@ import { median, timePair } from "./_util.ts";
 const BUILT = resolve(process.env.POP_BIN ?? join(import.meta.dir, "../../dist/pop"));
 if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`bun run build\` first (or set POP_BIN)`);
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
-const CALLS = Number(process.env.CALLS ?? 2000);
+const CALLS = Number(process.env.CALLS ?? 10000);
 const RUNS = Number(process.env.RUNS ?? 20);
 const BURST = 100;
 
