@@ -218,12 +218,17 @@ describe("process isolation through pop", () => {
     );
   }, 30_000);
 
-  test("kill -9 of pop takes its child with it, even a child stuck in a loop", async () => {
-    const run = await hungCall();
-    process.kill(run.proc.pid, "SIGKILL");
-    await run.proc.exited;
-    expect(await gone(run.child)).toBe(true);
-  }, 30_000);
+  // PR_SET_PDEATHSIG is Linux's; elsewhere only an idle child notices that its host is gone.
+  test.skipIf(process.platform !== "linux")(
+    "kill -9 of pop takes its child with it, even a child stuck in a loop",
+    async () => {
+      const run = await hungCall();
+      process.kill(run.proc.pid, "SIGKILL");
+      await run.proc.exited;
+      expect(await gone(run.child)).toBe(true);
+    },
+    30_000,
+  );
 
   test("a child over the manifest's memory limit is killed with a clear error", async () => {
     const r = await pop(["call", "vault.hog.grow", "--args", "[16]", "--plugins", GRANTED]);
