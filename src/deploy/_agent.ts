@@ -42,6 +42,8 @@ function readKept(stateDir: string, name: string): { settingsText: string; type:
 
 /** How often the agent re-reads everything as a safety net (watches do the work). */
 const RESYNC_MS = 60_000;
+/** A burst of services added or removed lists the services node at most once per this many ms. */
+const LIST_EVERY_MS = 50;
 /** The session timeout the agent asks for (the server may negotiate it down). */
 const SESSION_MS = 10_000;
 
@@ -89,6 +91,8 @@ export class Agent {
   private gen = 0;
   private lostGen = -1;
   private readonly startedAt = Date.now();
+  /** When the services node was last listed (performance.now()): a burst of changes lists it once per LIST_EVERY_MS. */
+  private listedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly opts: DeployOptions,
@@ -280,12 +284,17 @@ export class Agent {
           this.armed.delete(path);
           // Services added in a burst (a script adding hundreds) are listed once per 50 ms, not once each: every
           // agent lists the whole services node on each change, so this keeps the burst from costing S x A listings.
-          if (!this.stopped && gen === this.gen) setTimeout(() => void this.arm(gen, () => this.watchServices(true)), 50);
+          // A change after a quiet spell is listed at once (`pop add` then `pop deploy` waits for no timer).
+          if (this.stopped || gen !== this.gen) return;
+          const wait = Math.max(0, this.listedAt + LIST_EVERY_MS - performance.now());
+          if (wait === 0) void this.arm(gen, () => this.watchServices(true));
+          else setTimeout(() => void this.arm(gen, () => this.watchServices(true)), wait);
         };
       }
     }
     let names: string[];
     try {
+      this.listedAt = performance.now();
       names = (await this.zk.children(path, cb)) ?? [];
     } catch (e) {
       if (cb) this.armed.delete(path);
@@ -701,6 +710,9 @@ export class Agent {
     const name = e.name;
     const r = this.running.get(name);
     if (e.type === "started") {
+      // A readiness check that passes at once (no port to wait for) has passed by the next turn of the event loop:
+      // then one transaction says PID and `ready`, instead of `starting` and a second write for `ready`.
+      if (!this.sup.status(name)?.ready) await new Promise<void>((r) => setImmediate(r));
       await this.reportStarted(name);
     } else if (e.type === "exited") {
       if (r) r.ready = false;

@@ -3,7 +3,6 @@
 // transaction. Usage mistakes and refused values are errors with exit 2 and nothing written.
 import type { Command } from "../cli/_args.ts";
 import { ConfigError, quote, UsageError } from "../errors.ts";
-import { closeHub } from "../hub/index.ts";
 import { out, outJson } from "../output.ts";
 import { checkLayout, DEPLOY_ARGS, type DeployContext, JSON_ARG, openDeploy, serviceHub, serviceType, serviceTypes, withOneShot } from "./_context.ts";
 import { LAYOUT_VERSION, layoutVersion, parseMachines, parseSettings, readService, SERVICE_NAME, type ServiceView } from "./_layout.ts";
@@ -140,7 +139,7 @@ const add: Command = {
         return 0;
       });
     } finally {
-      await closeHub(hub);
+      await (await import("../hub/index.ts")).closeHub(hub);
     }
   },
 };
@@ -185,7 +184,7 @@ const set: Command = {
         return 0;
       });
     } finally {
-      await closeHub(hub);
+      await (await import("../hub/index.ts")).closeHub(hub);
     }
   },
 };
@@ -347,7 +346,7 @@ const status: Command = {
         { needMachineId: false },
       );
     } finally {
-      await closeHub(hub);
+      await (await import("../hub/index.ts")).closeHub(hub);
     }
   },
 };

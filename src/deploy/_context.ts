@@ -2,11 +2,11 @@
 // holding the `service` sub (built-in types plus those of the plugin roots given with --plugins or POP_PLUGIN_PATH).
 import type { ArgDef } from "../cli/_args.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import { addBuiltinSub, type Hub, loadHub } from "../hub/index.ts";
+import type { Hub } from "../hub/index.ts";
 import { layoutVersion, LAYOUT_VERSION, paths, type Paths } from "./_layout.ts";
 import { type DeployOptions, deployOptions } from "./_options.ts";
 import type { ServiceTypeModule, Zk } from "./_types.ts";
-import { connectZk } from "./_zk.ts";
+// The hub and the full ZooKeeper client are imported when first needed: pop deploy and undeploy load neither.
 import { connectOnce, type OneShotZk } from "./_zkwire.ts";
 
 /** The options every deploy command takes (also from pop.config.* and POP_ZK, POP_ZK_AUTH, ...: src/deploy/conf.ts). */
@@ -41,6 +41,7 @@ export interface DeployContext {
 /** Resolve options and connect; with `layout`, the layout must exist (pop init). */
 export async function openDeploy(args: Record<string, unknown>, prog: string, o: { layout?: boolean; needMachineId?: boolean } = {}): Promise<DeployContext> {
   const opts = await deployOptions(args, prog, o.needMachineId === false ? { needMachineId: false } : {});
+  const { connectZk } = await import("./_zk.ts");
   const zk = await connectZk({ hosts: opts.zk, timeoutMs: opts.zkTimeout, ...(opts.zkAuth ? { auth: opts.zkAuth } : {}) });
   const p = paths(opts.root);
   const ctx: DeployContext = { opts, zk, p, close: () => zk.close() };
@@ -95,6 +96,7 @@ export function serviceTypes(): ServiceTypes {
 /** A hub whose `service` sub has the built-in service types and those of the plugin roots named. */
 export async function serviceHub(args: Record<string, unknown>): Promise<Hub> {
   types ??= await import("./_servicetypes.ts");
+  const { addBuiltinSub, loadHub } = await import("../hub/index.ts");
   const hub = await loadHub({ plugins: (args.plugins as string[] | undefined) ?? [], env: process.env, cwd: process.cwd() });
   await addBuiltinSub(hub, "service", types.BUILTIN_SERVICE);
   return hub;

@@ -6,7 +6,7 @@
 // full client of _zk.ts). Errors are the same ZooKeeperErrors, with the same messages, as _zk.ts gives.
 import { ZooKeeperError, quote } from "../errors.ts";
 import type { CreateMode, Zk, ZkOptions } from "./_types.ts";
-import { casUpdate, errName, zkError } from "./_zk.ts";
+import { casUpdate, errName, zkError } from "./_zkerrors.ts";
 
 /** What a one-shot session offers: reads, writes, the compare-and-set, close. */
 export type OneShotZk = Pick<Zk, "get" | "exists" | "create" | "set" | "update" | "close">;
