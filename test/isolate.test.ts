@@ -14,8 +14,8 @@ const ROOT = resolve(import.meta.dir, "fixtures/isolate/root");
 const CALC = join(ROOT, "calc");
 const open: Hub[] = [];
 
-async function hostHub(): Promise<Hub> {
-  const hub = createHub({ roots: await discoverRoots({ plugins: [ROOT], packages: false }), warn: () => {} });
+async function hostHub(warn: (message: string) => void = () => {}): Promise<Hub> {
+  const hub = createHub({ roots: await discoverRoots({ plugins: [ROOT], packages: false }), warn });
   open.push(hub);
   await addSub(hub, { dyneName: "helper" });
   return hub;
@@ -138,6 +138,16 @@ for (const mode of ["worker", "process"] as const) {
         `sub "calc" (${mode}): the ${mode} threw an uncaught Error: uncaught on purpose while "calc.math.crash" was running; the next call starts a fresh one`,
       );
       expect(await hub.calc.math.add({ a: 2, b: 2 })).toBe(4);
+    }, 20_000);
+
+    test("a side that ends between calls is reported as a warning at once; the next call gets a fresh side", async () => {
+      let warned!: (message: string) => void;
+      const warning = new Promise<string>((res) => (warned = res));
+      const hub = await hostHub((m) => warned(m));
+      await isolateSub(hub, "calc", { mode, folders: [CALC], source: "test" });
+      expect(await hub.calc.math.crashLater()).toBe("returned");
+      expect(await warning).toBe(`sub "calc" (${mode}): the ${mode} threw an uncaught Error: later, on purpose; the next call starts a fresh one`);
+      expect(await hub.calc.math.bump()).toEqual({ count: 1, starts: 1 });
     }, 20_000);
 
     test("closing the hub runs the isolated modules' __shutdown__ and ends the side", async () => {

@@ -39,6 +39,8 @@ interface Side {
   exited: Promise<void>;
   /** A child that may have work of its own running (a server, a timer): it holds the host as it would in-process, until it says it is idle. */
   busy: boolean;
+  /** pop itself is ending it (close, a timeout): its end is no news. */
+  ending?: boolean;
   /** Calls sent to this side so far: an idle report counts the calls it had received. */
   sent: number;
   /** The hub.OPT entries the side has, by project: what it was sent last. */
@@ -116,6 +118,7 @@ export class IsolatedSub {
         () => resolve([new TimeoutError(`sub "${this.name}" (${this.what}): its modules did not shut down within ${ms} ms; the ${this.what} was ended`, ms)]),
         ms,
       );
+      side.ending = true;
       side.link.ref();
       side.link.send({ t: "close" });
     });
@@ -159,6 +162,8 @@ export class IsolatedSub {
             this.name,
           );
         ready.reject(err());
+        // Ended between calls (a timer of its own threw, it went over its memory limit): say so now, not at the next call.
+        if (started && side.calls.size === 0 && !side.ending) hubWarn(this.hub, err().message);
         for (const [id, p] of side.calls) {
           this.#settle(side, id);
           p.reject(err(p.ref));
@@ -271,6 +276,7 @@ export class IsolatedSub {
 
   /** End a side and forget it at once: the next call starts a fresh one, even before the old one's end is reported. */
   #retire(side: Side, why: string): void {
+    side.ending = true;
     if (this.#side === side) this.#side = undefined;
     side.link.kill(why);
   }
