@@ -48,7 +48,17 @@ describe("--version and --help", () => {
       .slice(lines.indexOf("Environment:") + 1)
       .filter(Boolean)
       .map((l) => l.trim().split(/\s+/)[0]);
-    expect(env).toEqual(["POP_PLUGIN_PATH", "POP_DISABLE", "POP_LOAD_TIMEOUT", "POP_LOG_FORMAT", "POP_LOG_LEVEL", "NO_COLOR", "POP_DEBUG"]);
+    expect(env).toEqual([
+      "POP_PLUGIN_PATH",
+      "POP_DISABLE",
+      "POP_LOAD_TIMEOUT",
+      "POP_TRACE",
+      "POP_TOKEN",
+      "POP_LOG_FORMAT",
+      "POP_LOG_LEVEL",
+      "NO_COLOR",
+      "POP_DEBUG",
+    ]);
     expect(r.stdout).toMatch(/POP_LOG_FORMAT +diagnostics as text, json \(JSON lines\) or auto/);
     expect(r.stdout).toMatch(/NO_COLOR +any non-empty value turns colour off/);
     expect(r.stdout).toContain("diagnostics as JSON lines on stderr");
