@@ -29,8 +29,13 @@ export function cachedFolder(name: string, marker: string, fill: (tmp: string, d
       try {
         renameSync(tmp, dir);
       } catch (e) {
-        if (!isFile(join(dir, marker))) throw e;
-        rmSync(tmp, { recursive: true, force: true });
+        if (isFile(join(dir, marker))) rmSync(tmp, { recursive: true, force: true });
+        else {
+          // A folder without its marker is an interrupted fill or an older layout: never whole, so replace it.
+          if ((e as NodeJS.ErrnoException).code !== "ENOTEMPTY" && (e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+          rmSync(dir, { recursive: true, force: true });
+          renameSync(tmp, dir);
+        }
       }
       return dir;
     } catch (e) {
