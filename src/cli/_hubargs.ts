@@ -19,8 +19,8 @@ export const LOAD_ARGS: Record<string, ArgDef> = {
   json: { type: "boolean", description: "Print data as JSON; diagnostics on stderr become JSON lines" },
 };
 
-/** How calls run and are recorded: the commands that call plugin functions (pop call, pop app, pop serve) take these too. */
-export const RUN_ARGS: Record<string, ArgDef> = {
+/** Where subs run: isolated or on a pop serve elsewhere. pop tree takes these too, to show the subs as placed. */
+export const PLACE_ARGS: Record<string, ArgDef> = {
   isolate: {
     type: "string",
     multiple: true,
@@ -33,6 +33,11 @@ export const RUN_ARGS: Record<string, ArgDef> = {
     valueHint: "SUB=URL",
     description: "Send a sub's calls to a pop serve of it, e.g. --remote rpc=http://10.0.0.5:8888",
   },
+};
+
+/** How calls run and are recorded: the commands that call plugin functions (pop call, pop app, pop serve) take these too. */
+export const RUN_ARGS: Record<string, ArgDef> = {
+  ...PLACE_ARGS,
   timeout: {
     type: "string",
     valueHint: "MS",

@@ -2,7 +2,7 @@ import { isDirectory } from "../_fs.ts";
 import { join, relative } from "../_path.ts";
 import { ConfigError, early } from "../config/index.ts";
 import { CallError, PopError } from "../errors.ts";
-import { addSub, closeHub, dyneDirs, type Hub, hubFailures, hubRoots, onHubClose, watchHub } from "../hub/index.ts";
+import { addSub, closeHub, dyneDirs, type Hub, hubFailures, hubRoots, onHubClose, placeUnrooted, watchHub } from "../hub/index.ts";
 import { configureOutput, flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
@@ -61,6 +61,7 @@ const app: Command = {
     }
     const ref = `${name}.init.cli`;
     trapUncaught(hub, name);
+    await placeUnrooted(hub); // remote subs no root here provides, before the project's init may call them
     await addSub(hub, { dyneName: name }); // the API, not hub.pop.sub.add: pop's own step is no call of the app's (--trace, --audit)
     const failed = hubFailures(hub).find((f) => f.ref === `${name}.init`);
     if (failed) throw failed;

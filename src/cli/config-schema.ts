@@ -2,7 +2,7 @@ import { configSchema, definitions } from "../config/index.ts";
 import { hubRoots } from "../hub/index.ts";
 import type { Command } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
-import { HUB_ARGS } from "./_hubargs.ts";
+import { LOAD_ARGS } from "./_hubargs.ts";
 import { outJson } from "./_output.ts";
 import { openProject } from "./_project.ts";
 
@@ -17,7 +17,7 @@ const schema: Command = {
   },
   args: {
     dir: { type: "positional", description: "The project folder (holding conf.ts)" },
-    ...HUB_ARGS,
+    ...LOAD_ARGS,
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub; its options get a section in the schema" },
     json: { type: "boolean", description: "Accepted for scripts that pass --json everywhere: the schema is always JSON" },
   },

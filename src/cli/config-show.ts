@@ -2,7 +2,7 @@ import { formatJson, formatText, load } from "../config/index.ts";
 import { hubRoots } from "../hub/index.ts";
 import type { Command } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
-import { HUB_ARGS } from "./_hubargs.ts";
+import { LOAD_ARGS } from "./_hubargs.ts";
 import { out, outJson } from "./_output.ts";
 import { openProject } from "./_project.ts";
 
@@ -24,7 +24,7 @@ const show: Command = {
   args: {
     dir: { type: "positional", description: "The project folder (holding conf.ts)" },
     explain: { type: "boolean", description: "Say where each value came from: default, a config file key, an environment variable or a flag" },
-    ...HUB_ARGS,
+    ...LOAD_ARGS,
     json: { type: "boolean", description: "Print JSON: { project: { option: value } }, with --explain { value, source, origin }" },
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub; its options are shown too" },
   },

@@ -2,7 +2,7 @@ import { isAbsolute, relative, sep } from "../_path.ts";
 import { DiscoveryError, formatLocation, type Hub, inspectHub, loadHub, type ModuleView, type SubView } from "../hub/index.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
-import { hubOptions, LOAD_ARGS } from "./_hubargs.ts";
+import { hubOptions, LOAD_ARGS, PLACE_ARGS } from "./_hubargs.ts";
 import { out, outJson, styles, useColor } from "./_output.ts";
 
 const PATH = "pop tree";
@@ -13,9 +13,13 @@ const tree: Command = {
     name: "tree",
     description:
       "List every plugin root in use (and where it came from), sub, module and function (parameters and doc), the contracts applied, and each module not loaded with its reason",
-    examples: ["pop tree --plugins examples/poppy", "pop tree --plugins examples/poppy --json"],
+    examples: [
+      "pop tree --plugins examples/poppy",
+      "pop tree --plugins examples/poppy --json",
+      "pop tree --plugins front-root --remote calc=http://10.0.0.5:8888",
+    ],
   },
-  args: { ...LOAD_ARGS },
+  args: { ...LOAD_ARGS, ...PLACE_ARGS },
   async run({ args }) {
     let hub: Hub;
     try {
@@ -91,7 +95,8 @@ function render(roots: Root[], subs: TreeSub[]): string {
     lines.push("");
   }
   const walk = (sub: TreeSub, indent: string) => {
-    lines.push(`${indent}${s.bold(sub.ref)}${sub.dirs.length ? s.dim(`  ${sub.dirs.join(", ")}`) : s.dim("  (built in)")}`);
+    const where = [sub.placed, sub.dirs.join(", ")].filter(Boolean).join(": ") || "(built in)";
+    lines.push(`${indent}${s.bold(sub.ref)}${s.dim(`  ${where}`)}`);
     for (const m of sub.modules) {
       if (m.state !== "loaded") {
         lines.push(`${indent}  ${s.red("✗")} ${m.name}  ${s.dim(m.location ?? m.file)}  ${s.red(`not loaded (${m.state}): ${m.reason ?? ""}`)}`);

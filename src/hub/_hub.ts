@@ -7,7 +7,7 @@ import type { IsolateSpec, RemoteSpec } from "./_manifest.ts";
 import { placements } from "./_place.ts";
 import { addPreloadedSub, addSubMeta, loadAll } from "./_sub.ts";
 import { setCallTimeout } from "./_trace.ts";
-import { messageOf, type PluginLoadError, PopError, ShutdownError } from "../errors.ts";
+import { messageOf, type PluginLoadError, PopError, ShutdownError, UsageError } from "../errors.ts";
 import { log } from "../output.ts";
 import type { Hub, HubState, LoadMode, SubMeta } from "./_types.ts";
 
@@ -31,6 +31,8 @@ export interface HubOptions {
   isolate?: Record<string, IsolateSpec>;
   /** Subs served elsewhere (`--remote SUB=URL`), over what the roots' manifests and conf.ts say. */
   remote?: Record<string, RemoteSpec>;
+  /** Where a remote sub with no token of its own reads POP_TOKEN (default: process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 /** Where createHub leaves `{ closeOpenHubs, hubsNeedClosing }` for the CLI. */
@@ -66,7 +68,7 @@ export function createHub(opts: HubOptions = {}): Hub {
     shutdownTimeout: opts.shutdownTimeout ?? 10_000,
     closing: undefined,
     callTimeout: 0,
-    placed: placements(opts.roots ?? [], opts),
+    placed: placements(opts.roots ?? [], opts, (opts.env ?? process.env).POP_TOKEN),
   };
   OPEN.add(hub);
   // The CLI closes the hubs a command opened without importing the hub itself (`pop --version` never loads it).
@@ -108,6 +110,7 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   // Watching calls loads its code only when asked for: a plain `pop call` never imports it.
   if (opts.trace || opts.audit) await (await import("../observe/index.ts")).observeHub(hub, opts);
   if (opts.load === "eager") await loadAll(hub, s.subs.get("pop")!, false); // built-ins are otherwise installed on first read
+  await placeUnrooted(hub); // first: a local sub's __init__ may call into them, as into a sub of the merged app
   for (const name of [...s.dyne.keys()]) {
     if (s.subs.get(name)?.dirs.length) continue; // added already, by another sub's init
     if (s.placed.has(name) && hub[name] !== undefined) continue; // placed (isolated, remote) already
@@ -122,6 +125,27 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   }
   if (opts.load === "eager") await loadEverything(hub);
   return hub;
+}
+
+/**
+ * Add the placed subs no plugin root of this hub provides (`loadHub` and `pop app` call it). A remote sub needs only
+ * its server, so a split machine holding none of its code still gets it. An isolated sub runs modules from a folder
+ * on this side: `--isolate` naming a sub no root has is a usage error; a manifest or conf.ts that does (it may place
+ * a sub of a root not in this run) is a warning, an error on a strict hub.
+ */
+export async function placeUnrooted(hub: Hub): Promise<void> {
+  const s = state(hub);
+  for (const [name, p] of s.placed) {
+    if (s.dyne.has(name) || s.disabled.has(name) || hub[name] !== undefined) continue;
+    if (p.kind === "remote") {
+      await addSubMeta(hub, { dyneName: name }, true);
+      continue;
+    }
+    const fix = `add the root holding "${name}" (--plugins DIR), or serve it elsewhere and give --remote ${name}=URL`;
+    const message = `${p.spec.source}: no plugin root provides sub "${name}", and an isolated sub runs its modules from a folder on this side; ${fix}`;
+    if (p.spec.source.startsWith("--isolate") || s.strict) throw new UsageError(message, p.spec.source, { hint: false });
+    s.warn(message);
+  }
 }
 
 /** Load every module of every sub, again and again until a pass adds no sub (an __init__ may add subs, lazily). */

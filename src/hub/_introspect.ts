@@ -140,6 +140,8 @@ export interface SubView {
   name: string;
   ref: string;
   dirs: string[];
+  /** Where a placed sub runs: `remote http://host:8888` or `isolated (worker)`; absent for a sub of this process. */
+  placed?: string;
   modules: ModuleView[];
   subs: SubView[];
 }
@@ -164,7 +166,12 @@ export function inspectHub(hub: Hub): HubView {
       version: r.manifest?.version,
       engine: r.manifest?.engine,
     })),
-    subs: [...s.subs.values()].map(describeSub),
+    subs: [...s.subs.values()].map((meta) => {
+      const view = describeSub(meta);
+      const p = meta.placed ? s.placed.get(meta.name) : undefined;
+      if (p) view.placed = p.kind === "remote" ? `remote ${p.spec.url}` : `isolated (${p.spec.mode})`;
+      return view;
+    }),
     failures: s.failures.map((f) => ({ ref: f.ref, ...f.location, reason: f.reason })),
   };
 }

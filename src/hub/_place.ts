@@ -31,15 +31,20 @@ export async function placeSub(hub: Hub, name: string, dirs: string[]): Promise<
   }
 }
 
-/** The placements of a hub: every root's (manifest, then conf.ts), then the command line's, later ones winning. */
+/**
+ * The placements of a hub: every root's (manifest, then conf.ts), then the command line's, later ones winning. A
+ * remote sub given no token takes `token` (POP_TOKEN), wherever it was placed.
+ */
 export function placements(
   roots: Array<{ isolate?: Record<string, IsolateSpec>; remote?: Record<string, RemoteSpec> }>,
   cli: { isolate?: Record<string, IsolateSpec>; remote?: Record<string, RemoteSpec> },
+  token?: string,
 ): Map<string, Placed> {
   const out = new Map<string, Placed>();
   for (const from of [...roots, cli]) {
     for (const [name, spec] of Object.entries(from.isolate ?? {})) out.set(name, { kind: "isolate", spec });
-    for (const [name, spec] of Object.entries(from.remote ?? {})) out.set(name, { kind: "remote", spec });
+    for (const [name, spec] of Object.entries(from.remote ?? {}))
+      out.set(name, { kind: "remote", spec: spec.token === undefined && token ? { ...spec, token } : spec });
   }
   return out;
 }

@@ -63,17 +63,19 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
   const parent = opts.sub === undefined ? undefined : subMeta(opts.sub);
   if (opts.sub !== undefined && !parent) throw subUsage("hub.pop.sub.add: `sub` must be a sub of the hub, e.g. { path, sub: hub.mods }");
   const dirs: string[] = [];
+  // A sub marked remote needs no folder here: its server has the code (a split machine has only its own roots).
+  const remoteOnly = parent === undefined && s.placed.get(opts.name ?? opts.dyneName ?? "")?.kind === "remote";
   if (opts.dyneName !== undefined) {
     const found = s.dyne.get(opts.dyneName);
-    if (!found) {
+    if (!found && !remoteOnly) {
       const known = [...s.dyne.keys()].sort().join(", ") || "none";
       throw new RefError(`no dyne "${opts.dyneName}" (known: ${known}); add its plugin root with --plugins DIR or POP_PLUGIN_PATH`, opts.dyneName);
     }
-    dirs.push(...found);
+    dirs.push(...(found ?? []));
   }
   if (opts.path !== undefined) for (const p of Array.isArray(opts.path) ? opts.path : [opts.path]) dirs.push(resolve(p));
   const name = opts.name ?? opts.dyneName ?? (dirs[0] ? basename(dirs[0]) : undefined);
-  if (!name || dirs.length === 0) throw subUsage("hub.pop.sub.add needs a dyneName or a path");
+  if (!name || (dirs.length === 0 && !remoteOnly)) throw subUsage("hub.pop.sub.add needs a dyneName or a path");
   if (!/^[A-Za-z$][\w$-]*$/.test(name))
     throw subUsage(`hub.pop.sub.add: ${JSON.stringify(name)} is not a sub name: use letters, digits, _ and -, starting with a letter`);
   const holder = parent ? parent.object : hub;

@@ -8,6 +8,7 @@ export {
   hubWarn,
   loadHub,
   onHubClose,
+  placeUnrooted,
   refOrigin,
   subNames,
   type HubOptions,
