@@ -124,6 +124,34 @@ describe("one-shot session", () => {
     SLOW,
   );
 
+  test(
+    "pipelined: reads issued before the handshake ride on it (also behind auth, and sent again to the next server after a dead one); writes wait for the session; no server: every request rejects with the connect error",
+    async () => {
+      const r = await root();
+      await zk.create(`${r}/n`, "v");
+      const dead = `127.0.0.1:${freePort()}`;
+      for (const auth of [undefined, "ops:s3cret"]) {
+        for (let i = 0; i < 3; i++) {
+          const c = await connectOnce({ hosts: `${dead},${server.connectString}`, timeoutMs: 5000, ...(auth ? { auth } : {}) }, { pipeline: true });
+          const [a, b, missing] = await Promise.all([c.get(`${r}/n`), c.exists(`${r}/n`), c.get(`${r}/none`)]);
+          expect([a, b, missing]).toEqual([{ data: "v", version: 0 }, true, undefined]);
+          await c.create(`${r}/p${auth ? "a" : ""}${i}`, "x");
+          await c.close();
+        }
+      }
+      expect(await zk.exists(`${r}/pa2`)).toBe(true);
+      const gone = await connectOnce({ hosts: dead, timeoutMs: 600 }, { pipeline: true });
+      const reads = await Promise.allSettled([gone.get("/"), gone.exists("/"), gone.set("/", "x")]);
+      for (const s of reads) {
+        expect(s.status).toBe("rejected");
+        const e = (s as PromiseRejectedResult).reason as ZooKeeperError;
+        expect([e.exitCode, e.message]).toEqual([3, `cannot reach ZooKeeper at ${dead} within 600 ms: is it running? set --zk HOSTS or POP_ZK`]);
+      }
+      await gone.close();
+    },
+    SLOW,
+  );
+
   test("connect strings: servers, default port, chroot; a malformed one says what is wrong", async () => {
     expect(parseHosts("a:1,b/pop/x")).toEqual({
       servers: [

@@ -67,7 +67,8 @@ export async function withOneShot<T>(
   fn: (d: { opts: DeployOptions; zk: OneShotZk; p: Paths }) => Promise<T>,
 ): Promise<T> {
   const opts = await deployOptions(args, prog, o.needMachineId === false ? { needMachineId: false } : {});
-  const zk = await connectOnce({ hosts: opts.zk, timeoutMs: opts.zkTimeout, ...(opts.zkAuth ? { auth: opts.zkAuth } : {}) });
+  // Pipelined: the command's first reads ride on the handshake's round trip; a failure to connect surfaces from them.
+  const zk = await connectOnce({ hosts: opts.zk, timeoutMs: opts.zkTimeout, ...(opts.zkAuth ? { auth: opts.zkAuth } : {}) }, { pipeline: true });
   try {
     return await fn({ opts, zk, p: paths(opts.root) });
   } finally {

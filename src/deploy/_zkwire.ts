@@ -115,19 +115,42 @@ interface Pending {
   resolve: (r: { err: number; body: Reader }) => void;
 }
 
+/** Options of connectOnce. */
+export interface OnceOptions {
+  /**
+   * Resolve at once, before the handshake: reads (get, exists) issued meanwhile are sent right behind it, so the
+   * handshake's round trip answers them too (the server takes a session's requests in order, after its session exists,
+   * as the Java client's pipelined auth relies on). Writes wait for the session. When no server gives a session, every
+   * request rejects with connectOnce's own error.
+   */
+  pipeline?: boolean;
+}
+
 /**
  * Open a one-shot session: resolves once connected (and authenticated, with `auth`), or rejects within `timeoutMs`
- * with the same ZooKeeperError (exit 3) as connectZk.
+ * with the same ZooKeeperError (exit 3) as connectZk. With `pipeline`, resolves at once (OnceOptions).
  */
-export async function connectOnce(opts: ZkOptions): Promise<OneShotZk> {
+export async function connectOnce(opts: ZkOptions, o: OnceOptions = {}): Promise<OneShotZk> {
   const parsed = parseHosts(opts.hosts);
   if (typeof parsed === "string")
     throw new ZooKeeperError(`bad ZooKeeper address ${quote(opts.hosts)}: expected HOST:PORT[,HOST:PORT...][/chroot] (--zk or POP_ZK): ${parsed}`, {
       zkCode: "BAD_ARGUMENTS",
     });
   const s = new OneShot(opts, parsed.chroot);
-  await s.open(parsed.servers);
+  const opened = s.open(parsed.servers);
+  if (o.pipeline)
+    opened.catch(() => {}); // each request reports it
+  else await opened;
   return s;
+}
+
+type Reply = { err: number; body: Reader };
+
+/** A read sent before the session exists: sent again behind each handshake tried, timed only once connected. */
+interface Early {
+  frame: Buffer;
+  start(): void;
+  fail(e: unknown): void;
 }
 
 class OneShot implements OneShotZk {
@@ -141,8 +164,13 @@ class OneShot implements OneShotZk {
   #out: Buffer[] = [];
   #xid = 1;
   #pending = new Map<number, Pending>();
+  #early = new Map<number, Early>();
   /** The connect response is the first frame and carries no reply header. */
   #onConnect: ((body: Reader | undefined) => void) | undefined;
+  /** The handshake went out on the current socket: early reads may follow it. */
+  #handshakeSent = false;
+  #connected = false;
+  #opened: Promise<void> | undefined;
   #closed = false;
   /** Bumped for each socket: events of an earlier one (a server given up on) are ignored. */
   #gen = 0;
@@ -156,7 +184,23 @@ class OneShot implements OneShotZk {
   }
 
   /** Try the servers (in random order, round after round) until one gives a session, or the timeout passes. */
-  async open(servers: Array<{ host: string; port: number }>): Promise<void> {
+  open(servers: Array<{ host: string; port: number }>): Promise<void> {
+    this.#opened ??= this.#open(servers).then(
+      () => {
+        this.#connected = true;
+        for (const e of this.#early.values()) e.start();
+        this.#early.clear();
+      },
+      (e: unknown) => {
+        for (const x of this.#early.values()) x.fail(e);
+        this.#early.clear();
+        throw e;
+      },
+    );
+    return this.#opened;
+  }
+
+  async #open(servers: Array<{ host: string; port: number }>): Promise<void> {
     const deadline = Date.now() + this.#timeoutMs;
     const order = [...servers].sort(() => Math.random() - 0.5);
     for (let round = 0; Date.now() < deadline; round++) {
@@ -208,15 +252,22 @@ class OneShot implements OneShotZk {
         return this.#failed();
       }
       this.#sock = sock;
-      // ConnectRequest: protocol version, last zxid seen, session timeout, session id, password, read-only.
+      // ConnectRequest: protocol version, last zxid seen, session timeout, session id, password, read-only. The auth
+      // packet and any early reads follow at once; the server takes them once the session exists, in order.
       this.#send(new Writer().int(0).long(0n).int(this.#sessionMs).long(0n).buffer(Buffer.alloc(16)).bool(false).frame());
+      const authed =
+        this.#auth === undefined
+          ? undefined
+          : this.#request(XID_AUTH, OP.auth, (w) => w.int(0).string("digest").buffer(Buffer.from(this.#auth!, "utf8")), deadline);
+      this.#handshakeSent = true;
+      for (const e of this.#early.values()) this.#send(e.frame);
       const body = await answer;
       if (!body) return this.#failed();
       body.int(); // protocol version
       const negotiated = body.int();
       if (negotiated <= 0) return this.#failed(); // the server refused the session
-      if (this.#auth === undefined) return "ok";
-      const r = await this.#request(XID_AUTH, OP.auth, (w) => w.int(0).string("digest").buffer(Buffer.from(this.#auth!, "utf8")), deadline);
+      if (!authed) return "ok";
+      const r = await authed;
       if (r === undefined || r.err === CONNECTION_LOST) return this.#failed();
       return r.err === 0 ? "ok" : "auth";
     } catch {
@@ -232,11 +283,13 @@ class OneShot implements OneShotZk {
     return "failed";
   }
 
-  /** End the socket without a goodbye. */
+  /** End the socket without a goodbye; what waits on it (not the early reads, which go to the next server) learns it. */
   #drop(): void {
     const sock = this.#sock;
     this.#sock = undefined;
     this.#gen++;
+    this.#handshakeSent = false;
+    this.#lostPending();
     sock?.end();
   }
 
@@ -285,50 +338,91 @@ class OneShot implements OneShotZk {
     }
   }
 
-  /** The connection is gone: every waiting request learns it (undefined: connection loss). */
+  /** The connection is gone. */
   #lost(): void {
     this.#sock = undefined;
+    this.#handshakeSent = false;
     this.#onConnect?.(undefined);
-    for (const p of this.#pending.values()) p.resolve({ err: CONNECTION_LOST, body: new Reader(Buffer.alloc(0)) });
-    this.#pending.clear();
+    this.#lostPending();
+  }
+
+  /** Every request waiting on the socket learns it is gone; early reads stay for the next server while connecting. */
+  #lostPending(): void {
+    for (const [xid, p] of this.#pending) {
+      if (this.#early.has(xid)) continue;
+      this.#pending.delete(xid);
+      p.resolve({ err: CONNECTION_LOST, body: new Reader(Buffer.alloc(0)) });
+    }
   }
 
   /** Send one request; resolves with its reply, or undefined when no answer came by `deadline`. */
-  #request(xid: number, type: number, body: (w: Writer) => Writer, deadline: number): Promise<{ err: number; body: Reader } | undefined> {
+  #request(xid: number, type: number, body: (w: Writer) => Writer, deadline: number): Promise<Reply | undefined> {
     return new Promise((resolve) => {
+      const entry: Pending = {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
       const timer = setTimeout(
         () => {
-          this.#pending.delete(xid);
+          if (this.#pending.get(xid) === entry) this.#pending.delete(xid);
           resolve(undefined);
         },
         Math.max(1, deadline - Date.now()),
       );
+      this.#pending.set(xid, entry);
+      if (!this.#sock) return entry.resolve({ err: CONNECTION_LOST, body: new Reader(Buffer.alloc(0)) });
+      this.#send(body(new Writer().int(xid).int(type)).frame());
+    });
+  }
+
+  /** A read before the session exists (pipeline): queued behind the handshake; its timeout runs from when the session exists. */
+  #earlyRequest(xid: number, type: number, body: (w: Writer) => Writer): Promise<Reply | undefined> {
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       this.#pending.set(xid, {
         resolve: (r) => {
           clearTimeout(timer);
           resolve(r);
         },
       });
-      if (!this.#sock) {
-        this.#pending.get(xid)!.resolve({ err: CONNECTION_LOST, body: new Reader(Buffer.alloc(0)) });
-        return;
-      }
-      this.#send(body(new Writer().int(xid).int(type)).frame());
+      const frame = body(new Writer().int(xid).int(type)).frame();
+      this.#early.set(xid, {
+        frame,
+        start: () => {
+          if (!this.#pending.has(xid)) return; // answered already
+          timer = setTimeout(() => {
+            this.#pending.delete(xid);
+            resolve(undefined);
+          }, this.#timeoutMs);
+        },
+        fail: (e) => {
+          this.#pending.delete(xid);
+          reject(e);
+        },
+      });
+      if (this.#handshakeSent) this.#send(frame);
     });
   }
 
   /** One operation on `path`: its reply body, or null for a missing node when `missingOk`; else a ZooKeeperError like _zk.ts's. */
-  async #call(what: string, path: string, type: number, body: (w: Writer) => Writer, missingOk = false): Promise<Reader | null> {
+  async #call(what: string, path: string, type: number, body: (w: Writer) => Writer, o: { missingOk?: boolean; read?: boolean } = {}): Promise<Reader | null> {
     if (this.#closed) throw zkError(what, path, "CLOSED");
-    if (!this.#sock) throw zkError(what, path, "CONNECTION_LOSS");
-    const r = await this.#request(this.#xid++, type, body, Date.now() + this.#timeoutMs);
+    let r: Reply | undefined;
+    if (!this.#connected && o.read) r = await this.#earlyRequest(this.#xid++, type, body);
+    else {
+      if (!this.#connected) await this.#opened;
+      if (!this.#sock) throw zkError(what, path, "CONNECTION_LOSS");
+      r = await this.#request(this.#xid++, type, body, Date.now() + this.#timeoutMs);
+    }
     if (r === undefined)
       throw new ZooKeeperError(
-        `cannot ${what} ${quote(path)}: no answer from ZooKeeper at ${this.#hosts} within ${this.#timeoutMs} ms${what === "read" || what === "check" ? "" : " (it may still be applied)"}`,
+        `cannot ${what} ${quote(path)}: no answer from ZooKeeper at ${this.#hosts} within ${this.#timeoutMs} ms${o.read ? "" : " (it may still be applied)"}`,
         { path, zkCode: "OPERATION_TIMEOUT" },
       );
     if (r.err === 0) return r.body;
-    if (missingOk && r.err === NO_NODE) return null;
+    if (o.missingOk && r.err === NO_NODE) return null;
     throw zkError(what, path, errName(r.err));
   }
 
@@ -337,14 +431,14 @@ class OneShot implements OneShotZk {
   }
 
   async get(path: string): Promise<{ data: string; version: number } | undefined> {
-    const r = await this.#call("read", path, OP.getData, (w) => w.string(this.#full(path)).bool(false), true);
+    const r = await this.#call("read", path, OP.getData, (w) => w.string(this.#full(path)).bool(false), { missingOk: true, read: true });
     if (!r) return undefined;
     const data = r.buffer();
     return { data: data ? data.toString("utf8") : "", version: r.statVersion() };
   }
 
   async exists(path: string): Promise<boolean> {
-    return (await this.#call("check", path, OP.exists, (w) => w.string(this.#full(path)).bool(false), true)) !== null;
+    return (await this.#call("check", path, OP.exists, (w) => w.string(this.#full(path)).bool(false), { missingOk: true, read: true })) !== null;
   }
 
   async create(path: string, data = "", mode: CreateMode = "persistent"): Promise<string> {
@@ -377,6 +471,7 @@ class OneShot implements OneShotZk {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#opened?.catch(() => {});
     if (this.#sock) await this.#request(this.#xid++, OP.closeSession, (w) => w, Date.now() + Math.min(this.#timeoutMs, 2000));
     this.#drop();
   }
