@@ -6,7 +6,9 @@ export { z } from "zod";
 export { ConfigError, ContractError, DiscoveryError, PluginLoadError, PopError, RefError, ShutdownError, TimeoutError, UsageError } from "./errors.ts";
 // The hub's public API: what pop's own CLI, config and built-in plugins use, open to any plugin or script.
 export { closeHub, createHub, dyneDirs, hubFailures, hubRoots, hubWarn, inspectHub, loadHub, onHubClose, subNames } from "./hub/index.ts";
-export type { AnyFn, ContractContext, Hub, HubSubs, SchemaSpec } from "./hub/_types.ts";
+export type { AnyFn, ContractContext, Hub, HubSubs, PopSub, SchemaSpec } from "./hub/_types.ts";
+// Watching a hub: hot reload (docs/lifecycle.md), call monitors (trace, audit) and the per-call timeout.
+export { addMonitor, type CallEnd, type CallStart, type Monitor, setCallTimeout, watchHub, type WatchEvent, type WatchOptions } from "./hub/index.ts";
 export { defineConfig } from "./config/_define.ts";
 // Testing a project (docs/testing.md): a hub loaded like `pop app DIR`, and a hub of stand-ins (POP's pop.testing).
 export { testHub, type TestHubOptions } from "./testing/_hub.ts";

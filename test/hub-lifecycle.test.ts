@@ -154,7 +154,7 @@ describe("no silent hang: imports and __init__ are bounded by the load timeout",
       expect(hub.s.ok.f()).toBe("ok");
       const [f] = hub.pop.sub.failures();
       expect(f).toMatchObject({ ref: "s.hang", file: expect.stringMatching(/s\/hang\.ts$/) });
-      expect(f.reason).toStartWith("timed out after 100 ms importing it");
+      expect(f!.reason).toStartWith("timed out after 100 ms importing it");
       expect(warnings.join("\n")).toContain('module "s.hang" not loaded: timed out after 100 ms importing it');
     }
   });
@@ -164,7 +164,7 @@ describe("no silent hang: imports and __init__ are bounded by the load timeout",
       { "s/slow.ts": "export function __init__(hub) { return new Promise(() => {}); }\nexport function f(hub) {}" },
       { loadTimeout: 100 },
     );
-    expect(hub.pop.sub.failures()[0].reason).toStartWith("timed out after 100 ms running __init__");
+    expect(hub.pop.sub.failures()[0]!.reason).toStartWith("timed out after 100 ms running __init__");
     expect(() => hub.s.slow).toThrow(PluginLoadError);
   });
 });
@@ -251,6 +251,7 @@ describe("hub.pop.trace.add: the call monitor", () => {
     expect(hub.s.m.f()).toBe(1);
     expect(refs).toEqual(["pop.trace.add", "s.m.f", "s.m.f"]); // built-in functions are hub calls too
     expect(warnings).toEqual(["a call monitor threw (the call went on): bad monitor"]);
+    // @ts-expect-error: a monitor that is not one, on purpose
     expect(() => hub.pop.trace.add({ before: 1 })).toThrow(UsageError);
   });
 });
@@ -266,7 +267,9 @@ describe("hub.pop.sub.add options (POP's sub.add)", () => {
 
   test("an option sub.add does not know is an error naming it", async () => {
     const hub = createHub();
+    // @ts-expect-error: a misspelt option, on purpose
     await expect(hub.pop.sub.add({ path: "/tmp", lod: "eager" })).rejects.toThrow(/unknown option "lod"/);
+    // @ts-expect-error: a load mode that does not exist, on purpose
     await expect(hub.pop.sub.add({ path: "/tmp", load: "later" })).rejects.toThrow(/load must be "lazy" or "eager"/);
   });
 
@@ -300,7 +303,7 @@ describe("hub.pop.sub.add options (POP's sub.add)", () => {
     expect(hub.pop.sub.iter().map((x: { name: string }) => x.name)).toEqual(["pop", "s"]);
     await hub.pop.sub.loadAll("s");
     expect(hub.pop.sub.iter("s").map((x: { state?: string }) => x.state)).toEqual(["loaded", "loaded", undefined]);
-    expect(hub.pop.sub.iter("s.inner")[0].state).toBe("loaded");
+    expect(hub.pop.sub.iter("s.inner")[0]!.state).toBe("loaded");
   });
 });
 
@@ -337,7 +340,7 @@ describe("modules that are not on the hub", () => {
   test("two files that both load under one __virtualname__ clash", async () => {
     const body = "export const __virtualname__ = 'test';\nexport function who(hub) {}";
     const { hub } = await hubOf({ "s/a.ts": body, "s/b.ts": body });
-    expect(hub.pop.sub.failures()[0].reason).toContain('__virtualname__ "test" clashes with module');
+    expect(hub.pop.sub.failures()[0]!.reason).toContain('__virtualname__ "test" clashes with module');
   });
 });
 
@@ -351,7 +354,7 @@ describe("names checked at load", () => {
     };
     for (const [src, why] of Object.entries(cases)) {
       const { hub } = await hubOf({ "s/m.ts": src });
-      expect(hub.pop.sub.failures()[0].reason).toMatch(why);
+      expect(hub.pop.sub.failures()[0]!.reason).toMatch(why);
       expect(Object.getPrototypeOf(hub.s)).not.toBeNull();
     }
   });

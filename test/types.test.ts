@@ -97,6 +97,24 @@ describe("pop types", () => {
     expect(block).toBe(readFileSync(join(dir, ".pop/hub.d.ts"), "utf8"));
   });
 
+  test("the examples type-check against the hub pop types declares for them; a misspelt sub there does not", async () => {
+    for (const example of ["examples/poppy", "examples/deploy"]) {
+      const dir = join(tmp("pop-types-example-"), example.split("/")[1]!);
+      cpSync(join(ROOT, example), dir, { recursive: true, filter: (src) => !src.includes("/.pop") });
+      cpSync(PROJECT_TSCONFIG, join(dir, "tsconfig.json"));
+      expect((await pop(["types", dir], { env: ENV })).code).toBe(0);
+      expect(await tsc(dir)).toEqual({ code: 0, out: "" });
+    }
+    const dir = join(tmp("pop-types-example-"), "poppy");
+    cpSync(join(ROOT, "examples/poppy"), dir, { recursive: true, filter: (src) => !src.includes("/.pop") });
+    cpSync(PROJECT_TSCONFIG, join(dir, "tsconfig.json"));
+    writeFileSync(join(dir, "rpc/typo.ts"), 'import type { Hub } from "pop";\nexport function f(hub: Hub) {\n  return hub.rcp.math.fib({ num: 1 });\n}\n');
+    expect((await pop(["types", dir], { env: ENV })).code).toBe(0);
+    const typo = await tsc(dir);
+    expect(typo.code).not.toBe(0);
+    expect(typo.out).toContain("rpc/typo.ts(3,14): error TS2339: Property 'rcp' does not exist on type");
+  }, 60_000);
+
   test("--out FILE writes the hub's declarations there and pop.d.ts beside it; --no-bun-types leaves node_modules out", async () => {
     const { dir } = project();
     const out = join(tmp("pop-types-out-"), "types", "shop.d.ts");

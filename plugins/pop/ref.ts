@@ -2,7 +2,7 @@ import type { Hub } from "pop";
 import { resolveRef } from "../../src/hub/_internal.ts";
 
 /** The object a ref names: `hub.pop.ref.last("rpc.math.fib")` is `hub.rpc.math.fib`. A mistyped ref says what you meant. */
-export function last(hub: Hub, ref: string): unknown {
+export function last(hub: Hub, ref: string): any {
   return resolveRef(hub, ref).last;
 }
 

@@ -1,3 +1,4 @@
+import type { PluginModule } from "../types/_public.ts";
 import type { PluginLoadError, SourceLocation } from "./_errors.ts";
 
 /** Any plugin function: the hub comes first. */
@@ -47,12 +48,26 @@ export interface Chain {
 /** Augment this interface (`declare module "pop"`) to type your subs on the hub. */
 export interface HubSubs {}
 
-/** The hub: the shared root namespace passed first to every plugin function. */
-export type Hub = HubSubs & {
-  pop: any;
-  OPT: Record<string, any>;
-  [sub: string]: any;
-};
+/** The built-in `pop` sub: hub.pop.sub.add / remove / reload, hub.pop.trace.add, hub.pop.config.load, ... */
+export interface PopSub {
+  sub: PluginModule<typeof import("../../plugins/pop/sub.ts")>;
+  trace: PluginModule<typeof import("../../plugins/pop/trace.ts")>;
+  ref: PluginModule<typeof import("../../plugins/pop/ref.ts")>;
+  invoke: PluginModule<typeof import("../../plugins/pop/invoke.ts")>;
+  config: PluginModule<typeof import("../../plugins/pop/config.ts")> & {
+    /** The command line `load` parses for its `cli` project (`pop app` sets it). */
+    ARGV: string[];
+    /** The command shown in the project's help (`pop app DIR`). */
+    PROG: string | undefined;
+  };
+}
+
+/**
+ * The hub: the shared root namespace passed first to every plugin function. Until `pop types` declares the
+ * project's subs (augmenting HubSubs), any name is a sub of unknown shape; once it has, only the declared subs
+ * are, so `hub.rcp.math` is a type error.
+ */
+export type Hub = HubSubs & { pop: PopSub; OPT: Record<string, any> } & (keyof HubSubs extends never ? { [sub: string]: any } : {});
 
 export type LoadMode = "lazy" | "eager";
 

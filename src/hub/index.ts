@@ -24,4 +24,4 @@ export { addMonitor, type CallEnd, type CallStart, type Monitor, setCallTimeout 
 export { POP_VERSION, type IsolateSpec, type Manifest, type RemoteSpec } from "./_manifest.ts";
 export { addBuiltinSub, addSub, type AddSubOptions } from "./_sub.ts";
 export { watchHub, type WatchEvent, type WatchOptions } from "./_watch.ts";
-export type { AnyFn, ContractContext, Hub, HubSubs, ModuleRecord, SchemaSpec, SubMeta } from "./_types.ts";
+export type { AnyFn, ContractContext, Hub, HubSubs, ModuleRecord, PopSub, SchemaSpec, SubMeta } from "./_types.ts";
