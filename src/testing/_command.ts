@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { join, resolve } from "../_path.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
-import { isDirectory } from "../hub/index.ts";
+import { closeHub, createHub, isDirectory, onHubClose } from "../hub/index.ts";
 import { log } from "../output.ts";
 import { messageOf, OutputError } from "../errors.ts";
 import { cachedFolder, writeTypes } from "../types/index.ts";
@@ -48,9 +49,40 @@ export const command: Command = {
       env: { ...process.env, BUN_BE_BUN: "1" },
       stdio: ["inherit", "inherit", "inherit"],
     });
-    return await proc.exited;
+    return await childExit(proc);
   },
 };
+
+/**
+ * The exit code of bun test, pop's own once it has finished. A SIGINT or SIGTERM sent to pop is passed on to it and
+ * pop waits for it (the CLI's signal handler closes the open hubs, and this hub's close hook holds it until bun test
+ * has ended), then exits with its code; should pop exit anyway (a second signal), bun test is killed with it.
+ */
+async function childExit(proc: Bun.Subprocess): Promise<number> {
+  const forward = (signal: NodeJS.Signals) => () => proc.kill(signal);
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  const orphan = () => proc.kill("SIGKILL");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  process.on("exit", orphan);
+  const code = proc.exited.then(() => proc.exitCode ?? 128 + (signalNumber(proc.signalCode) ?? 1));
+  const hub = createHub();
+  onHubClose(hub, async () => process.exit(await code));
+  try {
+    return await code;
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    process.off("exit", orphan);
+    await closeHub(hub);
+  }
+}
+
+/** The number of a signal by name (SIGTERM: 15), for the shell's 128 + n exit code of a child it ended. */
+function signalNumber(signal: string | number | null): number | undefined {
+  return typeof signal === "number" ? signal : signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
+}
 
 /** The preload: serves "pop" from the bundled module beside it, and closes the test hubs left open when the run ends. */
 function preloadSource(popModule: string): string {
