@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pop, tmp } from "./helpers.ts";
-import { CALC, FRONT, serve } from "./fixtures/serve/_harness.ts";
+import { CALC, FRONT, post, serve } from "./fixtures/serve/_harness.ts";
 
 const T = 30_000;
 const ARGS = ["--args", '[{"items": [1, 2, 3.5], "num": 9}]'];
@@ -37,6 +37,25 @@ describe("a remote sub no local root provides", () => {
       // Without --remote the front alone cannot reach calc: the split really is what made it work.
       const alone = await pop(["call", "front.shop.total", ...ARGS, "--plugins", FRONT], { env: NO_TOKEN });
       expect(alone.code).toBe(1);
+    },
+    T,
+  );
+
+  test(
+    "pop serve of the front alone, its calc remote, answers as the merged one does",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
+      await using merged = await serve(["--plugins", CALC, "--plugins", FRONT, "--sub", "front"]);
+      await using split = await serve(["--plugins", FRONT, "--sub", "front", "--remote", `calc=${calc.url}`]);
+      for (const body of [{ ref: "shop.total", kwargs: { items: [1, 2, 3.5], num: 9 } }, { ref: "shop.broken" }]) {
+        const [m, s] = [await post(merged.url, body), await post(split.url, body)];
+        expect({ status: s.status, json: s.json }).toEqual({ status: m.status, json: m.json });
+      }
+      expect((await post(split.url, { ref: "shop.total", kwargs: { items: [1, 2, 3.5], num: 9 } })).json).toEqual({
+        ref: "shop.total",
+        result: { sum: 6.5, fee: 34 },
+      });
+      expect(await fibCalls(calc.url)).toBe(2);
     },
     T,
   );
