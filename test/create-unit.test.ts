@@ -1,6 +1,6 @@
 // pop create's pure parts in-process: names, the DYNE edit, and the all-or-nothing writer's undo.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { addToDyne } from "../src/create/_dyne.ts";
 import { badName } from "../src/create/_names.ts";
@@ -62,6 +62,30 @@ describe("writeFiles", () => {
     ]);
     expect(readFileSync(join(target, "d/y.ts"), "utf8")).toBe("y");
     expect(readdirSync(join(base, "a/b"))).toEqual(["new"]);
+  });
+
+  test("a new folder and the folders in it get the usual permissions (not a temporary folder's 0700)", async () => {
+    const target = join(tmp(), "p");
+    await writeFiles(target, [
+      { path: "a/b/c.ts", text: "c", exists: false },
+      { path: "a/d.ts", text: "d", exists: false },
+      { path: "e/f.ts", text: "f", exists: false },
+    ]);
+    const usual = 0o777 & ~process.umask();
+    for (const d of ["", "a", "a/b", "e"]) expect(statSync(join(target, d)).mode & 0o777).toBe(usual);
+    expect(readFileSync(join(target, "a/b/c.ts"), "utf8")).toBe("c");
+    expect(readdirSync(join(target, "a")).sort()).toEqual(["b", "d.ts"]);
+  });
+
+  test("a new folder that fails half-way is not left behind, nor its staging folder", async () => {
+    const base = tmp();
+    await expect(
+      writeFiles(join(base, "p"), [
+        { path: "x", text: "a file", exists: false },
+        { path: "x/y.ts", text: "where the file is", exists: false },
+      ]),
+    ).rejects.toThrow();
+    expect(readdirSync(base)).toEqual([]);
   });
 
   test("into a folder: a failure half-way restores what was replaced and removes what was added", async () => {

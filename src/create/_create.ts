@@ -7,6 +7,7 @@ import { PopError, quote, UsageError } from "../errors.ts";
 import { log } from "../output.ts";
 import { hubOptions } from "../cli/_hubargs.ts";
 import { addBuiltinSub, createHub, discoverRoots, DiscoveryError, type Hub, hubRoots, type PluginRoot, readRoot } from "../hub/index.ts";
+import { iterRef } from "../hub/_internal.ts";
 import { BUILTIN_CREATE } from "./_builtin.ts";
 import { addToDyne } from "./_dyne.ts";
 import { badName } from "./_names.ts";
@@ -87,11 +88,13 @@ export function templateName(mod: string): string {
 /** The template module `template` from the hub, checked; a usage error listing the templates when there is none. */
 export function templateOf(hub: Hub, template: string): TemplateModule {
   const mod = moduleName(template);
-  const names = (hub.pop.sub.iter("create") as Array<{ name: string; kind: string }>).filter((e) => e.kind === "module").map((e) => e.name);
+  // What hub.pop.sub.iter("create") returns, without installing the pop.sub module just to list one sub.
+  const entries = iterRef(hub, "create");
+  const names = entries.filter((e) => e.kind === "module").map((e) => e.name);
   if (!/^[A-Za-z][\w-]*$/.test(template) || !names.includes(mod))
     throw new UsageError(`no template ${quote(template)}; templates: ${names.map(templateName).sort().join(", ")} (pop create --list)`, PATH, { hint: false });
   const m = hub.create[mod] as Partial<TemplateModule>;
-  const file = (hub.pop.sub.iter("create") as Array<{ name: string; file?: string }>).find((e) => e.name === mod)?.file ?? mod;
+  const file = entries.find((e) => e.name === mod)?.file ?? mod;
   const bad = (what: string) => new PopError(`${file}: template ${quote(template)} ${what}`);
   if (typeof m.render !== "function") throw bad("exports no render(hub, ctx) function");
   if (m.target !== "new" && m.target !== "project") throw bad('must export target = "new" (a new folder) or "project" (into --in)');
@@ -118,6 +121,9 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
     throw new UsageError(`${quote(where)} exists and is not a folder: pass --dir with another place`, PATH);
 
   const root = tpl.target === "project" ? await projectRootOf(hub, dir) : undefined;
+  // Into a folder that is not there yet, nothing exists: no look-up per file.
+  const fresh = !existsSync(dir);
+  const exists = (p: string) => !fresh && existsSync(join(dir, p));
   const rawDyne = root?.conf?.DYNE as Record<string, string[]> | undefined;
   const ctx: CreateContext = {
     name,
@@ -126,14 +132,14 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
     project: root ? projectNameOf(root) : name,
     ...(rawDyne === undefined ? {} : { dyne: rawDyne }),
     where,
-    exists: (p) => existsSync(join(dir, p)),
+    exists,
     popVersion: POP_VERSION,
   };
   const out = checkOutput(await tpl.render(ctx), req.template);
 
-  const planned: PlannedFile[] = Object.entries(out.files).map(([path, text]) => ({ path, text, exists: existsSync(join(dir, path)) }));
+  const planned: PlannedFile[] = Object.entries(out.files).map(([path, text]) => ({ path, text, exists: exists(path) }));
   const actions: FileAction[] = planned.map((f) => ({ path: f.path, action: f.exists ? "replace" : "create" }));
-  if (out.schema !== undefined) actions.push({ path: out.schema, action: existsSync(join(dir, out.schema)) ? "replace" : "create" });
+  if (out.schema !== undefined) actions.push({ path: out.schema, action: exists(out.schema) ? "replace" : "create" });
   const todo: string[] = [];
   // The template's own conf.ts, when it writes one, is what it is: no DYNE edit on top of it.
   if (out.dyne && root && rawDyne !== undefined && root.confFile && !Object.hasOwn(out.files, relative(dir, root.confFile))) {
@@ -150,7 +156,8 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
     }
   }
   for (const a of actions)
-    if (a.action !== "edit" && isDir(join(dir, a.path))) throw new UsageError(`${join(where, a.path)} is a folder: nothing written`, PATH, { hint: false });
+    if (a.action !== "edit" && !fresh && isDir(join(dir, a.path)))
+      throw new UsageError(`${join(where, a.path)} is a folder: nothing written`, PATH, { hint: false });
   const clash = actions.filter((a) => a.action === "replace");
   if (clash.length > 0 && !req.force) {
     const list = clash.map((a) => join(where, a.path)).join(", ");

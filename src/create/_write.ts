@@ -1,8 +1,9 @@
 // Writing a template's files all at once or not at all. Everything is first written into a staging folder next to
-// the target (same file system), then renamed into place: a new project folder in one rename; files into an existing
-// folder one by one, each replaced file kept aside until the end. On any failure what was placed is taken back and the
-// replaced files are restored, so a failure half-way leaves the folder as it was.
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+// the target (same file system), then renamed into place: a new project folder is the staging folder itself, renamed
+// in one step; files into an existing folder one by one, each replaced file kept aside until the end. On any failure
+// what was placed is taken back and the replaced files are restored, so a failure half-way leaves the folder as it was.
+// Each folder is made once (no recursive mkdir per file) and a new folder leaves no staging folder to remove.
+import { existsSync, mkdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /** One file to write: `path` relative to the target folder. */
@@ -38,10 +39,18 @@ export async function writeFiles(target: string, files: PlannedFile[], beforePla
       mkdirSync(d);
       undo.push(() => rmdirSync(d));
     }
-    stage = mkdtempSync(join(fresh ? dirname(target) : target, ".pop-create-"));
-    const root = join(stage, "files");
+    stage = makeStage(fresh ? dirname(target) : target);
     const all = [...files];
-    for (const f of files) put(join(root, f.path), f.text);
+    if (fresh && !beforePlace) {
+      // The staging folder is the new folder: one rename places it, nothing is left to remove.
+      writeTree(stage, files);
+      renameSync(stage, target);
+      stage = undefined;
+      return all;
+    }
+    const root = join(stage, "files");
+    mkdirSync(root);
+    writeTree(root, files);
     if (beforePlace) {
       // The staged copy of the target keeps the target's own name, so what reads it (a project's name) sees the real one.
       const named = join(stage, "named");
@@ -73,6 +82,27 @@ export async function writeFiles(target: string, files: PlannedFile[], beforePla
     if (stage) rmSync(stage, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** A new, empty staging folder in `parent` (`.pop-create-*`, made with the usual permissions: a new project keeps them). */
+function makeStage(parent: string): string {
+  for (let i = 0; ; i++) {
+    const dir = join(parent, `.pop-create-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || i >= 9) throw e;
+    }
+  }
+}
+
+/** Write `files` under the empty folder `root`: each folder they need made once, parents first, then each file. */
+function writeTree(root: string, files: readonly PlannedFile[]): void {
+  const dirs = new Set<string>();
+  for (const f of files) for (let d = dirname(f.path); d !== "." && !dirs.has(d); d = dirname(d)) dirs.add(d);
+  for (const d of [...dirs].sort((a, b) => a.length - b.length)) mkdirSync(join(root, d));
+  for (const f of files) writeFileSync(join(root, f.path), f.text);
 }
 
 function put(file: string, text: string): void {
