@@ -6,4 +6,5 @@ import { join } from "node:path";
 
 const dir = mkdtempSync(join(tmpdir(), "pop-tests-"));
 process.env.POP_TEST_TMP = dir;
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Hundreds of MB by the end (projects with their own copies of Bun's types): more than the default 5 s to remove.
+afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000);
