@@ -325,7 +325,10 @@ export class Agent {
         this.armed.delete(path);
         if (this.stopped || gen !== this.gen || !this.watched.has(name)) return;
         if (path !== this.p.targets(name) && !this.targeted.has(name)) return; // no longer ours: let this watch lapse
-        // Re-armed first: the read that re-arms it is what the convergence reads (one request, not two).
+        // A convergence in flight learns at once that a newer change exists (a rollout waiting for its slot must not
+        // restart with the old settings); the next one runs once the watch is re-armed, on the read that re-armed it
+        // (one request, not two).
+        if (this.pending.has(name)) this.dirty.add(name);
         void this.arm(gen, () => this.watchNode(path, name)).then(() => this.schedule(name));
       });
       if (gen === this.gen) this.fresh.set(path, node);
