@@ -9,6 +9,10 @@ import { scanRoots } from "./_scan.ts";
 import BUN_TYPES_GZ from "./_buntypes.generated.json.gz" with { type: "file" };
 import POP_DTS_GZ from "./_popdts.generated.d.ts.gz" with { type: "file" };
 import { cachedFolder } from "./_cache.ts";
+import { stampOf } from "./_stamp.ts" with { type: "macro" };
+
+/** Bun's type packages' stamp, computed when pop is bundled: no reading and hashing 780 KB of them on every run. */
+const BUN_TYPES_STAMP: string = stampOf("src/types/_buntypes.generated.json.gz");
 
 /** What `writeTypes` is asked for: the project folder (a plugin root) and more roots, as `pop types DIR --plugins …`. */
 export interface WriteTypesOptions {
@@ -65,8 +69,9 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   const projects = roots.filter((r) => r.confFile && r.conf?.CONFIG !== undefined).map((r) => ({ name: projectName(r), confFile: r.confFile! }));
 
   const hubText = renderHub(scanRoots(roots), projects, outDir);
-  const popDts = new TextDecoder().decode(Bun.gunzipSync(await Bun.file(POP_DTS_GZ).bytes()));
-  const files: Array<[string, string]> = [
+  // Bytes as they are: never decoded into a string to be encoded again, nor compared as one.
+  const popDts = Bun.gunzipSync(await Bun.file(POP_DTS_GZ).bytes());
+  const files: Array<[string, string | Uint8Array]> = [
     [join(outDir, "pop.d.ts"), popDts],
     [hubFile, hubText],
   ];
@@ -96,12 +101,11 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
  * project), or a copy where links cannot be made. Returns whether anything changed.
  */
 async function linkTypePackages(modules: string): Promise<boolean> {
-  const gz = await Bun.file(BUN_TYPES_GZ).bytes();
-  const stamp = Bun.hash(gz).toString(16);
+  const stamp = BUN_TYPES_STAMP;
   // A folder named node_modules, in the cache as here: tsc resolves a link's target by its real path, and from there
   // `/// <reference types="node" />` and "undici-types" are found in the node_modules folder the packages are in.
   const fill = (dir: string) => {
-    const files = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(gz))) as Record<string, string>;
+    const files = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(readFileSync(BUN_TYPES_GZ)))) as Record<string, string>;
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
@@ -142,9 +146,9 @@ async function linkTypePackages(modules: string): Promise<boolean> {
 
 const STAMP = ".pop-stamp";
 
-function writeIfChanged(file: string, text: string): boolean {
+function writeIfChanged(file: string, text: string | Uint8Array): boolean {
   try {
-    if (readFileSync(file, "utf8") === text) return false;
+    if (typeof text === "string" ? readFileSync(file, "utf8") === text : readFileSync(file).equals(text)) return false;
   } catch {}
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   try {
