@@ -1,6 +1,6 @@
 // pop create through the binary: what each command writes, and what it refuses (bad names, overwrites, half-way failures).
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -35,6 +35,26 @@ const PROJECT_FILES = [
 ];
 
 describe("pop create project", () => {
+  test("its .pop/ links Bun's types from the cache folder stamped with their content; pop types again touches nothing", async () => {
+    const cwd = tmp();
+    const cache = tmp("pop-cache-");
+    const env = { XDG_CACHE_HOME: cache };
+    expect((await pop(["create", "project", "shop"], { cwd, env })).code).toBe(0);
+    // The stamp is computed when pop is built; it must be the hash of the types embedded, as a run would compute it.
+    const stamp = Bun.hash(readFileSync(join(ROOT, "src/types/_buntypes.generated.json.gz"))).toString(16);
+    const target = join(cache, "pop", `types-${stamp}`, "node_modules");
+    expect(realpathSync(join(cwd, "shop/.pop/node_modules"))).toBe(realpathSync(target));
+    expect(readFileSync(join(target, ".pop-stamp"), "utf8")).toBe(stamp);
+    expect(readFileSync(join(target, "bun-types/package.json"), "utf8")).toContain('"name": "bun-types"');
+    const popDts = join(cwd, "shop/.pop/pop.d.ts");
+    expect(readFileSync(popDts, "utf8")).toContain('declare module "pop"');
+    const before = statSync(popDts).mtimeMs;
+    const again = await pop(["types", "shop", "--json"], { cwd, env });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).changed).toEqual([]);
+    expect(statSync(popDts).mtimeMs).toBe(before);
+  });
+
   test("writes a project that pop app and pop call run with no Bun on PATH", async () => {
     const cwd = tmp();
     const r = await pop(["create", "project", "shop"], { cwd });
