@@ -1,5 +1,7 @@
-import { DiscoveryError, loadHub, PluginLoadError, preloadRef, RefError, resolveFunction } from "../hub/index.ts";
-import { CallError, messageOf, PopError, quote, TimeoutError } from "../errors.ts";
+// The hub's own files, not its index: `pop call` never loads what only other commands use (introspection, watching).
+import { loadHub } from "../hub/_hub.ts";
+import { preloadRef, resolveFunction } from "../hub/_ref.ts";
+import { CallError, DiscoveryError, messageOf, PluginLoadError, PopError, quote, RefError, TimeoutError } from "../errors.ts";
 import { log } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
