@@ -74,6 +74,7 @@ export function configureFromEnv(env: Record<string, string | undefined>): strin
  * compiled pop ~10 ms (more on a slow machine) of every run.
  */
 export function keepStdoutForData(): void {
+  kept = true;
   const c = console as unknown as Record<string, unknown>;
   const toErr = console.error.bind(console);
   const counts = new Map<string, number>();
@@ -94,6 +95,13 @@ export function keepStdoutForData(): void {
     toErr(
       `Trace${args.length ? ": " : ""}${args.map((a) => (typeof a === "string" ? a : Bun.inspect(a))).join(" ")}\n${(new Error().stack ?? "").split("\n").slice(2).join("\n")}`,
     );
+}
+
+let kept = false;
+
+/** Whether keepStdoutForData() was called: pop owns stdout, so an isolated sub's side must keep off it too. */
+export function stdoutKeptForData(): boolean {
+  return kept;
 }
 
 /** Whether diagnostics are JSON lines now. */

@@ -3,6 +3,7 @@
 // fresh side on the next call. The host never dies with the side: every way the side can end is a rejected call.
 import { IsolateError, messageOf, ShutdownError, TimeoutError } from "../errors.ts";
 import { hubWarn, resolveFunction, state, type Hub } from "../hub/index.ts";
+import { stdoutKeptForData } from "../output.ts";
 import type { IsolateMode } from "./index.ts";
 import { type Link, startProcess, startWorker } from "./_link.ts";
 import { cloneable, fromWire, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
@@ -171,7 +172,8 @@ export class IsolatedSub {
       },
     };
     side.ready.catch(() => {}); // a start that fails is reported to whoever awaits it, never as unhandled
-    side.link = this.opts.mode === "worker" ? startWorker(events) : startProcess({ env: this.opts.env, memory: this.opts.memory }, events);
+    const stdoutForData = stdoutKeptForData();
+    side.link = this.opts.mode === "worker" ? startWorker(events) : startProcess({ env: this.opts.env, memory: this.opts.memory, stdoutForData }, events);
     const s = state(this.hub);
     const hostSubs = [...new Set([...s.subs.keys(), ...s.dyne.keys()])];
     const opt = Object.fromEntries(Object.entries(this.hub.OPT).filter(([, v]) => cloneable(v)));
@@ -184,6 +186,7 @@ export class IsolatedSub {
       loadTimeout: s.loadTimeout,
       shutdownTimeout: s.shutdownTimeout,
       strict: s.strict,
+      stdoutForData,
     });
     // Bounded like any load: a side that never answers (an import that spins) is ended.
     if (s.loadTimeout > 0) {

@@ -27,6 +27,8 @@ export interface LinkEvents {
 export interface ProcessLinkOptions {
   env?: string[] | undefined;
   memory?: number | undefined;
+  /** pop owns stdout (--json): the child's standard output goes to the host's stderr, whatever writes it. */
+  stdoutForData?: boolean | undefined;
 }
 
 /** Whether this code runs inside the compiled executable (its files live under /$bunfs/). */
@@ -98,7 +100,7 @@ export function startProcess(opts: ProcessLinkOptions, ev: LinkEvents): Link {
     cmd,
     env,
     stdin: "ignore",
-    stdout: "inherit",
+    stdout: opts.stdoutForData ? 2 : "inherit",
     stderr: "inherit",
     serialization: "advanced",
     // Its own process group: a Ctrl-C at the terminal reaches the host, which closes the child itself.

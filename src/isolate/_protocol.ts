@@ -27,6 +27,8 @@ export interface InitMessage {
   shutdownTimeout: number;
   /** The host hub is strict (--strict): a module of the sub that fails to load fails the start. */
   strict: boolean;
+  /** pop owns the host's stdout (--json): the side's console output goes to stderr, as the host's does. */
+  stdoutForData: boolean;
 }
 
 /** One module of the isolated sub as the host sees it: its file, its functions' hub names, its public values; or why it failed to load. */

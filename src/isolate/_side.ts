@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { addSub, closeHub, createHub, hubFailures, type Hub } from "../hub/index.ts";
 import { subMeta } from "../hub/_meta.ts";
 import { ShutdownError } from "../errors.ts";
+import { keepStdoutForData } from "../output.ts";
 import { cloneable, fromWire, type HostMessage, type InitMessage, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
 
 /** Serve one isolated sub over `send` (the host's messages arrive through the returned handler). `done` runs once the hub is closed. */
@@ -43,6 +44,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
 
   const init = async (m: InitMessage) => {
     name = m.name;
+    if (m.stdoutForData) keepStdoutForData(); // before the sub loads: its modules' top-level logging too
     // Until the sub is ready, its load failures are left to the host, which reports each when its module is reached
     // (as for a lazy sub in-process); other warnings cross at once.
     let starting = true;
