@@ -1,5 +1,5 @@
-import { writeFileSync } from "node:fs";
-import { constants as osConstants } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { constants as osConstants, tmpdir } from "node:os";
 import { join, resolve } from "../_path.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
 import { closeHub, createHub, isDirectory, onHubClose } from "../hub/index.ts";
@@ -95,16 +95,30 @@ afterAll(async () => { await globalThis[Symbol.for("pop.closeTestHubs")]?.(); })
 `;
 }
 
-/** The preload and the pop module as files Bun can load, in a cache folder named by their hash (written once per pop build). Returns the preload's path. */
+/**
+ * The preload and the pop module as files Bun can load, in a cache folder named by their hash (written once per pop
+ * build). Where no cache folder is this user's alone (`cachedFolder`), a fresh private one (mode 0700) serves this run
+ * and is removed when pop exits. Returns the preload's path.
+ */
 async function runtimeFiles(): Promise<string> {
   const gz = await Bun.file(POP_MODULE_GZ).bytes();
+  const fill = (tmp: string, final: string) => {
+    writeFileSync(join(tmp, "pop.js"), Bun.gunzipSync(gz));
+    writeFileSync(join(tmp, "preload.js"), preloadSource(join(final, "pop.js"))); // where pop.js is once renamed into place
+  };
   try {
-    const dir = cachedFolder(`test-${Bun.hash(gz).toString(16)}`, "preload.js", (tmp, final) => {
-      writeFileSync(join(tmp, "pop.js"), Bun.gunzipSync(gz));
-      writeFileSync(join(tmp, "preload.js"), preloadSource(join(final, "pop.js"))); // where pop.js is once renamed into place
-    });
+    return join(cachedFolder(`test-${Bun.hash(gz).toString(16)}`, "preload.js", fill), "preload.js");
+  } catch (e) {
+    log.debug(`pop test: runtime files in a private temporary folder (${messageOf(e)})`);
+  }
+  try {
+    const dir = mkdtempSync(join(tmpdir(), "pop-test-"));
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    fill(dir, dir);
     return join(dir, "preload.js");
   } catch (e) {
-    throw new OutputError(`pop test cannot write its runtime files: ${messageOf(e)}`, { cause: e });
+    throw new OutputError(`pop test cannot write its runtime files in "${tmpdir()}": ${messageOf(e)}; set TMPDIR or XDG_CACHE_HOME to a writable folder`, {
+      cause: e,
+    });
   }
 }
