@@ -1,7 +1,7 @@
 // Which hub options each command takes: placement (--isolate, --remote) wherever subs are shown or called, the
 // call options (--trace, --audit, --timeout) only where plugin functions are called.
 import { describe, expect, test } from "bun:test";
-import { pop } from "./helpers.ts";
+import { pop, tmp, writeTree } from "./helpers.ts";
 
 const RUN_ONLY = ["--trace", "--audit FILE", "--timeout MS"];
 const PLACE = ["--isolate SUB=MODE", "--remote SUB=URL"];
@@ -33,4 +33,37 @@ describe("hub options per command", () => {
     const help = await pop([cmd, "--help"]);
     for (const opt of [...RUN_ONLY, ...PLACE, "--plugins DIR"]) expect(help.stdout).toContain(opt);
   });
+});
+
+describe("timer options: at most the longest timer", () => {
+  const MAX = 2147483647;
+  const plugins = () => writeTree(tmp(), { "sl/m.ts": "export async function wait(hub, ms = 10) { await Bun.sleep(Number(ms)); return 'done'; }" });
+  const over = (from: string, value: string, cmd = "call") =>
+    `pop: invalid value for ${from}: ${JSON.stringify(value)} is more than ${MAX} ms (about 24.8 days), the longest timer pop can set; give at most ${MAX}, or 0 for no limit\nrun "pop ${cmd} --help" for usage\n`;
+
+  test.each([
+    ["--timeout", "3000000000"],
+    ["--load-timeout", "3000000000"],
+    ["--timeout", "2147483648"],
+  ])("pop call %s %s: a usage error naming the option and the maximum", async (option, value) => {
+    const r = await pop(["call", "sl.m.wait", "--plugins", plugins(), option, value]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr: over(`option ${option}`, value) });
+  });
+
+  test("POP_LOAD_TIMEOUT over the maximum: the same usage error, naming the variable", async () => {
+    const r = await pop(["call", "sl.m.wait", "--plugins", plugins()], { env: { POP_LOAD_TIMEOUT: "9999999999" } });
+    expect(r).toEqual({ code: 2, stdout: "", stderr: over("POP_LOAD_TIMEOUT", "9999999999") });
+  });
+
+  test("pop serve --timeout over the maximum is refused the same way", async () => {
+    const r = await pop(["serve", "--plugins", plugins(), "--port", "0", "--timeout", "3000000000"]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr: over("option --timeout", "3000000000", "serve") });
+  });
+
+  test("the maximum itself is a real limit: the call runs to its end, with no warning", async () => {
+    const r = await pop(["call", "sl.m.wait", "--plugins", plugins(), "--timeout", String(MAX), "--load-timeout", String(MAX)]);
+    expect(r).toEqual({ code: 0, stdout: "done\n", stderr: "" });
+    const isolated = await pop(["call", "sl.m.wait", "--plugins", plugins(), "--timeout", String(MAX), "--isolate", "sl=worker"]);
+    expect(isolated).toEqual({ code: 0, stdout: "done\n", stderr: "" });
+  }, 30_000);
 });

@@ -204,6 +204,9 @@ for (const mode of ["worker", "process"] as const) {
         'cannot isolate sub "calc" (--isolate calc=x): no folder holds it; add its plugin root with --plugins DIR',
       );
       expect((await bad({ timeout: -1 })).message).toBe('cannot isolate sub "calc" (--isolate calc=x): timeout must be a number of ms, got -1');
+      expect((await bad({ timeout: 3_000_000_000 })).message).toBe(
+        'cannot isolate sub "calc" (--isolate calc=x): timeout must be at most 2147483647 ms (about 24.8 days, the longest timer), got 3000000000',
+      );
       expect((await rejection(isolateSub(hub, "helper", { mode, folders: [CALC], source: "s" }))).message).toContain("already on the hub");
     }, 20_000);
   });

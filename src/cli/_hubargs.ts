@@ -157,12 +157,21 @@ function pair(spec: string, option: string, example: string, path: string): [str
   return [sub, spec.slice(eq + 1)];
 }
 
-/** A whole number of milliseconds, 0 meaning no limit. */
-function millis(raw: string, from: string, path: string, example: string): number {
+/** The longest timer setTimeout can set, in milliseconds (2^31 - 1, about 24.8 days); a longer one would fire after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A whole number of milliseconds up to MAX_TIMER_MS, 0 meaning no limit; `from` is "option --timeout" or the variable's name. */
+export function millis(raw: string, from: string, path: string, example: string): number {
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
     throw new UsageError(`invalid value for ${from}: ${quote(raw)} is not a whole number of milliseconds; give ${example}`, path);
   }
-  return Number(raw);
+  const ms = Number(raw);
+  if (ms > MAX_TIMER_MS)
+    throw new UsageError(
+      `invalid value for ${from}: ${quote(raw)} is more than ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer pop can set; give at most ${MAX_TIMER_MS}, or 0 for no limit`,
+      path,
+    );
+  return ms;
 }
 
 /** --load-timeout, else POP_LOAD_TIMEOUT, else the default: a whole number of milliseconds, 0 meaning no limit. */

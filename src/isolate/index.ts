@@ -63,6 +63,9 @@ export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): 
   onHubClose(hub, () => iso.close("the hub is closed"));
 }
 
+/** The longest timer setTimeout can set (2^31 - 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function check(hub: Hub, name: string, opts: IsolateOptions): void {
   const bad = (why: string) => new UsageError(`cannot isolate sub "${name}" (${opts.source}): ${why}`, opts.source, { hint: false });
   if (opts.mode !== "worker" && opts.mode !== "process") throw bad(`mode must be "worker" or "process", got ${JSON.stringify(opts.mode)}`);
@@ -70,6 +73,8 @@ function check(hub: Hub, name: string, opts: IsolateOptions): void {
   if (subNames(hub).includes(name)) throw bad("a sub of that name is already on the hub");
   if (opts.timeout !== undefined && !(Number.isFinite(opts.timeout) && opts.timeout >= 0))
     throw bad(`timeout must be a number of ms, got ${JSON.stringify(opts.timeout)}`);
+  if (opts.timeout !== undefined && opts.timeout > MAX_TIMER_MS)
+    throw bad(`timeout must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer), got ${opts.timeout}`);
   if (opts.mode === "worker" && (opts.env !== undefined || opts.memory !== undefined))
     throw bad('env and memory limits need mode "process": a worker shares this process\'s environment and memory');
   if (opts.memory !== undefined && !(Number.isInteger(opts.memory) && opts.memory > 0))
