@@ -102,6 +102,46 @@ describe("pop app --watch", () => {
     expect(r.stderr).toContain(`pop: warning: ${file}: reload of "live.greet" failed, the old version keeps running: ${file}:`);
   }, 30_000);
 
+  test("a call in flight while its file changes finishes on the old module, whose resource is still open; the old one shuts down after", async () => {
+    const conn = (v: string) =>
+      [
+        "let open = true;",
+        `export function __shutdown__(hub) { open = false; console.error('conn ${v} shutdown'); }`,
+        `export async function query(hub) { await globalThis.GATE; if (!open) throw new Error('connection closed under a call in flight'); return '${v} result'; }`,
+      ].join("\n");
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "db";\nexport const DYNE = { db: ["db"] };',
+      "db/conn.ts": conn("v1"),
+      "db/init.ts": [
+        "export async function cli(hub) {",
+        "  console.error('ready');",
+        "  const decoder = new TextDecoder();",
+        "  let open;",
+        "  const calls = [];",
+        "  for await (const chunk of Bun.stdin.stream()) {",
+        "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
+        "      if (line === 'slow') { globalThis.GATE = new Promise((r) => (open = r)); calls.push(hub.db.conn.query().then(console.log, (e) => console.log('error: ' + e.message))); console.error('started'); }",
+        "      if (line === 'release') { open(); await Promise.all(calls); return; }",
+        "    }",
+        "  }",
+        "}",
+      ].join("\n"),
+    });
+    const p = run(["app", "--watch", dir]);
+    await p.until("stderr", /ready\n/);
+    p.send("slow\n");
+    await p.until("stderr", /started\n/);
+    await Bun.write(join(dir, "db/conn.ts"), conn("v2"));
+    await p.until("stderr", /pop: reloaded db\.conn from /);
+    expect(p.text.stderr).not.toContain("shutdown");
+    p.send("release\n");
+    p.proc.stdin.end();
+    const r = await p.done();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("v1 result\n");
+    expect(r.stderr).toMatch(/pop: reloaded db\.conn from [^\n]*conn\.ts\nconn v1 shutdown\n(conn v2 shutdown\n)?$/);
+  }, 30_000);
+
   test("without --watch a change is not picked up", async () => {
     const dir = project();
     const p = run(["app", dir]);

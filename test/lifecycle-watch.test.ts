@@ -11,9 +11,13 @@ afterEach(() => {
 });
 
 /** A hub over a sub "s" of `files`, watched; `next()` resolves with the next reload or failure (bounded). */
-async function watched(files: Record<string, string>) {
+async function watched(files: Record<string, string>, opts: { shutdownTimeout?: number; warnings?: string[] } = {}) {
   const dir = writeTree(tmp(), files);
-  const hub: Hub = createHub({ warn: () => {} });
+  const warnings = opts.warnings ?? [];
+  const hub: Hub = createHub({
+    warn: (m: string) => void warnings.push(m),
+    ...(opts.shutdownTimeout === undefined ? {} : { shutdownTimeout: opts.shutdownTimeout }),
+  });
   await addSub(hub, { path: join(dir, "s"), name: "s", load: "eager" });
   const events: Array<{ kind: "reload" | "error"; event: WatchEvent & { error?: Error } }> = [];
   const waiters: Array<() => void> = [];
@@ -75,6 +79,52 @@ describe("watchHub", () => {
     go();
     expect(await inFlight).toBe("old");
     expect(await hub.s.a.slow()).toBe("new");
+    await closeHub(hub);
+  });
+
+  test("the old module is shut down only once its calls in flight have settled: they finish with what it holds", async () => {
+    const conn = (v: string) =>
+      [
+        "let open = true;",
+        "export function __shutdown__(hub) { open = false; globalThis.POP_SHUT.push('" + v + "'); }",
+        "export async function query(hub) { await globalThis.POP_GATE; if (!open) throw new Error('closed under a call'); return '" + v + "'; }",
+      ].join("\n");
+    const g = globalThis as any;
+    g.POP_SHUT = [];
+    let release!: () => void;
+    g.POP_GATE = new Promise<void>((r) => (release = r));
+    const { hub, dir, next } = await watched({ "s/c.ts": conn("v1") });
+    const inFlight = hub.s.c.query();
+    await Bun.write(join(dir, "s/c.ts"), conn("v2"));
+    expect((await next()).kind).toBe("reload");
+    expect(g.POP_SHUT).toEqual([]); // the old copy still holds its connection
+    const second = hub.s.c.query(); // a new call goes to the new copy
+    release();
+    expect(await inFlight).toBe("v1");
+    expect(await second).toBe("v2");
+    await hub.pop.sub.reload("s.c"); // nothing in flight: the v2 copy is shut down before the reload returns
+    expect(g.POP_SHUT).toEqual(["v1", "v2"]);
+    await closeHub(hub);
+  });
+
+  test("a call on the old module that never settles: it is shut down after the shutdown timeout anyway, with a warning", async () => {
+    const warnings: string[] = [];
+    const g = globalThis as any;
+    g.POP_SHUT = [];
+    const { hub, dir, next } = await watched(
+      {
+        "s/c.ts":
+          "export function __shutdown__(hub) { globalThis.POP_SHUT.push('v1'); globalThis.POP_SHUT_DONE(); }\nexport function hang(hub) { return new Promise(() => {}); }",
+      },
+      { shutdownTimeout: 100, warnings },
+    );
+    const shut = new Promise<void>((r) => (g.POP_SHUT_DONE = r));
+    void hub.s.c.hang();
+    await Bun.write(join(dir, "s/c.ts"), "export function hang(hub) { return 'v2'; }");
+    expect((await next()).kind).toBe("reload");
+    await shut;
+    expect(g.POP_SHUT).toEqual(["v1"]);
+    expect(warnings).toEqual([`${join(dir, "s/c.ts")}: 1 call still running on the old "s.c" after 100 ms; shutting it down anyway`]);
     await closeHub(hub);
   });
 

@@ -15,6 +15,7 @@ import { log } from "../output.ts";
 import { bindChain, bindHub } from "./_call.ts";
 import { buildChain, checkSigParams, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
 import { describeThrow, oneLine, PluginLoadError } from "./_errors.ts";
+import { callsRunning, settleCalls } from "./_inflight.ts";
 import { MOD, put, state } from "./_meta.ts";
 import { traceFn, wrapsCalls } from "./_trace.ts";
 import type { AnyFn, FunctionRecord, Hub, ModuleRecord, ModuleState, SubMeta } from "./_types.ts";
@@ -610,9 +611,10 @@ export function nextGeneration(rec: ModuleRecord): ModuleRecord {
 }
 
 /**
- * Reload a module from its file: import a fresh copy and check it (virtual name, __virtual__, contracts), shut the
- * old one down, then install the new one and run its __init__. If the new copy fails before the swap, the old one
- * keeps serving and the error is thrown; if its __init__ fails, the old one is put back (its __init__ runs again).
+ * Reload a module from its file: import a fresh copy and check it (virtual name, __virtual__, contracts), install it
+ * and run its __init__, then shut the old one down once its calls in flight have settled (counted while something
+ * tracks calls: watchHub). If the new copy fails before the swap, or its __init__ fails, the old one keeps serving
+ * (never shut down) and the error is thrown.
  */
 export async function reloadModule(hub: Hub, rec: ModuleRecord): Promise<ModuleRecord> {
   if (rec.preloaded) throw new PluginLoadError(rec.ref, { file: rec.file }, "a built-in module cannot be reloaded");
@@ -645,32 +647,34 @@ export async function reloadModule(hub: Hub, rec: ModuleRecord): Promise<ModuleR
     if (rec.object) put(rec.sub.object, rec.name, rec.object);
     throw error;
   }
-  const old = { exports: rec.exports!, object: rec.object, applied: rec.applied, contracts: rec.contracts };
-  const down = await shutdownModule(hub, rec);
-  if (down) state(hub).warn(down.message);
+  // The new copy serves from the next call on; the old one is shut down once its calls in flight have settled.
   rec.sub.modules.set(rec.name, fresh);
   rec.sub.files.set(rec.file, fresh);
   become(hub, fresh, "loaded", { exports });
   try {
     const init = guardExitSync(() => runInit(hub, fresh, exports));
     if (init instanceof Promise) await guarded(hub, fresh, "running __init__", () => init);
-    return fresh;
   } catch (err) {
     const error = loadError(fresh, err);
     become(hub, fresh, "failed", { error });
-    // Put the old module back: its record, its object, its __init__ again.
+    // Put the old module back (never shut down): its record and its object.
     rec.sub.modules.set(rec.name, rec);
     rec.sub.files.set(rec.file, rec);
-    if (old.applied) rec.applied = old.applied;
-    rec.contracts = old.contracts;
-    become(hub, rec, "loaded", { exports: old.exports });
-    rec.object = undefined;
-    moduleObject(hub, rec);
-    try {
-      await Promise.resolve(runInit(hub, rec, old.exports));
-    } catch (e) {
-      state(hub).warn(`${rec.file}: the old module's __init__ failed again after a failed reload: ${(e as Error).message}`);
-    }
+    if (rec.object) put(rec.sub.object, rec.name, rec.object);
     throw error;
   }
+  // Nothing running on the old copy: it is shut down before the reload returns; else once its calls have settled.
+  const retired = retire(hub, rec);
+  if (callsRunning(hub, rec.ref) === 0) await retired;
+  return fresh;
+}
+
+/** Shut a replaced module down once the calls running on it have settled (bounded by the shutdown timeout, then anyway, with a warning). */
+async function retire(hub: Hub, rec: ModuleRecord): Promise<void> {
+  const s = state(hub);
+  const left = await settleCalls(hub, rec.ref, s.shutdownTimeout);
+  if (left > 0)
+    s.warn(`${rec.file}: ${left} call${left > 1 ? "s" : ""} still running on the old "${rec.ref}" after ${s.shutdownTimeout} ms; shutting it down anyway`);
+  const down = await shutdownModule(hub, rec);
+  if (down) s.warn(down.message);
 }

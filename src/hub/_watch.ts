@@ -1,9 +1,11 @@
 // Hot reload: watch (without keeping the process alive) the folders of the hub's subs and reload a changed plugin file through the hub's own reload
-// (old module shut down, fresh copy imported under a new URL; a copy that fails leaves the old one serving).
+// (fresh copy imported under a new URL and swapped in, the old one shut down once its calls in flight have settled;
+// a copy that fails leaves the old one serving).
 import { nodeFs } from "../_fs.ts";
 import { basename, dirname } from "../_path.ts";
 import { messageOf } from "../errors.ts";
 import { log } from "../output.ts";
+import { trackCalls } from "./_inflight.ts";
 import { reloadRef } from "./_internal.ts";
 import { state, subMeta } from "./_meta.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
@@ -26,7 +28,8 @@ export interface WatchOptions {
 
 /**
  * Watch the folders of every sub on the hub and reload a plugin file when its content changes; returns the disposer.
- * Calls in flight finish on the old module. A file that fails to load leaves the old version running and is
+ * Calls in flight finish on the old module, which is shut down once they have settled (at most the hub's shutdown
+ * timeout, then anyway with a warning). A file that fails to load leaves the old version running and is
  * reported (onError, else a warning naming the file and why); fixing it reloads it.
  * @example
  * const stop = watchHub(hub, { onReload: ({ ref }) => log.info(`reloaded ${ref}`) });
@@ -40,6 +43,8 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
   const hashes = new Map<string, number | bigint>();
   const running = new Map<string, Promise<void>>();
   let stopped = false;
+  // Calls in flight are counted while watching, so that a reload shuts the old copy down only once they have settled.
+  const untrack = trackCalls(hub);
 
   const hashOf = (file: string): number | bigint | undefined => {
     try {
@@ -114,6 +119,7 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
   return () => {
     if (stopped) return;
     stopped = true;
+    untrack();
     s.onSubAdded?.delete(watchSub);
     for (const t of timers.values()) clearTimeout(t);
     for (const w of watchers.values()) w.close();
