@@ -81,6 +81,26 @@ describe("the project template", () => {
   }, 60_000);
 });
 
+describe("a project named like the example sub", () => {
+  test("pop create project calc: its library sub is numbers, and it runs, passes its tests and type-checks", async () => {
+    const cwd = tmp();
+    const r = await pop(["create", "project", "calc"], { cwd });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const dir = join(cwd, "calc");
+    expect(await Bun.file(join(dir, "conf.ts")).text()).toContain('export const DYNE = { calc: ["calc"], numbers: ["numbers"] };');
+    expect(await Bun.file(join(dir, "numbers/math.ts")).exists()).toBe(true);
+    expect(await Bun.file(join(dir, "calc/math.ts")).exists()).toBe(false);
+    expect(await pop(["app", "calc"], { cwd, env: NO_BUN })).toEqual({ stdout: "Hello from calc: fib(10) = 55\n", stderr: "", code: 0 });
+    const t = await pop(["test", "calc"], { cwd, env: NO_BUN });
+    expect(t.code).toBe(0);
+    expect(t.stdout + t.stderr).toContain(" 0 fail");
+    const c = await tsc(dir);
+    expect(c.out).toBe("");
+    expect(c.code).toBe(0);
+  }, 60_000);
+});
+
 describe("every template", () => {
   for (const c of CASES) {
     test(`${c.name}: its example runs through pop call, and pop app still runs`, async () => {

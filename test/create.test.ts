@@ -89,12 +89,91 @@ describe("pop create project", () => {
     const r = await pop(["create", "project", "shop", "--dir", "deep/er/place", "--json"], { cwd });
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ template: "project", name: "shop", dir: "deep/er/place", dryRun: false, todo: [], next: ["pop app shop", "pop test shop"] });
+    expect(j).toMatchObject({
+      template: "project",
+      name: "shop",
+      dir: "deep/er/place",
+      dryRun: false,
+      todo: [],
+      next: ["pop app deep/er/place", "pop test deep/er/place"],
+    });
     expect(j.files).toContainEqual({ path: "conf.ts", action: "create" });
     expect(j.files).toContainEqual({ path: ".pop/hub.d.ts", action: "types" });
     expect(existsSync(join(cwd, "deep/er/place/shop/init.ts"))).toBe(true);
     expect((await pop(["app", "deep/er/place"], { cwd })).stdout).toBe("Hello from shop: fib(10) = 55\n");
   });
+
+  /** The commands under "next:" in `pop create`'s text output, as argument lists. */
+  function nextLines(stdout: string): string[][] {
+    const lines = stdout.split("\n");
+    return lines
+      .slice(lines.indexOf("next:") + 1)
+      .filter((l) => l.startsWith("  pop "))
+      .map((l) => l.trim().split(/\s+/).slice(1));
+  }
+
+  for (const [label, dir, cwdSub] of [
+    ["--dir elsewhere/deep", "elsewhere/deep", ""],
+    ["--dir .", ".", "here"],
+  ] as const) {
+    test(`${label}: the printed next: commands work from where the user is`, async () => {
+      const cwd = join(tmp(), cwdSub);
+      mkdirSync(cwd, { recursive: true });
+      const r = await pop(["create", "project", "other", "--dir", dir], { cwd });
+      expect(r.code).toBe(0);
+      const next = nextLines(r.stdout);
+      expect(next).toEqual([
+        ["app", dir],
+        ["test", dir],
+      ]);
+      expect(await pop(next[0]!, { cwd, env: NO_BUN })).toEqual({ stdout: "Hello from other: fib(10) = 55\n", stderr: "", code: 0 });
+      const t = await pop(next[1]!, { cwd, env: NO_BUN });
+      expect(t.code).toBe(0);
+      expect(t.stdout + t.stderr).toContain(" 0 fail");
+    }, 60_000);
+  }
+
+  test("every command in the generated README runs from the project folder, whatever that folder is called", async () => {
+    const cwd = tmp();
+    expect((await pop(["create", "project", "other", "--dir", "elsewhere/deep"], { cwd })).code).toBe(0);
+    const dir = join(cwd, "elsewhere/deep");
+    const readme = readFileSync(join(dir, "README.md"), "utf8");
+    const cmds = [...readme.matchAll(/^ {4}pop (.+?)(?:\s+#.*)?$/gm)].map((m) => m[1]!.split(/\s+/));
+    expect(cmds.map((c) => c.join(" "))).toEqual(["app .", "app . -g Hi -n 11", "app . --help", "call calc.math.fib num=11 --plugins .", "test ."]);
+    const run = async (c: string[]) => ({ c, ...(await pop(c, { cwd: dir, env: NO_BUN })) });
+    for (const r of await Promise.all(cmds.map(run))) expect([r.c, r.code]).toEqual([r.c, 0]);
+    expect((await pop(["app", "."], { cwd: dir })).stdout).toBe("Hello from other: fib(10) = 55\n");
+    expect((await pop(["app", ".", "-g", "Hi", "-n", "11"], { cwd: dir })).stdout).toBe("Hi from other: fib(11) = 89\n");
+    expect((await pop(["call", "calc.math.fib", "num=11", "--plugins", "."], { cwd: dir })).stdout).toBe("89\n");
+    // What it says to regenerate the schema with prints the schema it wrote.
+    expect(readme).toContain("pop config schema . > other.schema.json");
+    expect((await pop(["config", "schema", "."], { cwd: dir })).stdout).toBe(readFileSync(join(dir, "other.schema.json"), "utf8"));
+    expect(readme).not.toContain("pop app other");
+  }, 60_000);
+
+  test("package.json is the project's manifest: pop tree shows its name and version, --trace names its plugin, engines.pop is this pop's", async () => {
+    const cwd = tmp();
+    expect((await pop(["create", "project", "shop"], { cwd })).code).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(cwd, "shop/package.json"), "utf8"));
+    const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
+    const range = `>=${version.split(".").slice(0, 2).join(".")}`;
+    expect(pkg.pop).toEqual({ engines: { pop: range } });
+    expect(Bun.semver.satisfies(version, range)).toBe(true);
+    const tree = await pop(["tree", "--plugins", "shop"], { cwd });
+    expect(tree.code).toBe(0);
+    expect(tree.stdout).toContain(`\n    shop 0.1.0  (pop ${range})\n`);
+    const traced = await pop(["app", "--trace", "shop"], { cwd, env: { POP_LOG_FORMAT: "json" } });
+    expect(traced.code).toBe(0);
+    expect(traced.stdout).toBe("Hello from shop: fib(10) = 55\n");
+    const fib = traced.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l))
+      .find((e) => e.ref === "calc.math.fib");
+    expect(fib).toMatchObject({ plugin: "shop", version: "0.1.0" });
+    const t = await pop(["test", "shop"], { cwd });
+    expect(t.code).toBe(0);
+  }, 60_000);
 
   test("--dry-run lists the files and writes nothing", async () => {
     const cwd = tmp();

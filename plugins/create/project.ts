@@ -11,21 +11,29 @@ export const target = "new";
 /** The project's files. */
 export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
   const n = ctx.name;
+  // The example library sub is `calc`, unless the project itself is called calc: then it is `numbers`.
+  const lib = n === "calc" ? "numbers" : "calc";
+  const here = shellWord(ctx.where);
   return {
     files: {
-      "conf.ts": conf(n),
-      [`${n}/init.ts`]: init(n),
-      "calc/math.ts": MATH,
-      [`test/${n}.test.ts`]: test(n),
-      "README.md": readme(n),
+      "conf.ts": conf(n, lib),
+      [`${n}/init.ts`]: init(n, lib),
+      [`${lib}/math.ts`]: math(lib),
+      [`test/${n}.test.ts`]: test(n, lib),
+      "README.md": readme(n, lib),
       ".gitignore": ".pop/\nnode_modules/\n",
-      "package.json": `${JSON.stringify(pkg(n), null, 2)}\n`,
+      "package.json": `${JSON.stringify(pkg(n, ctx.popVersion), null, 2)}\n`,
       "tsconfig.json": `${JSON.stringify(TSCONFIG, null, 2)}\n`,
       ".vscode/settings.json": `${JSON.stringify(vscode(n), null, 2)}\n`,
       [`${n}.schema.json`]: configSchemaText(n, OPTIONS),
     },
-    next: [`pop app ${n}`, `pop test ${n}`],
+    next: [`pop app ${here}`, `pop test ${here}`],
   };
+}
+
+/** A path as one shell word: as it is when it needs no quoting, else in single quotes. */
+function shellWord(p: string): string {
+  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The options conf.ts defines: its CONFIG and its JSON Schema are both written from these (a test compares the schema with pop config schema's). */
@@ -34,7 +42,7 @@ const OPTIONS: SchemaOption[] = [
   { name: "num", help: "Which Fibonacci number to print with it", type: "number", default: 10 },
 ];
 
-const conf = (n: string) => `// ${n}'s definition, in one place: its options (CONFIG), which of them the command line takes (CLI_CONFIG) and
+const conf = (n: string, lib: string) => `// ${n}'s definition, in one place: its options (CONFIG), which of them the command line takes (CLI_CONFIG) and
 // which folders hold which subs (DYNE). \`pop app ${n} --help\`, ${n.toUpperCase()}_* environment variables, ${n}.config.* files
 // and \`pop config schema ${n}\` (${n}.schema.json) all come from here.
 
@@ -46,13 +54,13 @@ export const CLI_CONFIG = {
   num: { options: ["-n"] },
 };
 
-export const DYNE = { ${n}: ["${n}"], calc: ["calc"] };
+export const DYNE = { ${n}: ["${n}"], ${lib}: ["${lib}"] };
 
 /** The project's name whatever its folder is called: hub.OPT.${n}, ${n.toUpperCase()}_* variables, ${n}.config.* files. */
 export const NAME = "${n}";
 `;
 
-const init = (n: string) => `import type { Hub } from "pop";
+const init = (n: string, lib: string) => `import type { Hub } from "pop";
 import { DYNE } from "../conf.ts";
 
 /** Runs when the ${n} sub is added (\`pop app\` adds it first): add every other sub DYNE lists, so a new sub needs no edit here. */
@@ -66,15 +74,15 @@ export async function cli(hub: Hub): Promise<void> {
   console.log(hub.${n}.init.greet(hub.OPT.${n}));
 }
 
-/** The line cli prints: the greeting and a Fibonacci number from the calc sub. */
+/** The line cli prints: the greeting and a Fibonacci number from the ${lib} sub. */
 export function greet(hub: Hub, { greeting, num }: { greeting: string; num: number }): string {
-  return \`\${greeting} from ${n}: fib(\${num}) = \${hub.calc.math.fib({ num })}\`;
+  return \`\${greeting} from ${n}: fib(\${num}) = \${hub.${lib}.math.fib({ num })}\`;
 }
 `;
 
-const MATH = `import type { Hub } from "pop";
+const math = (lib: string) => `import type { Hub } from "pop";
 
-// The library pattern: a sub of plain functions any plugin calls through the hub, e.g. hub.calc.math.fib({ num: 11 }).
+// The library pattern: a sub of plain functions any plugin calls through the hub, e.g. hub.${lib}.math.fib({ num: 11 }).
 
 /** The num-th Fibonacci number. */
 export function fib(hub: Hub, { num = 10 }: { num?: number } = {}): number {
@@ -89,29 +97,29 @@ export function triple(hub: Hub, { num = 10 }: { num?: number } = {}): number {
 }
 `;
 
-const test = (n: string) => `${testHeader("", "mockHub, testHub")}
-test("calc.math.fib: the 11th Fibonacci number is 89", () => {
-  expect(hub.calc.math.fib({ num: 11 })).toBe(89);
-  expect(hub.calc.math.fib({ num: 0 })).toBe(0);
+const test = (n: string, lib: string) => `${testHeader("", "mockHub, testHub")}
+test("${lib}.math.fib: the 11th Fibonacci number is 89", () => {
+  expect(hub.${lib}.math.fib({ num: 11 })).toBe(89);
+  expect(hub.${lib}.math.fib({ num: 0 })).toBe(0);
 });
 
-test("calc.math.triple", () => {
-  expect(hub.calc.math.triple({ num: 33 })).toBe(99);
+test("${lib}.math.triple", () => {
+  expect(hub.${lib}.math.triple({ num: 33 })).toBe(99);
 });
 
 test("${n}.init.greet puts the greeting and the number together", () => {
   expect(hub.${n}.init.greet({ greeting: "Hi", num: 11 })).toBe("Hi from ${n}: fib(11) = 89");
 });
 
-test("mockHub: greet alone, with calc.math.fib stood in for and its call recorded", async () => {
+test("mockHub: greet alone, with ${lib}.math.fib stood in for and its call recorded", async () => {
   const m = await mockHub(hub, { real: ["${n}.init.greet"] });
-  m.calc.math.fib.returns(1000);
+  m.${lib}.math.fib.returns(1000);
   expect(m.${n}.init.greet({ greeting: "Hi", num: 3 })).toBe("Hi from ${n}: fib(3) = 1000");
-  expect(m.calc.math.fib).toHaveBeenCalledWith({ num: 3 });
+  expect(m.${lib}.math.fib).toHaveBeenCalledWith({ num: 3 });
 });
 `;
 
-const readme = (n: string) => `# ${n}
+const readme = (n: string, lib: string) => `# ${n}
 
 A Plugin Oriented Programming project, run by \`pop\` alone: no Bun, npm or build step needed.
 
@@ -119,35 +127,38 @@ A Plugin Oriented Programming project, run by \`pop\` alone: no Bun, npm or buil
 |---|---|
 | \`conf.ts\` | the options (CONFIG), the command line (CLI_CONFIG) and where the subs are (DYNE) |
 | \`${n}/init.ts\` | the project's own sub: \`cli(hub)\` is the entry point \`pop app\` calls |
-| \`calc/math.ts\` | a library sub: \`hub.calc.math.fib({ num })\` |
+| \`${lib}/math.ts\` | a library sub: \`hub.${lib}.math.fib({ num })\` |
 | \`test/\` | tests, run by \`pop test\` (\`import { mockHub, testHub } from "pop"\`) |
-| \`${n}.schema.json\` | the JSON Schema of ${n}.config.json files (\`pop config schema ${n}\`) |
+| \`${n}.schema.json\` | the JSON Schema of ${n}.config.json files (\`pop config schema .\`) |
+| \`package.json\` | the name and version; its \`"pop"\` field is the plugin root's manifest (\`engines.pop\`: the pop versions it runs on) |
 
-Run it (from the folder holding \`${n}/\`):
+Run it, from this folder (the one holding \`conf.ts\`; from elsewhere, give its path instead of \`.\`):
 
-    pop app ${n}                 # Hello from ${n}: fib(10) = 55
-    pop app ${n} -g Hi -n 11     # Hi from ${n}: fib(11) = 89
-    pop app ${n} --help
-    pop call calc.math.fib num=11 --plugins ${n}
+    pop app .                 # Hello from ${n}: fib(10) = 55
+    pop app . -g Hi -n 11     # Hi from ${n}: fib(11) = 89
+    pop app . --help
+    pop call ${lib}.math.fib num=11 --plugins .
 
 Test it:
 
-    pop test ${n}
+    pop test .
 
-Type-check it (editors do the same with \`tsconfig.json\`): \`pop types ${n}\` writes the hub's types into \`.pop/\`, then
+Type-check it (editors do the same with \`tsconfig.json\`): \`pop types .\` writes the hub's types into \`.pop/\`, then
 
-    tsc --noEmit -p ${n}
+    tsc --noEmit -p .
 
-Add to it: \`pop create sub NAME --pattern library --in ${n}\`, \`pop create plugin calc/NAME --in ${n}\`,
-\`pop create contract calc/NAME --in ${n}\`. Editors check config files (\`${n}.config.json\`, \`.yaml\`) against \`${n}.schema.json\`
-(\`.vscode/settings.json\`); after changing conf.ts, regenerate it: \`pop config schema ${n} > ${n}/${n}.schema.json\`.
+Add to it (here, or from elsewhere with \`--in PATH\`): \`pop create sub NAME --pattern library\`, \`pop create plugin ${lib}/NAME\`,
+\`pop create contract ${lib}/NAME\`. Editors check config files (\`${n}.config.json\`, \`.yaml\`) against \`${n}.schema.json\`
+(\`.vscode/settings.json\`); after changing conf.ts, regenerate it: \`pop config schema . > ${n}.schema.json\`.
 `;
 
-const pkg = (n: string) => ({
+/** package.json: its "pop" field makes it the plugin root's manifest (name and version, shown by pop tree and --trace; engines.pop checked). */
+const pkg = (n: string, popVersion: string) => ({
   name: n,
   version: "0.1.0",
   private: true,
   type: "module",
+  pop: { engines: { pop: `>=${popVersion.split(".").slice(0, 2).join(".")}` } },
   scripts: { start: "pop app .", test: "pop test .", types: "pop types .", schema: `pop config schema . > ${n}.schema.json` },
 });
 
