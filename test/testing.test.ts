@@ -68,7 +68,37 @@ describe("pop test", () => {
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, ".pop"))).toBe(false);
     const bad = await pop(["test", join(dir, "nope")], { env });
-    expect(bad.stderr).toContain(`project folder "${join(dir, "nope")}" is not a folder`);
+    expect(bad.stderr).toContain(`project folder "${join(dir, "nope")}" does not exist`);
     expect(bad.code).toBe(2);
   }, 30_000);
+
+  test("with no DIR, a test file or one of bun test's options first is bun test's, run in the working directory", async () => {
+    const { dir, env } = project();
+    const file = await pop(["test", "test/cart.test.ts"], { cwd: dir, env });
+    expect(file.stderr).toContain("test/cart.test.ts:\n(pass) testHub loads the project");
+    expect(file.stderr).toMatch(/\n 5 pass\n 0 fail\n/);
+    expect(file.code).toBe(0);
+    const filter = await pop(["test", "-t", "config values"], { cwd: dir, env });
+    expect(filter.stderr).toMatch(/\n 1 pass\n 4 filtered out\n 0 fail\n/);
+    expect(filter.code).toBe(0);
+    writeFileSync(
+      join(dir, "test/fail.test.ts"),
+      'import { expect, test } from "bun:test";\ntest("a", () => expect(1).toBe(2));\ntest("b", () => expect(1).toBe(2));\n',
+    );
+    const bail = await pop(["test", "--no-types", "--bail", "test/fail.test.ts"], { cwd: dir, env });
+    expect(bail.stderr).toContain("Bailed out after 1 failure");
+    expect(bail.code).toBe(1);
+    const help = await pop(["test", "--help"], { cwd: dir, env });
+    expect(help.stdout).toContain("pop test -t cart");
+    expect(help.code).toBe(0);
+  }, 60_000);
+
+  test("a DIR that does not exist says how to pass it to bun test as a filter instead", async () => {
+    const { dir, env } = project();
+    const r = await pop(["test", "cart"], { cwd: dir, env });
+    expect(r.stderr).toBe(
+      'pop: project folder "cart" does not exist: pass the folder holding the project\'s tests; to run bun test with the filter "cart" in the working directory: pop test . cart\nrun "pop test --help" for usage\n',
+    );
+    expect(r.code).toBe(2);
+  });
 });

@@ -24,6 +24,8 @@ export interface Command {
   args: Record<string, ArgDef>;
   /** Stop parsing at the first positional after the declared ones: the rest goes untouched to `ctx.rest` (for `pop app`). */
   passThrough?: boolean;
+  /** With passThrough: an option the command does not know also starts the rest (`pop test -t NAME` is bun test's -t). */
+  passUnknown?: boolean;
   subCommands?: Record<string, () => Promise<Command>>;
   run?(ctx: RunContext): Promise<number | void> | number | void;
 }
@@ -43,7 +45,7 @@ export function parseCommandArgs(cmd: Command, argv: string[], path: string): Ru
   let own = argv;
   let rest: string[] = [];
   if (cmd.passThrough) {
-    const cut = passThroughIndex(argv, options, positionals.length);
+    const cut = passThroughIndex(argv, options, positionals.length, cmd.passUnknown);
     own = argv.slice(0, cut);
     rest = argv.slice(cut);
   }
@@ -67,7 +69,7 @@ export function parseCommandArgs(cmd: Command, argv: string[], path: string): Ru
 /** The part of argv that is the command's own: all of it, or for a pass-through command what comes before the rest. */
 export function ownArgv(cmd: Command, argv: string[]): string[] {
   if (!cmd.passThrough) return argv;
-  return argv.slice(0, passThroughIndex(argv, optionSpec(cmd), Object.values(cmd.args).filter((d) => d.type === "positional").length));
+  return argv.slice(0, passThroughIndex(argv, optionSpec(cmd), Object.values(cmd.args).filter((d) => d.type === "positional").length, cmd.passUnknown));
 }
 
 function optionSpec(cmd: Command): OptionSpec {
@@ -79,7 +81,7 @@ function optionSpec(cmd: Command): OptionSpec {
   return options;
 }
 
-function passThroughIndex(argv: string[], options: Record<string, { type: string; short?: string }>, nPositional: number): number {
+function passThroughIndex(argv: string[], options: Record<string, { type: string; short?: string }>, nPositional: number, passUnknown = false): number {
   let seen = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -87,6 +89,7 @@ function passThroughIndex(argv: string[], options: Record<string, { type: string
     if (a.startsWith("-") && a !== "-") {
       const name = a.replace(/^-+/, "").split("=")[0]!;
       const def = (Object.hasOwn(options, name) ? options[name] : undefined) ?? Object.values(options).find((o) => o.short === name);
+      if (!def && passUnknown && !(name.startsWith("no-") && options[name.slice(3)]?.type === "boolean") && name !== "help" && name !== "h") return i;
       if (!def) continue;
       if (def.type === "string" && !a.includes("=")) i++;
       continue;

@@ -4,7 +4,8 @@ import { join, resolve } from "../_path.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
 import { closeHub, createHub, isDirectory, onHubClose } from "../hub/index.ts";
 import { log } from "../output.ts";
-import { messageOf, OutputError } from "../errors.ts";
+import { messageOf, OutputError, quote } from "../errors.ts";
+import { exists, isFile } from "../_fs.ts";
 import { cachedFolder, writeTypes } from "../types/index.ts";
 import POP_MODULE_GZ from "./_popmodule.generated.js.gz" with { type: "file" };
 
@@ -17,22 +18,31 @@ export const command: Command = {
     description:
       "Run a project's tests with the Bun inside pop (no Bun needed): `import { testHub, mockHub } from \"pop\"` works in them; the hub's types are refreshed first. Output and exit code are bun test's",
     usage: "pop test [--no-types] [DIR] [[--] BUN_TEST_ARGS]...",
-    examples: ["pop test myproject", "pop test myproject -- --bail test/cart.test.ts", "pop test . -- -t cart"],
+    examples: ["pop test myproject", "pop test myproject -- --bail test/cart.test.ts", "pop test -t cart", "pop test test/cart.test.ts"],
   },
   args: {
     dir: {
       type: "positional",
       required: false,
-      description: "The project folder (default: the working directory); bun test runs there, with every argument after DIR (or after --)",
+      description:
+        "The project folder (default: the working directory); bun test runs there, with every argument after DIR (or after --). A file or an option pop does not know, first, is bun test's, and DIR is the working directory",
     },
     types: { type: "boolean", negatable: true, description: "Do not refresh the hub's types (pop types) before running" },
   },
   passThrough: true,
+  passUnknown: true,
   async run({ args, rest: given }) {
     let rest = given;
-    const dirArg = (args.dir as string | undefined) ?? ".";
+    let dirArg = (args.dir as string | undefined) ?? ".";
+    // `pop test test/cart.test.ts`, as `bun test test/cart.test.ts`: a file for bun test, run in the working directory.
+    if (isFile(dirArg)) [dirArg, rest] = [".", [dirArg, ...rest]];
     const dir = resolve(dirArg);
-    if (!isDirectory(dir)) throw new UsageError(`project folder "${dirArg}" is not a folder: pass the folder holding the project's tests`, PATH);
+    if (!isDirectory(dir)) {
+      throw new UsageError(
+        `project folder ${quote(dirArg)} ${exists(dir) ? "is not a folder" : "does not exist"}: pass the folder holding the project's tests; to run bun test with the filter ${quote(dirArg)} in the working directory: pop test . ${dirArg}`,
+        PATH,
+      );
+    }
     if (args.types !== false) {
       // Stale types never stop a test run: the tests say what is wrong with the project better than a warning can.
       try {
