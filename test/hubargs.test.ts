@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { pop, tmp, writeTree } from "./helpers.ts";
 
 const RUN_ONLY = ["--trace", "--audit FILE", "--timeout MS"];
-const PLACE = ["--isolate SUB=MODE", "--remote SUB=URL"];
+const PLACE = ["--isolate SUB=MODE", "--isolate-env SUB=VARS", "--isolate-memory SUB=MIB", "--remote SUB=URL"];
 
 describe("hub options per command", () => {
   test.each(["config show", "config schema"])("pop %s takes the loading options only", async (cmd) => {

@@ -27,6 +27,19 @@ export const PLACE_ARGS: Record<string, ArgDef> = {
     valueHint: "SUB=MODE",
     description: "Run a sub's modules isolated: worker (a Bun Worker) or process (a child process), e.g. --isolate rpc=worker",
   },
+  "isolate-env": {
+    type: "string",
+    multiple: true,
+    valueHint: "SUB=VARS",
+    description:
+      "Grant the child of --isolate SUB=process these of pop's environment variables (comma-separated names; it sees none by default), e.g. --isolate-env vault=PATH,HOME",
+  },
+  "isolate-memory": {
+    type: "string",
+    multiple: true,
+    valueHint: "SUB=MIB",
+    description: "Kill the child of --isolate SUB=process once its resident memory is over MIB MiB (Linux), e.g. --isolate-memory vault=256",
+  },
   remote: {
     type: "string",
     multiple: true,
@@ -55,7 +68,8 @@ export const RUN_ARGS: Record<string, ArgDef> = {
 export const HUB_ARGS: Record<string, ArgDef> = { ...LOAD_ARGS, ...RUN_ARGS };
 
 /** How one sub is placed by --isolate or --remote. */
-export type Placement = { kind: "isolate"; mode: "worker" | "process"; source: string } | { kind: "remote"; url: string; source: string };
+export type Placement =
+  { kind: "isolate"; mode: "worker" | "process"; env?: string[]; memory?: number; source: string } | { kind: "remote"; url: string; source: string };
 
 /** loadHub options from parsed hub flags and the environment. */
 export function hubOptions(args: Record<string, any>, path: string) {
@@ -80,7 +94,7 @@ export function hubOptions(args: Record<string, any>, path: string) {
     callTimeout?: number;
     trace?: boolean;
     audit?: string;
-    isolate?: Record<string, { mode: "worker" | "process"; source: string }>;
+    isolate?: Record<string, { mode: "worker" | "process"; env?: string[]; memory?: number; source: string }>;
     remote?: Record<string, { url: string; token?: string; source: string }>;
   } = {
     plugins: (args.plugins ?? []) as string[],
@@ -99,8 +113,10 @@ export function hubOptions(args: Record<string, any>, path: string) {
     opts.audit = args.audit as string;
   }
   for (const [sub, p] of placements(args, path)) {
-    if (p.kind === "isolate") (opts.isolate ??= {})[sub] = { mode: p.mode, source: p.source };
-    else (opts.remote ??= {})[sub] = { url: p.url, source: p.source, ...(process.env.POP_TOKEN ? { token: process.env.POP_TOKEN } : {}) };
+    if (p.kind === "isolate") {
+      const { kind: _, ...spec } = p;
+      (opts.isolate ??= {})[sub] = spec;
+    } else (opts.remote ??= {})[sub] = { url: p.url, source: p.source, ...(process.env.POP_TOKEN ? { token: process.env.POP_TOKEN } : {}) };
   }
   return opts;
 }
@@ -122,13 +138,13 @@ function placements(args: Record<string, any>, path: string): Map<string, Placem
     out.set(sub, p);
   };
   for (const spec of (args.isolate ?? []) as string[]) {
-    const [sub, mode] = pair(spec, "--isolate", "--isolate rpc=worker", path);
+    const [sub, mode] = pair(spec, "--isolate", "MODE", "--isolate rpc=worker", path);
     if (mode !== "worker" && mode !== "process")
       throw new UsageError(`invalid value for option --isolate: ${quote(spec)}: the mode must be worker or process, e.g. --isolate ${sub}=worker`, path);
     put(sub, { kind: "isolate", mode, source: `--isolate ${spec}` });
   }
   for (const spec of (args.remote ?? []) as string[]) {
-    const [sub, url] = pair(spec, "--remote", "--remote rpc=http://127.0.0.1:8888", path);
+    const [sub, url] = pair(spec, "--remote", "URL", "--remote rpc=http://127.0.0.1:8888", path);
     let u: URL | undefined;
     try {
       u = new URL(url);
@@ -142,18 +158,56 @@ function placements(args: Record<string, any>, path: string): Map<string, Placem
       );
     put(sub, { kind: "remote", url, source: `--remote ${spec}` });
   }
+  grants(args, out, path);
   return out;
 }
 
-/** `SUB=VALUE` split, the sub name checked. */
-function pair(spec: string, option: string, example: string, path: string): [string, string] {
+/** --isolate-env SUB=VARS (repeatable, the names add up) and --isolate-memory SUB=MIB (once a sub), for a sub of --isolate SUB=process. */
+function grants(args: Record<string, any>, placed: Map<string, Placement>, path: string): void {
+  const target = (option: string, spec: string, sub: string) => {
+    const bad = (why: string) => new UsageError(`invalid value for option ${option}: ${quote(spec)}: ${why}`, path);
+    const p = placed.get(sub);
+    if (p?.kind === "isolate" && p.mode === "process") return p;
+    if (p?.kind === "isolate")
+      throw bad(`sub "${sub}" runs in a worker (${p.source}), which shares pop's environment and memory; use --isolate ${sub}=process`);
+    throw bad(
+      `sub "${sub}" is not given --isolate ${sub}=process on this command line, and only a process-isolated sub is granted an environment or a memory limit; add --isolate ${sub}=process`,
+    );
+  };
+  for (const spec of (args["isolate-env"] ?? []) as string[]) {
+    const [sub, list] = pair(spec, "--isolate-env", "VARS", "--isolate-env vault=PATH,HOME", path);
+    const names = list.split(",").map((n) => n.trim());
+    const wrong = names.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+    if (wrong !== undefined)
+      throw new UsageError(
+        `invalid value for option --isolate-env: ${quote(spec)}: ${quote(wrong)} is not an environment variable name; give names separated by commas, e.g. --isolate-env ${sub}=PATH,HOME`,
+        path,
+      );
+    const p = target("--isolate-env", spec, sub);
+    p.env = [...new Set([...(p.env ?? []), ...names])];
+  }
+  const memoryFrom = new Map<string, string>();
+  for (const spec of (args["isolate-memory"] ?? []) as string[]) {
+    const [sub, raw] = pair(spec, "--isolate-memory", "MIB", "--isolate-memory vault=256", path);
+    const mib = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(mib) || mib === 0)
+      throw new UsageError(
+        `invalid value for option --isolate-memory: ${quote(spec)}: ${quote(raw)} is not a whole number of MiB above 0; give e.g. --isolate-memory ${sub}=256`,
+        path,
+      );
+    const prev = memoryFrom.get(sub);
+    if (prev) throw new UsageError(`sub "${sub}" is given two memory limits (--isolate-memory ${prev} and --isolate-memory ${spec}); give one`, path);
+    memoryFrom.set(sub, spec);
+    target("--isolate-memory", spec, sub).memory = mib;
+  }
+}
+
+/** `SUB=VALUE` split, the sub name checked; `what` names the value in the message (MODE, URL...). */
+function pair(spec: string, option: string, what: string, example: string, path: string): [string, string] {
   const eq = spec.indexOf("=");
   const sub = eq > 0 ? spec.slice(0, eq) : "";
   if (!sub || !/^[A-Za-z$][\w$-]*$/.test(sub) || eq === spec.length - 1)
-    throw new UsageError(
-      `invalid value for option ${option}: ${quote(spec)} is not SUB=${option === "--isolate" ? "MODE" : "URL"} with SUB a sub name, e.g. ${example}`,
-      path,
-    );
+    throw new UsageError(`invalid value for option ${option}: ${quote(spec)} is not SUB=${what} with SUB a sub name, e.g. ${example}`, path);
   return [sub, spec.slice(eq + 1)];
 }
 
