@@ -8,8 +8,11 @@ import type { Hub } from "./_types.ts";
 /** A sub marked isolated or remote, and whether it is being placed now (isolateSub may add subs of its own). */
 export type Placed = ({ kind: "isolate"; spec: IsolateSpec } | { kind: "remote"; spec: RemoteSpec }) & { placing?: boolean };
 
-/** Hand sub `name` (its folders `dirs`) to isolateSub or remoteSub, with the hub's per-call timeout. */
-export async function placeSub(hub: Hub, name: string, dirs: string[]): Promise<void> {
+/**
+ * Hand sub `name` (its folders `dirs`) to isolateSub or remoteSub, with the hub's per-call timeout. `tolerant` (loading
+ * a hub, not strict): a remote sub whose server does not answer stays on the hub as failed instead of throwing.
+ */
+export async function placeSub(hub: Hub, name: string, dirs: string[], tolerant = false): Promise<void> {
   const s = state(hub);
   const p = s.placed.get(name)!;
   const timeout = s.callTimeout > 0 ? { timeout: s.callTimeout } : {};
@@ -22,7 +25,7 @@ export async function placeSub(hub: Hub, name: string, dirs: string[]): Promise<
     } else {
       const { remoteSub } = await import("../remote/index.ts");
       const { url, token, source } = p.spec;
-      await remoteSub(hub, name, { url, source, ...timeout, ...(token ? { token } : {}) });
+      await remoteSub(hub, name, { url, source, ...timeout, ...(token ? { token } : {}), ...(tolerant && !s.strict ? { tolerant } : {}) });
     }
     const meta = s.subs.get(name);
     if (meta) meta.placed = true; // before any of its module objects is built: they take the side's own timeout

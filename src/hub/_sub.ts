@@ -91,7 +91,7 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
   if (s.disabled.has(ref)) return undefined;
   const placed = parent ? undefined : s.placed.get(name);
   if (placed && !placed.placing) {
-    if (hub[name] === undefined) await placeSub(hub, name, dirs);
+    if (hub[name] === undefined) await placeSub(hub, name, dirs, tolerant);
     return s.subs.get(name);
   }
   for (const d of dirs) if (!isDirectory(d)) s.warn(`sub "${ref}": folder ${d} does not exist or is not readable; the sub has no modules from it`);

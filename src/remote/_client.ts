@@ -30,29 +30,40 @@ export async function callRemote(conn: Connection, ref: string, args: unknown[],
   throw remoteFailure(conn, shown, res.status, (answer as { error?: WireError }).error);
 }
 
-/** The server's function list (GET /refs). */
-export async function listRemote(conn: Connection): Promise<RefList> {
-  const res = await request(conn, "/refs", `remote sub "${conn.name}"`, { method: "GET" });
-  const answer = await readJson(conn, res, `remote sub "${conn.name}"`);
-  if (res.status !== 200) throw remoteFailure(conn, `remote sub "${conn.name}"`, res.status, (answer as { error?: WireError }).error);
+/**
+ * The server's function list (GET /refs), part of loading the sub: bounded by `loadTimeout` milliseconds (the hub's
+ * --load-timeout; 0 or undefined for none), not by the per-call timeout.
+ */
+export async function listRemote(conn: Connection, loadTimeout?: number): Promise<RefList> {
+  const what = `remote sub "${conn.name}"`;
+  const bound = loadTimeout && loadTimeout > 0 ? loadTimeout : undefined;
+  const timedOut = (ms: number) =>
+    `remote sub "${conn.name}" at ${conn.url} did not answer GET /refs within ${ms} ms (--load-timeout); check that "pop serve --sub ${conn.name}" runs there and answers, or raise --load-timeout`;
+  const res = await request(conn, "/refs", what, { method: "GET" }, bound, timedOut);
+  const answer = await readJson(conn, res, what);
+  if (res.status !== 200) throw remoteFailure(conn, what, res.status, (answer as { error?: WireError }).error);
   const list = answer as RefList;
   if (!list || !Array.isArray(list.refs) || (list.sub !== null && typeof list.sub !== "string"))
     throw new RemoteError(`${conn.url}/refs did not answer a function list ({"sub", "refs": [...]}); is it a pop serve?`, conn.url);
   return list;
 }
 
-async function request(conn: Connection, path: string, what: string, init: RequestInit): Promise<Response> {
+/** One request, bounded by `timeout` ms (default: the connection's per-call timeout); `timedOut` words the timeout. */
+async function request(
+  conn: Connection,
+  path: string,
+  what: string,
+  init: RequestInit,
+  timeout = conn.timeout && conn.timeout > 0 ? conn.timeout : undefined,
+  timedOut = (ms: number) => `${quote(what)} did not answer within ${ms} ms (remote sub "${conn.name}" at ${conn.url}, --timeout)`,
+): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (conn.token) headers.authorization = `Bearer ${conn.token}`;
-  const timeout = conn.timeout && conn.timeout > 0 ? conn.timeout : undefined;
   try {
     return await fetch(conn.url + path, { ...init, headers, ...(timeout ? { signal: AbortSignal.timeout(timeout) } : {}) });
   } catch (e) {
     const err = e as { name?: string; code?: string };
-    if (err.name === "TimeoutError" || err.name === "AbortError")
-      throw new TimeoutError(`${quote(what)} did not answer within ${timeout} ms (remote sub "${conn.name}" at ${conn.url}, --timeout)`, timeout ?? 0, {
-        cause: e,
-      });
+    if (err.name === "TimeoutError" || err.name === "AbortError") throw new TimeoutError(timedOut(timeout ?? 0), timeout ?? 0, { cause: e });
     const why = err.code === "ECONNREFUSED" || err.code === "ConnectionRefused" ? "connection refused" : messageOf(e);
     throw new RemoteError(
       `cannot reach remote sub "${conn.name}" at ${conn.url} (${why}); start "pop serve --sub ${conn.name}" there, or fix the URL given to --remote`,

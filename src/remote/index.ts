@@ -2,10 +2,11 @@
 // comes from the server (GET /refs) when the sub is added; each function is a plain hub function that posts the
 // call (POST /) and returns the result or throws what the remote call threw, so hub.name.mod.fn(...) reads the
 // same as a local call, is traced by the hub's call monitor, and is listed by pop tree.
-import { type Hub, hubWarn, subNames } from "../hub/index.ts";
+import { type Hub, hubWarn, state, subNames } from "../hub/index.ts";
 import { addPreloadedSub } from "../hub/_sub.ts";
-import { quote, UsageError } from "../errors.ts";
+import { quote, RemoteError, TimeoutError, UsageError } from "../errors.ts";
 import { callRemote, type Connection, listRemote } from "./_client.ts";
+import { addUnreachableSub } from "./_unreachable.ts";
 
 export { callRemote, listRemote, remoteFailure, type Connection } from "./_client.ts";
 
@@ -17,6 +18,13 @@ export interface RemoteOptions {
   timeout?: number;
   /** Bearer token for that server (POP_TOKEN / the conf). */
   token?: string;
+  /** Milliseconds the function list (GET /refs) may take (--load-timeout; default: the hub's load timeout; 0 for none). */
+  loadTimeout?: number;
+  /**
+   * When the server cannot be reached or does not answer in time, keep the sub on the hub as failed (every call into
+   * it throws that error, pop tree lists it) instead of throwing: what loading a hub does unless --strict.
+   */
+  tolerant?: boolean;
   /** Where the option came from, for error messages. */
   source: string;
 }
@@ -44,8 +52,25 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
       hint: false,
     });
   }
+  // Calls go to URL/ and the list to URL/refs: a query or a fragment would end up in the wrong place.
+  if (url.search !== "" || url.hash !== "" || opts.url.includes("?") || opts.url.includes("#"))
+    throw new UsageError(
+      `${opts.source}: ${quote(opts.url)} has a query or a fragment (?... or #...); give the pop serve's address alone, e.g. ${url.origin}${url.pathname.replace(/\/+$/, "")}`,
+      opts.source,
+      { hint: false },
+    );
   const conn: Connection = { name, url: url.href.replace(/\/+$/, ""), token: opts.token, timeout: opts.timeout };
-  const list = await listRemote(conn);
+  const loadTimeout = opts.loadTimeout ?? state(hub).loadTimeout;
+  let list: Awaited<ReturnType<typeof listRemote>>;
+  try {
+    list = await listRemote(conn, loadTimeout);
+  } catch (e) {
+    // Not there, not answering in time, not a pop serve (a proxy's error page): that sub's load failure, like a module
+    // that failed to import, so a command that never calls it runs on. A refused token is a mistake here: it stops.
+    if (!opts.tolerant || !(e instanceof RemoteError || e instanceof TimeoutError)) throw e;
+    addUnreachableSub(hub, name, conn.url, e);
+    return;
+  }
   // A server of one sub answers refs relative to it; a server of every sub answers full refs: keep this sub's.
   const prefix = list.sub === null ? `${name}.` : "";
   const modules: Record<string, { file: string; exports: Record<string, unknown>; source: string }> = {};
