@@ -232,7 +232,8 @@ describe("names", () => {
     [["sub", "x.y", "--pattern", "spine"], 'pop: sub name "x.y" is not an identifier'],
     [["plugin", "calc"], 'pop: "calc" is not SUB/NAME: give the sub and the module, e.g. "calc/stats"'],
     [["plugin", "a/b/c"], 'pop: "a/b/c" is not SUB/NAME'],
-    [["plugin", "calc/"], "pop: module name is empty"],
+    [["plugin", "calc/"], 'pop: module name is empty in "calc/": give SUB/NAME, e.g. "calc/stats"\n'],
+    [["plugin", "/stats"], 'pop: sub name is empty in "/stats": give SUB/NAME, e.g. "calc/stats"\n'],
     [["plugin", "calc/delete"], 'pop: module name "delete" is a JavaScript reserved word'],
     [["contract", "pop/x"], 'pop: sub name "pop" is reserved by pop'],
     [["service-type", "no good"], 'pop: service type name "no good" is not an identifier'],
@@ -297,7 +298,8 @@ describe("into a project", () => {
     const todo = 'add tools: ["tools"] to DYNE in conf.ts (not edited: its DYNE literal holds more than names and lists of folder strings)';
     const r = await pop(["create", "plugin", "tools/hammer", "--dry-run"], { cwd });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`to do by hand:\n  ${todo}\n`);
+    // What to run next waits for the hand edit, and says so.
+    expect(r.stdout).toContain(`to do by hand:\n  ${todo}\nnext (after the edit by hand above):\n  pop call tools.hammer.hello`);
     const j = await pop(["create", "plugin", "tools/hammer", "--json"], { cwd });
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout).todo).toEqual([todo]);
@@ -330,6 +332,28 @@ describe("into a project", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('pop: cannot write "zeta/x.ts": a file is where a folder must go (ENOTDIR); nothing was written\n');
     expect(readdirSync(cwd)).toEqual(["zeta"]);
+  });
+
+  test.if(existsSync("/proc/self"))("a folder that cannot be made is named as the user gave it, not pop's staging folder", async () => {
+    const r = await pop(["create", "project", "q", "--dir", "/proc/forbidden"], { cwd: tmp() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toStartWith('pop: cannot write "/proc/forbidden": ');
+    expect(r.stderr).toEndWith("; nothing was written\n");
+    expect(r.stderr).not.toContain(".pop-create-");
+  });
+
+  test("a sub into an existing sub says it adds to it", async () => {
+    const cwd = tmp();
+    await pop(["create", "project", "shop", "--no-types"], { cwd });
+    const r = await pop(["create", "sub", "calc", "--pattern", "library", "--in", "shop", "--no-types"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      "wrote 2 files in shop:\n  calc/text.ts\n  test/calc.test.ts\nadding to the existing sub calc (its other modules stay as they are)\n" +
+        'next:\n  pop call calc.text.slug text="Hello World" --plugins shop\n  pop test shop\n',
+    );
+    expect(JSON.parse((await pop(["create", "sub", "strings", "--pattern", "library", "--in", "shop", "--json", "--dry-run"], { cwd })).stdout).notes).toEqual(
+      [],
+    );
   });
 
   test("a new project whose conf.ts fails to load leaves no folder behind", async () => {
@@ -376,6 +400,7 @@ describe("templates are plugins", () => {
 
     const made = await pop(["create", "project", "shop", ...args], { cwd });
     expect(made.code).toBe(0);
+    expect(made.stdout).toStartWith("wrote 1 file in shop:\n  README.md\n");
     expect(files(join(cwd, "shop"))).toEqual(["README.md"]);
     mkdirSync(join(cwd, "app"));
     const w = await pop(["create", "widget", "knob", "--pattern", "round", "--in", "app", ...args], { cwd });
@@ -397,6 +422,9 @@ describe("templates are plugins", () => {
     expect(readFileSync(join(cwd, "app/conf.ts"), "utf8")).toBe('export const DYNE = { app: ["app"], create: ["tools/create"], widgets: ["widgets"] };\n');
     const list = await pop(["create", "--list", "--in", "app"], { cwd });
     expect(list.stdout).toContain(`  widget        ${join(cwd, "app/tools/create/widget.ts").slice(cwd.length + 1)}`);
+    // --json names the file absolutely, whatever the working directory.
+    const json = JSON.parse((await pop(["create", "--list", "--json", "--in", "app"], { cwd })).stdout);
+    expect(json.find((t: { name: string }) => t.name === "widget").from).toBe(join(cwd, "app/tools/create/widget.ts"));
   });
 
   test("a template of a built-in's name without __override__ is a load error naming both files", async () => {

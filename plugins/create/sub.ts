@@ -25,9 +25,11 @@ const TRY: Record<string, string> = {
 export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
   const make = PATTERNS[ctx.pattern ?? ""];
   if (!make) throw new Error(`no pattern ${JSON.stringify(ctx.pattern)}: choose from ${patterns.join(", ")}`);
+  const there = Object.hasOwn(ctx.dyne ?? {}, ctx.name) || ctx.exists(ctx.name);
   return {
     files: make(ctx.name, ctx.name),
     dyne: { [ctx.name]: [ctx.name] },
+    ...(there ? { notes: [`adding to the existing sub ${ctx.name} (its other modules stay as they are)`] } : {}),
     next: [`pop call ${ctx.name}.${TRY[ctx.pattern!]} --plugins ${ctx.where}`, `pop test ${ctx.where}`],
   };
 }

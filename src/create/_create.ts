@@ -45,6 +45,8 @@ export interface CreateResult {
   dir: string;
   dryRun: boolean;
   files: FileAction[];
+  /** What the template says about what it wrote (e.g. into a sub that was there). */
+  notes: string[];
   /** What the user must still do by hand (a DYNE entry that could not be added safely). */
   todo: string[];
   next: string[];
@@ -167,7 +169,8 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
       { hint: false },
     );
   }
-  const result: CreateResult = { template: req.template, name: req.name, dir: where, dryRun: req.dryRun, files: actions, todo, next: out.next ?? [] };
+  const notes = out.notes ?? [];
+  const result: CreateResult = { template: req.template, name: req.name, dir: where, dryRun: req.dryRun, files: actions, notes, todo, next: out.next ?? [] };
   if (req.dryRun) return result;
 
   try {
@@ -186,7 +189,9 @@ function parseName(req: CreateRequest, tpl: TemplateModule): { name: string; sub
   if (tpl.ref === "sub/name") {
     const parts = req.name.split("/");
     if (parts.length !== 2) throw new UsageError(`${quote(req.name)} is not SUB/NAME: give the sub and the module, e.g. "calc/stats"`, PATH);
-    const why = badName(parts[0]!, "sub") ?? badName(parts[1]!, "module");
+    const empty = parts[0] === "" ? "sub" : parts[1] === "" ? "module" : undefined;
+    if (empty) throw new UsageError(`${empty} name is empty in ${quote(req.name)}: give SUB/NAME, e.g. "calc/stats"`, PATH);
+    const why = badName(parts[0]!, "sub", "calc") ?? badName(parts[1]!, "module", "stats");
     if (why) throw new UsageError(why, PATH);
     return { sub: parts[0]!, name: parts[1]! };
   }
@@ -275,10 +280,12 @@ const WHY: Record<string, string> = {
 function fsError(e: unknown, dir: string, where: string): unknown {
   const err = e as NodeJS.ErrnoException & { dest?: string };
   if (e instanceof PopError || typeof err?.code !== "string") return e;
-  const at = [err.dest, err.path].find((p) => typeof p === "string" && !p.includes("/.pop-create-")) ?? err.path ?? dir;
+  // The staging folder (.pop-create-*) is pop's own: a failure there is a failure to write the folder the user named.
+  const at = [err.dest, err.path].find((p) => typeof p === "string" && !p.includes("/.pop-create-")) ?? dir;
   const rel = relative(dir, at);
   const file = rel === "" ? where : rel.startsWith("..") ? at : join(where, rel);
-  return new PopError(`cannot write ${quote(file)}: ${WHY[err.code] ?? err.message} (${err.code}); nothing was written`, { cause: e });
+  const why = WHY[err.code] ?? err.message.replace(/^[A-Z0-9_]+:\s*/, "").replace(/,\s*\w+\s+'[^']*'(\s*->\s*'[^']*')?$/, "");
+  return new PopError(`cannot write ${quote(file)}: ${why} (${err.code}); nothing was written`, { cause: e });
 }
 
 function isDir(p: string): boolean {

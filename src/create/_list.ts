@@ -1,5 +1,5 @@
 // `pop create --list`: every template on the hub's `create` sub and where it comes from.
-import { relative, sep } from "node:path";
+import { relative, resolve, sep } from "node:path";
 import type { Hub } from "../hub/index.ts";
 import { BUILTIN_CREATE } from "./_builtin.ts";
 import { templateName } from "./_create.ts";
@@ -8,7 +8,7 @@ import { templateName } from "./_create.ts";
 export interface TemplateInfo {
   name: string;
   description: string;
-  /** "built in", or the file (relative to the working directory). */
+  /** "built in", or the template's file (absolute; the text list shows it relative to the working directory when inside it). */
   from: string;
   /** It replaces the built-in template of its name (`__override__`). */
   overrides: boolean;
@@ -29,7 +29,7 @@ export async function listTemplates(hub: Hub): Promise<TemplateInfo[]> {
     const info: TemplateInfo = {
       name: templateName(e.name),
       description: "",
-      from: own ? "built in" : shown(e.file ?? ""),
+      from: own ? "built in" : resolve(e.file ?? ""),
       overrides: !own && builtin !== undefined && e.state === "loaded",
     };
     if (e.state !== "loaded") {
@@ -53,7 +53,8 @@ export function formatList(list: TemplateInfo[]): string {
 }
 
 function fromText(t: TemplateInfo): string {
-  return t.overrides ? `${t.from} (overrides built in)` : t.from;
+  const from = t.from === "built in" ? t.from : shown(t.from);
+  return t.overrides ? `${from} (overrides built in)` : from;
 }
 
 /** A path relative to the working directory when it lies inside it, else as it is. */

@@ -13,12 +13,12 @@ const POP_RESERVED = new Set(["pop", "OPT", "init", "contracts", "rcontracts", "
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-/** Why `name` cannot name a project, sub or module (`what` says which, for the message), or undefined when it can. */
-export function badName(name: string, what: string): string | undefined {
-  if (name === "") return `${what} name is empty: give a name such as "shop"`;
+/** Why `name` cannot name a project, sub or module (`what` says which, `example` a good one, for the message), or undefined when it can. */
+export function badName(name: string, what: string, example = "shop"): string | undefined {
+  if (name === "") return `${what} name is empty: give a name such as ${quote(example)}`;
   if (name.includes("/") || name.includes("\\"))
-    return `${what} name ${quote(name)} holds a path separator: give a plain name such as "shop" (use --dir or --in for where it goes)`;
-  if (name === "." || name === ".." || name.includes("..")) return `${what} name ${quote(name)} is not a name: give a plain name such as "shop"`;
+    return `${what} name ${quote(name)} holds a path separator: give a plain name such as ${quote(example)} (use --dir or --in for where it goes)`;
+  if (name === "." || name === ".." || name.includes("..")) return `${what} name ${quote(name)} is not a name: give a plain name such as ${quote(example)}`;
   if (!IDENT.test(name))
     return `${what} name ${quote(name)} is not an identifier: use letters, digits and _, starting with a letter (it is a folder name and a name on the hub), e.g. ${quote(suggest(name))}`;
   if (JS_RESERVED.has(name)) return `${what} name ${quote(name)} is a JavaScript reserved word: choose another, e.g. ${quote(`${name}_`.replace(/^_+/, ""))}`;

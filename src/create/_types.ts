@@ -35,6 +35,8 @@ export interface TemplateOutput {
   types?: boolean;
   /** Lines printed after the files: what to do next. */
   next?: string[];
+  /** Lines printed after the files, before what to do next: what the user should know about what was written. */
+  notes?: string[];
 }
 
 /** Where a template writes: `new` a new folder (NAME, or --dir), `project` into an existing project (--in, default "."). */

@@ -82,13 +82,16 @@ function pick<T>(from: Record<string, T>, names: string[]): Record<string, T> {
 
 const NOTE: Record<string, string> = { create: "", replace: "  (replaced)", edit: "  (DYNE edited)" };
 
-/** The result as text: the files (those `pop types` wrote as one `.pop/` line), what is left to do, what to run next. */
+/** The result as text: the files (those `pop types` wrote as one `.pop/` line), notes, what is left to do, what to run next. */
 function format(r: CreateResult): string {
   const own = r.files.filter((f) => f.action !== "types");
-  const head = r.dryRun ? `would write ${own.length} files in ${r.dir} (dry run: nothing written):` : `wrote ${own.length} files in ${r.dir}:`;
+  const count = `${own.length} ${own.length === 1 ? "file" : "files"}`;
+  const head = r.dryRun ? `would write ${count} in ${r.dir} (dry run: nothing written):` : `wrote ${count} in ${r.dir}:`;
   const lines = [head, ...own.map((f) => `  ${f.path}${NOTE[f.action]}`)];
   if (own.length < r.files.length) lines.push("  .pop/  (the hub's types: pop types)");
+  lines.push(...r.notes);
   if (r.todo.length > 0) lines.push("to do by hand:", ...r.todo.map((t) => `  ${t}`));
-  if (r.next.length > 0) lines.push("next:", ...r.next.map((n) => `  ${n}`));
+  // What to run next works only once the hand edit is made.
+  if (r.next.length > 0) lines.push(r.todo.length > 0 ? "next (after the edit by hand above):" : "next:", ...r.next.map((n) => `  ${n}`));
   return lines.join("\n");
 }
