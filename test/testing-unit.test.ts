@@ -71,3 +71,25 @@ test("mockHub with contracts and a real function: contracts run around both, the
   expect(() => m.shop.cart.add({ item: "" })).toThrow(`Invalid argument "item" for "shop.cart.add"`);
   await closeTestHubs();
 });
+
+test("mockHub: .received holds what each stand-in got (coerced under contracts), .mock.calls what the caller passed; mockClear empties both", async () => {
+  const m = await mockHub(await testHub(SHOP), { contracts: true });
+  const add = m.shop.cart.add;
+  expect(() => add({ item: "" })).toThrow(`Invalid argument "item" for "shop.cart.add"`);
+  await add({ item: "kiwi", qty: "3" as unknown as number });
+  await add({ item: "pear" });
+  expect(add.mock.calls).toEqual([[{ item: "" }], [{ item: "kiwi", qty: "3" }], [{ item: "pear" }]]);
+  expect(add.received).toEqual([[{ item: "kiwi", qty: 3 }], [{ item: "pear", qty: 1 }]]);
+  expect(add.mockClear()).toBe(add);
+  expect(add.received).toEqual([]);
+  expect(add.mock.calls).toEqual([]);
+  await add({ item: "fig" });
+  add.mockReset();
+  expect(add.received).toEqual([]);
+  // Without contracts the stand-in gets what the caller passed, once the argument count is checked.
+  const plain = await mockHub(await testHub(SHOP));
+  expect(() => plain.shop.stock.reserve("a", 1, 2 as never)).toThrow("takes at most 2 arguments");
+  plain.shop.stock.reserve("a", 1);
+  expect(plain.shop.stock.reserve.received).toEqual([["a", 1]]);
+  await closeTestHubs();
+});

@@ -22,6 +22,12 @@ export type StandIn<F extends AnyFn = AnyFn> = Mock<F> & {
   returns(value: Awaited<ReturnType<F>>): StandIn<F>;
   /** Run this instead from now on (arguments still checked, contracts still applied). */
   implement(fn: F): StandIn<F>;
+  /**
+   * The arguments the stand-in's behaviour received, one list per call that reached it: under `contracts: true`, as
+   * the schemas coerced them and after the pre contracts (`.mock.calls` holds what the caller passed, refused calls too).
+   * Emptied by `mockClear` and `mockReset`.
+   */
+  readonly received: Parameters<F>[];
 };
 
 /** A hub whose functions are stand-ins: same refs, same values and sub state, each function a `StandIn`. */
@@ -83,7 +89,9 @@ function standIn(
   const max = params.some((p) => p.startsWith("...")) ? Infinity : params.length;
   const isAsync = raw.constructor?.name === "AsyncFunction";
   let behaviour: AnyFn = () => undefined;
+  const received: unknown[][] = [];
   const body = (_hub: unknown, ...args: unknown[]) => {
+    received.push(args);
     const r = behaviour(...args);
     return isAsync && !(r instanceof Promise) ? Promise.resolve(r) : r;
   };
@@ -97,6 +105,17 @@ function standIn(
   const fn = mock(check) as unknown as StandIn;
   Object.defineProperty(fn, "ref", { value: ref });
   Object.defineProperty(fn, "params", { value: Object.freeze(params) });
+  Object.defineProperty(fn, "received", { value: received });
+  for (const clear of ["mockClear", "mockReset"] as const) {
+    const own = fn[clear].bind(fn);
+    Object.defineProperty(fn, clear, {
+      value: () => {
+        received.length = 0;
+        own();
+        return fn;
+      },
+    });
+  }
   Object.defineProperty(fn, "returns", {
     value: (value: unknown) => {
       behaviour = () => value;
