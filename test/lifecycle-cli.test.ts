@@ -142,6 +142,73 @@ describe("pop app --watch", () => {
     expect(r.stderr).toMatch(/pop: reloaded db\.conn from [^\n]*conn\.ts\nconn v1 shutdown\n(conn v2 shutdown\n)?$/);
   }, 30_000);
 
+  test("an edited contract and an edited helper apply: the modules they apply to reload, and pop says which file changed", async () => {
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
+      "live/_fmt.ts": "export const fmt = (x) => `v1:${x}`;",
+      "live/m.ts": 'import { fmt } from "./_fmt.ts";\nexport function show(hub, x) { return fmt(x); }',
+      "live/contracts/m.ts": "export function pre_show(hub, ctx) { if (ctx.args[0] < 0) throw new Error('negative refused'); }",
+      "live/init.ts": [
+        "export async function cli(hub) {",
+        "  console.error('ready');",
+        "  const decoder = new TextDecoder();",
+        "  for await (const chunk of Bun.stdin.stream()) {",
+        "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
+        "      if (line === 'quit') return;",
+        "      try { console.log(hub.live.m.show(Number(line))); } catch (e) { console.log('refused: ' + e.message); }",
+        "    }",
+        "  }",
+        "}",
+      ].join("\n"),
+    });
+    const p = run(["app", "--watch", dir]);
+    await p.until("stderr", /ready\n/);
+    p.send("5\n");
+    await p.until("stdout", /^v1:5\n$/);
+    await Bun.write(join(dir, "live/contracts/m.ts"), "export function pre_show(hub, ctx) { if (ctx.args[0] < 10) throw new Error('under 10 refused'); }");
+    await p.until("stderr", /pop: reloaded live\.m from \S*m\.ts \(\S*contracts\/m\.ts changed\)\n/);
+    p.send("5\n");
+    await p.until("stdout", /refused: under 10 refused\n$/);
+    await Bun.write(join(dir, "live/_fmt.ts"), "export const fmt = (x) => `v2:${x}`;");
+    await p.until("stderr", /pop: reloaded live\.m from \S*m\.ts \(\S*_fmt\.ts changed\)\n/);
+    p.send("12\nquit\n");
+    p.proc.stdin.end();
+    const r = await p.done();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("v1:5\nrefused: under 10 refused\nv2:12\n");
+  }, 30_000);
+
+  test("an isolated sub is not watched, and pop says so once at start-up", async () => {
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"], side: ["side"] };',
+      "side/m.ts": "export function f(hub) { return 'side'; }",
+      "live/init.ts": "export async function cli(hub) { await hub.pop.sub.add({ dyneName: 'side' }); console.log(await hub.side.m.f()); }",
+    });
+    const r = await run(["app", "--watch", "--isolate", "side=worker", dir]).done();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("side\n");
+    expect(r.stderr).toBe('pop: warning: sub "side" runs in a worker (isolated) and is not watched: restart pop to pick up changes to its files\n');
+  }, 30_000);
+
+  test("pop's own options after DIR: a usage error saying they go before DIR", async () => {
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
+      "live/init.ts": "export async function cli(hub) { await hub.pop.config.load(['live'], { cli: 'live' }); }",
+    });
+    const trace = await run(["app", dir, "--trace"]).done();
+    expect(trace).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `pop: unknown option "--trace" for the app in ${dir}: pop's own options go before DIR, e.g. "pop app --trace ${dir}"\n`,
+    });
+    const timeout = await run(["app", dir, "--timeout", "50"]).done();
+    expect(timeout.code).toBe(2);
+    expect(timeout.stderr).toContain(`pop's own options go before DIR, e.g. "pop app --timeout 50 ${dir}"`);
+    const other = await run(["app", dir, "--bogus"]).done();
+    expect(other.code).toBe(2);
+    expect(other.stderr).not.toContain("pop's own options");
+  }, 30_000);
+
   test("without --watch a change is not picked up", async () => {
     const dir = project();
     const p = run(["app", dir]);

@@ -128,6 +128,52 @@ describe("watchHub", () => {
     await closeHub(hub);
   });
 
+  test("an edited contract applies: the modules it applies to reload with it, the others do not", async () => {
+    const { hub, dir, next, events } = await watched({
+      "s/m.ts": "export function f(hub, x) { return x; }",
+      "s/other.ts": "export function g(hub) { return 'g'; }",
+      "s/contracts/m.ts": "export function pre_f(hub, ctx) { if (ctx.args[0] < 0) throw new Error('negative refused'); }",
+    });
+    expect(hub.s.m.f(5)).toBe(5);
+    await Bun.write(join(dir, "s/contracts/m.ts"), "export function pre_f(hub, ctx) { if (ctx.args[0] < 10) throw new Error('under 10 refused'); }");
+    const e = await next();
+    expect(e).toEqual({ kind: "reload", event: { ref: "s.m", file: join(dir, "s/m.ts"), changed: join(dir, "s/contracts/m.ts") } });
+    expect(() => hub.s.m.f(5)).toThrow("under 10 refused");
+    expect(hub.s.m.f(12)).toBe(12);
+    expect(events.map((x) => x.event.ref)).toEqual(["s.m"]);
+    // A later reload of the module itself keeps the new contract.
+    await Bun.write(join(dir, "s/m.ts"), "export function f(hub, x) { return x * 2; }");
+    expect((await next()).event).toEqual({ ref: "s.m", file: join(dir, "s/m.ts") });
+    expect(() => hub.s.m.f(5)).toThrow("under 10 refused");
+    expect(hub.s.m.f(12)).toBe(24);
+    await closeHub(hub);
+  });
+
+  test("an edited helper file: the modules importing it (directly or through another helper) reload with a fresh copy", async () => {
+    const { hub, dir, next, events } = await watched({
+      "s/_fmt.ts": "export const fmt = (x) => `v1:${x}`;",
+      "s/_wrap.ts": 'import { fmt } from "./_fmt.ts";\nexport const wrap = (x) => `[${fmt(x)}]`;',
+      "s/m.ts": 'import { fmt } from "./_fmt.ts";\nexport function show(hub) { return fmt(1) + " m1"; }',
+      "s/w.ts": 'import { wrap } from "./_wrap.ts";\nexport function show(hub) { return wrap(2); }',
+      "s/plain.ts": "export function show(hub) { return 'plain'; }",
+    });
+    expect(hub.s.m.show()).toBe("v1:1 m1");
+    expect(hub.s.w.show()).toBe("[v1:2]");
+    await Bun.write(join(dir, "s/_fmt.ts"), "export const fmt = (x) => `v2:${x}`;");
+    const a = await next();
+    const b = await next();
+    expect([a.event.ref, b.event.ref].sort()).toEqual(["s.m", "s.w"]);
+    expect(a.event.changed).toBe(join(dir, "s/_fmt.ts"));
+    expect(hub.s.m.show()).toBe("v2:1 m1");
+    expect(hub.s.w.show()).toBe("[v2:2]");
+    // The module's own reload imports the helper as it is now, too.
+    await Bun.write(join(dir, "s/m.ts"), 'import { fmt } from "./_fmt.ts";\nexport function show(hub) { return fmt(1) + " m2"; }');
+    expect((await next()).event.ref).toBe("s.m");
+    expect(hub.s.m.show()).toBe("v2:1 m2");
+    expect(events.map((x) => x.event.ref)).not.toContain("s.plain");
+    await closeHub(hub);
+  });
+
   test("the same bytes written again reload nothing; after the disposer, changes are ignored", async () => {
     const { hub, dir, next, stop, events } = await watched({ "s/a.ts": "export function who(hub) { return 'v1'; }", "s/b.ts": "export const x = 1;" });
     await Bun.write(join(dir, "s/a.ts"), "export function who(hub) { return 'v1'; }");

@@ -38,7 +38,7 @@ const app: Command = {
     const prog = `${PATH} ${dirArg}`;
     const { hub, name, root, projects } = await openProject(dirArg, args, PATH);
     // --help, --version and the logging options are answered before any of the app's code runs: help is a result.
-    const pre = early({ roots: hubRoots(hub) }, projects, { cli: name, argv: rest, prog });
+    const pre = ownOptionsFirst(() => early({ roots: hubRoots(hub) }, projects, { cli: name, argv: rest, prog }), rest, dirArg);
     if (pre.help !== undefined || pre.version !== undefined) {
       out((pre.help ?? pre.version)!);
       return EXIT.ok;
@@ -66,7 +66,11 @@ const app: Command = {
     const failed = hubFailures(hub).find((f) => f.ref === `${name}.init`);
     if (failed) throw failed;
     if (args.watch) {
-      const stop = watchHub(hub, { onReload: ({ ref, file }) => log.info(`reloaded ${ref} from ${relative(process.cwd(), file) || file}`, { ref, file }) });
+      const rel = (f: string) => relative(process.cwd(), f) || f;
+      const stop = watchHub(hub, {
+        onReload: ({ ref, file, changed }) =>
+          log.info(`reloaded ${ref} from ${rel(file)}${changed ? ` (${rel(changed)} changed)` : ""}`, { ref, file, ...(changed ? { changed } : {}) }),
+      });
       onHubClose(hub, stop);
     }
     const cli = hub[name]?.init?.cli;
@@ -96,6 +100,41 @@ const app: Command = {
 };
 
 export default app;
+
+/**
+ * The project's command line parsed by `parse`; an option it does not know that is one of pop app's own (given after
+ * DIR, where everything goes to the app) is a usage error saying pop's options go before DIR.
+ */
+function ownOptionsFirst<T>(parse: () => T, rest: readonly string[], dirArg: string): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const own = new Set(
+      Object.keys(app.args)
+        .filter((k) => k !== "dir")
+        .flatMap((k) => [`--${k}`, `--no-${k}`]),
+    );
+    const end = rest.indexOf("--");
+    const args = end >= 0 ? rest.slice(0, end) : rest;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const flag = a.split("=")[0]!;
+      if (own.has(flag) && e.message.includes(`unknown option ${JSON.stringify(flag)}`)) {
+        const valued = !a.includes("=") && app.args[flag.replace(/^--(no-)?/, "")]?.type !== "boolean";
+        const moved = valued ? `${a} ${args[i + 1] ?? "VALUE"}` : a;
+        throw new UsageError(
+          `unknown option ${JSON.stringify(flag)} for the app in ${dirArg}: pop's own options go before DIR, e.g. "pop app ${moved} ${dirArg}"`,
+          PATH,
+          {
+            hint: false,
+          },
+        );
+      }
+    }
+    throw e;
+  }
+}
 
 /** After `cli(hub)` (a timer, a promise nobody awaits), an error is one `pop:` line and exit 1, after the hub closes. */
 function trapUncaught(hub: Hub, name: string): void {

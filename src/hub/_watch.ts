@@ -10,10 +10,11 @@ import { reloadRef } from "./_internal.ts";
 import { state, subMeta } from "./_meta.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
-/** What `watchHub` reports for each reload. */
+/** What `watchHub` reports for each reload: the module and its file, and the file whose change caused it when that is another one (a contract or an imported helper). */
 export interface WatchEvent {
   ref: string;
   file: string;
+  changed?: string;
 }
 
 /** Options of `watchHub`. */
@@ -54,21 +55,37 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     }
   };
 
-  const reload = async (file: string): Promise<void> => {
-    const rec = recordOf(hub, file);
-    if (!rec || stopped) return;
-    const h = hashOf(file);
-    if (h === undefined || h === hashes.get(file)) return; // deleted, or the same bytes (a second event for one write)
-    hashes.set(file, h);
-    const event = { ref: rec.ref, file };
+  const reloadOne = async (rec: ModuleRecord, changed?: string): Promise<void> => {
+    const event: WatchEvent = changed === undefined ? { ref: rec.ref, file: rec.file } : { ref: rec.ref, file: rec.file, changed };
     try {
       await reloadRef(hub, rec.ref);
       opts.onReload?.(event);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(messageOf(e));
       if (opts.onError) opts.onError({ ...event, error });
-      else log.warn(`${file}: reload of "${rec.ref}" failed, the old version keeps running: ${error.message}`);
+      else log.warn(`${rec.file}: reload of "${rec.ref}" failed, the old version keeps running: ${error.message}`);
     }
+  };
+
+  const reload = async (file: string): Promise<void> => {
+    if (stopped) return;
+    const h = hashOf(file);
+    if (h === undefined || h === hashes.get(file)) return; // deleted, or the same bytes (a second event for one write)
+    const rec = recordOf(hub, file);
+    if (rec) {
+      hashes.set(file, h);
+      return reloadOne(rec);
+    }
+    // Not a module: a contract, or a helper some module imports. Their cached copies are dropped and the modules
+    // they apply to (or that import them) reload, importing fresh copies; a file nothing uses changes nothing.
+    const contract = isContract(hub, file);
+    const dependents = contract ? contractUsers(hub, file).map((rec) => ({ rec, chain: [file] })) : importers(hub, file);
+    if (!contract && dependents.length === 0) return;
+    hashes.set(file, h);
+    if (contract) state(hub).contractCache.delete(file);
+    for (const f of new Set(dependents.flatMap((d) => d.chain))) delete require.cache[f];
+    if (contract) delete require.cache[file]; // a module not loaded yet takes the new contract too
+    for (const d of dependents) await reloadOne(d.rec, file);
   };
 
   const changed = (dir: string, name: string | null) => {
@@ -100,9 +117,17 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     }
   };
 
+  // A sub placed elsewhere (isolated, remote) runs its modules on the other side: nothing here could reload them.
+  // Said once, at the start, for every placement the hub knows (they are fixed before any sub is added).
+  for (const [name, placed] of state(hub).placed) {
+    const where = placed.kind === "isolate" ? `runs in a ${placed.spec.mode} (isolated)` : `is remote (${placed.spec.url})`;
+    log.warn(`sub "${name}" ${where} and is not watched: restart pop to pick up changes to its files`);
+  }
   const watchSub = (top: SubMeta) => {
+    if (state(hub).placed.has(top.name)) return;
     for (const meta of subTree(top)) {
       for (const dir of meta.dirs) watchDir(dir);
+      for (const f of [...[...meta.contracts.values()].flat(), ...meta.rcontracts]) watchDir(dirname(f));
       for (const rec of meta.modules.values()) {
         if (rec.preloaded) continue;
         const h = hashOf(rec.file);
@@ -125,6 +150,64 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     for (const w of watchers.values()) w.close();
     watchers.clear();
   };
+}
+
+/** Whether `file` is a contract (contracts/ or rcontracts/) of any sub. */
+function isContract(hub: Hub, file: string): boolean {
+  return allSubs(hub).some((m) => m.rcontracts.includes(file) || [...m.contracts.values()].some((fs) => fs.includes(file)));
+}
+
+/** The loaded modules a contract file applies to. */
+function contractUsers(hub: Hub, file: string): ModuleRecord[] {
+  return loadedRecords(hub).filter((r) => r.contracts.includes(file));
+}
+
+/**
+ * The loaded modules importing `file` (directly or through other local files), each with the files of its import
+ * graph that lead to it (`file` included): the copies to drop from the module cache so that a fresh import of the
+ * module evaluates them again. Imports are read from the sources as they are now (Bun's transpiler); packages
+ * (bare specifiers, node_modules) are left out.
+ */
+function importers(hub: Hub, file: string): Array<{ rec: ModuleRecord; chain: string[] }> {
+  const graph = new Map<string, string[]>();
+  const importsOf = (f: string): string[] => {
+    let out = graph.get(f);
+    if (out) return out;
+    out = [];
+    graph.set(f, out);
+    try {
+      const ext = f.slice(f.lastIndexOf(".") + 1);
+      const loader = ext === "tsx" || ext === "jsx" || ext === "js" ? ext : ext === "mjs" || ext === "cjs" ? "js" : "ts";
+      for (const i of new Bun.Transpiler({ loader }).scanImports(nodeFs().readFileSync(f, "utf8"))) {
+        if (!i.path.startsWith(".") && !i.path.startsWith("/")) continue;
+        const to = Bun.resolveSync(i.path, dirname(f));
+        if (!to.includes("/node_modules/")) out.push(to);
+      }
+    } catch {
+      // unreadable, unparsable or unresolvable: its imports are not followed
+    }
+    return out;
+  };
+  const found: Array<{ rec: ModuleRecord; chain: string[] }> = [];
+  for (const rec of loadedRecords(hub)) {
+    const reaches = new Map<string, boolean>();
+    const visit = (f: string): boolean => {
+      if (f === file) return true;
+      const known = reaches.get(f);
+      if (known !== undefined) return known;
+      reaches.set(f, false); // a cycle ends here
+      let r = false;
+      for (const g of importsOf(f)) if (visit(g)) r = true;
+      reaches.set(f, r);
+      return r;
+    };
+    if (visit(rec.file)) found.push({ rec, chain: [file, ...[...reaches].filter(([f, r]) => r && f !== rec.file).map(([f]) => f)] });
+  }
+  return found;
+}
+
+function loadedRecords(hub: Hub): ModuleRecord[] {
+  return allSubs(hub).flatMap((m) => [...m.modules.values()].filter((r) => r.state === "loaded" && !r.preloaded));
 }
 
 /** The record of the loaded (or failed) module whose file is `file`, in any sub. */
