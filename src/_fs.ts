@@ -5,10 +5,18 @@
 import type * as NodeFs from "node:fs";
 
 let fs: typeof NodeFs | undefined;
+/** node:fs for every check: set by a command that loads it anyway (pop create writes with it), where it is the faster. */
+let preferNode = false;
 
 /** node:fs, loaded on first use. */
 export function nodeFs(): typeof NodeFs {
   return (fs ??= require("node:fs") as typeof NodeFs);
+}
+
+/** From now on, answer every check with node:fs (loaded now): for commands that need it anyway. */
+export function preferNodeFs(): void {
+  nodeFs();
+  preferNode = true;
 }
 
 const WINDOWS = process.platform === "win32";
@@ -35,21 +43,25 @@ function split(path: string): [string, string] | undefined {
 
 /** Whether `path` is a file (or a link to one). */
 export function isFile(path: string): boolean {
-  const parts = WINDOWS ? undefined : split(path);
-  if (!parts) return nodeFs().statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
-  return probe(parts[0], parts[1], true);
+  const parts = WINDOWS || preferNode ? undefined : split(path);
+  if (parts) return probe(parts[0], parts[1], true);
+  try {
+    return nodeFs().statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false; // ENOTDIR (a file on the way), EACCES: not a file pop can see
+  }
 }
 
 /** Whether anything is at `path` (a broken link is nothing). */
 export function exists(path: string): boolean {
-  const parts = WINDOWS ? undefined : split(path);
+  const parts = WINDOWS || preferNode ? undefined : split(path);
   if (!parts) return nodeFs().existsSync(path);
   return probe(parts[0], parts[1], false);
 }
 
 /** Whether `path` is a folder (or a link to one); false when missing or not searchable. */
 export function isDirectory(path: string): boolean {
-  if (WINDOWS) {
+  if (WINDOWS || preferNode) {
     try {
       return nodeFs().statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
     } catch {
@@ -90,7 +102,7 @@ export function unreadable(dir: string): string | undefined {
  */
 export function readdir(dir: string): string[] | undefined {
   try {
-    if (WINDOWS || Bun.file(dir).size > 16384) return nodeFs().readdirSync(dir);
+    if (WINDOWS || preferNode || Bun.file(dir).size > 16384) return nodeFs().readdirSync(dir);
     return [...new Bun.Glob("*").scanSync({ cwd: dir, onlyFiles: false, dot: true })];
   } catch {
     return undefined;
@@ -100,7 +112,7 @@ export function readdir(dir: string): string[] | undefined {
 /** A file's text, or undefined when it cannot be read. */
 export async function readText(path: string): Promise<string | undefined> {
   try {
-    return await Bun.file(path).text();
+    return preferNode ? nodeFs().readFileSync(path, "utf8") : await Bun.file(path).text();
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 // pop create's pure parts in-process: names, the DYNE edit, and the all-or-nothing writer's undo.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import * as fsChecks from "../src/_fs.ts";
 import { addToDyne } from "../src/create/_dyne.ts";
 import { badName } from "../src/create/_names.ts";
 import { writeFiles } from "../src/create/_write.ts";
@@ -112,5 +113,30 @@ describe("writeFiles", () => {
       }),
     ).rejects.toThrow("schema failed");
     expect(readdirSync(base)).toEqual([]);
+  });
+});
+
+describe("preferNodeFs (what pop create switches to)", () => {
+  test("every check answers as the Bun.Glob one did: files, folders, links, missing, odd names, listings, texts", async () => {
+    const d = tmp();
+    mkdirSync(join(d, "sub [x]*"));
+    writeFileSync(join(d, "f.ts"), "text ü\n");
+    writeFileSync(join(d, "sub [x]*/g?.ts"), "");
+    symlinkSync(join(d, "f.ts"), join(d, "to-file"));
+    symlinkSync(join(d, "sub [x]*"), join(d, "to-dir"));
+    symlinkSync(join(d, "nowhere"), join(d, "broken"));
+    const paths = ["f.ts", "sub [x]*", "sub [x]*/g?.ts", "to-file", "to-dir", "broken", "missing", "f.ts/x", ".", "sub [x]*/.."].map((p) => join(d, p));
+    const answers = async () => ({
+      isFile: paths.map((p) => fsChecks.isFile(p)),
+      exists: paths.map((p) => fsChecks.exists(p)),
+      isDirectory: paths.map((p) => fsChecks.isDirectory(p)),
+      readdir: paths.map((p) => fsChecks.readdir(p)?.sort()),
+      readText: await Promise.all(paths.map((p) => fsChecks.readText(p))),
+    });
+    const before = await answers();
+    expect(before.isFile.filter(Boolean).length).toBe(3);
+    expect(before.readText[0]).toBe("text ü\n");
+    fsChecks.preferNodeFs();
+    expect(await answers()).toEqual(before);
   });
 });
