@@ -2,8 +2,10 @@
 // cannot be interrupted, callers across awaits, the bare functions coming back).
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { TimeoutError } from "../src/errors.ts";
 import { addMonitor, addSub, type CallEnd, createHub, setCallTimeout } from "../src/hub/index.ts";
+import { AuditError, auditMonitor } from "../src/observe/_audit.ts";
 import { tmp, writeTree } from "./helpers.ts";
 
 const FILES = {
@@ -22,6 +24,47 @@ async function hubOf(opts: { callTimeout?: number } = {}) {
   await addSub(hub, { path: join(dir, "s"), name: "s", load: "eager" });
   return hub;
 }
+
+describe("a monitor with failCalls", () => {
+  test("its after throwing fails the call with that error, sync and async, once every monitor ran; others' throws are only reported", async () => {
+    const hub = await hubOf();
+    const seen: string[] = [];
+    const undoA = addMonitor(hub, {
+      failCalls: true,
+      after(c) {
+        throw new Error(`cannot record ${c.ref}`);
+      },
+    });
+    const undoB = addMonitor(hub, { after: (c) => void seen.push(c.ref) });
+    const undoC = addMonitor(hub, {
+      after() {
+        throw new Error("only reported");
+      },
+    });
+    expect(() => hub.s.m.sync()).toThrow("cannot record s.m.sync");
+    await expect(hub.s.m.slow(1)).rejects.toThrow("cannot record s.m.slow");
+    expect(seen).toEqual(["s.m.sync", "s.m.slow"]);
+    undoA();
+    undoB();
+    undoC();
+    expect(hub.s.m.sync()).toBe("sync");
+  });
+
+  test.skipIf(!existsSync("/dev/full"))(
+    "the audit monitor on /dev/full: the call rejects with an AuditError naming the file; close says how many were lost",
+    async () => {
+      const hub = await hubOf();
+      const audit = auditMonitor("/dev/full");
+      const undo = addMonitor(hub, audit.monitor);
+      expect(() => hub.s.m.sync()).toThrow(AuditError);
+      await expect(hub.s.m.slow(1)).rejects.toThrow(
+        'call "s.m.slow" could not be recorded: cannot write to the audit file "/dev/full" (option --audit): ENOSPC',
+      );
+      undo();
+      expect(() => audit.close()).toThrow('the audit file "/dev/full" (option --audit) is missing 2 calls that could not be recorded');
+    },
+  );
+});
 
 describe("per-call timeout", () => {
   test("an async call still running after the limit rejects with a TimeoutError naming the ref", async () => {

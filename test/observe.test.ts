@@ -2,7 +2,7 @@
 // appends one JSON line per call (kept when the process is killed with -9), --timeout MS ends a hung call with an
 // error naming its ref; bad values of each are usage errors naming the option.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pop, POP, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -120,6 +120,23 @@ describe("--audit FILE", () => {
       stdout: "",
       stderr: 'pop: invalid value for option --audit: "" names no file; give a file to append to, e.g. --audit calls.jsonl\nrun "pop call --help" for usage\n',
     });
+  });
+});
+
+describe("--audit FILE that cannot be written", () => {
+  test.skipIf(!existsSync("/dev/full"))("a line that cannot be written fails its call, naming the file and the OS error; the command exits 1", async () => {
+    expect(await pop(["call", "obs.work.add", "a=1", "b=2", ...PLUGINS, "--audit", "/dev/full"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        'pop: "obs.work.add" failed: call "obs.work.add" could not be recorded: cannot write to the audit file "/dev/full" (option --audit): ENOSPC: no space left on device, write; free space on its disk or give another file\n' +
+        'pop: the audit file "/dev/full" (option --audit) is missing 1 call that could not be recorded: ENOSPC: no space left on device, write\n',
+    });
+    // A call made from another one fails that one too: nothing returns unrecorded.
+    const chain = await pop(["call", "obs.work.chain", ...PLUGINS, "--audit", "/dev/full"]);
+    expect(chain.code).toBe(1);
+    expect(chain.stdout).toBe("");
+    expect(chain.stderr).toContain("is missing 2 calls that could not be recorded: ENOSPC");
   });
 });
 

@@ -31,6 +31,8 @@ export interface Monitor {
   before?(call: CallStart): void;
   after?(call: CallEnd): void;
   callers?: boolean;
+  /** An `after` of this monitor that throws fails the call with that error, once every monitor ran (the audit: a call that cannot be recorded must not return). */
+  failCalls?: boolean;
 }
 
 /**
@@ -175,16 +177,20 @@ function bound(ms: number, ref: string, r: unknown): Promise<unknown> {
   return Promise.race([r, limit]).finally(() => clearTimeout(timer));
 }
 
+/** Report a call's end to every monitor; a failCalls monitor's throw is thrown once all of them ran (the call fails with it). */
 function end(hub: Hub, monitors: Monitor[], call: CallEnd): void {
+  let failed: { error: unknown } | undefined;
   for (let i = 0; i < monitors.length; i++) {
     const m = monitors[i]!;
     if (!m.after) continue;
     try {
       m.after(call);
     } catch (e) {
-      complain(hub, m, e);
+      if (m.failCalls) failed ??= { error: e };
+      else complain(hub, m, e);
     }
   }
+  if (failed) throw failed.error;
 }
 
 const reported = new WeakSet<object>();

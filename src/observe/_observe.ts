@@ -18,8 +18,17 @@ export function observeHub(hub: Hub, opts: ObserveOptions): () => void {
     undo.push(addMonitor(hub, audit.monitor), audit.close);
   }
   if (opts.trace) undo.push(addMonitor(hub, traceMonitor(hub)));
+  // Every undo runs; the first that threw (the audit file missing lines) is thrown after them.
   const all = () => {
-    for (const u of undo.splice(0).reverse()) u();
+    let failed: { error: unknown } | undefined;
+    for (const u of undo.splice(0).reverse()) {
+      try {
+        u();
+      } catch (e) {
+        failed ??= { error: e };
+      }
+    }
+    if (failed) throw failed.error;
   };
   const off = onHubClose(hub, all);
   return () => {
