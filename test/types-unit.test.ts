@@ -22,7 +22,7 @@ test("scanRoots reads __virtualname__, __func_alias__ and __override__ from the 
   });
   const b = writeTree(tmp("pop-scan-b-"), {
     "rpc/math.ts": "export const __override__ = true;\n",
-    "rpc/strs.ts": "export const __virtualname__ = 'text';\n", // a second "text" without __override__: the first stays
+    "rpc/words.ts": "export const __virtualname__ = 'text';\n", // a second "text": it clashes, the first stays
     "rpc/more.ts": "",
     "rpc/off.ts": "",
   });
@@ -34,6 +34,35 @@ test("scanRoots reads __virtualname__, __func_alias__ and __override__ from the 
   expect(rpc.modules.get("text")).toEqual({ file: join(a, "rpc/strs.ts"), alias: { del_: "delete", list_: "list" } });
   expect([...rpc.subs.keys()]).toEqual(["admin"]);
   expect([...rpc.subs.get("admin")!.modules.keys()]).toEqual(["users"]);
+});
+
+test("scanRoots follows the hub on a __virtualname__ that another file holds, and on a file name two roots define", () => {
+  const r = writeTree(tmp("pop-scan-vn-"), {
+    "s/one.ts": 'export const __virtualname__ = "same";\n',
+    "s/two.ts": 'export const __virtualname__ = "same";\n', // "same" is one.ts's by then: refused
+    "s/three.ts": 'export const __virtualname__ = "two";\n', // two.ts holds "two" (not loaded yet): refused
+    "t/a.ts": 'export const __virtualname__ = "b";\n', // b.ts holds "b" and loads: refused
+    "t/b.ts": "",
+    "u/a.ts": 'export const __virtualname__ = "z";\n', // a free name: a.ts is "z", its file name is free again
+    "u/m.ts": 'export const __virtualname__ = "a";\n',
+    "v/x.ts": 'export const __virtualname__ = "y";\n', // y.ts holds "y" but is disabled: x.ts takes it
+    "v/y.ts": "",
+    "w/x.ts": 'export const __virtualname__ = "y";\n', // y.ts holds "y" and loads: x.ts is refused
+    "w/y.ts": "",
+  });
+  // one.ts again, no __override__: neither loads, so "same" is free for two.ts, and "two" is two.ts's file name still.
+  const dyne = { s: [join(r, "s")], t: [join(r, "t")], u: [join(r, "u")], v: [join(r, "v")], w: [join(r, "w")] };
+  const names = (subs: Map<string, { modules: Map<string, { file: string }> }>, sub: string) =>
+    Object.fromEntries([...subs.get(sub)!.modules].map(([n, m]) => [n, m.file.slice(r.length + 1)]));
+  const subs = scanRoots([root(r, dyne, ["v.y"])]);
+  expect(names(subs, "s")).toEqual({ same: "s/one.ts" });
+  expect(names(subs, "t")).toEqual({ b: "t/b.ts" });
+  expect(names(subs, "u")).toEqual({ z: "u/a.ts", a: "u/m.ts" });
+  expect(names(subs, "v")).toEqual({ y: "v/x.ts" });
+  expect(names(subs, "w")).toEqual({ y: "w/y.ts" });
+  const other = writeTree(tmp("pop-scan-vn2-"), { "s/one.ts": "" });
+  const merged = scanRoots([root(r, { s: [join(r, "s")] }), root(other, { s: [join(other, "s")] })]);
+  expect(names(merged, "s")).toEqual({ same: "s/two.ts" });
 });
 
 test("renderHub: relative specifiers with forward slashes, quoted names that are not identifiers, OPT per project", () => {

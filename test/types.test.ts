@@ -43,10 +43,10 @@ describe("pop types", () => {
     expect(hub).toContain('cart: PluginModule<typeof import("../shop/cart.ts"), { del_: "delete" }>;');
     expect(hub).toContain('users: PluginModule<typeof import("../shop/admin/users.ts")>;');
     expect(hub).toContain('echo: PluginModule<typeof import("../../extra/rpc/echo.ts")>;');
-    expect(hub).toContain('math: PluginModule<typeof import("../rpc/math.ts")>;');
+    expect(hub).toContain('math: PluginModule<typeof import("../../extra/rpc/math.ts")>;'); // it overrides the project's
     expect(hub).toContain('shop: ProjectOptions<typeof import("../conf.ts")>;');
     expect(hub).not.toContain("_util");
-    expect(hub).not.toContain("extra/rpc/math.ts");
+    expect(hub).not.toContain('import("../rpc/math.ts")');
 
     cpSync(join(FIX, "check/good.ts"), join(dir, "test/good.ts"));
     const good = await tsc(dir);
@@ -69,6 +69,26 @@ describe("pop types", () => {
     expect(bad.out).toContain("test/bad.ts(5,");
     expect(bad.out).toContain(`Type 'string' is not assignable to type 'number'`);
   }, 60_000);
+
+  test("a __virtualname__ another file holds is typed as the hub loads it: the names pop tree lists, no more", async () => {
+    const base = tmp("pop-types-vn-");
+    writeTree(base, {
+      "r/s/one.ts": 'export const __virtualname__ = "same";\nexport const c = () => "one";\n',
+      "r/s/two.ts": 'export const __virtualname__ = "same";\nexport const c = () => "two";\n',
+      "r/s/three.ts": 'export const __virtualname__ = "two";\nexport const c = () => "three";\n',
+    });
+    const r = await pop(["types", "--plugins", "r"], { cwd: base, env: ENV });
+    expect(r.code).toBe(0);
+    const hub = readFileSync(join(base, ".pop/hub.d.ts"), "utf8");
+    const typed = [...hub.matchAll(/^ {6}(\w+): PluginModule<typeof import\("\.\.\/r\/s\/(\w+)\.ts"\)>;$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const tree = await pop(["tree", "--plugins", "r", "--json"], { cwd: base });
+    const s = JSON.parse(tree.stdout).subs.find((x: { name: string }) => x.name === "s");
+    const loaded = s.modules
+      .filter((m: { state: string }) => m.state === "loaded")
+      .map((m: { name: string; file: string }) => `${m.name} ${m.file.replace(/^r\/s\/|\.ts$/g, "")}`);
+    expect(typed).toEqual(["same one"]);
+    expect(loaded).toEqual(typed);
+  }, 30_000);
 
   test("a second run rewrites nothing; a new module appears after the next run, a change inside a file needs none", async () => {
     const { dir } = project();

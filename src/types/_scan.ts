@@ -22,8 +22,11 @@ const PAIR = /(?:(["'])([\w$]+)\1|([\w$]+))\s*:\s*(["'`])([\w$]+)\4/g;
 
 /**
  * The subs of these plugin roots, read from the files' text without running them (types must not start a plugin):
- * the hub's own listing rules (listDir), `__virtualname__`, `__func_alias__` and `__override__` (app merging: a later
- * root's module replaces an earlier one only with `__override__`, as on the hub), DISABLE refs left out.
+ * the hub's own listing rules (listDir), `__func_alias__`, `__override__` (app merging: a later root's file of the
+ * same name replaces an earlier one only with `__override__`, else neither loads, as on the hub), DISABLE refs left
+ * out, and `__virtualname__` by the hub's rule for a module loaded with its whole sub (in file-name order): a name
+ * another file holds is taken only from one that did not load, else the claimant is refused. Only the modules the
+ * hub would load are typed; every `__virtual__` is taken to accept.
  */
 export function scanRoots(roots: readonly PluginRoot[]): Map<string, SubNode> {
   const disabled = new Set(roots.flatMap((r) => r.disable));
@@ -37,22 +40,78 @@ export function scanRoots(roots: readonly PluginRoot[]): Map<string, SubNode> {
   return subs;
 }
 
+/** One plugin file as the hub's record of it: the name it holds, and whether it loads (every `__virtual__` assumed to accept). */
+interface Candidate {
+  stem: string;
+  name: string;
+  file: string;
+  /** Files of the same name in earlier folders (app merging): this one replaces them only with `__override__`. */
+  others: number;
+  text: string;
+  state: "pending" | "loaded" | "refused";
+}
+
+const EXTS = [".ts", ".mts", ".js", ".mjs"];
+
 function scanSub(dirs: readonly string[], ref: string, disabled: ReadonlySet<string>): SubNode {
   const node: SubNode = { modules: new Map(), subs: new Map() };
   const children = new Map<string, string[]>();
-  for (const dir of dirs) {
+  const byStem = new Map<string, Array<{ file: string; at: number }>>();
+  dirs.forEach((dir, at) => {
     const listing = listDir(dir);
-    for (const f of listing.files) {
-      const text = readSource(f.file);
-      const name = VIRTUALNAME.exec(text)?.[2] ?? f.name;
-      if (disabled.has(`${ref}.${name}`)) continue;
-      if (node.modules.has(name) && !OVERRIDE.test(text)) continue; // the hub refuses the second one: the first stays
-      node.modules.set(name, { file: f.file, alias: readAlias(text) });
-    }
+    for (const f of listing.files) byStem.set(f.name, [...(byStem.get(f.name) ?? []), { file: f.file, at }]);
     for (const d of listing.dirs) children.set(d.name, [...(children.get(d.name) ?? []), d.dir]);
+  });
+  // The hub's records: one per file name, the last folder's file (then extension order), loaded in name order.
+  const held = new Map<string, Candidate>();
+  for (const stem of [...byStem.keys()].sort()) {
+    const files = byStem.get(stem)!.sort((x, y) => x.at - y.at || EXTS.indexOf(extOf(x.file)) - EXTS.indexOf(extOf(y.file)));
+    const file = files[files.length - 1]!.file;
+    held.set(stem, { stem, name: stem, file, others: files.length - 1, text: "", state: "pending" });
   }
+  const rename = (c: Candidate, to: string) => {
+    if (held.get(c.name) === c) held.delete(c.name);
+    c.name = to;
+    held.set(to, c);
+  };
+  for (const c of held.values()) if (disabled.has(`${ref}.${c.stem}`)) c.state = "refused"; // never imported
+  for (const c of [...held.values()]) {
+    if (c.state !== "pending") continue;
+    c.text = readSource(c.file);
+    const v = VIRTUALNAME.exec(c.text)?.[2];
+    let claim: string | undefined;
+    if (v !== undefined && v !== c.name) {
+      // A name another file holds is only claimed: it is taken from a holder that did not load, else it clashes.
+      const holder = held.get(v);
+      if (holder && holder !== c) claim = v;
+      else rename(c, v);
+    }
+    if (claim === undefined && disabled.has(`${ref}.${c.name}`)) {
+      c.state = "refused";
+      continue;
+    }
+    if (claim !== undefined) {
+      const holder = held.get(claim)!;
+      if (holder.state !== "refused") {
+        c.state = "refused"; // "__virtualname__ clashes with module …"
+        continue;
+      }
+      held.delete(holder.name); // the holder steps back to its file's name
+      if (!held.has(holder.stem)) {
+        holder.name = holder.stem;
+        held.set(holder.stem, holder);
+      }
+      rename(c, claim);
+    }
+    c.state = c.others > 0 && !OVERRIDE.test(c.text) ? "refused" : "loaded"; // "defined by both …": no __override__
+  }
+  for (const [name, c] of held) if (c.state === "loaded") node.modules.set(name, { file: c.file, alias: readAlias(c.text) });
   for (const [name, list] of children) if (!disabled.has(`${ref}.${name}`)) node.subs.set(name, scanSub(list, `${ref}.${name}`, disabled));
   return node;
+}
+
+function extOf(file: string): string {
+  return file.slice(file.lastIndexOf("."));
 }
 
 function readSource(file: string): string {
