@@ -47,6 +47,7 @@ describe("pop serve: calls and status codes", () => {
       const big = await post(s.url, { ref: "math.big" });
       expect(big.status).toBe(500);
       expect(big.json.error.message).toContain('"calc.math.big" returned a value that cannot be sent as JSON');
+      expect(big.json.error.message).not.toContain(".;");
 
       const bad = await post(s.url, "{not json");
       expect(bad.status).toBe(400);
@@ -276,7 +277,9 @@ describe("pop serve: SIGTERM drains", () => {
     await s.waitFor("stderr", /holding/);
     s.proc.kill("SIGTERM");
     expect(await s.exited()).toBe(1);
-    expect(s.stderr()).toContain("pop: pop serve: 1 call still running after 200 ms of draining were abandoned (raise --drain-timeout, or 0 to wait for ever)");
+    expect(s.stderr()).toContain(
+      "pop: the server stopped with 1 call still running after 200 ms of draining (--drain-timeout); it was abandoned: raise --drain-timeout, or 0 to wait for ever\n",
+    );
     expect(s.stderr()).toContain("calc.math shut down");
     expect(await inflight).not.toBe(200);
   }, 30_000);

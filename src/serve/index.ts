@@ -34,7 +34,12 @@ const serve: Command = {
     },
     host: { type: "string", valueHint: "HOST", description: "Address to bind (default 127.0.0.1, loopback only; 0.0.0.0 for every interface)" },
     port: { type: "string", valueHint: "PORT", description: "Port to bind (default 8888; 0 picks a free one, printed on the first line)" },
-    token: { type: "string", valueHint: "TOKEN", description: "Require Authorization: Bearer TOKEN on every request (env POP_TOKEN)" },
+    token: {
+      type: "string",
+      valueHint: "TOKEN",
+      description:
+        "Require Authorization: Bearer TOKEN on every request (env POP_TOKEN, which is also sent to --remote subs: a remote's own token goes in conf.ts REMOTE, docs/serve.md)",
+    },
     "max-body": {
       type: "string",
       valueHint: "BYTES",
@@ -66,8 +71,14 @@ const serve: Command = {
       if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
       throw e;
     }
+    const known = subNames(hub).filter((n) => n !== "pop");
+    if (sub === "pop")
+      throw new UsageError(
+        `sub "pop" is pop's own (hub.pop.sub, hub.pop.ref, ...) and is never served (subs: ${known.join(", ") || "none"}); pick one of those with --sub`,
+        PATH,
+        { hint: false },
+      );
     if (sub !== undefined && !subNames(hub).includes(sub)) {
-      const known = subNames(hub).filter((n) => n !== "pop");
       throw new UsageError(
         `no sub ${quote(sub)} to serve (subs: ${known.join(", ") || "none"}); add its plugin root with --plugins DIR, or pick one of those with --sub`,
         PATH,
@@ -79,7 +90,19 @@ const serve: Command = {
       server = startServer(hub, { sub, host, port, token, maxBody, drainTimeout, timeout: opts.callTimeout });
     } catch (e) {
       const code = (e as { code?: string }).code;
-      const why = code === "EADDRINUSE" ? "the address is in use" : code === "EADDRNOTAVAIL" ? "no such address on this machine" : messageOf(e);
+      const badHost =
+        code === "EADDRNOTAVAIL"
+          ? "no interface of this machine has that address"
+          : code === "EINVAL" || code === "ENOTFOUND" || code === "EAI_NONAME"
+            ? "it is neither an address of this machine nor a host name that resolves"
+            : undefined;
+      if (badHost)
+        throw new UsageError(
+          `invalid value for option --host: ${quote(host)}: ${badHost}; give one of its addresses, e.g. --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface)`,
+          PATH,
+          { hint: false, cause: e },
+        );
+      const why = code === "EADDRINUSE" ? "the address is in use" : messageOf(e);
       throw new UsageError(`cannot listen on ${host}:${port}: ${why}; pick another --port (0 picks a free one) or --host`, PATH, { hint: false, cause: e });
     }
     const refs = server.index.list().length;
