@@ -99,6 +99,25 @@ describe("a remote sub no local root provides", () => {
   );
 
   test(
+    "a front pop serve with a token of its own (POP_TOKEN) calls a back-end with another, given by its conf.ts REMOTE",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc", "--token", "back-secret"]);
+      const root = frontRoot({ "conf.ts": `export const REMOTE = { calc: { url: ${JSON.stringify(calc.url)}, token: process.env.CALC_TOKEN } };\n` });
+      await using front = await serve(["--plugins", root, "--sub", "front"], { env: { POP_TOKEN: "front-secret", CALC_TOKEN: "back-secret" } });
+      const body = { ref: "shop.total", kwargs: { items: [1, 2, 3.5], num: 9 } };
+      expect((await post(front.url, body)).status).toBe(401); // the front asks its own clients for POP_TOKEN
+      expect(await post(front.url, body, { authorization: "Bearer front-secret" })).toMatchObject({ status: 200, json: { result: { sum: 6.5, fee: 34 } } });
+      const metrics = await (await fetch(`${calc.url}/metrics`, { headers: { authorization: "Bearer back-secret" } })).text();
+      expect(metrics).toContain('pop_serve_calls_total{ref="math.fib"} 1\n'); // and sent the back-end its own token
+      // Without CALC_TOKEN the conf's entry has no token: POP_TOKEN goes to the back-end, which refuses it.
+      const shared = await pop(["call", "front.shop.total", ...ARGS, "--plugins", root], { env: { POP_TOKEN: "front-secret", CALC_TOKEN: undefined } });
+      expect(shared.code).toBe(2);
+      expect(shared.stderr).toBe(`pop: remote sub "calc" at ${calc.url} refused the call (401): set the token it expects in POP_TOKEN\n`);
+    },
+    T,
+  );
+
+  test(
     "pop app: a project adding a sub only a --remote provides gets the remote one",
     async () => {
       await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
