@@ -45,6 +45,37 @@ describe("engines.pop", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  test("an engines.pop that is not a semver range is refused naming the file, the field and the value, exit 2, no plugin code run", async () => {
+    for (const range of ["banana", ">=", "1.x.x.x", "not-a-range >=99"]) {
+      const dir = writeTree(tmp(), { "pop.json": JSON.stringify({ engines: { pop: range } }), "s/a.ts": MARK });
+      expect(await pop(["call", "s.a.f", "--plugins", dir])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `pop: ${dir}/pop.json: engines.pop ${JSON.stringify(range)} is not a semver range; write one such as ">=0.1 <1" or "^0.1"\n`,
+      });
+    }
+    // The forms npm's ranges have are accepted (here, each allowing this pop).
+    for (const range of [`>=${VERSION}`, `^${VERSION}`, `~${VERSION}`, "*", "0.x || >=1", `${VERSION} - 99.0.0`, `>= ${VERSION} <99`]) {
+      const dir = writeTree(tmp(), { "pop.json": JSON.stringify({ engines: { pop: range } }), "s/a.ts": MARK });
+      expect(await pop(["call", "s.a.f", "--plugins", dir])).toEqual({ code: 0, stdout: "ran\n", stderr: "" });
+    }
+  });
+
+  test('an unknown top-level field warns naming the field and the file and listing the known ones (a typo like "engine")', async () => {
+    const dir = writeTree(tmp(), { "pop.json": JSON.stringify({ engine: { pop: ">=99" } }), "s/a.ts": MARK });
+    expect(await pop(["call", "s.a.f", "--plugins", dir])).toEqual({
+      code: 0,
+      stdout: "ran\n",
+      stderr: `pop: warning: ${dir}/pop.json: engine: unknown field, ignored (known: name, version, engines, isolate, remote); fix its name or remove it\n`,
+    });
+    const pkgDir = writeTree(tmp(), { "package.json": JSON.stringify({ name: "p", pop: { plugins: ["x"], isolat: {} } }), "s/a.ts": MARK });
+    const r = await pop(["call", "s.a.f", "--plugins", pkgDir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `pop: warning: ${pkgDir}/package.json: "pop".isolat: unknown field, ignored (known: name, version, engines, isolate, remote, plugins); fix its name or remove it\n`,
+    );
+  });
+
   test("a range that allows this pop loads; pop tree shows the root's name, version and range (text and --json)", async () => {
     const dir = writeTree(tmp(), {
       "pop.json": JSON.stringify({ name: "mathy", version: "1.2.3", engines: { pop: `^${VERSION}` } }),

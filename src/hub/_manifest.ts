@@ -5,6 +5,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { readText } from "../_fs.ts";
 import { DiscoveryError, quote } from "../errors.ts";
+import { log } from "../output.ts";
 
 /** This pop's version (package.json at build time): what `engines.pop` ranges are checked against. */
 export const POP_VERSION: string = pkg.version;
@@ -51,7 +52,8 @@ export interface PackageJson {
 export async function readManifest(dir: string, names: readonly string[], pkg?: PackageJson): Promise<Manifest | undefined> {
   if (names.includes("pop.json")) {
     const file = `${dir}/pop.json`;
-    return manifestOf(file, await readObject(file), false);
+    const json = await readObject(file);
+    return manifestOf(file, json, false, Object.keys(json));
   }
   const own = names.includes("package.json");
   if (!own && !pkg) return undefined;
@@ -64,7 +66,7 @@ export async function readManifest(dir: string, names: readonly string[], pkg?: 
   const engines = json.engines && typeof json.engines === "object" ? (json.engines as Record<string, unknown>) : undefined;
   if (!popObject && engines?.pop === undefined) return undefined;
   const merged: Record<string, unknown> = { name: json.name, version: json.version, engines: { pop: engines?.pop }, ...popObject };
-  return manifestOf(file, merged, true);
+  return manifestOf(file, merged, true, Object.keys(popObject ?? {}));
 }
 
 async function readObject(file: string): Promise<Record<string, unknown>> {
@@ -80,8 +82,15 @@ async function readObject(file: string): Promise<Record<string, unknown>> {
   return v as Record<string, unknown>;
 }
 
-function manifestOf(file: string, m: Record<string, unknown>, inPackage: boolean): Manifest {
+/** The fields a manifest may have (pop.json, or a package.json's "pop" object, which may also name "plugins"). */
+const KNOWN = ["name", "version", "engines", "isolate", "remote"];
+
+function manifestOf(file: string, m: Record<string, unknown>, inPackage: boolean, keys: readonly string[]): Manifest {
   const where = (field: string) => `${file}: ${inPackage ? `"pop".` : ""}${field}`;
+  // An unknown field is most likely a typo ("engine"): said, so it does not silently turn a check off.
+  const known = inPackage ? [...KNOWN, "plugins"] : KNOWN;
+  for (const k of keys)
+    if (!known.includes(k) && !k.startsWith("$")) log.warn(`${where(k)}: unknown field, ignored (known: ${known.join(", ")}); fix its name or remove it`);
   const str = (field: string, v: unknown): string | undefined => {
     if (v === undefined) return undefined;
     if (typeof v !== "string" || v.trim() === "") throw new DiscoveryError(`${where(field)} must be a non-empty string, got ${JSON.stringify(v)}`);
@@ -96,10 +105,25 @@ function manifestOf(file: string, m: Record<string, unknown>, inPackage: boolean
   if (engines !== undefined && (!engines || typeof engines !== "object" || Array.isArray(engines)))
     throw new DiscoveryError(`${where("engines")} must be an object, e.g. { "pop": ">=0.1 <1" }`);
   const engine = str("engines.pop", (engines as Record<string, unknown> | undefined)?.pop);
-  if (engine !== undefined) out.engine = engine;
+  if (engine !== undefined) {
+    // Bun.semver.satisfies takes some garbage for a range that matches anything: the syntax is checked here.
+    if (!isRange(engine)) throw new DiscoveryError(`${where("engines.pop")} ${quote(engine)} is not a semver range; write one such as ">=0.1 <1" or "^0.1"`);
+    out.engine = engine;
+  }
   out.isolate = placeIsolated(m.isolate, where("isolate"), `${file}`);
   out.remote = placeRemote(m.remote, where("remote"), `${file}`);
   return out;
+}
+
+const PART = "(?:0|[1-9]\\d*|[xX*])";
+const VERSION = `[v=]?${PART}(?:\\.${PART}(?:\\.${PART}(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?)?)?`;
+const COMPARATOR = `(?:[<>]=?|=|~>?|\\^)?\\s*${VERSION}`;
+const SET = `(?:${VERSION}\\s+-\\s+${VERSION}|${COMPARATOR}(?:\\s+${COMPARATOR})*)`;
+const RANGE = new RegExp(`^\\s*${SET}(?:\\s*\\|\\|\\s*${SET})*\\s*$`);
+
+/** Whether `s` is a semver range in npm's syntax: comparators (`>=1.2 <2`), `^`/`~`, x-ranges, hyphen ranges, `||`. */
+export function isRange(s: string): boolean {
+  return RANGE.test(s);
 }
 
 /** `{ rpc: "worker" }` or `{ rpc: { mode: "process", env: ["HOME"], memory: 256 } }`, checked. */
