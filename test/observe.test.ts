@@ -19,10 +19,10 @@ const lines = (text: string) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe("--trace", () => {
-  test("every hub call is a JSON line on stderr (not a terminal): ref, caller, root, plugin name and version, duration, outcome", async () => {
-    const r = await pop(["call", "obs.work.chain", ...PLUGINS, "--trace"]);
+  test("under --json every hub call is a JSON line on stderr: ref, caller, root, plugin name and version, duration, outcome", async () => {
+    const r = await pop(["call", "obs.work.chain", ...PLUGINS, "--trace", "--json"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("6\n");
+    expect(JSON.parse(r.stdout)).toBe(6);
     const got = lines(r.stderr);
     expect(got.map((l) => [l.ref, l.caller, l.outcome])).toEqual([
       ["obs.work.add", "obs.work.chain", "ok"],
@@ -36,13 +36,34 @@ describe("--trace", () => {
     }
   });
 
-  test("POP_TRACE=1 turns it on; POP_LOG_FORMAT=text makes it one pop: line per call", async () => {
-    const r = await pop(["call", "obs.work.chain", ...PLUGINS], { env: { POP_TRACE: "1", POP_LOG_FORMAT: "text" } });
-    expect(r.code).toBe(0);
-    const text = r.stderr.trim().split("\n");
-    expect(text).toHaveLength(3);
-    expect(text[0]).toMatch(/^pop: call obs\.work\.add from obs\.work\.chain [\d.]+ ms ok \(observed 2\.0\.0, test\/fixtures\/lifecycle\/observed\)$/);
-    expect(text[2]).toMatch(/^pop: call obs\.work\.chain [\d.]+ ms ok \(observed 2\.0\.0, test\/fixtures\/lifecycle\/observed\)$/);
+  test("POP_TRACE=1 turns it on; on a pipe it is one pop: line per call, as every other diagnostic (POP_LOG_FORMAT=text too)", async () => {
+    for (const env of [{ POP_TRACE: "1" }, { POP_TRACE: "1", POP_LOG_FORMAT: "text" }]) {
+      const r = await pop(["call", "obs.work.chain", ...PLUGINS], { env });
+      expect(r.code).toBe(0);
+      const text = r.stderr.trim().split("\n");
+      expect(text).toHaveLength(3);
+      expect(text[0]).toMatch(/^pop: call obs\.work\.add from obs\.work\.chain [\d.]+ ms ok \(observed 2\.0\.0, test\/fixtures\/lifecycle\/observed\)$/);
+      expect(text[2]).toMatch(/^pop: call obs\.work\.chain [\d.]+ ms ok \(observed 2\.0\.0, test\/fixtures\/lifecycle\/observed\)$/);
+    }
+  });
+
+  test("a failing call on a pipe: the trace line and the failure are both text, not two formats on one stderr", async () => {
+    const r = await pop(["call", "obs.work.boom", ...PLUGINS], { env: { POP_TRACE: "1" } });
+    expect(r.code).toBe(1);
+    const [traced, failed, ...more] = r.stderr.trim().split("\n");
+    expect(more).toEqual([]);
+    expect(traced).toMatch(/^pop: call obs\.work\.boom [\d.]+ ms error: boom \(observed 2\.0\.0, test\/fixtures\/lifecycle\/observed\)$/);
+    expect(failed).toMatch(/^pop: .*"obs\.work\.boom" failed: boom$/);
+  });
+
+  test("POP_LOG_FORMAT=json (or auto off a terminal) makes the trace and the failure JSON lines alike", async () => {
+    for (const POP_LOG_FORMAT of ["json", "auto"]) {
+      const r = await pop(["call", "obs.work.boom", ...PLUGINS, "--trace"], { env: { POP_LOG_FORMAT } });
+      expect(r.code).toBe(1);
+      const [traced, failed] = lines(r.stderr);
+      expect(traced).toMatchObject({ level: "info", msg: "call", ref: "obs.work.boom", outcome: "error", error: "boom", ...at });
+      expect(failed).toMatchObject({ level: "error", code: "POP_CALL", ref: "obs.work.boom" });
+    }
   });
 
   test("a failing call is traced with its error, then reported as usual; --json keeps the same lines", async () => {
@@ -149,7 +170,7 @@ describe("pop app", () => {
         "export async function twice(hub, x) { await null; return x * 2; }\nexport function hang(hub) { return new Promise(() => setInterval(() => {}, 60000)); }",
     });
     const file = join(tmp(), "audit.jsonl");
-    const r = await pop(["app", "--audit", file, "--trace", dir]);
+    const r = await pop(["app", "--audit", file, "--trace", dir], { env: { POP_LOG_FORMAT: "json" } });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("42\n");
     expect(lines(r.stderr).map((l) => [l.ref, l.caller, l.outcome])).toEqual([
@@ -177,7 +198,7 @@ describe("--timeout MS", () => {
   });
 
   test("a call that finishes in time is untouched; nested calls are bounded and traced as usual", async () => {
-    const r = await pop(["call", "obs.work.chain", ...PLUGINS, "--timeout", "10000", "--trace"]);
+    const r = await pop(["call", "obs.work.chain", ...PLUGINS, "--timeout", "10000", "--trace"], { env: { POP_LOG_FORMAT: "json" } });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("6\n");
     expect(lines(r.stderr).map((l) => l.ref)).toEqual(["obs.work.add", "obs.work.double", "obs.work.chain"]);

@@ -1,8 +1,7 @@
-import { isatty } from "node:tty";
 import { relative } from "../_path.ts";
 import { messageOf } from "../errors.ts";
 import { type CallEnd, type Hub, type Monitor, refOrigin } from "../hub/index.ts";
-import { errRaw, jsonLogs, log, outputSettings } from "../output.ts";
+import { jsonLogs, log } from "../output.ts";
 
 /** Where a ref's code comes from, as a trace line names it. */
 interface Origin {
@@ -13,8 +12,8 @@ interface Origin {
 
 /**
  * A monitor logging every hub call: ref, caller, plugin root (its manifest's name and version), duration and outcome.
- * JSON lines when diagnostics are JSON (--json) or stderr is not a terminal (unless POP_LOG_FORMAT=text); else one
- * `pop: call ...` line through the output module.
+ * In the format of every other diagnostic (the output module decides: JSON lines under --json or POP_LOG_FORMAT=json,
+ * or auto off a terminal), so stderr never mixes two formats: a `{"msg":"call",...}` line, else one `pop: call ...` line.
  */
 export function traceMonitor(hub: Hub): Monitor {
   const origins = new Map<string, Origin>();
@@ -27,7 +26,6 @@ export function traceMonitor(hub: Hub): Monitor {
     }
     return o;
   };
-  const json = () => jsonLogs() || (process.env.POP_LOG_FORMAT?.trim().toLowerCase() !== "text" && !isatty(2));
   return {
     callers: true,
     after(call: CallEnd) {
@@ -35,10 +33,8 @@ export function traceMonitor(hub: Hub): Monitor {
       const duration = Math.round(call.duration * 1000) / 1000;
       const fields: Record<string, unknown> = { ref: call.ref, caller: call.caller ?? null, ...o, duration, outcome: call.outcome };
       if (call.outcome === "error") fields.error = messageOf(call.error);
-      if (json()) {
-        if (jsonLogs()) log.info("call", fields);
-        // The same line log.info would write, levels included (POP_LOG_LEVEL=warn silences it too).
-        else if (!QUIET.has(outputSettings().level)) errRaw(JSON.stringify({ time: new Date(call.time).toISOString(), level: "info", msg: "call", ...fields }));
+      if (jsonLogs()) {
+        log.info("call", fields);
         return;
       }
       const where = o.root ? ` (${o.plugin ? `${o.plugin}${o.version ? ` ${o.version}` : ""}, ` : ""}${rel(o.root)})` : " (built in)";
@@ -48,8 +44,6 @@ export function traceMonitor(hub: Hub): Monitor {
     },
   };
 }
-
-const QUIET = new Set(["error", "warn"]);
 
 function rel(p: string): string {
   const r = relative(process.cwd(), p);
