@@ -2,7 +2,8 @@
 // Scaffolder benchmark (issue 9): `pop create project` against `pop --version`, measured in the same run,
 // interleaved run by run (the order rotates). Target: at most 3x. Also, for the record, where the time goes:
 // `--no-types` (every file but .pop/), the dry run (templates rendered, nothing written) and `pop types` alone.
-// Run: bun scripts/bench/create.ts (after `bun run build`; POP_BIN=... for another build, RUNS=... for more runs).
+// Run: bun scripts/bench/create.ts (after `bun run build`; POP_BIN=... for another build, RUNS=... for more runs;
+// BEFORE=path/to/pop to time that build's create too, in the same interleaved runs: a change's before and after).
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ if (!existsSync(BUILT)) {
 }
 const work = mkdtempSync(join(tmpdir(), "pop-bench-create-"));
 const POP = freshCopy(BUILT, work);
+const BEFORE = process.env.BEFORE ? freshCopy(process.env.BEFORE, work) : undefined;
 const runs = Number(process.env.RUNS ?? 40);
 const out = join(work, "out");
 // A cache of the bench's own: pop types links .pop/node_modules to one copy of Bun's type packages per pop build
@@ -24,8 +26,8 @@ const env = { XDG_CACHE_HOME: join(work, "cache") };
 const once = (cmd: string[]) => timeCommand(cmd, { cwd: work, runs: 1, warmup: 0, env });
 
 /** One timed `pop create project shop` into a fresh folder (removed afterwards, outside the timing). */
-function createOnce(extra: string[] = []): number {
-  const t = once([POP, "create", "project", "shop", "--dir", out, ...extra]);
+function createOnce(extra: string[] = [], pop = POP): number {
+  const t = once([pop, "create", "project", "shop", "--dir", out, ...extra]);
   rmSync(out, { recursive: true, force: true });
   return t;
 }
@@ -57,8 +59,9 @@ function interleave(steps: Record<string, () => number>): Record<string, { ms: n
 const first = createOnce();
 const version = () => once([POP, "--version"]);
 console.log(`pop create project vs pop --version (median of ${runs} interleaved runs each)`);
-const full = interleave({ version, create: () => createOnce() });
+const full = interleave({ version, create: () => createOnce(), ...(BEFORE ? { before: () => createOnce([], BEFORE) } : {}) });
 const r = report("pop create project shop vs pop --version", full.create!.ms, full.version!.ms, 3, "ms", full.create!.ratio);
+if (full.before) report(`  the same, with BEFORE=${process.env.BEFORE}`, full.before.ms, full.version!.ms, undefined, "ms", full.before.ratio);
 const light = interleave({
   version,
   noTypes: () => createOnce(["--no-types"]),
