@@ -63,6 +63,10 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
   let draining = false;
   let stopping: Promise<void> | undefined;
   let idle: (() => void) | undefined;
+  // Rejected when the drain times out: each call still awaited then is answered 504, not cut off by a reset.
+  let abandon: (e: Error) => void = () => {};
+  const abandoned = new Promise<never>((_, reject) => (abandon = reject));
+  abandoned.catch(() => {});
 
   const answer = (status: number, body: unknown, headers?: Record<string, string>): Response => {
     metrics.request(status);
@@ -83,8 +87,8 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
       if (result instanceof Promise) {
         result =
           timeout === undefined
-            ? await result
-            : await Promise.race([result, new Promise((_, rej) => (timer = setTimeout(() => rej(timedOut(target, timeout)), timeout)))]);
+            ? await Promise.race([result, abandoned])
+            : await Promise.race([result, abandoned, new Promise((_, rej) => (timer = setTimeout(() => rej(timedOut(target, timeout)), timeout)))]);
       }
       let text: string;
       try {
@@ -232,6 +236,11 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
           });
           clearTimeout(timer);
           if (left > 0) {
+            // Answer the abandoned calls (504) and give those answers a moment to go out before the connections close.
+            abandon(new TimeoutError(`the server stopped after ${bound} ms of draining (--drain-timeout) before this call settled; it was abandoned`, bound));
+            let grace: ReturnType<typeof setTimeout> | undefined;
+            await Promise.race([closing, new Promise<void>((r) => (grace = setTimeout(r, 1000)))]);
+            clearTimeout(grace);
             server.stop(true);
             throw new TimeoutError(
               `the server stopped with ${left} call${left > 1 ? "s" : ""} still running after ${bound} ms of draining (--drain-timeout); ${left > 1 ? "they were" : "it was"} abandoned: raise --drain-timeout, or 0 to wait for ever`,
