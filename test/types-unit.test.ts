@@ -74,4 +74,9 @@ test("renderHub: relative specifiers with forward slashes, quoted names that are
   );
   expect(text).toContain(`    OPT: {\n      "my-app": ProjectOptions<typeof import("../conf.ts")>;\n    };\n`);
   expect(renderHub(new Map(), [], dir)).not.toContain("OPT");
+  // A JavaScript plugin's `any` is not a missing file: it stays `any` (Typed false).
+  const js = writeTree(tmp("pop-emit-js-"), { "s/legacy.js": "", "s/aliased.mjs": "export const __func_alias__ = { a_: 'a' };\n" });
+  const jsText = renderHub(scanRoots([root(js, { s: [join(js, "s")] })]), [], join(js, ".pop"));
+  expect(jsText).toContain('      legacy: PluginModule<typeof import("../s/legacy.js"), {}, false>;\n');
+  expect(jsText).toContain('      aliased: PluginModule<typeof import("../s/aliased.mjs"), { a_: "a" }, false>;\n');
 });

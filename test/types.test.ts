@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -89,6 +89,25 @@ describe("pop types", () => {
     expect(typed).toEqual(["same one"]);
     expect(loaded).toEqual(typed);
   }, 30_000);
+
+  test("a module renamed since pop types ran fails tsc where it is used, naming the fix, even under skipLibCheck", async () => {
+    const { dir, extra } = project();
+    // As pop create writes it: skipLibCheck, under which a missing file in a .d.ts is silently `any`.
+    const config = JSON.parse(readFileSync(PROJECT_TSCONFIG, "utf8"));
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ ...config, compilerOptions: { ...config.compilerOptions, skipLibCheck: true } }));
+    writeFileSync(join(dir, "uses.ts"), 'import type { Hub } from "pop";\nexport const said = (hub: Hub): string => hub.rpc.echo.echo("x");\n');
+    expect((await pop(["types", dir, "--plugins", extra], { env: ENV })).code).toBe(0);
+    expect(await tsc(dir)).toEqual({ code: 0, out: "" });
+    renameSync(join(extra, "rpc/echo.ts"), join(extra, "rpc/echo2.ts"));
+    const stale = await tsc(dir);
+    expect(stale.out).toBe("uses.ts(2,56): error TS2339: Property 'echo' does not exist on type 'ModuleFileMissing_RunPopTypesAgain'.\n");
+    expect(stale.code).not.toBe(0);
+    expect((await pop(["types", dir, "--plugins", extra], { env: ENV })).code).toBe(0);
+    const fresh = await tsc(dir);
+    expect(fresh.out).toStartWith("uses.ts(2,51): error TS2551: Property 'echo' does not exist on type 'SubState & {");
+    expect(fresh.out).toContain("Did you mean 'echo2'?");
+    expect(fresh.code).not.toBe(0);
+  }, 60_000);
 
   test("a second run rewrites nothing; a new module appears after the next run, a change inside a file needs none", async () => {
     const { dir } = project();

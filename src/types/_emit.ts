@@ -35,7 +35,9 @@ function subType(sub: SubNode, outDir: string, indent: string): string {
   for (const [name, m] of [...sub.modules].sort(byName)) {
     const alias = Object.entries(m.alias);
     const aliasType = alias.length === 0 ? "" : `, { ${alias.map(([from, to]) => `${key(from)}: ${JSON.stringify(to)}`).join("; ")} }`;
-    members.push(`${inner}${key(name)}: PluginModule<typeof import(${spec(m.file, outDir)})${aliasType}>;`);
+    // A JavaScript plugin's type is `any` unless allowJs types it: not a sign of a missing file.
+    const typed = /\.m?js$/.test(m.file) ? `${aliasType || ", {}"}, false` : aliasType;
+    members.push(`${inner}${key(name)}: PluginModule<typeof import(${spec(m.file, outDir)})${typed}>;`);
   }
   for (const [name, child] of [...sub.subs].sort(byName)) {
     if (sub.modules.has(name)) continue; // a module and a folder of one name: the hub shows the module
