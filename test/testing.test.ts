@@ -93,6 +93,27 @@ describe("pop test", () => {
     expect(help.code).toBe(0);
   }, 60_000);
 
+  test("bun test reads the project's .env and bunfig.toml, as bun test does; testHub's options still ignore the environment", async () => {
+    const { dir, env } = project();
+    writeFileSync(join(dir, ".env"), "FOO_FROM_DOTENV=yes\nSHOP_CURRENCY=USD\n");
+    writeFileSync(join(dir, "bunfig.toml"), '[test]\npreload = ["./pre.ts"]\n');
+    writeFileSync(join(dir, "pre.ts"), "(globalThis as any).PRE_RAN = true;\n");
+    writeFileSync(
+      join(dir, "test/env.test.ts"),
+      `import { expect, test } from "bun:test";
+import { testHub } from "pop";
+test("env", async () => {
+  expect(process.env.FOO_FROM_DOTENV).toBe("yes");
+  expect((globalThis as any).PRE_RAN).toBe(true);
+  expect((await testHub(import.meta.dir + "/..")).OPT.shop.currency).toBe("EUR");
+});
+`,
+    );
+    const r = await pop(["test", dir, "test/env.test.ts"], { env });
+    expect(r.stderr).toContain("(pass) env");
+    expect(r.code).toBe(0);
+  }, 30_000);
+
   test("a DIR that does not exist says how to pass it to bun test as a filter instead", async () => {
     const { dir, env } = project();
     const r = await pop(["test", "cart"], { cwd: dir, env });
