@@ -49,9 +49,11 @@ test("scanRoots follows the hub on a __virtualname__ that another file holds, an
     "v/y.ts": "",
     "w/x.ts": 'export const __virtualname__ = "y";\n', // y.ts holds "y" and loads: x.ts is refused
     "w/y.ts": "",
+    "x/m.ts": "", // a file and a folder of one name: the folder is the sub-sub, the file is not loaded
+    "x/m/n.ts": "",
   });
   // one.ts again, no __override__: neither loads, so "same" is free for two.ts, and "two" is two.ts's file name still.
-  const dyne = { s: [join(r, "s")], t: [join(r, "t")], u: [join(r, "u")], v: [join(r, "v")], w: [join(r, "w")] };
+  const dyne = { s: [join(r, "s")], t: [join(r, "t")], u: [join(r, "u")], v: [join(r, "v")], w: [join(r, "w")], x: [join(r, "x")] };
   const names = (subs: Map<string, { modules: Map<string, { file: string }> }>, sub: string) =>
     Object.fromEntries([...subs.get(sub)!.modules].map(([n, m]) => [n, m.file.slice(r.length + 1)]));
   const subs = scanRoots([root(r, dyne, ["v.y"])]);
@@ -60,6 +62,10 @@ test("scanRoots follows the hub on a __virtualname__ that another file holds, an
   expect(names(subs, "u")).toEqual({ z: "u/a.ts", a: "u/m.ts" });
   expect(names(subs, "v")).toEqual({ y: "v/x.ts" });
   expect(names(subs, "w")).toEqual({ y: "w/y.ts" });
+  expect(names(subs, "x")).toEqual({});
+  expect(renderHub(subs, [], join(r, ".pop"))).toContain(
+    '    x: SubState & {\n      m: SubState & {\n        n: PluginModule<typeof import("../x/m/n.ts")>;\n      };\n    };\n',
+  );
   const other = writeTree(tmp("pop-scan-vn2-"), { "s/one.ts": "" });
   const merged = scanRoots([root(r, { s: [join(r, "s")] }), root(other, { s: [join(other, "s")] })]);
   expect(names(merged, "s")).toEqual({ same: "s/two.ts" });

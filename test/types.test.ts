@@ -70,12 +70,14 @@ describe("pop types", () => {
     expect(bad.out).toContain(`Type 'string' is not assignable to type 'number'`);
   }, 60_000);
 
-  test("a __virtualname__ another file holds is typed as the hub loads it: the names pop tree lists, no more", async () => {
+  test("a __virtualname__ another file holds, or a file beside a folder of its name, is typed as the hub loads it: what pop tree lists", async () => {
     const base = tmp("pop-types-vn-");
     writeTree(base, {
       "r/s/one.ts": 'export const __virtualname__ = "same";\nexport const c = () => "one";\n',
       "r/s/two.ts": 'export const __virtualname__ = "same";\nexport const c = () => "two";\n',
       "r/s/three.ts": 'export const __virtualname__ = "two";\nexport const c = () => "three";\n',
+      "r/s/four.ts": 'export const c = () => "four";\n', // and a sub folder of that name, which the hub takes instead
+      "r/s/four/five.ts": 'export const c = () => "five";\n',
     });
     const r = await pop(["types", "--plugins", "r"], { cwd: base, env: ENV });
     expect(r.code).toBe(0);
@@ -88,6 +90,7 @@ describe("pop types", () => {
       .map((m: { name: string; file: string }) => `${m.name} ${m.file.replace(/^r\/s\/|\.ts$/g, "")}`);
     expect(typed).toEqual(["same one"]);
     expect(loaded).toEqual(typed);
+    expect(hub).toContain('      four: SubState & {\n        five: PluginModule<typeof import("../r/s/four/five.ts")>;\n      };\n');
   }, 30_000);
 
   test("a module renamed since pop types ran fails tsc where it is used, naming the fix, even under skipLibCheck", async () => {

@@ -33,6 +33,7 @@ function subType(sub: SubNode, outDir: string, indent: string): string {
   const inner = `${indent}  `;
   const members: string[] = [];
   for (const [name, m] of [...sub.modules].sort(byName)) {
+    if (sub.subs.has(name)) continue; // a module and a folder of one name: the hub shows the folder
     const alias = Object.entries(m.alias);
     const aliasType = alias.length === 0 ? "" : `, { ${alias.map(([from, to]) => `${key(from)}: ${JSON.stringify(to)}`).join("; ")} }`;
     // A JavaScript plugin's type is `any` unless allowJs types it: not a sign of a missing file.
@@ -40,7 +41,6 @@ function subType(sub: SubNode, outDir: string, indent: string): string {
     members.push(`${inner}${key(name)}: PluginModule<typeof import(${spec(m.file, outDir)})${typed}>;`);
   }
   for (const [name, child] of [...sub.subs].sort(byName)) {
-    if (sub.modules.has(name)) continue; // a module and a folder of one name: the hub shows the module
     members.push(`${inner}${key(name)}: ${subType(child, outDir, inner)};`);
   }
   return members.length === 0 ? "SubState" : `SubState & {\n${members.join("\n")}\n${indent}}`;

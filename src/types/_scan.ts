@@ -75,6 +75,8 @@ function scanSub(dirs: readonly string[], ref: string, disabled: ReadonlySet<str
     held.set(to, c);
   };
   for (const c of held.values()) if (disabled.has(`${ref}.${c.stem}`)) c.state = "refused"; // never imported
+  // A file and a sub folder of one name: the folder is the sub-sub, the file is not loaded ("clashes with the sub folder").
+  for (const name of children.keys()) if (!disabled.has(`${ref}.${name}`)) held.delete(name);
   for (const c of [...held.values()]) {
     if (c.state !== "pending") continue;
     c.text = readSource(c.file);
