@@ -31,8 +31,8 @@ export const COMMANDS: Record<string, Entry> = {
   serve: {
     group: "hub",
     description: "Serve a sub's functions over HTTP: POST {ref, args|kwargs}, /health, /metrics (docs/serve.md)",
+    // pop prints serve's data (the listening line): under --json a plugin's console output goes to stderr.
     load: async () => (await import("../serve/index.ts")).default,
-    appOwnsStdout: true,
   },
   create: {
     group: "create",
