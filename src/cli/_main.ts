@@ -168,7 +168,7 @@ const ENVIRONMENT: Array<[string, string]> = [
   ["POP_DISABLE", "comma-separated refs to leave out, as --disable"],
   ["POP_LOAD_TIMEOUT", "milliseconds an import or __init__ may take, as --load-timeout (default 30000, 0 for none)"],
   ["POP_TRACE", "1 logs every hub call (ref, root and version, duration, outcome), as --trace"],
-  ["POP_TOKEN", "the bearer token pop serve requires and --remote sends, as --token"],
+  ["POP_TOKEN", "the bearer token pop serve requires (as --token) and remote subs send (a conf.ts REMOTE entry may give its own)"],
   ["POP_LOG_FORMAT", "diagnostics as text, json (JSON lines) or auto (JSON lines when stderr is not a terminal); overrides --json's"],
   ["POP_LOG_LEVEL", "error, warn, info (default), debug or trace"],
   ["NO_COLOR", "any non-empty value turns colour off (so do TERM=dumb and FORCE_COLOR=0)"],
