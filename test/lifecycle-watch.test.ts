@@ -174,6 +174,22 @@ describe("watchHub", () => {
     await closeHub(hub);
   });
 
+  test("a watch counts calls through the call monitor: without one (and after its disposer) the functions are the bare ones", async () => {
+    const dir = writeTree(tmp(), { "s/a.ts": "export function who(hub) { return 'v1'; }" });
+    const hub: Hub = createHub({ warn: () => {} });
+    await addSub(hub, { path: join(dir, "s"), name: "s", load: "eager" });
+    const bare = hub.s.a.who;
+    const stopA = watchHub(hub);
+    const stopB = watchHub(hub);
+    expect(hub.s.a.who).not.toBe(bare);
+    stopA();
+    expect(hub.s.a.who).not.toBe(bare); // one watch still counts
+    stopB();
+    expect(hub.s.a.who).toBe(bare);
+    expect(hub.s.a.who()).toBe("v1");
+    await closeHub(hub);
+  });
+
   test("the same bytes written again reload nothing; after the disposer, changes are ignored", async () => {
     const { hub, dir, next, stop, events } = await watched({ "s/a.ts": "export function who(hub) { return 'v1'; }", "s/b.ts": "export const x = 1;" });
     await Bun.write(join(dir, "s/a.ts"), "export function who(hub) { return 'v1'; }");

@@ -153,6 +153,15 @@ const viaHub = loopOf("hub.bench.plain.add(i)");
   results.push(report("2f. hub call (sync) with --timeout set vs direct call", tt, d2, undefined, "ns/call", r3));
   setCallTimeout(hub, 0);
   if (hub.bench.plain.add !== bareAdd) throw new Error("setCallTimeout(hub, 0) did not put the bare function back");
+  // --watch counts the calls in flight per module (a reload shuts the old copy down once they settle) through the
+  // call monitor: paid only while watching; the disposer puts the bare functions back.
+  const { watchHub } = await import("../../src/hub/index.ts");
+  const stop = watchHub(hub);
+  if (hub.bench.plain.add === bareAdd) throw new Error("watchHub did not count calls on hub.bench.plain.add");
+  const [tw, dw, rw] = rounds(loopOf("hub.bench.plain.add(i)"), direct, 500_000, 7);
+  results.push(report("2g. hub call (sync) while watched (--watch: calls in flight counted) vs direct call", tw, dw, undefined, "ns/call", rw));
+  stop();
+  if (hub.bench.plain.add !== bareAdd) throw new Error("stopping the watch did not put the bare function back");
 }
 {
   const [h, w, r] = rounds(loopOf("hub.bench.wrapped.add(i)"), loopOf("handWrapped(i)"));

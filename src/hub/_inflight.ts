@@ -10,7 +10,7 @@ interface Waiter {
 }
 
 interface Tracker {
-  /** Module ref -> the argument arrays of its calls running now (one array per call: the monitor's start and end share it). */
+  /** Function ref -> the argument arrays of its calls running now (one array per call: the monitor's start and end share it). */
   live: Map<string, Set<unknown[]>>;
   waiters: Set<Waiter>;
   users: number;
@@ -19,7 +19,7 @@ interface Tracker {
 
 const trackers = new WeakMap<Hub, Tracker>();
 
-/** Count the hub's calls in flight per module until the returned function is called (counted: several users share one monitor). */
+/** Count the hub's calls in flight per function until the returned function is called (counted: several users share one monitor). */
 export function trackCalls(hub: Hub): () => void {
   let t = trackers.get(hub);
   if (!t) {
@@ -27,14 +27,13 @@ export function trackCalls(hub: Hub): () => void {
     const waiters = new Set<Waiter>();
     const undo = addMonitor(hub, {
       before(call: CallStart) {
-        const mod = moduleOf(call.ref);
-        let set = live.get(mod);
-        if (!set) live.set(mod, (set = new Set()));
+        let set = live.get(call.ref);
+        if (set === undefined) live.set(call.ref, (set = new Set()));
         set.add(call.args);
       },
       after(call: CallEnd) {
-        live.get(moduleOf(call.ref))?.delete(call.args);
-        for (const w of waiters) if (w.pending.delete(call.args) && w.pending.size === 0) w.done();
+        live.get(call.ref)?.delete(call.args);
+        if (waiters.size > 0) for (const w of waiters) if (w.pending.delete(call.args) && w.pending.size === 0) w.done();
       },
     });
     t = { live, waiters, users: 0, undo };
@@ -57,9 +56,18 @@ export function trackCalls(hub: Hub): () => void {
   };
 }
 
+/** The calls running now on module `ref`'s functions (`ref.fn`, not a sub-module's `ref.sub.fn`). */
+function runningOn(t: Tracker, ref: string): Set<unknown[]> {
+  const out = new Set<unknown[]>();
+  const prefix = `${ref}.`;
+  for (const [fn, calls] of t.live) if (fn.startsWith(prefix) && !fn.includes(".", prefix.length)) for (const c of calls) out.add(c);
+  return out;
+}
+
 /** How many calls are running now on module `ref` (0 when nothing tracks the hub's calls). */
 export function callsRunning(hub: Hub, ref: string): number {
-  return trackers.get(hub)?.live.get(ref)?.size ?? 0;
+  const t = trackers.get(hub);
+  return t ? runningOn(t, ref).size : 0;
 }
 
 /**
@@ -68,9 +76,8 @@ export function callsRunning(hub: Hub, ref: string): number {
  */
 export function settleCalls(hub: Hub, ref: string, ms: number): Promise<number> {
   const t = trackers.get(hub);
-  const running = t?.live.get(ref);
-  if (!t || !running || running.size === 0) return Promise.resolve(0);
-  const pending = new Set(running);
+  const pending = t ? runningOn(t, ref) : undefined;
+  if (!t || !pending || pending.size === 0) return Promise.resolve(0);
   return new Promise<number>((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let settled = false;
@@ -87,8 +94,4 @@ export function settleCalls(hub: Hub, ref: string, ms: number): Promise<number> 
     t.waiters.add(w);
     if (ms > 0) timer = setTimeout(() => w.done(), ms);
   });
-}
-
-function moduleOf(ref: string): string {
-  return ref.slice(0, ref.lastIndexOf("."));
 }
