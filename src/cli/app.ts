@@ -2,6 +2,7 @@ import { isDirectory } from "../_fs.ts";
 import { join, relative } from "../_path.ts";
 import { ConfigError, early } from "../config/index.ts";
 import { CallError, PopError } from "../errors.ts";
+import { reloadMessage } from "../hub/_watch.ts";
 import { addSub, closeHub, dyneDirs, type Hub, hubFailures, hubRoots, onHubClose, placeUnrooted, watchHub } from "../hub/index.ts";
 import { configureOutput, flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
@@ -66,11 +67,7 @@ const app: Command = {
     const failed = hubFailures(hub).find((f) => f.ref === `${name}.init`);
     if (failed) throw failed;
     if (args.watch) {
-      const rel = (f: string) => relative(process.cwd(), f) || f;
-      const stop = watchHub(hub, {
-        onReload: ({ ref, file, changed }) =>
-          log.info(`reloaded ${ref} from ${rel(file)}${changed ? ` (${rel(changed)} changed)` : ""}`, { ref, file, ...(changed ? { changed } : {}) }),
-      });
+      const stop = watchHub(hub, { onReload: (ev) => log.info(reloadMessage(ev), { event: "reload", ...ev }) });
       onHubClose(hub, stop);
     }
     const cli = hub[name]?.init?.cli;

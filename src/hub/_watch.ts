@@ -2,7 +2,7 @@
 // (fresh copy imported under a new URL and swapped in, the old one shut down once its calls in flight have settled;
 // a copy that fails leaves the old one serving).
 import { nodeFs } from "../_fs.ts";
-import { basename, dirname } from "../_path.ts";
+import { basename, dirname, relative } from "../_path.ts";
 import { messageOf } from "../errors.ts";
 import { log } from "../output.ts";
 import { trackCalls } from "./_inflight.ts";
@@ -15,6 +15,15 @@ export interface WatchEvent {
   ref: string;
   file: string;
   changed?: string;
+}
+
+/** The line pop app --watch and pop serve --watch print for a reload: `reloaded live.m from app/live/m.ts (app/live/_fmt.ts changed)`, files relative to the working directory. */
+export function reloadMessage(event: WatchEvent): string {
+  const rel = (f: string) => {
+    const r = relative(process.cwd(), f);
+    return r && !r.startsWith("..") ? r : f;
+  };
+  return `reloaded ${event.ref} from ${rel(event.file)}${event.changed ? ` (${rel(event.changed)} changed)` : ""}`;
 }
 
 /** Options of `watchHub`. */
