@@ -85,6 +85,7 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
       hashes.set(file, h);
       return reloadOne(rec);
     }
+    if (!SOURCE.test(file)) return; // an editor's swap file, a README: nothing a module imports
     // Not a module: a contract, or a helper some module imports. Their cached copies are dropped and the modules
     // they apply to (or that import them) reload, importing fresh copies; a file nothing uses changes nothing.
     const contract = isContract(hub, file);
@@ -160,6 +161,9 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     watchers.clear();
   };
 }
+
+/** Files a plugin may import (and so a change that may matter). */
+const SOURCE = /\.(?:[cm]?[jt]sx?|json)$/;
 
 /** Whether `file` is a contract (contracts/ or rcontracts/) of any sub. */
 function isContract(hub: Hub, file: string): boolean {
