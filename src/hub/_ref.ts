@@ -3,7 +3,7 @@ import { closest } from "../_suggest.ts";
 import { DisabledError, RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync, moduleObject } from "./_module.ts";
 import { MOD, state, subMeta } from "./_meta.ts";
-import { findChild, findModule, loadAllSync, loadVirtualNamed, notLoaded } from "./_sub.ts";
+import { findChild, findModule, loadAllSync, loadOnMiss, loadVirtualNamed, notLoaded } from "./_sub.ts";
 import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
 
 export { loadAllSync };
@@ -118,7 +118,10 @@ export async function preloadRef(hub: Hub, ref: string): Promise<void> {
     if (!meta) return;
     const rec = findModule(hub, meta, key);
     if (rec) return loadModule(hub, rec);
-    meta = findChild(hub, meta, key);
+    const child = findChild(hub, meta, key);
+    // No file or folder of that name: a module's __virtualname__ may be it (what `pop tree` would show), so load the rest.
+    if (!child && !Object.hasOwn(meta.object, key)) return mutedAsync(hub, () => loadOnMiss(hub, meta!));
+    meta = child;
     const init = meta?.modules.get("init");
     if (init?.loading) await init.loading;
   }
@@ -139,6 +142,18 @@ function muted<T>(hub: Hub, fn: () => T): T {
   st.warn = () => {};
   try {
     return fn();
+  } finally {
+    st.warn = warn;
+  }
+}
+
+/** `muted` for asynchronous work: the hub's warnings are held back until `fn` settles. */
+async function mutedAsync<T>(hub: Hub, fn: () => Promise<T>): Promise<T> {
+  const st = state(hub);
+  const warn = st.warn;
+  st.warn = () => {};
+  try {
+    return await fn();
   } finally {
     st.warn = warn;
   }

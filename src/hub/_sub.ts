@@ -303,17 +303,37 @@ export function loadAllSync(hub: Hub, meta: SubMeta): void {
 }
 
 /**
- * Load (synchronously) only the pending modules whose source mentions `__virtualname__`: a name that
- * matches no file can only be one of theirs. A data read like `hub.rpc.CACHE` must not load the whole sub.
+ * Load (synchronously) only the pending modules that may declare a `__virtualname__` (their source names it, or
+ * re-exports another file's exports): a name that matches no file can only be one of theirs. A data read like
+ * `hub.rpc.CACHE` must not load the whole sub.
  */
 export function loadVirtualNamed(hub: Hub, meta: SubMeta): void {
   scanModules(hub, meta);
-  for (const rec of [...meta.modules.values()]) if (rec.state === "pending" && mentionsVirtualName(rec.file)) loadModuleSync(hub, rec);
+  for (const rec of [...meta.modules.values()]) if (rec.state === "pending" && mayRename(rec.file)) loadModuleSync(hub, rec);
 }
 
-function mentionsVirtualName(file: string): boolean {
+/** Subs whose modules a ref that missed has loaded: a second miss loads nothing again. */
+const loadedOnMiss = new WeakSet<SubMeta>();
+
+/**
+ * A ref names something the sub has no file or folder for: load the sub's modules not loaded yet (the async way, so
+ * an async `__virtual__` or `__init__` is awaited), once per sub, so a `__virtualname__` is found as `pop tree` finds it.
+ */
+export async function loadOnMiss(hub: Hub, meta: SubMeta): Promise<void> {
+  if (loadedOnMiss.has(meta)) return;
+  loadedOnMiss.add(meta);
+  scanModules(hub, meta);
+  await loadModules(
+    hub,
+    [...meta.modules.values()].filter((r) => r.state === "pending"),
+  );
+}
+
+/** Whether a module's source may give it a `__virtualname__`: it names one, or `export *` brings one from another file. */
+function mayRename(file: string): boolean {
   try {
-    return nodeFs().readFileSync(file, "utf8").includes("__virtualname__");
+    const text = nodeFs().readFileSync(file, "utf8");
+    return text.includes("__virtualname__") || /export\s*\*/.test(text);
   } catch {
     return true;
   }
