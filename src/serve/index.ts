@@ -1,6 +1,7 @@
 // `pop serve`: a sub's functions over HTTP (the tutorial's rpc router, generalized). The server is _server.ts;
 // this file is the command: options, the hub, the startup line, SIGTERM's drain.
 import { closeOpenHubs, DiscoveryError, type Hub, loadHub, onHubClose, subNames, watchHub } from "../hub/index.ts";
+import { reloadMessage } from "../hub/_watch.ts";
 import { messageOf, quote } from "../errors.ts";
 import { flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
@@ -115,10 +116,9 @@ const serve: Command = {
       const stop = watchHub(hub, {
         onReload: (ev) => {
           server.index.refresh();
-          log.info(`reloaded "${ev.ref}" (${ev.file})`, { event: "reload", ref: ev.ref, file: ev.file });
+          // The same line pop app --watch prints.
+          log.info(reloadMessage(ev), { event: "reload", ref: ev.ref, file: ev.file });
         },
-        onError: (ev) =>
-          log.warn(`${ev.file}: reload of "${ev.ref}" failed, the old version keeps serving: ${ev.error.message}`, { event: "reload-failed", ref: ev.ref }),
       });
       onHubClose(hub, stop);
     }
