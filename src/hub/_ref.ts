@@ -1,8 +1,10 @@
-import { unreadable } from "../_fs.ts";
+import { isDirectory, unreadable } from "../_fs.ts";
+import { join, relative } from "../_path.ts";
 import { closest } from "../_suggest.ts";
 import { DisabledError, RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync, moduleObject } from "./_module.ts";
 import { MOD, state, subMeta } from "./_meta.ts";
+import { RESERVED_DIRS } from "./_scan.ts";
 import { findChild, findModule, loadAllSync, loadOnMiss, loadVirtualNamed, notLoaded } from "./_sub.ts";
 import type { AnyFn, Hub, ModuleRecord } from "./_types.ts";
 
@@ -84,8 +86,32 @@ function missing(hub: Hub, parent: unknown, parts: string[], at: number, ref: st
   if (blocked && !suggestion)
     return new RefError(`no module "${off}": folder ${blocked[0]} of sub "${pm!.ref}" cannot be read (${blocked[1]}); make it readable (chmod a+rx)`, ref);
   const what = kind === "function" && at === parts.length - 1 ? `no function "${ref}"` : `no ${kind} "${off}"${at === parts.length - 1 ? "" : ` in "${ref}"`}`;
+  // A folder of that name that discovery left out: say why it is not a sub and how to make it one.
+  const folder = at === 0 ? notASub(hub, parts[0]!) : undefined;
+  if (folder) return new RefError(`${what}: ${folder}`, ref);
   const msg = suggestion ? `${what}; did you mean "${suggestion}"?` : `${what}; run "pop tree" to list what the hub holds`;
   return new RefError(msg, ref, suggestion);
+}
+
+/** Why a folder named `name` in a plugin root (or the working directory) is not a sub, with the fix; undefined when there is none. */
+function notASub(hub: Hub, name: string): string | undefined {
+  const cwd = process.cwd();
+  const shown = (dir: string) => (dir.startsWith(`${cwd}/`) ? `./${relative(cwd, dir)}` : dir);
+  const roots = state(hub).roots;
+  for (let i = roots.length - 1; i >= 0; i--) {
+    const root = roots[i]!;
+    const dir = join(root.dir, name);
+    if (!isDirectory(dir)) continue;
+    const as = [...state(hub).dyne].find(([, dirs]) => dirs.includes(dir))?.[0];
+    if (as !== undefined) return `folder ${shown(dir)} is the sub "${as}" (so DYNE names it); use "${as}" in the ref`;
+    if (name.startsWith("_") || name.startsWith(".") || RESERVED_DIRS.has(name))
+      return `folder ${shown(dir)} is not a sub: folders named ${[...RESERVED_DIRS].join(", ")} or starting with "_" or "." never are; rename it`;
+    if (root.conf?.DYNE !== undefined && root.confFile)
+      return `folder ${shown(dir)} is not a sub because DYNE in ${shown(root.confFile)} does not list it: add ${name}: ["${name}"] to DYNE there`;
+  }
+  const here = join(cwd, name);
+  if (roots.some((r) => r.dir === cwd) || !isDirectory(here)) return undefined;
+  return `folder ./${name} is here, but this folder is not a plugin root of the hub: pass --plugins . (or add it to POP_PLUGIN_PATH)`;
 }
 
 /** Correct each segment to its closest sibling, walking down (and loading) as we go. */
