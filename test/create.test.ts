@@ -151,6 +151,27 @@ describe("pop create project", () => {
     expect(readme).not.toContain("pop app other");
   }, 60_000);
 
+  test("the generated fib refuses a num its loop could never finish (1e400 is Infinity) instead of hanging", async () => {
+    const cwd = tmp();
+    expect((await pop(["create", "project", "shop"], { cwd })).code).toBe(0);
+    const dir = join(cwd, "shop");
+    for (const [arg, shown] of [
+      ['[{"num": 1e400}]', "Infinity"],
+      ['[{"num": 1e12}]', "1000000000000"],
+      ['[{"num": -1}]', "-1"],
+      ['[{"num": 2.5}]', "2.5"],
+    ]) {
+      const r = await pop(["call", "calc.math.fib", "--args", arg!, "--plugins", "."], { cwd: dir, env: NO_BUN });
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `pop: "calc.math.fib" failed: num must be a whole number from 0 to 1476, got ${shown}\n`,
+      });
+    }
+    const top = await pop(["call", "calc.math.fib", "num=1476", "--plugins", "."], { cwd: dir, env: NO_BUN });
+    expect({ code: top.code, stdout: top.stdout }).toEqual({ code: 0, stdout: "1.3069892237633987e+308\n" });
+  }, 30_000);
+
   test("package.json is the project's manifest: pop tree shows its name and version, --trace names its plugin, engines.pop is this pop's", async () => {
     const cwd = tmp();
     expect((await pop(["create", "project", "shop"], { cwd })).code).toBe(0);

@@ -84,8 +84,10 @@ const math = (lib: string) => `import type { Hub } from "pop";
 
 // The library pattern: a sub of plain functions any plugin calls through the hub, e.g. hub.${lib}.math.fib({ num: 11 }).
 
-/** The num-th Fibonacci number. */
+/** The num-th Fibonacci number: num is a whole number from 0 to 1476 (fib(1477) is past the largest number). */
 export function fib(hub: Hub, { num = 10 }: { num?: number } = {}): number {
+  // Checked before the loop: nothing stops a running loop (not a timeout, not Ctrl-C), and 1e400 is Infinity.
+  if (!Number.isInteger(num) || num < 0 || num > 1476) throw new RangeError(\`num must be a whole number from 0 to 1476, got \${num}\`);
   let [prev, curr] = [0, 1];
   for (let i = 0; i < num; i++) [prev, curr] = [curr, prev + curr];
   return prev;
@@ -101,6 +103,8 @@ const test = (n: string, lib: string) => `${testHeader("", "mockHub, testHub")}
 test("${lib}.math.fib: the 11th Fibonacci number is 89", () => {
   expect(hub.${lib}.math.fib({ num: 11 })).toBe(89);
   expect(hub.${lib}.math.fib({ num: 0 })).toBe(0);
+  expect(() => hub.${lib}.math.fib({ num: 1e400 })).toThrow("num must be a whole number from 0 to 1476, got Infinity");
+  expect(() => hub.${lib}.math.fib({ num: 2.5 })).toThrow(RangeError);
 });
 
 test("${lib}.math.triple", () => {
