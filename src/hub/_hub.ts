@@ -9,6 +9,7 @@ import { addPreloadedSub, addSubMeta, loadAll } from "./_sub.ts";
 import { setCallTimeout } from "./_trace.ts";
 import { messageOf, type PluginLoadError, PopError, ShutdownError, UsageError } from "../errors.ts";
 import { log } from "../output.ts";
+import { MAX_TIMER_MS } from "../cli/_hubargs.ts";
 import type { Hub, HubState, LoadMode, SubMeta } from "./_types.ts";
 
 /** Options of `createHub`. */
@@ -49,6 +50,7 @@ const OPEN = new Set<Hub>();
  * await hub.rpc.math.fib({ num: 11 }); // 89
  */
 export function createHub(opts: HubOptions = {}): Hub {
+  checkTimeouts(opts, "createHub");
   registerPopModule();
   const hub = { OPT: {} } as Hub;
   const s: HubState = {
@@ -87,6 +89,25 @@ export function createHub(opts: HubOptions = {}): Hub {
   return hub;
 }
 
+const TIMEOUTS = ["loadTimeout", "shutdownTimeout", "callTimeout"] as const;
+
+/** The hub's timeouts, checked before anything starts: whole milliseconds from 0 (no limit) to the longest timer, else a UsageError naming the option. */
+function checkTimeouts(opts: HubOptions, fn: string): void {
+  for (const key of TIMEOUTS) {
+    const v: unknown = opts[key];
+    if (v === undefined) continue;
+    const shown = typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v));
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+      throw new UsageError(`${fn}: option ${key} must be a whole number of milliseconds, 0 for no limit; got ${shown}`, fn, { hint: false });
+    if (v > MAX_TIMER_MS)
+      throw new UsageError(
+        `${fn}: option ${key} is ${shown} ms, more than ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer pop can set; give at most ${MAX_TIMER_MS}, or 0 for no limit`,
+        fn,
+        { hint: false },
+      );
+  }
+}
+
 /** The default warning sink: the output module (one `pop: warning: ...` line, or a JSON line). */
 function warnOnStderr(message: string): void {
   log.warn(message);
@@ -103,6 +124,7 @@ export interface LoadHubOptions extends DiscoverOptions, Omit<HubOptions, "roots
 
 /** Discover plugin roots, create a hub and add every dyne found (what `pop tree` and `pop call` do). With `load: "eager"`, everything is loaded: subs that another sub's `__init__` adds included. */
 export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
+  checkTimeouts(opts ?? {}, "loadHub");
   // Discovery warnings (a skipped POP_PLUGIN_PATH entry, a bad "pop" field) go where load warnings go.
   const roots = await discoverRoots({ ...opts, warn: opts.warn ?? warnOnStderr });
   const hub = createHub({ ...opts, roots });
