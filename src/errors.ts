@@ -28,7 +28,7 @@ export const EXIT_HELP: Array<[number, string]> = [
   [EXIT.usage, "usage error: unknown command or option, unknown ref, a bad argument, a bad config value or file"],
   [EXIT.zookeeper, "ZooKeeper could not be reached or the session was lost (deploy commands): safe to retry"],
   [EXIT.sigint, "interrupted (SIGINT): the hub was closed, its __shutdown__ hooks run"],
-  [EXIT.sigterm, "terminated (SIGTERM): the hub was closed, its __shutdown__ hooks run"],
+  [EXIT.sigterm, "terminated (SIGTERM): the hub was closed, its __shutdown__ hooks run (pop serve exits 0 once drained)"],
 ];
 
 /** Options every PopError takes. */
