@@ -54,6 +54,23 @@ describe("SIGTERM", () => {
     expect(r.code).toBe(143);
     expect(readFileSync(marker, "utf8")).toBe(expected);
   });
+
+  test("while a plugin is still loading: the hub closes and pop exits 143 at once, not a trapped process.exit", async () => {
+    const dir = writeTree(tmp(), {
+      "sl/a.ts": 'export function __shutdown__(hub) { console.error("shutdown a"); }\nexport function f(hub) { return 1; }',
+      "sl/b.ts":
+        'console.error("loading b");\nawait new Promise((r) => setTimeout(r, 20000));\nexport function __shutdown__(hub) { console.error("shutdown b"); }\nexport function f(hub) { return 2; }',
+    });
+    const p = run(["call", "sl.b.f", "--plugins", dir, "--strict"]);
+    await p.until("stderr", /loading b\n/);
+    p.proc.kill("SIGTERM");
+    const r = await p.done();
+    expect(r).toEqual({
+      code: 143,
+      stdout: "",
+      stderr: "loading b\npop: SIGTERM received: closing the hub (send it again to stop at once)\n",
+    });
+  });
 });
 
 describe("pop app --watch", () => {

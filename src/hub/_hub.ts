@@ -2,7 +2,7 @@ import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 import { hide, STATE, state, subMeta } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { shutdownModule } from "./_module.ts";
+import { endExitTrap, shutdownModule } from "./_module.ts";
 import type { IsolateSpec, RemoteSpec } from "./_manifest.ts";
 import { placements } from "./_place.ts";
 import { addPreloadedSub, addSubMeta, loadAll } from "./_sub.ts";
@@ -277,8 +277,12 @@ export function hubsNeedClosing(): boolean {
   return false;
 }
 
-/** Close every hub not closed yet (the CLI's signal handler); one ShutdownError for all their failures. */
+/**
+ * Close every hub not closed yet (the CLI's end and its signal handler: the process ends next); one ShutdownError for
+ * all their failures. From here on process.exit is no longer trapped, so a plugin still loading cannot hold the exit.
+ */
 export async function closeOpenHubs(): Promise<void> {
+  endExitTrap();
   const errors: Error[] = [];
   for (const hub of [...OPEN]) {
     try {

@@ -216,7 +216,7 @@ function trapExit(): void {
   trapped = true;
   const real = process.exit;
   process.exit = function exit(code?: number | string | null): never {
-    if (guards === 0) return real.call(process, code as number);
+    if (guards === 0 || ending) return real.call(process, code as number);
     const n = Number(code ?? process.exitCode ?? 0);
     throw new ExitCalledError(
       `process.exit(${code ?? ""}) called while the plugin loaded: a plugin must not end the process; throw an error instead`,
@@ -227,6 +227,13 @@ function trapExit(): void {
 
 function releaseExit(): void {
   guards--;
+}
+
+let ending = false;
+
+/** The process is ending (closeOpenHubs: a signal, a command's end): process.exit is the real one again, even while a plugin still loads. */
+export function endExitTrap(): void {
+  ending = true;
 }
 
 function guardExitSync<T>(fn: () => T): T {
