@@ -2,7 +2,7 @@
 // appends one JSON line per call (kept when the process is killed with -9), --timeout MS ends a hung call with an
 // error naming its ref; bad values of each are usage errors naming the option.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pop, POP, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -127,6 +127,16 @@ describe("--audit FILE", () => {
       ["obs.work.add", "obs.work.record", "ok"],
       ["obs.work.add", "obs.work.record", "ok"],
     ]);
+  });
+
+  test("a new file is created mode 0600; processes appending to one file at once leave whole lines, none lost", async () => {
+    const file = join(tmp(), "audit.jsonl");
+    const runs = await Promise.all(Array.from({ length: 8 }, () => pop(["call", "obs.work.chain", ...PLUGINS, "--audit", file])));
+    for (const r of runs) expect(r).toEqual({ code: 0, stdout: "6\n", stderr: "" });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const got = lines(readFileSync(file, "utf8"));
+    expect(got.length).toBe(24);
+    expect(got.filter((l) => l.ref === "obs.work.chain" && l.caller === null && l.outcome === "ok").length).toBe(8);
   });
 
   test("a file pop cannot append to is a usage error naming the option and the file, before anything runs", async () => {
