@@ -116,6 +116,12 @@ describe("a manifest that is wrong says where, exit 2", () => {
     ["an array", "[1]", "the plugin root's manifest must be a JSON object"],
     ["a numeric version", JSON.stringify({ version: 1 }), "version must be a non-empty string, got 1"],
     ["engines not an object", JSON.stringify({ engines: ">=1" }), 'engines must be an object, e.g. { "pop": ">=0.1 <1" }'],
+    [
+      "an empty engines.pop",
+      JSON.stringify({ engines: { pop: "" } }),
+      'engines.pop must be a non-empty string, got ""; write a semver range such as ">=0.1 <1"',
+    ],
+    ["an empty name", JSON.stringify({ name: " " }), 'name must be a non-empty string, got " "; write one such as "my-plugins", or leave the field out'],
     ["an isolate mode that does not exist", JSON.stringify({ isolate: { s: "thread" } }), 'isolate.s: mode must be "worker" or "process", got "thread"'],
     [
       "an isolate env that is not names",

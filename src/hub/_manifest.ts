@@ -91,20 +91,20 @@ function manifestOf(file: string, m: Record<string, unknown>, inPackage: boolean
   const known = inPackage ? [...KNOWN, "plugins"] : KNOWN;
   for (const k of keys)
     if (!known.includes(k) && !k.startsWith("$")) log.warn(`${where(k)}: unknown field, ignored (known: ${known.join(", ")}); fix its name or remove it`);
-  const str = (field: string, v: unknown): string | undefined => {
+  const str = (field: string, v: unknown, fix: string): string | undefined => {
     if (v === undefined) return undefined;
-    if (typeof v !== "string" || v.trim() === "") throw new DiscoveryError(`${where(field)} must be a non-empty string, got ${JSON.stringify(v)}`);
+    if (typeof v !== "string" || v.trim() === "") throw new DiscoveryError(`${where(field)} must be a non-empty string, got ${JSON.stringify(v)}; ${fix}`);
     return v;
   };
   const out: Manifest = { file, isolate: {}, remote: {} };
-  const name = str("name", m.name);
-  const version = str("version", m.version);
+  const name = str("name", m.name, 'write one such as "my-plugins", or leave the field out');
+  const version = str("version", m.version, 'write one such as "1.0.0", or leave the field out');
   if (name !== undefined) out.name = name;
   if (version !== undefined) out.version = version;
   const engines = m.engines;
   if (engines !== undefined && (!engines || typeof engines !== "object" || Array.isArray(engines)))
     throw new DiscoveryError(`${where("engines")} must be an object, e.g. { "pop": ">=0.1 <1" }`);
-  const engine = str("engines.pop", (engines as Record<string, unknown> | undefined)?.pop);
+  const engine = str("engines.pop", (engines as Record<string, unknown> | undefined)?.pop, 'write a semver range such as ">=0.1 <1"');
   if (engine !== undefined) {
     // Bun.semver.satisfies takes some garbage for a range that matches anything: the syntax is checked here.
     if (!isRange(engine)) throw new DiscoveryError(`${where("engines.pop")} ${quote(engine)} is not a semver range; write one such as ">=0.1 <1" or "^0.1"`);
