@@ -195,6 +195,32 @@ describe("pop app", () => {
     const t = await pop(["app", "--timeout", "50", dir]);
     expect(t.code).toBe(1);
     expect(t.stderr).toContain('call "app.calc.hang" timed out after 50 ms');
+    // The project's cli(hub) is a hub call too: a cli that itself runs past the limit is ended by it.
+    writeTree(dir, { "app/init.ts": "export async function cli(hub) { await new Promise((r) => setTimeout(r, 60000)); }" });
+    expect(await pop(["app", "--timeout", "50", dir])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'pop: call "app.init.cli" timed out after 50 ms; its result is abandoned (raise the limit with --timeout MS, or 0 for none)\n',
+    });
+  });
+});
+
+describe("an isolated sub", () => {
+  test("the call into it is traced and audited, and so are its calls back into this hub (it is their caller); its own inner calls are not", async () => {
+    const dir = writeTree(tmp(), {
+      "iso/m.ts": "export async function go(hub) { return (await hub.host.m.add(1, 2)) + hub.iso.m.one(); }\nexport function one(hub) { return 1; }",
+      "host/m.ts": "export function add(hub, a, b) { return a + b; }",
+    });
+    const file = join(tmp(), "audit.jsonl");
+    const r = await pop(["call", "iso.m.go", "--plugins", dir, "--isolate", "iso=worker", "--trace", "--audit", file], { env: { POP_LOG_FORMAT: "json" } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("4\n");
+    const expected = [
+      ["host.m.add", "iso.m.go", "ok"],
+      ["iso.m.go", null, "ok"],
+    ];
+    expect(lines(r.stderr).map((l) => [l.ref, l.caller, l.outcome])).toEqual(expected);
+    expect(lines(readFileSync(file, "utf8")).map((l) => [l.ref, l.caller, l.outcome])).toEqual(expected);
   });
 });
 
