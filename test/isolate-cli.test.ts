@@ -120,6 +120,15 @@ for (const mode of ["worker", "process"] as const) {
       expect(r.code).toBe(1);
     }, 30_000);
 
+    test("an async call that never settles times out with its result abandoned (the side still answers), and pop exits", async () => {
+      const r = await call(["calc.math.wait", "--timeout", "300"]);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        `pop: call "calc.math.wait" timed out after 300 ms; its result is abandoned (sub "calc" runs in a ${mode}, which still answers and keeps running; raise the limit with --timeout MS, or 0 for none)\n`,
+      );
+      expect(r.code).toBe(1);
+    }, 30_000);
+
     test("a crash fails the call with what happened; the next call gets a fresh side", async () => {
       const r = await call(["helper.drive.afterExit", "--json"]);
       expect(r.stderr).toBe("");

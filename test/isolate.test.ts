@@ -125,6 +125,17 @@ for (const mode of ["worker", "process"] as const) {
       expect(await hub.calc.math.bump()).toEqual({ count: 1, starts: 1 }); // fresh: its __init__ ran again
     }, 20_000);
 
+    test("an async call that never settles times out alone: the side still answers, so it is kept, with its state", async () => {
+      const hub = await isolated(mode, { timeout: 300 });
+      expect(await hub.calc.math.bump()).toEqual({ count: 1, starts: 1 });
+      const err = await rejection(hub.calc.math.wait()); // awaits for ever, never spins
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect(err.message).toBe(
+        `call "calc.math.wait" timed out after 300 ms; its result is abandoned (sub "calc" runs in a ${mode}, which still answers and keeps running; raise the limit with --timeout MS, or 0 for none)`,
+      );
+      expect(await hub.calc.math.bump()).toEqual({ count: 2, starts: 1 }); // the same side: not restarted
+    }, 20_000);
+
     test("a crash fails the calls in flight with what happened; the next call gets a fresh side", async () => {
       const hub = await isolated(mode);
       await hub.calc.math.bump();

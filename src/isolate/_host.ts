@@ -19,6 +19,9 @@ export interface HostOptions {
 
 const SLOW_START = "did not load the sub";
 
+/** How long a side whose call timed out has to answer a ping: one that does is awaiting (kept, the call abandoned), one that does not is spinning (ended). */
+export const PROBE_MS = 500;
+
 interface Pending {
   ref: string;
   /** The caller context of the call (AsyncLocalStorage.snapshot), kept while a monitor asks for callers: calls back run in it. */
@@ -46,6 +49,8 @@ interface Side {
   sent: number;
   /** The hub.OPT entries the side has, by project: what it was sent last. */
   opt: Map<string, unknown>;
+  /** Pings in flight after a timeout, by id: called with whether the side answered. */
+  pings: Map<number, (answered: boolean) => void>;
 }
 
 /** One isolated sub, seen from the host. */
@@ -145,6 +150,7 @@ export class IsolatedSub {
       busy: this.opts.mode === "process",
       sent: 0,
       opt: new Map(Object.entries(this.hub.OPT)),
+      pings: new Map(),
     };
     let started = false;
     const events = {
@@ -169,6 +175,7 @@ export class IsolatedSub {
           this.#settle(side, id);
           p.reject(err(p.ref));
         }
+        for (const answered of side.pings.values()) answered(false);
       },
     };
     side.ready.catch(() => {}); // a start that fails is reported to whoever awaits it, never as unhandled
@@ -245,6 +252,9 @@ export class IsolatedSub {
       case "closed":
         side.closed?.(m.errors.map(fromWire));
         return;
+      case "pong":
+        side.pings.get(m.id)?.(true);
+        return;
     }
   }
 
@@ -264,17 +274,43 @@ export class IsolatedSub {
     }
   }
 
+  /**
+   * A call ran past the timeout. The side is pinged: one that answers is awaiting something (an async call that never
+   * settles), so only that call is abandoned, as in-process, and the side keeps its state and its other calls; one
+   * that does not answer within PROBE_MS is spinning (while (true) {}), so it is ended and the next call starts afresh.
+   */
   #timedOut(side: Side, id: number, ms: number): void {
     const p = side.calls.get(id);
     if (!p) return;
     this.#settle(side, id);
-    p.reject(
-      new TimeoutError(
-        `call "${p.ref}" timed out after ${ms} ms; sub "${this.name}" runs in a ${this.what}, which was ended (the next call starts a fresh one)`,
-        ms,
-      ),
-    );
-    this.#retire(side, `was ended because call "${p.ref}" timed out after ${ms} ms`);
+    const ping = this.#nextId++;
+    const answered = (yes: boolean) => {
+      if (!side.pings.delete(ping)) return;
+      clearTimeout(timer);
+      if (yes) {
+        p.reject(
+          new TimeoutError(
+            `call "${p.ref}" timed out after ${ms} ms; its result is abandoned (sub "${this.name}" runs in a ${this.what}, which still answers and keeps running; raise the limit with --timeout MS, or 0 for none)`,
+            ms,
+          ),
+        );
+        return;
+      }
+      p.reject(
+        new TimeoutError(
+          `call "${p.ref}" timed out after ${ms} ms; sub "${this.name}" runs in a ${this.what}, which was ended (the next call starts a fresh one)`,
+          ms,
+        ),
+      );
+      this.#retire(side, `was ended because call "${p.ref}" timed out after ${ms} ms`);
+    };
+    const timer = setTimeout(() => answered(false), PROBE_MS); // a host timer: it keeps the host running until the answer
+    side.pings.set(ping, answered);
+    try {
+      side.link.send({ t: "ping", id: ping });
+    } catch {
+      answered(false);
+    }
   }
 
   /** End a side and forget it at once: the next call starts a fresh one, even before the old one's end is reported. */

@@ -39,15 +39,17 @@ export interface ModuleShape {
   error?: WireError;
 }
 
-/** Host to side: start, a call, the answer to a call back, close. */
+/** Host to side: start, a call, the answer to a call back, close, a ping. */
 export type HostMessage =
   | InitMessage
   | { t: "call"; id: number; ref: string; args: unknown[]; opt?: Record<string, unknown> }
   | { t: "back"; id: number; ok: true; value: unknown }
   | { t: "back"; id: number; ok: false; error: WireError }
-  | { t: "close" };
+  | { t: "close" }
+  /** Are you answering? (a call timed out: a side that answers is awaiting, not spinning, and is kept) */
+  | { t: "ping"; id: number };
 
-/** Side to host: loaded (or not), a call's outcome, a call back into the hub, a warning, nothing left running (a child), an uncaught error, closed. */
+/** Side to host: loaded (or not), a call's outcome, a call back into the hub, a warning, nothing left running (a child), an uncaught error, closed, the answer to a ping. */
 export type SideMessage =
   | { t: "ready"; modules: Record<string, ModuleShape> }
   | { t: "fatal"; error: WireError }
@@ -59,7 +61,8 @@ export type SideMessage =
   /** The child's event loop emptied after it had received `calls` calls (an idle from before a later call is stale). */
   | { t: "idle"; calls: number }
   | { t: "uncaught"; error: WireError }
-  | { t: "closed"; errors: WireError[] };
+  | { t: "closed"; errors: WireError[] }
+  | { t: "pong"; id: number };
 
 /** A thrown value on the wire: an Error's class name, message, stack and own fields; anything else as itself. */
 export type WireError =

@@ -95,6 +95,9 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
       case "close":
         void close();
         return;
+      case "ping":
+        send({ t: "pong", id: m.id });
+        return;
     }
   };
 }
