@@ -84,6 +84,33 @@ describe("adding a sub is atomic", () => {
     expect(log()).toEqual(["init init", "init a"]);
   });
 
+  test("the subs its init added (poppy's __init__ adding rpc) are undone with it, last added first; subs there before stay", async () => {
+    (globalThis as any).POP_ATOMIC = [];
+    const dir = writeTree(tmp(), {
+      "keep/init.ts": logged("keep"),
+      "o/init.ts": logged("o"),
+      "o/m.ts": logged("o.m"),
+      "q/init.ts": logged("q"),
+      "p/init.ts":
+        "export async function __init__(hub) {\n" +
+        "  await hub.pop.sub.add({ path: globalThis.POP_DIR + '/keep' });\n" +
+        "  await hub.pop.sub.add({ path: globalThis.POP_DIR + '/o', load: 'eager' });\n" +
+        "  await null;\n" +
+        "  await hub.pop.sub.add({ path: globalThis.POP_DIR + '/q' });\n" +
+        "  throw new Error('p refused');\n" +
+        "}",
+    });
+    (globalThis as any).POP_DIR = dir;
+    const hub = createHub({ warn: () => {} });
+    await addSub(hub, { path: join(dir, "keep") });
+    const before = subNames(hub);
+    await expect(addSub(hub, { path: join(dir, "p") })).rejects.toThrow(/p refused/);
+    delete (globalThis as any).POP_DIR;
+    expect(subNames(hub)).toEqual(before);
+    expect(hub.o).toBeUndefined();
+    expect(log()).toEqual(["init keep", "init o", "init o.m", "init q", "shutdown q", "shutdown o.m", "shutdown o"]);
+  });
+
   test("a fixed sub can be added after a failed attempt", async () => {
     (globalThis as any).POP_ATOMIC = [];
     const dir = writeTree(tmp(), {

@@ -107,26 +107,35 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
     s.subs.set(name, meta);
   }
   await activate(hub, meta, tolerant);
+  // A top-level sub added from another sub's init (poppy's __init__ adding rpc) goes if that sub's activation is undone.
+  if (!parent) activating?.getStore()?.push(meta);
   if (s.onSubAdded) for (const f of s.onSubAdded) f(meta);
   return meta;
 }
+
+/** The top-level subs added while a sub activates (followed across awaits), kept only during activation. */
+let activating: import("node:async_hooks").AsyncLocalStorage<SubMeta[]> | undefined;
 
 /**
  * Run a new sub's inits (and, eager, load its modules) atomically: if its init module (or a sub-sub's) fails, or
  * under --strict or stopOnFailures any module does, the modules it loaded are shut down (last first), the sub is taken
  * off the hub again, and the error is thrown. `tolerant` (loadHub adding every dyne, not strict) keeps a failed init
- * as a load failure of that module, as before, so one broken sub does not end a command that never calls it.
+ * as a load failure of that module, as before, so one broken sub does not end a command that never calls it. The
+ * top-level subs its inits added are undone with it (last added first): the hub is as it was before the add.
  */
 async function activate(hub: Hub, meta: SubMeta, tolerant: boolean): Promise<void> {
   const s = state(hub);
   const mark = s.failures.length;
+  activating ??= new (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage<SubMeta[]>();
+  const added: SubMeta[] = [];
   try {
-    await initSub(hub, meta);
+    await activating.run(added, () => initSub(hub, meta));
     if (tolerant) return;
     const failed = s.failures.slice(mark).find((f) => f.ref === `${meta.ref}.init` || (f.ref.startsWith(`${meta.ref}.`) && f.ref.endsWith(".init")));
     if (failed) throw failed;
   } catch (e) {
     await rollback(hub, meta);
+    for (const other of added.reverse()) if (s.subs.get(other.name) === other) await rollback(hub, other);
     throw e;
   }
 }
