@@ -1,6 +1,7 @@
 // pop serve through the compiled binary: every status code, the token, GET /, /refs, /health, the startup line,
 // usage errors, and the drain on SIGTERM with a call in flight.
 import { describe, expect, test } from "bun:test";
+import { connect } from "node:net";
 import { pop } from "./helpers.ts";
 import { CALC, post, serve } from "./fixtures/serve/_harness.ts";
 
@@ -251,6 +252,34 @@ describe("pop serve: SIGTERM drains", () => {
       const err = s.stderr();
       expect(err.indexOf("calc.math shut down")).toBeGreaterThan(err.indexOf("SIGTERM received"));
       expect(err).toMatch(/pop: stopped\n$/);
+    },
+    T,
+  );
+
+  test(
+    "an idle kept-alive connection is closed when draining starts, while a call in flight on another still finishes",
+    async () => {
+      await using s = await serve(["--plugins", CALC, "--sub", "calc"]);
+      const u = new URL(s.url);
+      const sock = connect(Number(u.port), u.hostname);
+      const closed = new Promise<void>((res) => sock.once("close", () => res()));
+      let got = "";
+      const answered = new Promise<void>((res) =>
+        sock.on("data", (d) => {
+          got += d;
+          if (got.includes('"refs":7}')) res();
+        }),
+      );
+      sock.write("GET /health HTTP/1.1\r\nHost: pop\r\n\r\n");
+      await answered; // kept alive: HTTP/1.1's default
+      const inflight = post(s.url, { ref: "math.hold", kwargs: { value: "finished" } });
+      await s.waitFor("stderr", /holding/);
+      s.proc.kill("SIGTERM");
+      await closed; // by the server, during the drain: the held call has not returned yet
+      expect(s.proc.exitCode).toBeNull();
+      s.proc.kill("SIGUSR2");
+      expect(await inflight).toMatchObject({ status: 200, json: { ref: "math.hold", result: "finished" } });
+      expect(await s.exited()).toBe(0);
     },
     T,
   );
