@@ -151,6 +151,17 @@ describe("pop create project", () => {
     expect(readme).not.toContain("pop app other");
   }, 60_000);
 
+  test("every pop command in the generated conf.ts and init.ts comments runs from the project folder, whatever it is called", async () => {
+    const cwd = tmp();
+    expect((await pop(["create", "project", "other", "--dir", "elsewhere/deep"], { cwd })).code).toBe(0);
+    const dir = join(cwd, "elsewhere/deep");
+    const text = ["conf.ts", "other/init.ts"].map((f) => readFileSync(join(dir, f), "utf8")).join("\n");
+    const cmds = [...text.matchAll(/`pop ([^`]+)`/g)].map((m) => m[1]!.split(/\s+/));
+    expect(cmds.map((c) => c.join(" "))).toEqual(["app . --help", "config schema .", "app .", "app . --greeting Hi --num 11"]);
+    for (const c of cmds) expect([c, (await pop(c, { cwd: dir, env: NO_BUN })).code]).toEqual([c, 0]);
+    expect((await pop(["app", ".", "--greeting", "Hi", "--num", "11"], { cwd: dir })).stdout).toBe("Hi from other: fib(11) = 89\n");
+  }, 60_000);
+
   test("the generated fib refuses a num its loop could never finish (1e400 is Infinity) instead of hanging", async () => {
     const cwd = tmp();
     expect((await pop(["create", "project", "shop"], { cwd })).code).toBe(0);

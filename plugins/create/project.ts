@@ -43,8 +43,8 @@ const OPTIONS: SchemaOption[] = [
 ];
 
 const conf = (n: string, lib: string) => `// ${n}'s definition, in one place: its options (CONFIG), which of them the command line takes (CLI_CONFIG) and
-// which folders hold which subs (DYNE). \`pop app ${n} --help\`, ${n.toUpperCase()}_* environment variables, ${n}.config.* files
-// and \`pop config schema ${n}\` (${n}.schema.json) all come from here.
+// which folders hold which subs (DYNE). \`pop app . --help\`, ${n.toUpperCase()}_* environment variables, ${n}.config.* files
+// and \`pop config schema .\` (${n}.schema.json) all come from here (\`.\`: this folder; from elsewhere, give its path).
 
 export const CONFIG = {
 ${OPTIONS.map((o) => `  ${o.name}: { default: ${JSON.stringify(o.default)}, help: ${JSON.stringify(o.help)} },\n`).join("")}};
@@ -63,12 +63,12 @@ export const NAME = "${n}";
 const init = (n: string, lib: string) => `import type { Hub } from "pop";
 import { DYNE } from "../conf.ts";
 
-/** Runs when the ${n} sub is added (\`pop app\` adds it first): add every other sub DYNE lists, so a new sub needs no edit here. */
+/** Runs when the ${n} sub is added (pop app adds it first): add every other sub DYNE lists, so a new sub needs no edit here. */
 export async function __init__(hub: Hub): Promise<void> {
   for (const name of Object.keys(DYNE)) if (name !== "${n}") await hub.pop.sub.add({ dyneName: name });
 }
 
-/** The app's entry point: \`pop app ${n} [--greeting TEXT] [--num N]\`. */
+/** The app's entry point, from the project's folder: \`pop app .\`, \`pop app . --greeting Hi --num 11\`. */
 export async function cli(hub: Hub): Promise<void> {
   await hub.pop.config.load(["${n}"], { cli: "${n}" });
   console.log(hub.${n}.init.greet(hub.OPT.${n}));
