@@ -196,6 +196,20 @@ describe("remote subs through the binary", () => {
   );
 
   test(
+    "a --remote URL whose server serves another sub is refused naming both, not mounted under the wrong name",
+    async () => {
+      await using front = await serve(["--plugins", CALC, "--plugins", FRONT, "--sub", "front"]);
+      for (const cmd of [["call", "calc.math.fib"], ["tree"]])
+        expect(await pop([...cmd, "--remote", `calc=${front.url}`])).toEqual({
+          code: 2,
+          stdout: "",
+          stderr: `pop: --remote calc=${front.url}: ${front.url} serves sub "front", not "calc"; point it at a "pop serve --sub calc" (or at one serving every sub)\n`,
+        });
+    },
+    T,
+  );
+
+  test(
     "an app split across two pop serve processes answers as the merged one does",
     async () => {
       await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);

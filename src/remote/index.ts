@@ -4,7 +4,7 @@
 // same as a local call, is traced by the hub's call monitor, and is listed by pop tree.
 import { type Hub, hubWarn, state, subNames } from "../hub/index.ts";
 import { addPreloadedSub } from "../hub/_sub.ts";
-import { quote, RemoteError, TimeoutError, UsageError } from "../errors.ts";
+import { ConfigError, quote, RemoteError, TimeoutError, UsageError } from "../errors.ts";
 import { callRemote, type Connection, listRemote } from "./_client.ts";
 import { addUnreachableSub } from "./_unreachable.ts";
 
@@ -71,6 +71,12 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
     addUnreachableSub(hub, name, conn.url, e);
     return;
   }
+  // A server of another sub would put its modules under this sub's name: plugin code calling hub.calc.math.add would
+  // find hub.calc.shop instead. A mistake to fix, as a refused token is: it stops the command.
+  if (list.sub !== null && list.sub !== name)
+    throw new ConfigError(
+      `${opts.source}: ${conn.url} serves sub ${quote(list.sub)}, not ${quote(name)}; point it at a "pop serve --sub ${name}" (or at one serving every sub)`,
+    );
   // A server of one sub answers refs relative to it; a server of every sub answers full refs: keep this sub's.
   const prefix = list.sub === null ? `${name}.` : "";
   const modules: Record<string, { file: string; exports: Record<string, unknown>; source: string }> = {};
