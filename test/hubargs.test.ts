@@ -67,3 +67,18 @@ describe("timer options: at most the longest timer", () => {
     expect(isolated).toEqual({ code: 0, stdout: "done\n", stderr: "" });
   }, 30_000);
 });
+
+describe("the built-in pop sub cannot be placed", () => {
+  test("--isolate pop=..., --remote pop=... or a manifest placing it is a usage error naming where, exit 2", async () => {
+    const dir = writeTree(tmp(), { "s/a.ts": "export function f(hub) { return 1; }" });
+    const fix = `"pop" is pop's built-in sub, which always runs in pop itself; isolate or serve one of the plugins' subs instead\n`;
+    for (const [opt, spec] of [
+      ["--isolate", "pop=worker"],
+      ["--remote", "pop=http://127.0.0.1:1"],
+    ]) {
+      expect(await pop(["call", "s.a.f", "--plugins", dir, opt!, spec!])).toEqual({ code: 2, stdout: "", stderr: `pop: ${opt} ${spec}: ${fix}` });
+    }
+    writeTree(dir, { "pop.json": JSON.stringify({ isolate: { pop: "process" } }) });
+    expect(await pop(["call", "s.a.f", "--plugins", dir])).toEqual({ code: 2, stdout: "", stderr: `pop: ${dir}/pop.json: ${fix}` });
+  });
+});

@@ -158,6 +158,12 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
 export async function placeUnrooted(hub: Hub): Promise<void> {
   const s = state(hub);
   for (const [name, p] of s.placed) {
+    if (name === "pop")
+      throw new UsageError(
+        `${p.spec.source}: "pop" is pop's built-in sub, which always runs in pop itself; isolate or serve one of the plugins' subs instead`,
+        p.spec.source,
+        { hint: false },
+      );
     if (s.dyne.has(name) || s.disabled.has(name) || hub[name] !== undefined) continue;
     if (p.kind === "remote") {
       await addSubMeta(hub, { dyneName: name }, true);
