@@ -54,3 +54,16 @@ describe("plugins/pop and src/hub/_builtins.ts", () => {
     }
   });
 });
+
+describe("pop.ref", () => {
+  test("called without a ref (or with one that is no string): the call fails saying what a ref is, not with a TypeError", async () => {
+    expect(await pop(["call", "pop.ref.last", "--no-packages"], { cwd: tmp() })).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'pop: "pop.ref.last" failed: a ref is a string of dotted names like "rpc.math.fib"; got none\n',
+    });
+    expect((await pop(["call", "pop.ref.path", "--args", "[5]", "--no-packages"], { cwd: tmp() })).stderr).toBe(
+      'pop: "pop.ref.path" failed: a ref is a string of dotted names like "rpc.math.fib"; got 5\n',
+    );
+  });
+});

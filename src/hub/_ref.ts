@@ -20,6 +20,11 @@ export interface Resolved {
 
 /** Walk `ref` from the hub, loading lazy modules on the way (synchronously); a wrong segment fails with the closest existing ref. */
 export function resolveRef(hub: Hub, ref: string): Resolved {
+  if (typeof ref !== "string")
+    throw new RefError(
+      `a ref is a string of dotted names like "rpc.math.fib"; got ${ref === undefined ? "none" : (JSON.stringify(ref) ?? String(ref))}`,
+      String(ref),
+    );
   const parts = ref.split(".");
   if (parts.some((p) => p === "")) throw new RefError(`invalid ref "${ref}": expected dotted names like "rpc.math.fib"`, ref);
   const path: unknown[] = [hub];
