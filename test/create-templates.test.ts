@@ -131,3 +131,20 @@ describe("every template", () => {
     expect(r.stdout + r.stderr).toContain(" 0 fail");
   }, 120_000);
 });
+
+describe("a template's test tests its pattern", () => {
+  test("contract: with a schema that checks but does not coerce, its test fails (scale's own Number() would hide it)", async () => {
+    const dir = await project(["contract", "calc/money"]);
+    const file = join(dir, "calc/contracts/money.ts");
+    const text = await Bun.file(file).text();
+    const loose = text
+      .replace("value: z.coerce.number()", "value: z.union([z.number(), z.string()])")
+      .replace("by: z.coerce.number()", "by: z.union([z.number(), z.string()])");
+    expect(loose).not.toBe(text);
+    await Bun.write(file, loose);
+    const r = await pop(["test", dir, "--", "test/calc-money.test.ts"], { env: NO_BUN });
+    expect(r.stdout + r.stderr).toContain("(fail) the schema contract coerces the argument and fills its default");
+    expect(r.stdout + r.stderr).toContain("(fail) pre refuses, post rounds, call counts");
+    expect(r.code).toBe(1);
+  }, 60_000);
+});

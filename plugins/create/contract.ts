@@ -57,15 +57,21 @@ export function post_scale(hub: Hub, ctx: ContractContext): number {
   return Math.round((ctx.ret as number) * 100) / 100;
 }
 `,
-      [`test/${sub}-${n}.test.ts`]: `${testHeader()}${addSub(sub)}
-test("the schema contract coerces the argument and fills its default", () => {
+      [`test/${sub}-${n}.test.ts`]: `${testHeader("", "mockHub, testHub")}${addSub(sub)}
+test("the schema contract coerces the argument and fills its default", async () => {
   expect(hub.${sub}.${n}.scale({ value: "3" })).toBe(6);
   expect(() => hub.${sub}.${n}.scale({ value: "abc" })).toThrow("value");
+  // What scale itself receives: a stand-in run inside the real contracts records it (.received).
+  const m = await mockHub(hub, { contracts: true });
+  m.${sub}.${n}.scale.returns(0);
+  m.${sub}.${n}.scale({ value: "3" });
+  expect(m.${sub}.${n}.scale.received).toEqual([[{ value: 3, by: 2 }]]);
 });
 
 test("pre refuses, post rounds, call counts", () => {
   const before = hub.${sub}.CALLS ?? 0;
   expect(() => hub.${sub}.${n}.scale({ value: 1, by: 0 })).toThrow("scaling by 0 is refused");
+  expect(() => hub.${sub}.${n}.scale({ value: 1, by: "0" })).toThrow("scaling by 0 is refused"); // coerced before pre runs
   expect(hub.${sub}.${n}.scale({ value: 1 / 3, by: 1 })).toBe(0.33);
   expect(hub.${sub}.CALLS).toBe(before + 1);
 });
