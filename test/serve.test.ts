@@ -114,7 +114,9 @@ describe("pop serve: calls and status codes", () => {
       const text = await root.text();
       const m = /^example: curl (\S+) -d '(.*)'$/m.exec(text);
       expect(m).not.toBeNull();
-      expect(await post(s.url, m![2]!)).toMatchObject({ status: 200, json: { ref: "math.add" } });
+      // math.add(hub, a: number, b: number): positional arguments of its types, so the example computes something.
+      expect(m![2]).toBe('{"ref":"math.add","args":[1,1]}');
+      expect(await post(s.url, m![2]!)).toMatchObject({ status: 200, json: { ref: "math.add", result: 2 } });
 
       const refs = (await (await fetch(`${s.url}/refs`)).json()) as any;
       expect(refs.sub).toBe("calc");

@@ -203,7 +203,7 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
   const example = (req: Request): Response => {
     const all = index.list();
     const first = all.find((t) => !t.ref.split(".").includes("init")) ?? all[0];
-    const body = JSON.stringify({ ref: first?.ref ?? "mod.fn", kwargs: first ? exampleKwargs(first.info.params) : {} });
+    const body = JSON.stringify({ ref: first?.ref ?? "mod.fn", ...(first ? exampleArgs(first.info.params) : { kwargs: {} }) });
     const auth = tokenHash ? ` -H "Authorization: Bearer $POP_TOKEN"` : "";
     const host = req.headers.get("host") ?? `${server.hostname}:${server.port}`;
     const text = [
@@ -317,21 +317,46 @@ function timedOut(target: Target, ms: number): Error {
   return new TimeoutError(`${quote(target.full)} did not settle within ${ms} ms (--timeout); the call was answered 504`, ms);
 }
 
-/** Keyword arguments for the example, from a destructured first parameter: `{ num = 10 }` gives {"num": 10}. */
-function exampleKwargs(params: string): Record<string, unknown> {
-  const m = /^\{([^{}]*)\}/.exec(params);
-  const out: Record<string, unknown> = {};
-  if (!m) return out;
-  for (const part of m[1]!.split(",")) {
-    const [key, dflt] = part.split("=").map((x) => x.trim());
-    if (!key || !/^[A-Za-z_$][\w$]*$/.test(key)) continue;
-    let value: unknown = null;
-    try {
-      if (dflt !== undefined) value = JSON.parse(dflt);
-    } catch {
-      value = null;
+/**
+ * The example's arguments, from the function's parameters: a destructured first parameter gives kwargs (`{ num = 10 }`
+ * gives {"num": 10}, `{ a }: { a: number }` gives {"a": 1}); positional ones give args (`a: number, b: number` gives [1, 1]).
+ */
+export function exampleArgs(params: string): { kwargs: Record<string, unknown> } | { args: unknown[] } {
+  const m = /^\{([^{}]*)\}(?:\s*:\s*\{([^{}]*)\})?/.exec(params.trim());
+  if (m) {
+    const kwargs: Record<string, unknown> = {};
+    for (const part of m[1]!.split(",")) {
+      const [key, dflt] = part.split("=").map((x) => x.trim());
+      if (!key || !/^[A-Za-z_$][\w$]*$/.test(key)) continue;
+      const type = m[2] ? new RegExp(`(?:^|[;,\\s])${key.replace(/\$/g, "\\$")}\\??\\s*:\\s*([^;,]+)`).exec(m[2])?.[1] : undefined;
+      kwargs[key] = exampleValue(dflt, type);
     }
-    out[key] = value;
+    return { kwargs };
   }
-  return out;
+  // Positional parameters, when they are simple enough to split on commas (no generics, objects or arrays of types).
+  if (params.trim() === "" || /[{}<>[\]()]/.test(params)) return { kwargs: {} };
+  const args: unknown[] = [];
+  for (const part of params.split(",")) {
+    const [head, dflt] = part.split("=").map((x) => x.trim());
+    if (!head || head.startsWith("...")) break;
+    const [, type] = head.split(":").map((x) => x.trim());
+    args.push(exampleValue(dflt, type));
+  }
+  return { args };
+}
+
+/** A value for one example argument: its default when it is JSON, else one of its type (1, "text", true), else null. */
+function exampleValue(dflt: string | undefined, type: string | undefined): unknown {
+  if (dflt !== undefined) {
+    try {
+      return JSON.parse(dflt);
+    } catch {
+      return null;
+    }
+  }
+  const t = type?.trim() ?? "";
+  if (/^number\b/.test(t)) return 1;
+  if (/^string\b/.test(t)) return "text";
+  if (/^boolean\b/.test(t)) return true;
+  return null;
 }
