@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -166,6 +166,20 @@ describe("pop types", () => {
     expect(JSON.parse(r.stdout).files).toEqual([join(typesDir, "pop.d.ts"), out]);
     expect(readFileSync(out, "utf8")).toContain(`typeof import("${relative(typesDir, dir)}/shop/cart.ts")`);
     expect(existsSync(join(typesDir, "node_modules"))).toBe(false);
+    expect(existsSync(join(dir, ".pop"))).toBe(false);
+  });
+
+  test("--out naming a folder is a usage error that says to name the file, and nothing is written", async () => {
+    const { dir } = project();
+    const parent = tmp("pop-types-outdir-");
+    mkdirSync(join(parent, "types"));
+    for (const out of ["types", "types/", "new/"]) {
+      const r = await pop(["types", dir, "--out", out], { cwd: parent, env: ENV });
+      expect(r.stderr).toContain(`--out "${out}" is a folder: name the declarations file, e.g. "${join(out, "hub.d.ts")}"`);
+      expect(r.code).toBe(2);
+    }
+    expect(readdirSync(parent)).toEqual(["types"]);
+    expect(readdirSync(join(parent, "types"))).toEqual([]);
     expect(existsSync(join(dir, ".pop"))).toBe(false);
   });
 

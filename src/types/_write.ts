@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from "../_path.ts";
 import { isDirectory } from "../_fs.ts";
 // The hub's discovery alone, not the hub: pop types never loads a plugin.
 import { discoverRoots, DiscoveryError, type PluginRoot } from "../hub/_discover.ts";
-import { OutputError, UsageError } from "../errors.ts";
+import { OutputError, quote, UsageError } from "../errors.ts";
 import { renderHub } from "./_emit.ts";
 import { scanRoots } from "./_scan.ts";
 import BUN_TYPES_GZ from "./_buntypes.generated.json.gz" with { type: "file" };
@@ -51,6 +51,9 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   const dir = resolve(opts.dir);
   if (!isDirectory(dir))
     throw new UsageError(`project folder "${opts.dir}" is not a folder: pass the folder holding the project's conf.ts or its subs`, "pop types");
+  // A folder (one that exists, or a path ending in /) would have pop.d.ts written beside it before its write failed.
+  if (opts.out !== undefined && (/[\\/]$/.test(opts.out) || isDirectory(resolve(opts.out))))
+    throw new UsageError(`--out ${quote(opts.out)} is a folder: name the declarations file, e.g. ${quote(join(opts.out, "hub.d.ts"))}`, "pop types");
   let roots: PluginRoot[];
   try {
     roots = await discoverRoots({
