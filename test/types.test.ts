@@ -167,6 +167,10 @@ describe("pop types", () => {
     expect(readFileSync(out, "utf8")).toContain(`typeof import("${relative(typesDir, dir)}/shop/cart.ts")`);
     expect(existsSync(join(typesDir, "node_modules"))).toBe(false);
     expect(existsSync(join(dir, ".pop"))).toBe(false);
+    // Without --no-bun-types, Bun's type packages go beside FILE too (a node_modules link: --out in a project's own folder puts one there).
+    const withBun = await pop(["types", dir, "--out", out, "--json"], { env: ENV });
+    expect(JSON.parse(withBun.stdout).files).toEqual([join(typesDir, "pop.d.ts"), out, join(typesDir, "node_modules")]);
+    expect(existsSync(join(typesDir, "node_modules/bun-types"))).toBe(true);
   });
 
   test("--out naming a folder is a usage error that says to name the file, and nothing is written", async () => {
