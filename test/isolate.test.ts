@@ -86,6 +86,13 @@ for (const mode of ["worker", "process"] as const) {
       expect(missing.message).toContain('"helper.util.nope"');
     }, 20_000);
 
+    test("a contract of the isolated sub calls back into the hub too", async () => {
+      const plain = await hostHub();
+      await addSub(plain, { dyneName: "calc" });
+      const hub = await isolated(mode);
+      for (const h of [plain, hub]) expect(await h.calc.math.greeted("ada")).toBe(`HELLO ADA FROM ${process.pid}`); // the host's helper answered
+    }, 20_000);
+
     test("hub.OPT reaches the isolated side: at start, and each project's config once it is loaded", async () => {
       const hub = await hostHub();
       hub.OPT.early = Object.freeze({ port: 1 });
