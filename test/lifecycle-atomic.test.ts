@@ -111,6 +111,22 @@ describe("adding a sub is atomic", () => {
     expect(log()).toEqual(["init keep", "init o", "init o.m", "init q", "shutdown q", "shutdown o.m", "shutdown o"]);
   });
 
+  test("so are the subs added by the inits of the subs it added, at any depth", async () => {
+    (globalThis as any).POP_ATOMIC = [];
+    const dir = writeTree(tmp(), {
+      "deep/init.ts": logged("deep"),
+      "mid/init.ts": "export async function __init__(hub) { await hub.pop.sub.add({ path: globalThis.POP_DIR + '/deep' }); }",
+      "top/init.ts": "export async function __init__(hub) { await hub.pop.sub.add({ path: globalThis.POP_DIR + '/mid' }); throw new Error('top refused'); }",
+    });
+    (globalThis as any).POP_DIR = dir;
+    const hub = createHub({ warn: () => {} });
+    const before = subNames(hub);
+    await expect(addSub(hub, { path: join(dir, "top") })).rejects.toThrow(/top refused/);
+    delete (globalThis as any).POP_DIR;
+    expect(subNames(hub)).toEqual(before);
+    expect(log()).toEqual(["init deep", "shutdown deep"]);
+  });
+
   test("a fixed sub can be added after a failed attempt", async () => {
     (globalThis as any).POP_ATOMIC = [];
     const dir = writeTree(tmp(), {

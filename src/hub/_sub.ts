@@ -130,9 +130,12 @@ async function activate(hub: Hub, meta: SubMeta, tolerant: boolean): Promise<voi
   const added: SubMeta[] = [];
   try {
     await activating.run(added, () => initSub(hub, meta));
-    if (tolerant) return;
-    const failed = s.failures.slice(mark).find((f) => f.ref === `${meta.ref}.init` || (f.ref.startsWith(`${meta.ref}.`) && f.ref.endsWith(".init")));
-    if (failed) throw failed;
+    if (!tolerant) {
+      const failed = s.failures.slice(mark).find((f) => f.ref === `${meta.ref}.init` || (f.ref.startsWith(`${meta.ref}.`) && f.ref.endsWith(".init")));
+      if (failed) throw failed;
+    }
+    // Activated: what its inits added belongs to the activation this one runs in, if any (undone with it).
+    activating.getStore()?.push(...added);
   } catch (e) {
     await rollback(hub, meta);
     for (const other of added.reverse()) if (s.subs.get(other.name) === other) await rollback(hub, other);
