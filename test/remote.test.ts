@@ -196,6 +196,21 @@ describe("remote subs through the binary", () => {
   );
 
   test(
+    "an isolated sub calling into a remote sub on the same hub: the isolated side's call goes to the host, then to the server",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
+      const args = ["front.shop.total", "--args", '[{"items": [1, 2, 3.5], "num": 9}]', "--plugins", FRONT, "--remote", `calc=${calc.url}`, "--json"];
+      for (const mode of ["worker", "process"])
+        expect(await pop(["call", ...args, "--isolate", `front=${mode}`])).toEqual({ code: 0, stdout: '{\n  "sum": 6.5,\n  "fee": 34\n}\n', stderr: "" });
+      expect(await fibCalls(calc.url)).toBe(2);
+      const tree = await pop(["tree", "--plugins", FRONT, "--remote", `calc=${calc.url}`, "--isolate", "front=process"]);
+      expect(tree.stdout).toContain(`\ncalc  remote ${calc.url}\n`);
+      expect(tree.stdout).toContain("\nfront  isolated (process)\n");
+    },
+    T,
+  );
+
+  test(
     "a --remote URL whose server serves another sub is refused naming both, not mounted under the wrong name",
     async () => {
       await using front = await serve(["--plugins", CALC, "--plugins", FRONT, "--sub", "front"]);
