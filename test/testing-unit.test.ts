@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../src/errors.ts";
 import { closeHub } from "../src/hub/index.ts";
@@ -16,6 +17,37 @@ test("testHub: the project's subs with their init run, its config's defaults in 
   await closeHub(hub);
   const bare = await testHub(SHOP, { config: false });
   expect(bare.OPT.shop).toBeUndefined();
+});
+
+test("testHub options: plugins merged after the project, env for discovery only, load eager, strict false", async () => {
+  const extra = tmp("pop-testhub-extra-");
+  writeTree(extra, {
+    "tools/util.ts": "export const LOADED = Date.now();\nexport function twice(hub: unknown, n: number): number {\n  return n * 2;\n}\n",
+    "tools/broken.ts": "export function f(hub: unknown): number {\n  return 1;\n}\nthrow new Error('broken on purpose');\n",
+  });
+  await expect(testHub(SHOP, { plugins: [extra], load: "eager" })).rejects.toThrow("broken on purpose"); // strict by default
+  const hub = await testHub(SHOP, { plugins: [extra], strict: false });
+  expect(hub.tools.util.twice(4)).toBe(8);
+  expect(hub.OPT.shop.limit).toBe(10);
+  await closeHub(hub);
+  // POP_PLUGIN_PATH is read from env only: the process environment is not the test's.
+  process.env.POP_PLUGIN_PATH = extra;
+  try {
+    expect((await testHub(SHOP)).tools).toBeUndefined();
+  } finally {
+    delete process.env.POP_PLUGIN_PATH;
+  }
+  rmSync(join(extra, "tools/broken.ts"));
+  const viaEnv = await testHub(SHOP, { env: { POP_PLUGIN_PATH: extra } });
+  expect(viaEnv.tools.util.twice(2)).toBe(4);
+});
+
+test("testHub config: a name CONFIG does not have is a UsageError naming it and the options there are", async () => {
+  await expect(testHub(SHOP, { config: { limt: 3 } })).rejects.toThrow(
+    'testHub: config names "limt", which CONFIG in ' + join(SHOP, "conf.ts") + ' does not have: its options are "currency", "limit"',
+  );
+  await expect(testHub(SHOP, { config: { limt: 3 } })).rejects.toThrow(UsageError);
+  expect((await testHub(SHOP, { config: { limit: 3 } })).OPT.shop.limit).toBe(3);
 });
 
 test("testHub: a folder that does not exist is a UsageError naming it", async () => {
@@ -92,4 +124,11 @@ test("mockHub: .received holds what each stand-in got (coerced under contracts),
   plain.shop.stock.reserve("a", 1);
   expect(plain.shop.stock.reserve.received).toEqual([["a", 1]]);
   await closeTestHubs();
+});
+
+test("testHub config for a project without CONFIG is a UsageError saying so", async () => {
+  const dir = tmp("pop-testhub-noconf-");
+  writeTree(dir, { "conf.ts": 'export const DYNE = { a: ["a"] };\n', "a/m.ts": "export function f(hub: unknown): number {\n  return 1;\n}\n" });
+  await expect(testHub(dir, { config: { limit: 3 } })).rejects.toThrow(`testHub: config names "limit", but ${join(dir, "conf.ts")} has no CONFIG`);
+  expect((await testHub(dir)).a.m.f()).toBe(1);
 });

@@ -53,6 +53,18 @@ describe("pop test", () => {
     expect(r.code).toBe(1);
   }, 30_000);
 
+  test("testHub config with a name CONFIG lacks fails that test, naming the name and the options there are", async () => {
+    const { dir, env } = project();
+    writeFileSync(
+      join(dir, "test/typo.test.ts"),
+      'import { expect, test } from "bun:test";\nimport { testHub } from "pop";\ntest("typo", async () => {\n  await testHub(import.meta.dir + "/..", { config: { limt: 3 } });\n});\n',
+    );
+    const r = await pop(["test", dir, "--", "test/typo.test.ts"], { env });
+    expect(r.stderr).toContain("(fail) typo");
+    expect(r.stderr).toContain(`testHub: config names "limt", which CONFIG in ${join(dir, "conf.ts")} does not have: its options are "currency", "limit"`);
+    expect(r.code).toBe(1);
+  }, 30_000);
+
   test("a plugin that fails to load fails the test that loads it (testHub is strict), naming the file", async () => {
     const { dir, env } = project();
     writeFileSync(join(dir, "shop/broken.ts"), "export const x = ;\n");

@@ -1,5 +1,5 @@
 import { basename, resolve } from "../_path.ts";
-import { UsageError } from "../errors.ts";
+import { quote, UsageError } from "../errors.ts";
 import { closeHub, type Hub, hubRoots, isDirectory, loadHub } from "../hub/index.ts";
 
 /** Options of `testHub`. */
@@ -47,9 +47,26 @@ export async function testHub(dir: string, opts: TestHubOptions = {}): Promise<H
     // The config integrator's projectName, without loading the config tool into every plugin's "pop".
     const named = project?.conf?.NAME;
     const name = typeof named === "string" && named !== "" ? named : basename(root);
-    if (project?.conf?.CONFIG !== undefined) {
+    const given = Object.keys(opts.config ?? {});
+    const CONFIG = project?.conf?.CONFIG as Record<string, unknown> | undefined;
+    const confFile = project?.confFile ?? resolve(root, "conf.ts");
+    // A mistyped option would leave its default in place and the test testing something else.
+    const unknown = given.filter((k) => !CONFIG || !Object.hasOwn(CONFIG, k));
+    if (unknown.length > 0) {
+      await closeHub(hub);
+      open.delete(hub);
+      const names = unknown.map(quote).join(", ");
+      throw new UsageError(
+        CONFIG
+          ? `testHub: config names ${names}, which CONFIG in ${confFile} does not have: its options are ${Object.keys(CONFIG).map(quote).join(", ")}`
+          : `testHub: config names ${names}, but ${confFile} has no CONFIG: define the option there, or leave config out`,
+        "pop test",
+        { hint: false },
+      );
+    }
+    if (CONFIG !== undefined) {
       await hub.pop.config.load([name], { argv: [], env: {}, cwd: root, prog: name });
-      if (opts.config && Object.keys(opts.config).length > 0) hub.OPT[name] = Object.freeze({ ...hub.OPT[name], ...opts.config });
+      if (given.length > 0) hub.OPT[name] = Object.freeze({ ...hub.OPT[name], ...opts.config });
     }
   }
   return hub;
