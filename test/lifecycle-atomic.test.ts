@@ -127,6 +127,29 @@ describe("adding a sub is atomic", () => {
     expect(log()).toEqual(["init deep", "shutdown deep"]);
   });
 
+  test("two adds of the same sub at once: the second resolves once the first's inits ran, or rejects with the first's error", async () => {
+    const dir = writeTree(tmp(), {
+      "r/init.ts": "export async function __init__(hub) { await new Promise((r) => setTimeout(r, 20)); hub.r.READY = true; }",
+      "bad/init.ts": "export async function __init__(hub) { await new Promise((r) => setTimeout(r, 20)); throw new Error('bad refused'); }",
+      "self/init.ts": "export async function __init__(hub) { hub.self.AGAIN = await hub.pop.sub.add({ path: globalThis.POP_DIR + '/self' }); }",
+    });
+    const hub = createHub({ warn: () => {} });
+    const [a, b] = await Promise.all([addSub(hub, { path: join(dir, "r") }), addSub(hub, { path: join(dir, "r") })]);
+    expect(b).toBe(a);
+    expect(b.READY).toBe(true);
+    const both = await Promise.allSettled([addSub(hub, { path: join(dir, "bad") }), addSub(hub, { path: join(dir, "bad") })]);
+    expect(both.map((r) => (r.status === "rejected" ? String(r.reason) : r.status))).toEqual([
+      expect.stringContaining("bad refused"),
+      expect.stringContaining("bad refused"),
+    ]);
+    expect(hub.bad).toBeUndefined();
+    // A sub whose init adds itself again gets itself back at once (no waiting on its own activation).
+    (globalThis as any).POP_DIR = dir;
+    const self = await addSub(hub, { path: join(dir, "self") });
+    delete (globalThis as any).POP_DIR;
+    expect(self.AGAIN).toBe(self);
+  });
+
   test("a fixed sub can be added after a failed attempt", async () => {
     (globalThis as any).POP_ATOMIC = [];
     const dir = writeTree(tmp(), {

@@ -83,7 +83,13 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
   if (!parent && RESERVED.has(name) && hub[name] !== undefined) throw subUsage(`cannot add a sub named "${name}": the name is reserved`);
   const existing = parent ? (parent.subs.has(name) ? subMeta(parent.subs.get(name)) : undefined) : s.subs.get(name);
   if (existing) {
-    if (existing.dirs.join("\0") === dirs.join("\0")) return existing;
+    if (existing.dirs.join("\0") === dirs.join("\0")) {
+      // Another add of it is still running its inits: this one resolves (or rejects) with that one, unless it comes
+      // from those inits (a sub adding itself again), which must not wait for themselves.
+      const running = pending.get(existing);
+      if (running && !within(existing)) await running;
+      return existing;
+    }
     throw subUsage(`sub "${ref}" is already on the hub (from ${existing.dirs.join(", ")}); give the new one another name`);
   }
   if (parent && Object.hasOwn(parent.object, name)) throw subUsage(`cannot add sub "${ref}": "${parent.ref}" already has a module or value named "${name}"`);
@@ -106,15 +112,37 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
     holder[name] = meta.object;
     s.subs.set(name, meta);
   }
-  await activate(hub, meta, tolerant);
+  const activation = activate(hub, meta, tolerant);
+  pending.set(meta, activation);
+  try {
+    await activation;
+  } finally {
+    pending.delete(meta);
+  }
   // A top-level sub added from another sub's init (poppy's __init__ adding rpc) goes if that sub's activation is undone.
-  if (!parent) activating?.getStore()?.push(meta);
+  if (!parent) activating?.getStore()?.added.push(meta);
   if (s.onSubAdded) for (const f of s.onSubAdded) f(meta);
   return meta;
 }
 
-/** The top-level subs added while a sub activates (followed across awaits), kept only during activation. */
-let activating: import("node:async_hooks").AsyncLocalStorage<SubMeta[]> | undefined;
+/** A sub's activation under way: the sub, the top-level subs its inits added, the activation it runs in (if any). */
+interface Activation {
+  meta: SubMeta;
+  added: SubMeta[];
+  outer: Activation | undefined;
+}
+
+/** The activation the current code runs in (followed across awaits), set only while a sub activates. */
+let activating: import("node:async_hooks").AsyncLocalStorage<Activation> | undefined;
+
+/** Subs whose add is still running their inits: a second add of the same sub waits for it. */
+const pending = new WeakMap<SubMeta, Promise<void>>();
+
+/** Whether the current code runs inside `meta`'s activation (its inits, or those of a sub they add). */
+function within(meta: SubMeta): boolean {
+  for (let a = activating?.getStore(); a; a = a.outer) if (a.meta === meta) return true;
+  return false;
+}
 
 /**
  * Run a new sub's inits (and, eager, load its modules) atomically: if its init module (or a sub-sub's) fails, or
@@ -126,16 +154,17 @@ let activating: import("node:async_hooks").AsyncLocalStorage<SubMeta[]> | undefi
 async function activate(hub: Hub, meta: SubMeta, tolerant: boolean): Promise<void> {
   const s = state(hub);
   const mark = s.failures.length;
-  activating ??= new (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage<SubMeta[]>();
+  activating ??= new (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage<Activation>();
+  const outer = activating.getStore();
   const added: SubMeta[] = [];
   try {
-    await activating.run(added, () => initSub(hub, meta));
+    await activating.run({ meta, added, outer }, () => initSub(hub, meta));
     if (!tolerant) {
       const failed = s.failures.slice(mark).find((f) => f.ref === `${meta.ref}.init` || (f.ref.startsWith(`${meta.ref}.`) && f.ref.endsWith(".init")));
       if (failed) throw failed;
     }
     // Activated: what its inits added belongs to the activation this one runs in, if any (undone with it).
-    activating.getStore()?.push(...added);
+    outer?.added.push(...added);
   } catch (e) {
     await rollback(hub, meta);
     for (const other of added.reverse()) if (s.subs.get(other.name) === other) await rollback(hub, other);
