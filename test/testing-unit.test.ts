@@ -94,6 +94,13 @@ test("mockHub: a rest parameter takes any number; a real ref that names nothing 
   await expect(mockHub(await testHub(dir), { real: ["util.many.nope"] })).rejects.toThrow(`mockHub: "real" names "util.many.nope"`);
 });
 
+test("mockHub: a real ref that names nothing says what is near and what a ref looks like", async () => {
+  const hub = await testHub(SHOP);
+  await expect(mockHub(hub, { real: ["shop.cart.ad"] })).rejects.toThrow(
+    'mockHub: "real" names "shop.cart.ad", which is no function or module on the hub (did you mean "shop.cart.add"?): give a function\'s ref ("shop.cart.add") or a module\'s ("shop.cart")',
+  );
+});
+
 test("mockHub with contracts and a real function: contracts run around both, the real one calls stand-ins", async () => {
   const m = await mockHub(await testHub(SHOP), { contracts: true, real: ["shop.cart.add"] });
   m.shop.stock.reserve.returns(true);

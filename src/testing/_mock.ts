@@ -2,6 +2,8 @@ import type { Mock } from "bun:test";
 import { bindChain } from "../hub/_call.ts";
 import { buildChain, paramNames } from "../hub/_contracts.ts";
 import { moduleFunctions } from "../hub/_module.ts";
+import { quote } from "../errors.ts";
+import { closest } from "../_suggest.ts";
 import { type AnyFn, type Hub, type ModuleRecord, state, type SubMeta, subMeta } from "../hub/index.ts";
 
 /** Options of `mockHub`. */
@@ -49,6 +51,7 @@ export async function mockHub<H extends Hub>(hub: H, opts: MockHubOptions = {}):
   const { mock } = require("bun:test") as typeof import("bun:test");
   const real = new Set(opts.real ?? []);
   const used = new Set<string>();
+  const refs = new Set<string>(); // every function and module ref, for the error on a real ref that names none
   const m = { pop: hub.pop, OPT: { ...hub.OPT } } as Record<string, unknown>;
   const mockSub = (meta: SubMeta): Record<string, unknown> => {
     const obj: Record<string, unknown> = {};
@@ -63,7 +66,9 @@ export async function mockHub<H extends Hub>(hub: H, opts: MockHubOptions = {}):
     const fnKeys = new Set(fns.map((f) => f.exportName));
     // Values (constants, classes) as the hub shows them: public names that are not functions.
     for (const [key, value] of Object.entries(rec.exports ?? {})) if (key !== "default" && !key.startsWith("_") && !fnKeys.has(key)) obj[key] = value;
+    refs.add(rec.ref);
     for (const f of fns) {
+      refs.add(f.ref);
       if (real.has(f.ref) || real.has(rec.ref)) {
         used.add(real.has(f.ref) ? f.ref : rec.ref);
         obj[f.name] = opts.contracts ? bindChain(buildChain(m as Hub, rec, f.name, f.raw, rec.applied ?? [])) : (...args: unknown[]) => f.raw(m, ...args);
@@ -73,7 +78,12 @@ export async function mockHub<H extends Hub>(hub: H, opts: MockHubOptions = {}):
   };
   for (const [name, meta] of state(hub).subs) if (name !== "pop") m[name] = mockSub(meta);
   const unknown = [...real].filter((r) => !used.has(r));
-  if (unknown.length > 0) throw new RangeError(`mockHub: "real" names ${unknown.map((r) => `"${r}"`).join(", ")}, which the hub has no function or module of`);
+  if (unknown.length > 0) {
+    const near = closest(unknown[0]!, refs);
+    throw new RangeError(
+      `mockHub: "real" names ${unknown.map(quote).join(", ")}, which is no function or module on the hub${near ? ` (did you mean ${quote(near)}?)` : ""}: give a function's ref ("shop.cart.add") or a module's ("shop.cart")`,
+    );
+  }
   return m as MockHub<H>;
 }
 
