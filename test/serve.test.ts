@@ -2,10 +2,12 @@
 // usage errors, and the drain on SIGTERM with a call in flight.
 import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { pop } from "./helpers.ts";
 import { CALC, post, serve } from "./fixtures/serve/_harness.ts";
 
 const T = 30_000;
+const ISOLATE_ROOT = join(import.meta.dir, "fixtures/isolate/root");
 
 describe("pop serve: calls and status codes", () => {
   test(
@@ -229,6 +231,24 @@ describe("pop serve: options", () => {
     },
     T,
   );
+});
+
+describe("pop serve of an isolated sub", () => {
+  for (const mode of ["process", "worker"])
+    test(
+      `--isolate calc=${mode}: a call spinning past --timeout is answered 504, the server keeps answering from a fresh side, SIGTERM drains`,
+      async () => {
+        await using s = await serve(["--plugins", ISOLATE_ROOT, "--sub", "calc", "--isolate", `calc=${mode}`, "--timeout", "2000"]);
+        expect(await post(s.url, { ref: "math.bump" })).toMatchObject({ status: 200, json: { result: { count: 1, starts: 1 } } });
+        expect(await post(s.url, { ref: "math.hang" })).toMatchObject({ status: 504, json: { ref: "math.hang", error: { code: "POP_TIMEOUT" } } });
+        // Sent once the 504 is out, while the spinning side is pinged and then ended: it waits, and runs on a fresh side.
+        expect(await post(s.url, { ref: "math.bump" })).toMatchObject({ status: 200, json: { result: { count: 1, starts: 1 } } });
+        expect(await post(s.url, { ref: "math.add", kwargs: { a: 1, b: "2" } })).toMatchObject({ status: 200, json: { result: 3 } });
+        s.proc.kill("SIGTERM");
+        expect(await s.exited()).toBe(0);
+      },
+      T,
+    );
 });
 
 describe("pop serve: SIGTERM drains", () => {

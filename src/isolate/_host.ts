@@ -20,7 +20,7 @@ export interface HostOptions {
 const SLOW_START = "did not load the sub";
 
 /** How long a side whose call timed out has to answer a ping: one that does is awaiting (kept, the call abandoned), one that does not is spinning (ended). */
-export const PROBE_MS = 500;
+export const PROBE_MS = 200;
 
 interface Pending {
   ref: string;
@@ -51,6 +51,8 @@ interface Side {
   opt: Map<string, unknown>;
   /** Pings in flight after a timeout, by id: called with whether the side answered. */
   pings: Map<number, (answered: boolean) => void>;
+  /** Settles once the pings in flight are answered (or the side ended): calls wait for it rather than join a side that may be spinning. */
+  probing?: Promise<void> | undefined;
 }
 
 /** One isolated sub, seen from the host. */
@@ -76,8 +78,14 @@ export class IsolatedSub {
   /** Call `ref` (sub.mod.fn) on the side: always a promise; bounded by the per-call timeout. */
   async call(ref: string, args: unknown[]): Promise<unknown> {
     if (this.#closed) throw new IsolateError(`cannot call "${ref}": ${this.#closed}, and with it the ${this.what} of sub "${this.name}"`, this.name);
-    const side = (this.#side ??= this.#spawn());
+    let side = (this.#side ??= this.#spawn());
     await side.ready;
+    // A side being pinged after a timeout may be spinning: wait for the answer, then use it or (ended) a fresh one.
+    while (side.probing) {
+      await side.probing;
+      side = this.#side ??= this.#spawn();
+      await side.ready;
+    }
     if (side.ended)
       throw new IsolateError(
         `sub "${this.name}" (${this.what}): the ${this.what} ended before "${ref}" could be sent; the next call starts a fresh one`,
@@ -284,9 +292,14 @@ export class IsolatedSub {
     if (!p) return;
     this.#settle(side, id);
     const ping = this.#nextId++;
+    let probed!: () => void;
+    const probing = new Promise<void>((res) => (probed = res));
+    side.probing = probing;
     const answered = (yes: boolean) => {
       if (!side.pings.delete(ping)) return;
       clearTimeout(timer);
+      if (side.probing === probing) side.probing = undefined;
+      probed(); // the calls waiting on it resume after #retire below has run: they then start a fresh side
       if (yes) {
         p.reject(
           new TimeoutError(
