@@ -103,6 +103,22 @@ describe("engines.pop", () => {
     expect(r.stderr).toStartWith(`pop: plugin root "own" 9.9.9 (${other}), from --plugins, needs pop ">=50" (engines.pop in ${other}/package.json)`);
   });
 
+  test("pop.json beside a package.json that says something of the root too: pop.json is read, the other is warned about, not ignored in silence", async () => {
+    const dir = writeTree(tmp(), {
+      "pop.json": JSON.stringify({ name: "from-pop-json", version: "1.0.0" }),
+      "package.json": JSON.stringify({ name: "pkg", engines: { pop: ">=99" }, pop: { isolate: { s: "worker" }, plugins: "." } }),
+      "s/a.ts": "export function f(hub) { return 1; }",
+    });
+    expect(await pop(["call", "s.a.f", "--plugins", dir])).toEqual({
+      code: 0,
+      stdout: "1\n",
+      stderr: `pop: warning: ${dir}/package.json: "pop".isolate and engines.pop ignored: ${dir}/pop.json is this plugin root's manifest; move them into ${dir}/pop.json\n`,
+    });
+    // A package.json that only names plugin roots, or says nothing of pop, is no second manifest.
+    writeTree(dir, { "package.json": JSON.stringify({ name: "pkg", version: "3.0.0", pop: { plugins: "." } }) });
+    expect(await pop(["call", "s.a.f", "--plugins", dir])).toEqual({ code: 0, stdout: "1\n", stderr: "" });
+  });
+
   test("a root without a manifest shows no name in pop tree, as before", async () => {
     const dir = writeTree(tmp(), { "s/a.ts": MARK });
     const data = JSON.parse((await pop(["tree", "--plugins", dir, "--json"])).stdout);

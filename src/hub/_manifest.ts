@@ -50,12 +50,18 @@ export interface PackageJson {
  * package.json of the package that brought it, if any. Undefined when the root has none.
  */
 export async function readManifest(dir: string, names: readonly string[], pkg?: PackageJson): Promise<Manifest | undefined> {
+  const own = names.includes("package.json");
   if (names.includes("pop.json")) {
     const file = `${dir}/pop.json`;
     const json = await readObject(file);
-    return manifestOf(file, json, false, Object.keys(json));
+    const m = manifestOf(file, json, false, Object.keys(json));
+    // A package.json beside it that says something of this root too would be ignored in silence (its engines.pop unchecked).
+    const other = own ? `${dir}/package.json` : pkg?.file;
+    const said = other ? manifestFields(own ? await readObject(other) : pkg!.json) : [];
+    if (said.length > 0)
+      log.warn(`${other}: ${said.join(" and ")} ignored: ${file} is this plugin root's manifest; move ${said.length > 1 ? "them" : "it"} into ${file}`);
+    return m;
   }
-  const own = names.includes("package.json");
   if (!own && !pkg) return undefined;
   const file = own ? `${dir}/package.json` : pkg!.file;
   const json = own ? await readObject(file) : pkg!.json;
@@ -67,6 +73,19 @@ export async function readManifest(dir: string, names: readonly string[], pkg?: 
   if (!popObject && engines?.pop === undefined) return undefined;
   const merged: Record<string, unknown> = { name: json.name, version: json.version, engines: { pop: engines?.pop }, ...popObject };
   return manifestOf(file, merged, true, Object.keys(popObject ?? {}));
+}
+
+/** What a package.json says of a plugin root, besides naming plugin roots ("pop".plugins): its "pop" fields, engines.pop. */
+function manifestFields(json: Record<string, unknown>): string[] {
+  const said: string[] = [];
+  const field = json.pop;
+  if (field && typeof field === "object" && !Array.isArray(field)) {
+    const keys = Object.keys(field).filter((k) => k !== "plugins");
+    if (keys.length > 0) said.push(keys.map((k) => `"pop".${k}`).join(", "));
+  }
+  const engines = json.engines && typeof json.engines === "object" ? (json.engines as Record<string, unknown>) : undefined;
+  if (engines?.pop !== undefined) said.push("engines.pop");
+  return said;
 }
 
 async function readObject(file: string): Promise<Record<string, unknown>> {
