@@ -101,6 +101,24 @@ test("mockHub: a real ref that names nothing says what is near and what a ref lo
   );
 });
 
+test("mockHub: mockReset puts a stand-in back as it started (undefined, its argument check, contracts), not a bare mock", async () => {
+  const m = await mockHub(await testHub(SHOP), { contracts: true });
+  m.shop.stock.reserve.returns(true);
+  expect(await m.shop.stock.reserve("a", 1)).toBe(true);
+  m.shop.stock.reserve.mockReset();
+  expect(m.shop.stock.reserve.mock.calls).toEqual([]);
+  expect(m.shop.stock.reserve.received).toEqual([]);
+  const r = m.shop.stock.reserve("a", 1);
+  expect(r).toBeInstanceOf(Promise);
+  expect(await r).toBeUndefined();
+  const loose = m.shop.stock.reserve as unknown as (...args: unknown[]) => unknown;
+  expect(() => loose("a", 1, 2)).toThrow('mock of "shop.stock.reserve" takes at most 2 arguments (item, qty), got 3');
+  m.shop.cart.label.returns("x");
+  m.shop.cart.label.mockReset();
+  m.shop.cart.label.returns("y");
+  expect(m.shop.cart.label("kiwi")).toBe("Y"); // the post contract still runs around it
+});
+
 test("mockHub with contracts and a real function: contracts run around both, the real one calls stand-ins", async () => {
   const m = await mockHub(await testHub(SHOP), { contracts: true, real: ["shop.cart.add"] });
   m.shop.stock.reserve.returns(true);

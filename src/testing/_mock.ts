@@ -122,6 +122,11 @@ function standIn(
       value: () => {
         received.length = 0;
         own();
+        // bun's mockReset drops the implementation (a bare mock: no argument check, no promise, no contracts): back to the start.
+        if (clear === "mockReset") {
+          behaviour = () => undefined;
+          fn.mockImplementation(check);
+        }
         return fn;
       },
     });
