@@ -206,6 +206,22 @@ describe("process.exit() while a plugin loads", () => {
     const p = Bun.spawn([process.execPath, script], { stdout: "ignore", stderr: "pipe" });
     expect(await p.exited).toBe(7);
   });
+
+  test("closeOpenHubs (the process is ending) lets process.exit through; a hub created afterwards traps it again", async () => {
+    const dir = writeTree(tmp(), { "s/a.ts": "process.exit(4);\nexport function f(hub) {}", "t/a.ts": "process.exit(5);\nexport function f(hub) {}" });
+    const script = join(dir, "main.ts");
+    const hubIndex = JSON.stringify(join(import.meta.dir, "../src/hub/index.ts"));
+    await Bun.write(
+      script,
+      `import { addSub, closeOpenHubs, createHub } from ${hubIndex};\n` +
+        `await closeOpenHubs();\n` +
+        `const hub = createHub({ warn: () => {} });\nawait addSub(hub, { path: ${JSON.stringify(join(dir, "s"))}, name: "s", load: "eager" });\n` +
+        `if (hub.pop.sub.failures().length !== 1) process.exit(9);\n` +
+        `await closeOpenHubs();\nawait addSub(hub, { path: ${JSON.stringify(join(dir, "t"))}, name: "t", load: "eager" });\nprocess.exit(8);\n`,
+    );
+    const p = Bun.spawn([process.execPath, script], { stdout: "ignore", stderr: "pipe" });
+    expect(await p.exited).toBe(5);
+  });
 });
 
 describe("hub.pop.trace.add: the call monitor", () => {

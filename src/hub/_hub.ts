@@ -52,6 +52,7 @@ const OPEN = new Set<Hub>();
 export function createHub(opts: HubOptions = {}): Hub {
   checkTimeouts(opts, "createHub");
   registerPopModule();
+  endExitTrap(false);
   const hub = { OPT: {} } as Hub;
   const s: HubState = {
     roots: opts.roots ?? [],

@@ -231,9 +231,12 @@ function releaseExit(): void {
 
 let ending = false;
 
-/** The process is ending (closeOpenHubs: a signal, a command's end): process.exit is the real one again, even while a plugin still loads. */
-export function endExitTrap(): void {
-  ending = true;
+/**
+ * The process is ending (closeOpenHubs: a signal, a command's end): process.exit is the real one again, even while a
+ * plugin still loads. A hub created afterwards (the CLI run again in-process, as tests do) turns the trap back on.
+ */
+export function endExitTrap(on = true): void {
+  ending = on;
 }
 
 function guardExitSync<T>(fn: () => T): T {
