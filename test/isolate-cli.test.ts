@@ -77,6 +77,25 @@ for (const mode of ["worker", "process"] as const) {
       });
     }, 30_000);
 
+    test("a failing init.ts is warned about and the sub's other modules serve, as in-process; --strict makes it fatal, the same message", async () => {
+      const BAD = resolve(import.meta.dir, "fixtures/isolate/badinit");
+      for (const extra of [[], ["--strict"]]) {
+        const inProcess = await pop(["call", "boot.n.g", "--plugins", BAD, ...extra]);
+        expect(await pop(["call", "boot.n.g", "--plugins", BAD, "--isolate", `boot=${mode}`, ...extra])).toEqual(inProcess);
+      }
+      const init = `${join(BAD, "boot/init.ts")}:3:13: module "boot.init" not loaded: __init__ threw Error: init failed on purpose`;
+      expect(await pop(["call", "boot.n.g", "--plugins", BAD, "--isolate", `boot=${mode}`])).toEqual({
+        code: 0,
+        stdout: "2\n",
+        stderr: `pop: warning: ${init}\n`,
+      });
+      expect(await pop(["call", "boot.n.g", "--plugins", BAD, "--isolate", `boot=${mode}`, "--strict"])).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `pop: ${init}\n`,
+      });
+    }, 30_000);
+
     test("a sub whose import never yields fails after --load-timeout, where in-process pop could only hang", async () => {
       const r = await pop([
         "call",

@@ -15,6 +15,8 @@ export interface HostOptions {
   timeout?: number | undefined;
   env?: string[] | undefined;
   memory?: number | undefined;
+  /** A failed init.ts is a load failure of that module, not a failed start (default true; a strict hub never is). */
+  tolerant?: boolean | undefined;
 }
 
 const SLOW_START = "did not load the sub";
@@ -201,6 +203,7 @@ export class IsolatedSub {
       loadTimeout: s.loadTimeout,
       shutdownTimeout: s.shutdownTimeout,
       strict: s.strict,
+      tolerant: this.opts.tolerant !== false,
       stdoutForData,
     });
     // Bounded like any load: a side that never answers (an import that spins) is ended.

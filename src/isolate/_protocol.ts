@@ -27,6 +27,8 @@ export interface InitMessage {
   shutdownTimeout: number;
   /** The host hub is strict (--strict): a module of the sub that fails to load fails the start. */
   strict: boolean;
+  /** Not strict and loading a hub: a failed init.ts is that module's load failure (the sub's other modules serve), not a failed start. */
+  tolerant: boolean;
   /** pop owns the host's stdout (--json): the side's console output goes to stderr, as the host's does. */
   stdoutForData: boolean;
 }

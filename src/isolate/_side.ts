@@ -2,7 +2,8 @@
 // sub (contracts and all, loaded eagerly), answering the host's calls, and sending its plugins' calls into other subs
 // (hub.other.mod.f()) back to the host.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { addSub, closeHub, createHub, hubFailures, type Hub } from "../hub/index.ts";
+import { closeHub, createHub, hubFailures, type Hub } from "../hub/index.ts";
+import { addSubMeta } from "../hub/_sub.ts";
 import { subMeta } from "../hub/_meta.ts";
 import { ShutdownError } from "../errors.ts";
 import { keepStdoutForData } from "../output.ts";
@@ -59,7 +60,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
     hub = h;
     Object.assign(h.OPT, m.opt);
     for (const other of m.hostSubs) if (other !== name && other !== "pop") h[other] = hostRef(other, callHost);
-    await addSub(h, { path: m.folders, name, load: "eager" });
+    await addSubMeta(h, { path: m.folders, name, load: "eager" }, m.tolerant && !m.strict);
     starting = false;
     send({ t: "ready", modules: shapes(hub, name) });
   };

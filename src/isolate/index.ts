@@ -28,6 +28,12 @@ export interface IsolateOptions {
   memory?: number;
   /** Where the options came from, for error messages: "--isolate rpc=worker", "plugins/pop.json", ... */
   source: string;
+  /**
+   * A failed init.ts of the sub is that module's load failure, reported when it is reached, and the sub's other
+   * modules serve, as loading a hub does (default, unless the hub is strict); false: the start fails with it, as an
+   * atomic hub.pop.sub.add does in-process.
+   */
+  tolerant?: boolean;
 }
 
 /**
@@ -47,6 +53,8 @@ export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): 
     const exports: Record<string, unknown> = { ...shape.values };
     // A module that failed to load there fails here with the same error, when it is first reached.
     const failed = shape.error && fromWire(shape.error);
+    // A failed init.ts (tolerated) is said at once, as loading the sub in-process says it: it is never reached later.
+    if (failed && mod === "init") hubWarn(hub, failed instanceof Error ? failed.message : String(failed));
     if (failed)
       exports.__init__ = () => {
         throw failed;
