@@ -215,6 +215,18 @@ for (const mode of ["worker", "process"] as const) {
       );
     }, 20_000);
 
+    test("a failing init.ts: a load failure of init and the other modules serve; with tolerant: false the start fails", async () => {
+      const BOOT = resolve(import.meta.dir, "fixtures/isolate/badinit/boot");
+      const warned: string[] = [];
+      const hub = await hostHub((m) => warned.push(m));
+      await isolateSub(hub, "boot", { mode, folders: [BOOT], source: "test" });
+      expect(await hub.boot.n.g()).toBe(2);
+      expect(warned).toEqual([`${BOOT}/init.ts:3:13: module "boot.init" not loaded: __init__ threw Error: init failed on purpose`]);
+      const strict = await hostHub();
+      const err = await rejection(isolateSub(strict, "boot", { mode, folders: [BOOT], source: "test", tolerant: false }));
+      expect(err.message).toBe(`${BOOT}/init.ts:3:13: module "boot.init" not loaded: __init__ threw Error: init failed on purpose`);
+    }, 20_000);
+
     test("bad options are usage errors naming where they came from", async () => {
       const hub = await hostHub();
       const bad = (o: Partial<IsolateOptions>) => rejection(isolateSub(hub, "calc", { mode, folders: [CALC], source: "--isolate calc=x", ...o }));
