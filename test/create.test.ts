@@ -1,8 +1,8 @@
 // pop create through the binary: what each command writes, and what it refuses (bad names, overwrites, half-way failures).
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
+import { dirname, join } from "node:path";
+import { POP, pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
 const FIX = join(ROOT, "test/fixtures/create");
 /** PATH without any Bun: generated projects must run with nothing but pop. */
@@ -160,6 +160,36 @@ describe("pop create project", () => {
     expect(cmds.map((c) => c.join(" "))).toEqual(["app . --help", "config schema .", "app .", "app . --greeting Hi --num 11"]);
     for (const c of cmds) expect([c, (await pop(c, { cwd: dir, env: NO_BUN })).code]).toEqual([c, 0]);
     expect((await pop(["app", ".", "--greeting", "Hi", "--num", "11"], { cwd: dir })).stdout).toBe("Hi from other: fib(11) = 89\n");
+  }, 60_000);
+
+  test("next: lines of every template quote an --in folder the shell would split, and they run as printed", async () => {
+    const cwd = tmp();
+    const where = "it's here";
+    expect((await pop(["create", "project", "other", "--dir", where], { cwd })).code).toBe(0);
+    const quoted = `'it'\\''s here'`;
+    const cases: Array<[string[], string]> = [
+      [["plugin", "calc/stats"], `pop call calc.stats.hello name=pop --plugins ${quoted}`],
+      [["contract", "calc/money"], `pop call calc.money.scale value=3 --plugins ${quoted}`],
+      [["sub", "probes", "--pattern", "map"], `pop call probes.init.report --json --plugins ${quoted}`],
+      [["service-type", "greeter"], `pop add greeter --plugins ${quoted} --name greeter1 --set port=8090`],
+    ];
+    for (const [args, line] of cases) {
+      const r = await pop(["create", ...args, "--in", where, "--no-types"], { cwd });
+      expect(r.code).toBe(0);
+      const next = r.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("  pop "))
+        .map((l) => l.trim());
+      expect(next).toContain(line);
+      expect(next).toContain(`pop test ${quoted}`);
+      const call = next.find((l) => l.startsWith("pop call"));
+      if (call) {
+        const sh = Bun.spawn(["sh", "-c", call], { cwd, env: { PATH: `${dirname(POP)}:/usr/bin:/bin` }, stdout: "pipe", stderr: "pipe" });
+        const [out, err, code] = await Promise.all([new Response(sh.stdout).text(), new Response(sh.stderr).text(), sh.exited]);
+        expect([call, err, code]).toEqual([call, "", 0]);
+        expect(out).not.toBe("");
+      }
+    }
   }, 60_000);
 
   test("the generated fib refuses a num its loop could never finish (1e400 is Infinity) instead of hanging", async () => {

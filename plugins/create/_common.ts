@@ -20,3 +20,8 @@ export function subDir(dyne: Record<string, string[]> | undefined, sub: string):
   const listed = dyne?.[sub]?.[0];
   return listed === undefined ? sub : listed.replace(/^\.\//, "").replace(/\/+$/, "");
 }
+
+/** A path as one shell word, for the `next:` lines: as it is when it needs no quoting, else in single quotes. */
+export function shellWord(p: string): string {
+  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+}

@@ -2,7 +2,7 @@
 import type { Hub } from "pop";
 import { UsageError } from "../../src/errors.ts";
 import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
-import { addSub, subDir, testHeader } from "./_common.ts";
+import { addSub, shellWord, subDir, testHeader } from "./_common.ts";
 
 export const description = "A module SUB/NAME with its contract SUB/contracts/NAME.ts: pre, call, post and a schema contract, with its test";
 export const target = "project";
@@ -10,6 +10,7 @@ export const ref = "sub/name";
 
 /** SUB/NAME.ts, SUB/contracts/NAME.ts and test/SUB-NAME.test.ts. */
 export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
+  const here = shellWord(ctx.where);
   const sub = ctx.sub!;
   const n = ctx.name;
   const dir = subDir(ctx.dyne, sub);
@@ -78,6 +79,6 @@ test("pre refuses, post rounds, call counts", () => {
 `,
     },
     dyne: { [sub]: [dir] },
-    next: [`pop call ${sub}.${n}.scale value=3 --plugins ${ctx.where}`, `pop test ${ctx.where}`],
+    next: [`pop call ${sub}.${n}.scale value=3 --plugins ${here}`, `pop test ${here}`],
   };
 }

@@ -1,7 +1,7 @@
 // Template `plugin`: one module of a sub (SUB/NAME), with its test.
 import type { Hub } from "pop";
 import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
-import { addSub, subDir, testHeader } from "./_common.ts";
+import { addSub, shellWord, subDir, testHeader } from "./_common.ts";
 
 export const description = "A plugin module SUB/NAME: one function on the hub (hub.SUB.NAME.hello), with its test";
 export const target = "project";
@@ -9,6 +9,7 @@ export const ref = "sub/name";
 
 /** SUB/NAME.ts (in the folder DYNE gives SUB, if it does) and test/SUB-NAME.test.ts. */
 export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
+  const here = shellWord(ctx.where);
   const sub = ctx.sub!;
   const n = ctx.name;
   const dir = subDir(ctx.dyne, sub);
@@ -29,6 +30,6 @@ test("${sub}.${n}.hello", () => {
 `,
     },
     dyne: { [sub]: [dir] },
-    next: [`pop call ${sub}.${n}.hello name=pop --plugins ${ctx.where}`, `pop test ${ctx.where}`],
+    next: [`pop call ${sub}.${n}.hello name=pop --plugins ${here}`, `pop test ${here}`],
   };
 }

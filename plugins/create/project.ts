@@ -2,7 +2,7 @@
 // moment it is written: conf.ts, the project's own sub (spine: init.ts with cli), one library sub, tests, README.
 import type { Hub } from "pop";
 import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
-import { testHeader } from "./_common.ts";
+import { shellWord, testHeader } from "./_common.ts";
 import { configSchemaText, type SchemaOption } from "./_schema.ts";
 
 export const description = "A project: conf.ts, NAME/init.ts with cli, a library sub, tests, README, package.json, tsconfig.json";
@@ -29,11 +29,6 @@ export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
     },
     next: [`pop app ${here}`, `pop test ${here}`],
   };
-}
-
-/** A path as one shell word: as it is when it needs no quoting, else in single quotes. */
-function shellWord(p: string): string {
-  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The options conf.ts defines: its CONFIG and its JSON Schema are both written from these (a test compares the schema with pop config schema's). */

@@ -1,13 +1,14 @@
 // Template `service-type`: a deploy service type (docs/deploy.md): settings schema, command, readiness check, a task.
 import type { Hub } from "pop";
 import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
-import { testHeader } from "./_common.ts";
+import { shellWord, testHeader } from "./_common.ts";
 
 export const description = "A deploy service type service/NAME.ts: settings schema, command, readiness check and a task, with its test";
 export const target = "project";
 
 /** service/NAME.ts (the folder DYNE gives `service`, if it does) and test/service-NAME.test.ts. */
 export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
+  const here = shellWord(ctx.where);
   const n = ctx.name;
   const dir = (ctx.dyne?.service?.[0] ?? "service").replace(/^\.\//, "").replace(/\/+$/, "");
   return {
@@ -85,6 +86,6 @@ test("the service starts, becomes ready, and answers its task", async () => {
 `,
     },
     dyne: { service: [dir] },
-    next: [`pop test ${ctx.where}`, `pop add ${n} --plugins ${ctx.where} --name ${n}1 --set port=8090`],
+    next: [`pop test ${here}`, `pop add ${n} --plugins ${here} --name ${n}1 --set port=8090`],
   };
 }

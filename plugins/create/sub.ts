@@ -1,6 +1,7 @@
 // Template `sub`: a sub following one of POP's and stevedore's patterns, with a working example and its test.
 import type { Hub } from "pop";
 import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
+import { shellWord } from "./_common.ts";
 import { driver, map } from "./_driver.ts";
 import { dispatch, router } from "./_router.ts";
 import { library, spine } from "./_spine.ts";
@@ -23,6 +24,7 @@ const TRY: Record<string, string> = {
 
 /** The sub's files, in folder NAME of the project (listed in DYNE when the project has one). */
 export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
+  const here = shellWord(ctx.where);
   const make = PATTERNS[ctx.pattern ?? ""];
   if (!make) throw new Error(`no pattern ${JSON.stringify(ctx.pattern)}: choose from ${patterns.join(", ")}`);
   const there = Object.hasOwn(ctx.dyne ?? {}, ctx.name) || ctx.exists(ctx.name);
@@ -30,6 +32,6 @@ export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
     files: make(ctx.name, ctx.name),
     dyne: { [ctx.name]: [ctx.name] },
     ...(there ? { notes: [`adding to the existing sub ${ctx.name} (its other modules stay as they are)`] } : {}),
-    next: [`pop call ${ctx.name}.${TRY[ctx.pattern!]} --plugins ${ctx.where}`, `pop test ${ctx.where}`],
+    next: [`pop call ${ctx.name}.${TRY[ctx.pattern!]} --plugins ${here}`, `pop test ${here}`],
   };
 }
