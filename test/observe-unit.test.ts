@@ -133,3 +133,27 @@ describe("callers", () => {
     expect(ends.map((e) => [e.ref, e.outcome, e.error instanceof TimeoutError])).toEqual([["s.m.never", "error", true]]);
   });
 });
+
+describe("loaded only when asked for", () => {
+  test("a hub loaded and called without trace, audit or placement evaluates none of src/observe, src/isolate, src/remote; --trace does load observe", async () => {
+    const dir = writeTree(tmp(), FILES);
+    const script = join(dir, "main.ts");
+    const hubIndex = JSON.stringify(join(import.meta.dir, "../src/hub/index.ts"));
+    await Bun.write(
+      script,
+      `import { closeHub, loadHub } from ${hubIndex};\n` +
+        `const hub = await loadHub({ plugins: [${JSON.stringify(dir)}], packages: false, trace: process.argv[2] === "trace", warn: () => {} });\n` +
+        `hub.s.m.sync();\nawait hub.s.m.slow(1);\nawait closeHub(hub);\n` +
+        `const seen = Object.keys(require.cache).filter((f) => /\\/src\\/(observe|isolate|remote)\\//.test(f)).map((f) => f.replace(/.*\\/src\\//, ""));\n` +
+        `console.log(JSON.stringify([...new Set(seen.map((f) => f.split("/")[0]))]));\n`,
+    );
+    const run = async (arg: string) => {
+      const p = Bun.spawn([process.execPath, script, arg], { stdout: "pipe", stderr: "pipe" });
+      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+      expect(code).toBe(0);
+      return JSON.parse(out.trim().split("\n").pop()!);
+    };
+    expect(await run("plain")).toEqual([]);
+    expect(await run("trace")).toEqual(["observe"]);
+  });
+});
