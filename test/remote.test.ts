@@ -1,6 +1,7 @@
 // Remote subs: hub.calc.math.fn(...) answered by a `pop serve --sub calc` in another process, the same results and
 // errors as the merged app. In-process hubs (remoteSub) and through the binary (pop call --remote).
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { ConfigError, ContractError, RefError, RemoteError, TimeoutError, UsageError } from "../src/errors.ts";
 import { closeHub, type Hub, inspectHub, loadHub } from "../src/hub/index.ts";
 import { addMonitor } from "../src/hub/_trace.ts";
@@ -191,6 +192,23 @@ describe("remote subs through the binary", () => {
       expect(failSplit).toEqual(failMerged);
       expect(failSplit.code).toBe(1);
       expect(failSplit.stderr).toContain('"calc.math.fail" failed: boom: the input was bad');
+    },
+    T,
+  );
+
+  test(
+    "three services: a caller of two remote subs, one of which calls the third, answers as the merged app",
+    async () => {
+      const DUO = join(import.meta.dir, "fixtures/serve/duo-root");
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
+      await using front = await serve(["--plugins", FRONT, "--sub", "front", "--remote", `calc=${calc.url}`]);
+      const merged = await pop(["call", "duo.both.both", "--plugins", CALC, "--plugins", FRONT, "--plugins", DUO, "--json"]);
+      const split = await pop(["call", "duo.both.both", "--plugins", DUO, "--remote", `calc=${calc.url}`, "--remote", `front=${front.url}`, "--json"]);
+      expect(merged.code).toBe(0);
+      expect(JSON.parse(merged.stdout)).toEqual({ square: 81, total: { sum: 3, fee: 34 }, broken: "TypeError: boom: the input was bad" });
+      expect({ ...split, stderr: "" }).toEqual({ ...merged, stderr: "" }); // the merged app's calc prints its __shutdown__ line here
+      expect(split.stderr).toBe("");
+      expect(await fibCalls(calc.url)).toBe(1); // front's fee, asked by the front server of the calc server
     },
     T,
   );
