@@ -38,4 +38,18 @@ describe("pop serve of examples/poppy", () => {
     },
     T,
   );
+
+  test(
+    "every public function is served, init.run included; --disable rpc.init leaves the sub's init module out",
+    async () => {
+      const refs = async (args: string[]) => {
+        await using s = await serve(["--plugins", "examples/poppy", "--sub", "rpc", ...args]);
+        expect((await call(s.url, '{"ref": "math.fib", "kwargs": {"num": -1}}')).status).toBe(400); // the contract applies either way
+        return ((await (await fetch(`${s.url}/refs`)).json()) as { refs: { ref: string }[] }).refs.map((r) => r.ref);
+      };
+      expect(await refs([])).toEqual(["init.router", "init.run", "math.fib", "math.triple"]);
+      expect(await refs(["--disable", "rpc.init"])).toEqual(["math.fib", "math.triple"]);
+    },
+    T,
+  );
 });
