@@ -1,6 +1,6 @@
 // pop create through the binary: what each command writes, and what it refuses (bad names, overwrites, half-way failures).
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { POP, pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -339,6 +339,29 @@ describe("names", () => {
 });
 
 describe("into a project", () => {
+  test("pop create sub into a sub DYNE puts elsewhere writes into that folder, so the new module is on the hub", async () => {
+    const cwd = tmp();
+    expect((await pop(["create", "project", "dd"], { cwd })).code).toBe(0);
+    const dir = join(cwd, "dd");
+    mkdirSync(join(dir, "lib"));
+    renameSync(join(dir, "calc"), join(dir, "lib/calc"));
+    const conf = readFileSync(join(dir, "conf.ts"), "utf8");
+    writeFileSync(join(dir, "conf.ts"), conf.replace('calc: ["calc"]', 'calc: ["lib/calc"]'));
+    const r = await pop(["create", "sub", "calc", "--pattern", "library", "--in", "dd"], { cwd });
+    expect(r.stdout).toContain("  lib/calc/text.ts\n");
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, "calc"))).toBe(false);
+    expect(readFileSync(join(dir, "conf.ts"), "utf8")).toContain('calc: ["lib/calc"]');
+    expect(await pop(["call", "calc.text.slug", "text=Hello World", "--plugins", dir], { env: NO_BUN })).toEqual({
+      stdout: "hello-world\n",
+      stderr: "",
+      code: 0,
+    });
+    const t = await pop(["test", dir], { env: NO_BUN });
+    expect(t.stdout + t.stderr).toContain(" 0 fail");
+    expect(t.code).toBe(0);
+  }, 60_000);
+
   test("pop create sub adds the sub to conf.ts DYNE, and pop app still runs", async () => {
     const cwd = tmp();
     await pop(["create", "project", "shop"], { cwd });

@@ -1,7 +1,7 @@
 // Template `sub`: a sub following one of POP's and stevedore's patterns, with a working example and its test.
 import type { Hub } from "pop";
 import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
-import { shellWord } from "./_common.ts";
+import { shellWord, subDir } from "./_common.ts";
 import { driver, map } from "./_driver.ts";
 import { dispatch, router } from "./_router.ts";
 import { library, spine } from "./_spine.ts";
@@ -27,10 +27,12 @@ export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
   const here = shellWord(ctx.where);
   const make = PATTERNS[ctx.pattern ?? ""];
   if (!make) throw new Error(`no pattern ${JSON.stringify(ctx.pattern)}: choose from ${patterns.join(", ")}`);
-  const there = Object.hasOwn(ctx.dyne ?? {}, ctx.name) || ctx.exists(ctx.name);
+  // A sub DYNE already lists may be in another folder (calc: ["lib/calc"]): its modules go there, or the hub never sees them.
+  const dir = subDir(ctx.dyne, ctx.name);
+  const there = Object.hasOwn(ctx.dyne ?? {}, ctx.name) || ctx.exists(dir);
   return {
-    files: make(ctx.name, ctx.name),
-    dyne: { [ctx.name]: [ctx.name] },
+    files: make(ctx.name, dir),
+    dyne: { [ctx.name]: [dir] },
     ...(there ? { notes: [`adding to the existing sub ${ctx.name} (its other modules stay as they are)`] } : {}),
     next: [`pop call ${ctx.name}.${TRY[ctx.pattern!]} --plugins ${here}`, `pop test ${here}`],
   };
