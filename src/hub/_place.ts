@@ -10,7 +10,8 @@ export type Placed = ({ kind: "isolate"; spec: IsolateSpec } | { kind: "remote";
 
 /**
  * Hand sub `name` (its folders `dirs`) to isolateSub or remoteSub, with the hub's per-call timeout. `tolerant` (loading
- * a hub, not strict): a remote sub whose server does not answer stays on the hub as failed instead of throwing.
+ * a hub, not strict): a remote sub whose server does not answer stays on the hub as failed instead of throwing, an
+ * isolated sub whose init.ts fails serves its other modules.
  */
 export async function placeSub(hub: Hub, name: string, dirs: string[], tolerant = false): Promise<void> {
   const s = state(hub);
@@ -21,7 +22,16 @@ export async function placeSub(hub: Hub, name: string, dirs: string[], tolerant 
     if (p.kind === "isolate") {
       const { isolateSub } = await import("../isolate/index.ts");
       const { mode, env, memory, source } = p.spec;
-      await isolateSub(hub, name, { mode, folders: dirs, source, ...timeout, ...(env ? { env } : {}), ...(memory ? { memory } : {}) });
+      // An explicit add is atomic, as in-process: only loading a hub (not strict) tolerates a failing init.ts.
+      await isolateSub(hub, name, {
+        mode,
+        folders: dirs,
+        source,
+        ...timeout,
+        ...(env ? { env } : {}),
+        ...(memory ? { memory } : {}),
+        tolerant: tolerant && !s.strict,
+      });
     } else {
       const { remoteSub } = await import("../remote/index.ts");
       const { url, token, source } = p.spec;
