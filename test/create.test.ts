@@ -339,6 +339,20 @@ describe("names", () => {
 });
 
 describe("into a project", () => {
+  test("a second pattern into one sub writes its test beside the first one's (test/SUB-PATTERN.test.ts), and both pass", async () => {
+    const cwd = tmp();
+    expect((await pop(["create", "project", "shop"], { cwd })).code).toBe(0);
+    expect((await pop(["create", "sub", "calc", "--pattern", "library", "--in", "shop"], { cwd })).code).toBe(0);
+    const r = await pop(["create", "sub", "calc", "--pattern", "spine", "--in", "shop"], { cwd });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toStartWith("wrote 3 files in shop:\n  calc/init.ts\n  calc/steps.ts\n  test/calc-spine.test.ts\n");
+    expect(r.code).toBe(0);
+    const t = await pop(["test", join(cwd, "shop")], { env: NO_BUN });
+    expect(t.stdout + t.stderr).toContain("(pass) calc.text.slug");
+    expect(t.stdout + t.stderr).toContain("(pass) calc.init.run goes through every step, in order");
+    expect(t.code).toBe(0);
+  }, 60_000);
+
   test("pop create sub into a sub DYNE puts elsewhere writes into that folder, so the new module is on the hub", async () => {
     const cwd = tmp();
     expect((await pop(["create", "project", "dd"], { cwd })).code).toBe(0);

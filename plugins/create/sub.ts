@@ -30,8 +30,15 @@ export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
   // A sub DYNE already lists may be in another folder (calc: ["lib/calc"]): its modules go there, or the hub never sees them.
   const dir = subDir(ctx.dyne, ctx.name);
   const there = Object.hasOwn(ctx.dyne ?? {}, ctx.name) || ctx.exists(dir);
+  const files = make(ctx.name, dir);
+  // A second pattern into one sub (library, then spine): its test goes beside the first one's, not over it.
+  const test = `test/${ctx.name}.test.ts`;
+  if (there && ctx.exists(test) && files[test] !== undefined) {
+    files[`test/${ctx.name}-${ctx.pattern}.test.ts`] = files[test];
+    delete files[test];
+  }
   return {
-    files: make(ctx.name, dir),
+    files,
     dyne: { [ctx.name]: [dir] },
     ...(there ? { notes: [`adding to the existing sub ${ctx.name} (its other modules stay as they are)`] } : {}),
     next: [`pop call ${ctx.name}.${TRY[ctx.pattern!]} --plugins ${here}`, `pop test ${here}`],
