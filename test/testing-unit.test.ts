@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { cpSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../src/errors.ts";
 import { closeHub } from "../src/hub/index.ts";
@@ -48,6 +48,19 @@ test("testHub config: a name CONFIG does not have is a UsageError naming it and 
   );
   await expect(testHub(SHOP, { config: { limt: 3 } })).rejects.toThrow(UsageError);
   expect((await testHub(SHOP, { config: { limit: 3 } })).OPT.shop.limit).toBe(3);
+});
+
+test("testHub reads the project folder's config file (not the working directory's), never the environment; config beats both", async () => {
+  const dir = tmp("pop-testhub-conffile-");
+  cpSync(SHOP, dir, { recursive: true });
+  writeFileSync(join(dir, "shop.config.json"), '{ "limit": 4 }\n');
+  process.env.SHOP_LIMIT = "7";
+  try {
+    expect((await testHub(dir)).OPT.shop).toEqual({ currency: "EUR", limit: 4 });
+    expect((await testHub(dir, { config: { limit: 5 } })).OPT.shop.limit).toBe(5);
+  } finally {
+    delete process.env.SHOP_LIMIT;
+  }
 });
 
 test("testHub: a folder that does not exist is a UsageError naming it", async () => {
