@@ -224,6 +224,43 @@ describe("an isolated sub", () => {
   });
 });
 
+describe("a remote sub", () => {
+  test("its calls are traced naming the server they went to, not as built in", async () => {
+    const server = Bun.spawn([POP, "serve", ...PLUGINS, "--sub", "obs", "--port", "0"], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    try {
+      const reader = server.stdout.getReader();
+      let seen = "";
+      const timer = setTimeout(() => server.kill("SIGKILL"), 10_000); // bound: a server that never listens fails below
+      while (!/listening on (http:\/\/\S+) /.test(seen)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      clearTimeout(timer);
+      const url = /listening on (http:\/\/\S+) /.exec(seen)?.[1];
+      expect(url).toBeString();
+      const text = await pop(["call", "obs.work.add", "a=1", "b=2", "--remote", `obs=${url}`, "--trace"]);
+      expect(text).toEqual({
+        code: 0,
+        stdout: "3\n",
+        stderr: expect.stringMatching(new RegExp(`^pop: call obs\\.work\\.add [0-9.]+ ms ok \\(remote ${url}\\)\\n$`)),
+      });
+      const json = await pop(["call", "obs.work.add", "a=1", "b=2", "--remote", `obs=${url}`, "--trace"], { env: { POP_LOG_FORMAT: "json" } });
+      expect(lines(json.stderr)).toEqual([
+        expect.objectContaining({ ref: "obs.work.add", root: null, plugin: null, version: null, remote: url, outcome: "ok" }),
+      ]);
+    } finally {
+      server.kill("SIGKILL");
+      await server.exited;
+    }
+  });
+});
+
 describe("--timeout MS", () => {
   test("a call still running after MS fails with a timeout error naming the ref, exit 1", async () => {
     expect(await pop(["call", "obs.work.hang", ...PLUGINS, "--timeout", "50"])).toEqual({

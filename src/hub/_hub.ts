@@ -301,10 +301,19 @@ export async function closeOpenHubs(): Promise<void> {
   if (errors.length > 0) throw new ShutdownError(errors);
 }
 
-/** Where a ref's code comes from: its module's file and the plugin root holding it (undefined for built-ins). */
-export function refOrigin(hub: Hub, ref: string): { file?: string; root?: PluginRoot } {
+/**
+ * Where a ref's code comes from: its module's file and the plugin root holding it (undefined for built-ins), or for a
+ * sub served elsewhere (--remote), the URL of its server (and the root here that names the sub, if any).
+ */
+export function refOrigin(hub: Hub, ref: string): { file?: string; root?: PluginRoot; remote?: string } {
   const s = state(hub);
   const parts = ref.split(".");
+  const placed = s.placed.get(parts[0]!);
+  if (placed?.kind === "remote") {
+    const dir = s.dyne.get(parts[0]!)?.[0];
+    const root = dir ? rootHolding(s.roots, `${dir}/`) : undefined;
+    return root ? { remote: placed.spec.url, root } : { remote: placed.spec.url };
+  }
   let meta = s.subs.get(parts[0]!);
   for (let i = 1; meta && i < parts.length; i++) {
     const rec = meta.modules.get(parts[i]!);

@@ -8,10 +8,13 @@ interface Origin {
   root: string | null;
   plugin: string | null;
   version: string | null;
+  /** For a sub served elsewhere (--remote): its server's URL. */
+  remote?: string;
 }
 
 /**
- * A monitor logging every hub call: ref, caller, plugin root (its manifest's name and version), duration and outcome.
+ * A monitor logging every hub call: ref, caller, plugin root (its manifest's name and version; for a --remote sub, its
+ * server's URL), duration and outcome.
  * In the format of every other diagnostic (the output module decides: JSON lines under --json or POP_LOG_FORMAT=json,
  * or auto off a terminal), so stderr never mixes two formats: a `{"msg":"call",...}` line, else one `pop: call ...` line.
  */
@@ -20,8 +23,9 @@ export function traceMonitor(hub: Hub): Monitor {
   const originOf = (ref: string): Origin => {
     let o = origins.get(ref);
     if (!o) {
-      const { root } = refOrigin(hub, ref);
+      const { root, remote } = refOrigin(hub, ref);
       o = { root: root ? root.dir : null, plugin: root?.manifest?.name ?? null, version: root?.manifest?.version ?? null };
+      if (remote) o.remote = remote;
       origins.set(ref, o);
     }
     return o;
@@ -37,7 +41,8 @@ export function traceMonitor(hub: Hub): Monitor {
         log.info("call", fields);
         return;
       }
-      const where = o.root ? ` (${o.plugin ? `${o.plugin}${o.version ? ` ${o.version}` : ""}, ` : ""}${rel(o.root)})` : " (built in)";
+      const named = o.plugin ? `${o.plugin}${o.version ? ` ${o.version}` : ""}, ` : "";
+      const where = o.remote ? ` (remote ${o.remote})` : o.root ? ` (${named}${rel(o.root)})` : " (built in)";
       const from = call.caller ? ` from ${call.caller}` : "";
       const end = call.outcome === "ok" ? "ok" : `error: ${fields.error}`;
       log.info(`call ${call.ref}${from} ${duration} ms ${end}${where}`);
