@@ -339,6 +339,25 @@ describe("names", () => {
 });
 
 describe("into a project", () => {
+  test("a project created inside another says so, and the exclude it names makes the outer project type-check again", async () => {
+    const cwd = tmp();
+    expect((await pop(["create", "project", "shop"], { cwd })).code).toBe(0);
+    const outer = join(cwd, "shop");
+    const r = await pop(["create", "project", "inner", "--dir", "apps/inner"], { cwd: outer });
+    expect(r.stdout).toContain(
+      `this is inside the project ".": its pop test runs these tests too and its tsc checks these files against its own hub; add "apps/inner" to the "exclude" of its tsconfig.json, or create the project elsewhere\n`,
+    );
+    expect(r.code).toBe(0);
+    const Tsc = join(ROOT, "node_modules/.bin/tsc");
+    const tsc = () => Bun.spawnSync([Tsc, "--noEmit", "-p", outer]).exitCode;
+    expect(tsc()).not.toBe(0);
+    const config = JSON.parse(readFileSync(join(outer, "tsconfig.json"), "utf8"));
+    writeFileSync(join(outer, "tsconfig.json"), JSON.stringify({ ...config, exclude: [...config.exclude, "apps/inner"] }));
+    expect(tsc()).toBe(0);
+    // Not inside one: no note.
+    expect((await pop(["create", "project", "alone"], { cwd })).stdout).not.toContain("inside the project");
+  }, 60_000);
+
   test("a second pattern into one sub writes its test beside the first one's (test/SUB-PATTERN.test.ts), and both pass", async () => {
     const cwd = tmp();
     expect((await pop(["create", "project", "shop"], { cwd })).code).toBe(0);

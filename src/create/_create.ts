@@ -2,7 +2,7 @@
 // conflicts, edit DYNE, then write everything at once (or, with --dry-run, only say what would be written).
 import pkg from "../../package.json" with { type: "json" };
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { preferNodeFs } from "../_fs.ts";
 import { PopError, quote, UsageError } from "../errors.ts";
 import { log } from "../output.ts";
@@ -172,7 +172,16 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
       { hint: false },
     );
   }
-  const notes = out.notes ?? [];
+  const notes = [...(out.notes ?? [])];
+  if (tpl.target === "new") {
+    const outer = enclosingProject(dir);
+    if (outer !== undefined) {
+      const inner = relative(outer, dir);
+      notes.push(
+        `this is inside the project ${quote(relative(process.cwd(), outer) || ".")}: its pop test runs these tests too and its tsc checks these files against its own hub; add ${quote(inner)} to the "exclude" of its tsconfig.json, or create the project elsewhere`,
+      );
+    }
+  }
   const result: CreateResult = { template: req.template, name: req.name, dir: where, dryRun: req.dryRun, files: actions, notes, todo, next: out.next ?? [] };
   if (req.dryRun) return result;
 
@@ -296,5 +305,13 @@ function isDir(p: string): boolean {
     return statSync(p).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** The nearest folder above `dir` that holds a conf.ts (a project a new one would land inside), if any. */
+function enclosingProject(dir: string): string | undefined {
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, "conf.ts"))) return d;
+    if (dirname(d) === d) return undefined;
   }
 }
