@@ -500,6 +500,18 @@ describe("templates are plugins", () => {
     );
   });
 
+  test("--list marks a template that loads but lacks render or target as not usable, with what pop create TEMPLATE says", async () => {
+    const cwd = tmp();
+    writeTree(cwd, { "tpl/create/norender.ts": 'export const description = "no render";\nexport const target = "project";\n' });
+    const list = await pop(["create", "--list", "--plugins", "tpl"], { cwd });
+    expect(list.stdout).toContain("  norender      tpl/create/norender.ts  not usable: exports no render(hub, ctx) function\n");
+    const j = JSON.parse((await pop(["create", "--list", "--json", "--plugins", "tpl"], { cwd })).stdout);
+    expect(j.find((t: { name: string }) => t.name === "norender")).toMatchObject({ error: "exports no render(hub, ctx) function" });
+    const use = await pop(["create", "norender", "x", "--plugins", "tpl"], { cwd });
+    expect(use.stderr).toContain('template "norender" exports no render(hub, ctx) function');
+    expect(use.code).toBe(1);
+  });
+
   test("a plugin root adds templates and overrides built-in ones with __override__ (--list says so, --json too)", async () => {
     const cwd = tmp();
     const args = ["--plugins", join(FIX, "override"), "--plugins", join(FIX, "extra")];

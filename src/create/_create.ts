@@ -98,11 +98,17 @@ export function templateOf(hub: Hub, template: string): TemplateModule {
     throw new UsageError(`no template ${quote(template)}; templates: ${names.map(templateName).sort().join(", ")} (pop create --list)`, PATH, { hint: false });
   const m = hub.create[mod] as Partial<TemplateModule>;
   const file = entries.find((e) => e.name === mod)?.file ?? mod;
-  const bad = (what: string) => new PopError(`${file}: template ${quote(template)} ${what}`);
-  if (typeof m.render !== "function") throw bad("exports no render(hub, ctx) function");
-  if (m.target !== "new" && m.target !== "project") throw bad('must export target = "new" (a new folder) or "project" (into --in)');
-  if (typeof m.description !== "string") throw bad("exports no description string");
+  const problem = templateProblem(m);
+  if (problem) throw new PopError(`${file}: template ${quote(template)} ${problem}`);
   return m as TemplateModule;
+}
+
+/** What a loaded template module lacks to be usable (render, target, description), or undefined. */
+export function templateProblem(m: Partial<TemplateModule>): string | undefined {
+  if (typeof m.render !== "function") return "exports no render(hub, ctx) function";
+  if (m.target !== "new" && m.target !== "project") return 'must export target = "new" (a new folder) or "project" (into --in)';
+  if (typeof m.description !== "string") return "exports no description string";
+  return undefined;
 }
 
 /** Render, check and write (or only plan, with `dryRun`). */

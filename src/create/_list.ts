@@ -2,7 +2,7 @@
 import { relative, resolve, sep } from "node:path";
 import type { Hub } from "../hub/index.ts";
 import { BUILTIN_CREATE } from "./_builtin.ts";
-import { templateName } from "./_create.ts";
+import { templateName, templateProblem } from "./_create.ts";
 
 /** One template as listed. */
 export interface TemplateInfo {
@@ -40,6 +40,8 @@ export async function listTemplates(hub: Hub): Promise<TemplateInfo[]> {
     info.description = typeof m.description === "string" ? m.description : "";
     if (typeof m.target === "string") info.target = m.target;
     if (Array.isArray(m.patterns)) info.patterns = m.patterns as string[];
+    const problem = templateProblem(m);
+    if (problem) info.error = problem; // loaded, but pop create TEMPLATE would refuse it
     return info;
   });
 }
