@@ -195,18 +195,29 @@ export function placeRemote(v: unknown, where: string, source: string): Record<s
   return out;
 }
 
-/** Refuse a root whose engines.pop range excludes this pop: one message naming the root, its range and our version. */
-export function checkEngine(dir: string, source: string, m: Manifest): void {
+/**
+ * Whether pop `version` is in engines range `range`. A prerelease pop (0.2.0-dev) counts as the release it leads
+ * to (0.2.0), as pnpm treats engines: plain semver would keep every prerelease out of a range such as ">=0.1".
+ */
+export function engineSatisfied(version: string, range: string): boolean {
+  const sat = (v: string) => {
+    try {
+      return Bun.semver.satisfies(v, range);
+    } catch {
+      return false;
+    }
+  };
+  if (sat(version)) return true;
+  const release = version.replace(/[-+].*$/, "");
+  return release !== version && sat(release);
+}
+
+/** Refuse a root whose engines.pop range excludes pop `version` (this pop): one message naming the root, its range and the version. */
+export function checkEngine(dir: string, source: string, m: Manifest, version: string = POP_VERSION): void {
   if (m.engine === undefined) return;
   const label = m.name ? `"${m.name}"${m.version ? ` ${m.version}` : ""} (${dir})` : dir;
-  let ok: boolean;
-  try {
-    ok = Bun.semver.satisfies(POP_VERSION, m.engine);
-  } catch {
-    ok = false;
-  }
-  if (!ok)
+  if (!engineSatisfied(version, m.engine))
     throw new DiscoveryError(
-      `plugin root ${label}, from ${source}, needs pop ${quote(m.engine)} (engines.pop in ${m.file}); this is pop ${POP_VERSION}: use a version of the plugins made for this pop, or a pop their range allows`,
+      `plugin root ${label}, from ${source}, needs pop ${quote(m.engine)} (engines.pop in ${m.file}); this is pop ${version}: use a version of the plugins made for this pop, or a pop their range allows`,
     );
 }
