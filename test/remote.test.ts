@@ -88,7 +88,9 @@ describe("remote subs, in-process", () => {
       // The client's own timeout: the held call never answers in time.
       const slow: any = await callRemote({ ...conn, timeout: 200 }, "math.hold", [], "calc.math.hold").catch((e: any) => e);
       expect(slow).toBeInstanceOf(TimeoutError);
-      expect(slow.message).toBe(`"calc.math.hold" did not answer within 200 ms (remote sub "calc" at ${calc.url}, --timeout)`);
+      expect(slow.message).toBe(
+        `call "calc.math.hold" timed out after 200 ms; its result is abandoned (remote sub "calc" at ${calc.url}; raise the limit with --timeout MS, or 0 for none)`,
+      );
       calc.proc.kill("SIGUSR2");
       await closeHub(hub);
     },
@@ -209,6 +211,24 @@ describe("remote subs through the binary", () => {
       expect({ ...split, stderr: "" }).toEqual({ ...merged, stderr: "" }); // the merged app's calc prints its __shutdown__ line here
       expect(split.stderr).toBe("");
       expect(await fibCalls(calc.url)).toBe(1); // front's fee, asked by the front server of the calc server
+    },
+    T,
+  );
+
+  test(
+    "pop call --timeout on a remote sub: the in-process timeout's words and code plus the server's URL, exit 1",
+    async () => {
+      await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);
+      const args = ["call", "calc.math.hold", "--remote", `calc=${calc.url}`, "--timeout", "100"];
+      expect(await pop(args)).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `pop: call "calc.math.hold" timed out after 100 ms; its result is abandoned (remote sub "calc" at ${calc.url}; raise the limit with --timeout MS, or 0 for none)\n`,
+      });
+      const json = await pop(args, { env: { POP_LOG_FORMAT: "json" } });
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stderr)).toMatchObject({ level: "error", code: "POP_TIMEOUT", exitCode: 1 });
+      calc.proc.kill("SIGUSR2");
     },
     T,
   );

@@ -55,7 +55,9 @@ async function request(
   what: string,
   init: RequestInit,
   timeout = conn.timeout && conn.timeout > 0 ? conn.timeout : undefined,
-  timedOut = (ms: number) => `${quote(what)} did not answer within ${ms} ms (remote sub "${conn.name}" at ${conn.url}, --timeout)`,
+  // The words of an in-process call's --timeout (src/hub/_trace.ts), plus where the call went.
+  timedOut = (ms: number) =>
+    `call ${quote(what)} timed out after ${ms} ms; its result is abandoned (remote sub "${conn.name}" at ${conn.url}; raise the limit with --timeout MS, or 0 for none)`,
 ): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (conn.token) headers.authorization = `Bearer ${conn.token}`;
