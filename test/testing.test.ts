@@ -126,6 +126,31 @@ test("env", async () => {
     expect(r.code).toBe(0);
   }, 30_000);
 
+  test("a folder that is not a project is refused, nothing written there; --no-types runs bun test there anyway", async () => {
+    const { env } = project();
+    const dir = tmp("pop-not-project-");
+    mkdirSync(join(dir, "notes"));
+    writeFileSync(join(dir, "notes/a.ts"), "export const a = 1;\n");
+    writeFileSync(join(dir, "notes/a.test.ts"), 'import { expect, test } from "bun:test";\ntest("ran", () => expect(1).toBe(1));\n');
+    const r = await pop(["test"], { cwd: dir, env });
+    expect(r.stderr).toBe(
+      `pop: "${dir}" is not a pop project: a project folder has a conf.ts, a pop.json or a package.json with a "pop" field; pass one (pop test myproject), or run bun test there without pop types: pop test --no-types .\nrun "pop test --help" for usage\n`,
+    );
+    expect(r.stdout).toBe("");
+    expect(r.code).toBe(2);
+    expect(existsSync(join(dir, ".pop"))).toBe(false);
+    writeFileSync(join(dir, "package.json"), '{ "name": "plain" }\n'); // a package.json without a "pop" field is no project either
+    expect((await pop(["test", dir], { env })).code).toBe(2);
+    const anyway = await pop(["test", "--no-types", dir], { env });
+    expect(anyway.stderr).toContain("(pass) ran");
+    expect(anyway.code).toBe(0);
+    expect(existsSync(join(dir, ".pop"))).toBe(false);
+    writeFileSync(join(dir, "package.json"), '{ "name": "plain", "pop": {} }\n');
+    const project_ = await pop(["test", dir], { env });
+    expect(project_.stderr).toContain("(pass) ran");
+    expect(project_.code).toBe(0);
+  }, 30_000);
+
   test("a DIR that does not exist says how to pass it to bun test as a filter instead", async () => {
     const { dir, env } = project();
     const r = await pop(["test", "cart"], { cwd: dir, env });

@@ -7,6 +7,7 @@ import { log } from "../output.ts";
 import { messageOf, OutputError, quote } from "../errors.ts";
 import { exists, isFile } from "../_fs.ts";
 import { cachedFolder, writeTypes } from "../types/index.ts";
+import { isProject } from "./_project.ts";
 import POP_MODULE_GZ from "./_popmodule.generated.js.gz" with { type: "file" };
 
 const PATH = "pop test";
@@ -40,6 +41,13 @@ export const command: Command = {
     if (!isDirectory(dir)) {
       throw new UsageError(
         `project folder ${quote(dirArg)} ${exists(dir) ? "is not a folder" : "does not exist"}: pass the folder holding the project's tests; to run bun test with the filter ${quote(dirArg)} in the working directory: pop test . ${dirArg}`,
+        PATH,
+      );
+    }
+    // Any folder of tests is not a project: pop types would type every sub-folder as a sub and write .pop/ there.
+    if (args.types !== false && !isProject(dir)) {
+      throw new UsageError(
+        `${quote(dir)} is not a pop project: a project folder has a conf.ts, a pop.json or a package.json with a "pop" field; pass one (pop test myproject), or run bun test there without pop types: pop test --no-types ${dirArg}`,
         PATH,
       );
     }
