@@ -57,6 +57,24 @@ describe("the app's exit code and errors", () => {
   });
 });
 
+describe("pop app --help", () => {
+  test("the usage line says [options] and every hub option is listed, --isolate, --isolate-env, --isolate-memory and --remote included", async () => {
+    const r = await pop(["app", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[2]).toBe("Usage: pop app [options] DIR [ARGS]...");
+    for (const o of [
+      "--isolate SUB=MODE",
+      "--isolate-env SUB=VARS",
+      "--isolate-memory SUB=MIB",
+      "--remote SUB=URL",
+      "--load-timeout MS",
+      "--no-packages",
+      "--json",
+    ])
+      expect(r.stdout).toContain(`\n  ${o} `);
+  });
+});
+
 describe("help and --version are results", () => {
   test("--help prints the project's help, exit 0, without running the app (cli() is never called)", async () => {
     const r = await pop(["app", CRASH, "throw", "--help"]);

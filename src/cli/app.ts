@@ -18,7 +18,8 @@ const app: Command = {
   meta: {
     name: "app",
     description: "Run a project: create a hub, add the project's own sub (its dyne name), call its cli(hub); ARGS go to the project's command line",
-    usage: "pop app [--plugins DIR]... [--disable REF]... [--strict] [--watch] [--timeout MS] [--trace] [--audit FILE] DIR [ARGS]...",
+    // "[options]", not a list that drifts from the options: every one of them goes before DIR.
+    usage: "pop app [options] DIR [ARGS]...",
     examples: ["pop app examples/poppy --port 8080", "pop app examples/poppy --help", "pop app examples/poppy --version"],
   },
   args: {
