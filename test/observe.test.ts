@@ -2,7 +2,7 @@
 // appends one JSON line per call (kept when the process is killed with -9), --timeout MS ends a hung call with an
 // error naming its ref; bad values of each are usage errors naming the option.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pop, POP, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -151,6 +151,30 @@ describe("--audit FILE", () => {
       stdout: "",
       stderr: 'pop: invalid value for option --audit: "" names no file; give a file to append to, e.g. --audit calls.jsonl\nrun "pop call --help" for usage\n',
     });
+  });
+});
+
+describe("--audit FILE and a command that fails before any call", () => {
+  test("a bad pop app project or an unknown ref leaves no empty audit file; a file that was there is kept as it was", async () => {
+    const dir = writeTree(tmp(), { "other/x.ts": "export function f(hub) {}\n" });
+    const file = join(tmp(), "audit.jsonl");
+    const app = await pop(["app", "--audit", file, dir]);
+    expect([app.code, app.stdout]).toEqual([2, ""]);
+    expect(app.stderr).toContain("has no sub");
+    expect(existsSync(file)).toBe(false);
+    const call = await pop(["call", "obs.work.nope", ...PLUGINS, "--audit", file]);
+    expect([call.code, call.stdout]).toEqual([2, ""]);
+    expect(existsSync(file)).toBe(false);
+    writeFileSync(file, "");
+    expect((await pop(["call", "obs.work.nope", ...PLUGINS, "--audit", file])).code).toBe(2);
+    expect(readFileSync(file, "utf8")).toBe(""); // the user's own (empty) file stays
+    expect(await pop(["call", "obs.work.add", "a=1", "b=2", ...PLUGINS, "--audit", file])).toEqual({ code: 0, stdout: "3\n", stderr: "" });
+    expect(
+      readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).ref),
+    ).toEqual(["obs.work.add"]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { messageOf, PopError, quote, UsageError } from "../errors.ts";
 import type { CallEnd, Monitor } from "../hub/index.ts";
 
@@ -13,9 +13,13 @@ export class AuditError extends PopError {
  * is written with one write(2) on a file opened for appending, before the call returns to its caller: a process
  * killed afterwards (kill -9 included) has lost none of them. A line that cannot be written fails its call with an
  * AuditError naming the file and the OS error (no call goes unrecorded), and `close` throws one saying how many were lost.
+ * A file this monitor created and recorded no call into is removed by `close`: a command that failed before any call
+ * (a bad project, an unknown ref) leaves no empty audit file behind.
  */
 export function auditMonitor(file: string): { monitor: Monitor; close: () => void } {
   let fd: number | undefined;
+  const created = !existsSync(file);
+  let written = 0;
   try {
     fd = openSync(file, "a", 0o600);
   } catch (e) {
@@ -41,6 +45,7 @@ export function auditMonitor(file: string): { monitor: Monitor; close: () => voi
       const bytes = Buffer.from(`${JSON.stringify(line)}\n`);
       try {
         const n = writeSync(fd, bytes);
+        written++; // even a short write left something in the file
         if (n !== bytes.length) throw new Error(`only ${n} of ${bytes.length} bytes written`);
       } catch (e) {
         lost++;
@@ -54,8 +59,17 @@ export function auditMonitor(file: string): { monitor: Monitor; close: () => voi
   };
   const close = () => {
     if (fd === undefined) return;
+    // Still empty: another pop appending to the same file has written nothing to it either.
+    const empty = created && written === 0 && lost === 0 && fstatSync(fd).size === 0;
     closeSync(fd);
     fd = undefined;
+    if (empty) {
+      try {
+        unlinkSync(file);
+      } catch {
+        // already gone (or replaced by a folder): nothing of ours to remove
+      }
+    }
     if (lost > 0)
       throw new AuditError(`the audit file ${quote(file)} (option --audit) is missing ${lost} call${lost > 1 ? "s" : ""} that could not be recorded: ${why}`);
   };
