@@ -65,9 +65,11 @@ export interface PopSub {
 /**
  * The hub: the shared root namespace passed first to every plugin function. Until `pop types` declares the
  * project's subs (augmenting HubSubs), any name is a sub of unknown shape; once it has, only the declared subs
- * are, so `hub.rcp.math` is a type error.
+ * are, so `hub.rcp.math` is a type error. Likewise `hub.OPT`: once it declares the projects' options, only those are,
+ * so `hub.OPT.shop.oldname` is a type error too.
  */
-export type Hub = HubSubs & { pop: PopSub; OPT: Record<string, any> } & (keyof HubSubs extends never ? { [sub: string]: any } : {});
+export type Hub = HubSubs & { pop: PopSub } & ("OPT" extends keyof HubSubs ? {} : { OPT: Record<string, any> }) &
+  (keyof HubSubs extends never ? { [sub: string]: any } : {});
 
 export type LoadMode = "lazy" | "eager";
 
