@@ -187,6 +187,28 @@ describe("pop types", () => {
     expect(existsSync(join(dir, ".pop"))).toBe(false);
   });
 
+  test("--out naming a file tsc never reads (not .ts, .d.ts, .mts, .cts) is a usage error, and nothing is written", async () => {
+    const { dir } = project();
+    const parent = tmp("pop-types-outext-");
+    for (const [out, suggestion] of [
+      ["hub.txt", "hub.d.ts"],
+      ["types/hub.d.ts.txt", "types/hub.d.ts"],
+      ["hub", "hub.d.ts"],
+    ]) {
+      const r = await pop(["types", dir, "--out", out!], { cwd: parent, env: ENV });
+      expect(r.stderr).toBe(
+        `pop: --out "${out}" is not a TypeScript file: tsc and editors read declarations only from files ending in .ts (.d.ts, .mts, .cts); name it e.g. "${suggestion}"\nrun "pop types --help" for usage\n`,
+      );
+      expect(r.stdout).toBe("");
+      expect(r.code).toBe(2);
+    }
+    expect(readdirSync(parent)).toEqual([]);
+    expect(existsSync(join(dir, ".pop"))).toBe(false);
+    const ts = await pop(["types", dir, "--out", "hub.ts", "--no-bun-types"], { cwd: parent, env: ENV });
+    expect(ts.code).toBe(0);
+    expect(readdirSync(parent).sort()).toEqual(["hub.ts", "pop.d.ts"]);
+  });
+
   test("Bun's types are linked from the cache, or copied when no cache folder can be written", async () => {
     const { dir } = project();
     expect((await pop(["types", dir], { env: ENV })).code).toBe(0);

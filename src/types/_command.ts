@@ -25,7 +25,8 @@ export const command: Command = {
     out: {
       type: "string",
       valueHint: "FILE",
-      description: "Write the hub's declarations to FILE (and the pop module's to pop.d.ts beside it) instead of DIR/.pop/hub.d.ts",
+      description:
+        "Write the hub's declarations to FILE, a .d.ts (or .ts, .mts, .cts) file (and the pop module's to pop.d.ts beside it) instead of DIR/.pop/hub.d.ts",
     },
     packages: { type: "boolean", negatable: true, description: 'Do not discover plugin roots from package.json dependencies (a "pop" field)' },
     "bun-types": {

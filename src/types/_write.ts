@@ -54,6 +54,14 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
   // A folder (one that exists, or a path ending in /) would have pop.d.ts written beside it before its write failed.
   if (opts.out !== undefined && (/[\\/]$/.test(opts.out) || isDirectory(resolve(opts.out))))
     throw new UsageError(`--out ${quote(opts.out)} is a folder: name the declarations file, e.g. ${quote(join(opts.out, "hub.d.ts"))}`, "pop types");
+  // tsc and editors read declarations only from TypeScript files: a hub.d.ts.txt would be written and never seen.
+  if (opts.out !== undefined && !/\.[mc]?ts$/.test(opts.out)) {
+    const suggestion = `${opts.out.replace(/\.[^/\\]*$/, "")}.d.ts`;
+    throw new UsageError(
+      `--out ${quote(opts.out)} is not a TypeScript file: tsc and editors read declarations only from files ending in .ts (.d.ts, .mts, .cts); name it e.g. ${quote(suggestion)}`,
+      "pop types",
+    );
+  }
   let roots: PluginRoot[];
   try {
     roots = await discoverRoots({
