@@ -26,7 +26,7 @@ export const command: Command = {
       type: "positional",
       required: false,
       description:
-        "The project folder (default: the working directory); bun test runs there, with every argument after DIR (or after --). A file or an option pop does not know, first, is bun test's, and DIR is the working directory",
+        'The project folder, with a conf.ts, a pop.json or a package.json "pop" field (default: the working directory; any folder with --no-types); bun test runs there, with every argument after DIR (or after --). A file or an option pop does not know, first, is bun test\'s, and DIR is the working directory',
     },
     types: { type: "boolean", negatable: true, description: "Do not refresh the hub's types (pop types) before running" },
   },
