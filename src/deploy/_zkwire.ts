@@ -3,7 +3,8 @@
 // (node:net, async, underscore, its jute) costs about 4 ms of a command that takes about 30, and its connect and close
 // take about twice the protocol's own round trips. No watches and no reconnection: a connection lost mid-command is
 // exit 3, like an unreachable server, and the command can simply be run again (the agent, which needs both, keeps the
-// full client of _zk.ts). Errors are the same ZooKeeperErrors, with the same messages, as _zk.ts gives.
+// full client of _zk.ts). Errors are the same ZooKeeperErrors, with the same messages, as _zk.ts gives (an unreachable
+// ensemble's also names a server that took the connection and never answered).
 import { ZooKeeperError, quote } from "../errors.ts";
 import type { CreateMode, Zk, ZkOptions } from "./_types.ts";
 import { casUpdate, errName, zkError } from "./_zkerrors.ts";
@@ -109,6 +110,8 @@ export function parseHosts(hosts: string): { servers: Array<{ host: string; port
   return { servers, chroot };
 }
 
+const hostPort = (s: { host: string; port: number }) => (s.host.includes(":") ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`);
+
 type Socket = Awaited<ReturnType<typeof Bun.connect>>;
 
 interface Pending {
@@ -203,11 +206,16 @@ class OneShot implements OneShotZk {
   async #open(servers: Array<{ host: string; port: number }>): Promise<void> {
     const deadline = Date.now() + this.#timeoutMs;
     const order = [...servers].sort(() => Math.random() - 0.5);
+    // Each server gets its share of the timeout, as the Java client's connect timeout (session timeout / servers): a
+    // server that accepts the connection and never answers must not use up the time of the ones after it.
+    const share = Math.max(100, Math.floor(this.#timeoutMs / order.length));
+    const silent = new Set<string>();
     for (let round = 0; Date.now() < deadline; round++) {
       for (const server of order) {
         if (Date.now() >= deadline) break;
-        const r = await this.#tryServer(server, deadline);
+        const r = await this.#tryServer(server, Math.min(deadline, Date.now() + share));
         if (r === "ok") return;
+        if (r === "silent") silent.add(hostPort(server));
         if (r === "auth") {
           this.#drop();
           throw new ZooKeeperError(`ZooKeeper at ${this.#hosts} refused the credentials: check --zk-auth or POP_ZK_AUTH`, { zkCode: "AUTH_FAILED" });
@@ -215,14 +223,26 @@ class OneShot implements OneShotZk {
       }
       await Bun.sleep(Math.min(200, Math.max(0, deadline - Date.now())));
     }
-    throw new ZooKeeperError(`cannot reach ZooKeeper at ${this.#hosts} within ${this.#timeoutMs} ms: is it running? set --zk HOSTS or POP_ZK`, {
+    const why =
+      silent.size === 0
+        ? "is it running?"
+        : `${[...silent].join(", ")} accepted the connection but never answered; ${silent.size === 1 ? "is it a ZooKeeper server?" : "are they ZooKeeper servers?"}`;
+    throw new ZooKeeperError(`cannot reach ZooKeeper at ${this.#hosts} within ${this.#timeoutMs} ms: ${why} set --zk HOSTS or POP_ZK`, {
       zkCode: "CONNECTION_LOSS",
     });
   }
 
-  async #tryServer(server: { host: string; port: number }, deadline: number): Promise<"ok" | "auth" | "failed"> {
+  /** One server, until `deadline`: "silent" when it took the connection and sent nothing back by then. */
+  async #tryServer(server: { host: string; port: number }, deadline: number): Promise<"ok" | "auth" | "failed" | "silent"> {
     const answer = new Promise<Reader | undefined>((resolve) => (this.#onConnect = resolve));
-    const timer = setTimeout(() => this.#onConnect?.(undefined), Math.max(1, deadline - Date.now()));
+    let timedOut = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        this.#onConnect?.(undefined);
+      },
+      Math.max(1, deadline - Date.now()),
+    );
     try {
       this.#in = Buffer.alloc(0);
       this.#out = [];
@@ -262,7 +282,7 @@ class OneShot implements OneShotZk {
       this.#handshakeSent = true;
       for (const e of this.#early.values()) this.#send(e.frame);
       const body = await answer;
-      if (!body) return this.#failed();
+      if (!body) return timedOut && this.#in.length === 0 ? (this.#failed(), "silent") : this.#failed();
       body.int(); // protocol version
       const negotiated = body.int();
       if (negotiated <= 0) return this.#failed(); // the server refused the session

@@ -1,0 +1,123 @@
+// The one-shot ZooKeeper session (src/deploy/_zkwire.ts) under stress a real server makes: concurrent deploys of one
+// service (compare-and-set, no lost update), a server that accepts the connection and never answers, large and
+// non-ASCII data framed over many TCP reads, a wrong digest password.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connectZk } from "../src/deploy/_zk.ts";
+import { connectOnce } from "../src/deploy/_zkwire.ts";
+import type { Zk } from "../src/deploy/_types.ts";
+import { pop, tmp } from "./helpers.ts";
+import { startZk, type ZkCluster } from "./_zk.ts";
+
+const SLOW = 60_000;
+let server: ZkCluster;
+let zk: Zk & AsyncDisposable;
+let n = 0;
+const root = async () => {
+  const path = `/s${++n}`;
+  await zk.create(path);
+  return path;
+};
+/** A TCP server that accepts connections and never writes a byte. */
+function silent() {
+  return Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+}
+
+beforeAll(async () => {
+  server = await startZk();
+  zk = await connectZk({ hosts: server.connectString, timeoutMs: 5000 });
+}, SLOW);
+afterAll(async () => {
+  await zk?.close();
+  await server?.stop();
+});
+
+describe("one-shot session under stress", () => {
+  test(
+    "concurrent pop deploys of one service to different machines: every machine ends up in the list",
+    async () => {
+      const r = await root();
+      const flags = ["--zk", `${server.connectString}${r}`, "--root", "/pop"];
+      const cwd = tmp();
+      expect((await pop(["init", ...flags], { cwd })).code).toBe(0);
+      expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", ...flags], { cwd })).code).toBe(0);
+      const ids = Array.from({ length: 8 }, (_, i) => `m${i}`);
+      const runs = await Promise.all(ids.map((id) => pop(["deploy", "web", id, ...flags], { cwd })));
+      for (const [i, run] of runs.entries()) expect(run).toEqual({ code: 0, stdout: `deployed web to m${i}\n`, stderr: "" });
+      expect(JSON.parse((await zk.get(`${r}/pop/services/web/machines`))!.data).sort()).toEqual(ids);
+      const downs = await Promise.all(ids.slice(0, 4).map((id) => pop(["undeploy", "web", id, ...flags], { cwd })));
+      for (const run of downs) expect(run.code).toBe(0);
+      expect(JSON.parse((await zk.get(`${r}/pop/services/web/machines`))!.data).sort()).toEqual(ids.slice(4));
+    },
+    SLOW,
+  );
+
+  test(
+    "a server that accepts the connection and never answers: the next server in the list is tried within the timeout, whichever comes first",
+    async () => {
+      const hole = silent();
+      try {
+        for (let i = 0; i < 6; i++) {
+          const c = await connectOnce({ hosts: `127.0.0.1:${hole.port},${server.connectString}`, timeoutMs: 2000 }, { pipeline: i % 2 === 0 });
+          expect(await c.exists("/")).toBe(true);
+          expect(await c.create(`/hole${i}`, "", "ephemeral")).toBe(`/hole${i}`);
+          await c.close();
+        }
+      } finally {
+        hole.stop(true);
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    "only a silent server: pop deploy exits 3 within its timeout, naming the server that did not answer",
+    async () => {
+      const hole = silent();
+      try {
+        const addr = `127.0.0.1:${hole.port}`;
+        const r = await pop(["deploy", "web", "--zk", addr, "--zk-timeout", "600", "--machine-id", "m1"], { cwd: tmp() });
+        expect(r.code).toBe(3);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toBe(
+          `pop: cannot reach ZooKeeper at ${addr} within 600 ms: ${addr} accepted the connection but never answered; is it a ZooKeeper server? set --zk HOSTS or POP_ZK\n`,
+        );
+      } finally {
+        hole.stop(true);
+      }
+    },
+    SLOW,
+  );
+
+  test("large and non-ASCII data round-trips, framed over many TCP reads", async () => {
+    const r = await root();
+    const big = "é✓🚀".repeat(60_000) + "x".repeat(300_000); // ~900 KB of UTF-8, under jute.maxbuffer
+    const c = await connectOnce({ hosts: server.connectString, timeoutMs: 5000 }, { pipeline: true });
+    try {
+      await c.create(`${r}/big`, big);
+      const got = await c.get(`${r}/big`);
+      expect(got?.data.length).toBe(big.length);
+      expect(got?.data === big).toBe(true);
+      expect(await c.set(`${r}/big`, `${big}ü`, 0)).toBe(1);
+      expect((await zk.get(`${r}/big`))!.data === `${big}ü`).toBe(true);
+      const [a, b] = await Promise.all([c.get(`${r}/big`), c.get(`${r}/big`)]);
+      expect(a?.data === `${big}ü` && b?.data === `${big}ü`).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("a wrong digest password: pop deploy is exit 1 naming the node and how to fix it", async () => {
+    const r = await root();
+    const flags = ["--zk", `${server.connectString}${r}`, "--root", "/pop", "--machine-id", "m1"];
+    const cwd = tmp();
+    expect((await pop(["init", ...flags, "--zk-auth", "ops:right"], { cwd })).code).toBe(0);
+    expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", ...flags, "--zk-auth", "ops:right"], { cwd })).code).toBe(0);
+    expect((await pop(["deploy", "web", ...flags, "--zk-auth", "ops:right"], { cwd })).code).toBe(0);
+    const wrong = await pop(["undeploy", "web", ...flags, "--zk-auth", "ops:wrong"], { cwd });
+    expect(wrong).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `pop: cannot set "/pop/services/web/machines": not allowed by the node's ACL: connect with the credentials that created it (--zk-auth) (NO_AUTH)\n`,
+    });
+  });
+});
