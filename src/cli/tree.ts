@@ -102,7 +102,8 @@ function render(roots: Root[], subs: TreeSub[]): string {
         lines.push(`${indent}  ${s.red("✗")} ${m.name}  ${s.dim(m.location ?? m.file)}  ${s.red(`not loaded (${m.state}): ${m.reason ?? ""}`)}`);
         continue;
       }
-      const contracts = m.contracts.length ? s.dim(`  contracts: ${m.contracts.join(", ")}`) : "";
+      // A placed module's contracts run where it does: said so, since none run in this process.
+      const contracts = m.contracts.length ? s.dim(`  contracts${m.contractsOn ? ` (applied in the ${m.contractsOn})` : ""}: ${m.contracts.join(", ")}`) : "";
       lines.push(`${indent}  ${s.cyan(m.name)}  ${s.dim(m.file)}${contracts}`);
       for (const f of m.functions) lines.push(`${indent}    ${f.name}(${f.params})${f.doc ? s.dim(`  ${f.doc}`) : ""}`);
     }

@@ -15,6 +15,27 @@ export interface FunctionInfo {
   contracts: string[];
 }
 
+/** What an isolated side applies, kept on the host's stand-ins for `pop tree`: contract files per module and per function. */
+interface Applied {
+  contracts: string[];
+  functions: Record<string, string[]>;
+  /** Where they are applied: "isolated worker". */
+  on: string;
+}
+
+const appliedElsewhere = new WeakMap<ModuleRecord, Applied>();
+const foldersElsewhere = new WeakMap<SubMeta, string[]>();
+
+/** Record, for `pop tree`, the folders of a sub placed elsewhere (it has none on this hub: nothing here scans them). */
+export function showFolders(meta: SubMeta, dirs: string[]): void {
+  foldersElsewhere.set(meta, dirs);
+}
+
+/** Record, for `pop tree`, the contracts a module placed elsewhere runs under there (`on`: "isolated worker"). */
+export function showApplied(rec: ModuleRecord, contracts: string[], functions: Record<string, string[]>, on: string): void {
+  appliedElsewhere.set(rec, { contracts, functions, on });
+}
+
 const sources = new Map<string, string | undefined>();
 
 function source(file: string): string | undefined {
@@ -33,7 +54,8 @@ function source(file: string): string | undefined {
 /** Describe a loaded module's functions from its source: parameter list, JSDoc summary, line. */
 export function describeFunctions(rec: ModuleRecord): FunctionInfo[] {
   const text = rec.source ?? source(rec.file);
-  return moduleFunctions(rec).map((f) => describe(f, text));
+  const applied = appliedElsewhere.get(rec);
+  return moduleFunctions(rec).map((f) => describe(applied ? { ...f, contracts: applied.functions[f.name] ?? [] } : f, text));
 }
 
 function describe(f: FunctionRecord, text: string | undefined): FunctionInfo {
@@ -132,6 +154,8 @@ export interface ModuleView {
   reason?: string;
   location?: SourceLocation;
   contracts: string[];
+  /** Where its contracts are applied when not in this process: "isolated worker", "isolated process". */
+  contractsOn?: string;
   functions: FunctionInfo[];
 }
 
@@ -167,27 +191,30 @@ export function inspectHub(hub: Hub): HubView {
       engine: r.manifest?.engine,
     })),
     subs: [...s.subs.values()].map((meta) => {
-      const view = describeSub(meta);
       const p = meta.placed ? s.placed.get(meta.name) : undefined;
-      if (p) view.placed = p.kind === "remote" ? `remote ${p.spec.url}` : `isolated (${p.spec.mode})`;
-      return view;
+      return describeSub(meta, p && (p.kind === "remote" ? `remote ${p.spec.url}` : `isolated (${p.spec.mode})`));
     }),
     failures: s.failures.map((f) => ({ ref: f.ref, ...f.location, reason: f.reason })),
   };
 }
 
-function describeSub(meta: SubMeta): SubView {
-  return {
+/** A sub and its sub-subs; `placed` (where a placed sub runs) marks them all. */
+function describeSub(meta: SubMeta, placed: string | undefined): SubView {
+  const view: SubView = {
     name: meta.name,
     ref: meta.ref,
-    dirs: meta.dirs,
+    dirs: foldersElsewhere.get(meta) ?? meta.dirs,
     modules: [...meta.modules.values()].sort((a, b) => (a.name === "init" ? -1 : b.name === "init" ? 1 : a.name < b.name ? -1 : 1)).map(describeModule),
-    subs: [...meta.subs.values()].map((o) => describeSub(subMeta(o)!)),
+    subs: [...meta.subs.values()].map((o) => describeSub(subMeta(o)!, placed)),
   };
+  if (placed) view.placed = placed;
+  return view;
 }
 
 function describeModule(rec: ModuleRecord): ModuleView {
-  const view: ModuleView = { name: rec.name, ref: rec.ref, file: rec.file, state: rec.state, contracts: rec.contracts, functions: [] };
+  const applied = appliedElsewhere.get(rec);
+  const view: ModuleView = { name: rec.name, ref: rec.ref, file: rec.file, state: rec.state, contracts: applied?.contracts ?? rec.contracts, functions: [] };
+  if (applied) view.contractsOn = applied.on;
   if (rec.reason !== undefined) view.reason = rec.reason;
   if (rec.location) view.location = rec.location;
   if (rec.state === "loaded") view.functions = describeFunctions(rec);

@@ -222,19 +222,43 @@ export async function removeSub(hub: Hub, ref: string): Promise<void> {
   if (errors.length > 0) throw new (await import("../errors.ts")).ShutdownError(errors);
 }
 
-/** A built-in sub whose modules are already imported (the `pop` sub itself). */
-export function addPreloadedSub(hub: Hub, name: string, modules: Record<string, { file: string; exports: Record<string, unknown>; source?: string }>): SubMeta {
-  const meta = newMeta(hub, name, name, [], "eager", undefined);
-  for (const [mod, m] of Object.entries(modules)) {
+/** The modules of a preloaded sub, by name: each one's file and exports (and its source, for `pop tree`). */
+export type PreloadedModules = Record<string, { file: string; exports: Record<string, unknown>; source?: string }>;
+
+/** A preloaded sub-sub: its modules, its own sub-subs. */
+export interface PreloadedTree {
+  modules: PreloadedModules;
+  subs?: Record<string, PreloadedTree>;
+}
+
+/**
+ * A sub whose modules are already imported (the `pop` sub itself), or are stand-ins for modules running elsewhere (an
+ * isolated or remote sub), with `subs` its sub-subs (`hub.name.admin.x`), nested the same way. Such a sub has no folders
+ * here: nothing is scanned, and a name that is neither a module nor a sub-sub of it is undefined.
+ */
+export function addPreloadedSub(hub: Hub, name: string, modules: PreloadedModules, subs: Record<string, PreloadedTree> = {}): SubMeta {
+  const meta = preloadedMeta(hub, name, name, { modules, subs }, undefined);
+  hub[name] = meta.object;
+  state(hub).subs.set(name, meta);
+  // Installed when first read, like any lazy module: `pop call` of a user function never pays for them.
+  return meta;
+}
+
+function preloadedMeta(hub: Hub, name: string, ref: string, tree: PreloadedTree, parent: SubMeta | undefined): SubMeta {
+  const meta = newMeta(hub, name, ref, [], "eager", parent);
+  for (const [mod, m] of Object.entries(tree.modules)) {
     const rec = newRecord(hub, meta, mod, m.file);
     rec.preloaded = m.exports;
     if (m.source !== undefined) rec.source = m.source;
     meta.modules.set(mod, rec);
   }
   meta.scanned = true;
-  hub[name] = meta.object;
-  state(hub).subs.set(name, meta);
-  // Installed when first read, like any lazy module: `pop call` of a user function never pays for them.
+  for (const [child, sub] of Object.entries(tree.subs ?? {})) {
+    if (meta.modules.has(child)) continue; // a module of that name wins, as for subs from folders
+    const c = preloadedMeta(hub, child, `${ref}.${child}`, sub, meta);
+    meta.subs.set(child, c.object);
+    Object.defineProperty(meta.object, child, { value: c.object, enumerable: true, writable: true, configurable: true });
+  }
   return meta;
 }
 

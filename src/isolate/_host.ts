@@ -6,7 +6,7 @@ import { hubWarn, resolveFunction, state, type Hub } from "../hub/index.ts";
 import { stdoutKeptForData } from "../output.ts";
 import type { IsolateMode } from "./index.ts";
 import { type Link, startProcess, startWorker } from "./_link.ts";
-import { cloneable, fromWire, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
+import { cloneable, fromWire, type SideMessage, type SubShape, toWire } from "./_protocol.ts";
 
 /** What the host needs to run one isolated sub. */
 export interface HostOptions {
@@ -35,7 +35,7 @@ interface Pending {
 
 interface Side {
   link: Link;
-  ready: Promise<Record<string, ModuleShape>>;
+  ready: Promise<SubShape>;
   calls: Map<number, Pending>;
   closed?: (errors: unknown[]) => void;
   ended: boolean;
@@ -73,7 +73,7 @@ export class IsolatedSub {
   }
 
   /** Start the side (if none is running) and resolve to its modules once it has loaded the sub. */
-  start(): Promise<Record<string, ModuleShape>> {
+  start(): Promise<SubShape> {
     return (this.#side ??= this.#spawn()).ready;
   }
 
@@ -149,7 +149,7 @@ export class IsolatedSub {
   }
 
   #spawn(): Side {
-    let ready!: { resolve(v: Record<string, ModuleShape>): void; reject(e: unknown): void };
+    let ready!: { resolve(v: SubShape): void; reject(e: unknown): void };
     let exited!: () => void;
     const side: Side = {
       exited: new Promise<void>((res) => (exited = res)),
@@ -223,12 +223,12 @@ export class IsolatedSub {
     return side;
   }
 
-  #onMessage(side: Side, m: SideMessage, ready: { resolve(v: Record<string, ModuleShape>): void; reject(e: unknown): void }, started: () => void): void {
+  #onMessage(side: Side, m: SideMessage, ready: { resolve(v: SubShape): void; reject(e: unknown): void }, started: () => void): void {
     switch (m.t) {
       case "ready":
         started();
         hold(side);
-        ready.resolve(m.modules);
+        ready.resolve(m.tree);
         return;
       case "idle":
         if (m.calls !== side.sent) return; // sent before the child had our latest call: it may be busy again

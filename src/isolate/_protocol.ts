@@ -39,6 +39,16 @@ export interface ModuleShape {
   functions: string[];
   values: Record<string, unknown>;
   error?: WireError;
+  /** The contract files the side applies to the module, and to each function by hub name (for `pop tree`). */
+  contracts?: string[];
+  fnContracts?: Record<string, string[]>;
+}
+
+/** A sub (or sub-sub) of the isolated sub as the host sees it: its folders, its modules, its sub-subs by name. */
+export interface SubShape {
+  dirs: string[];
+  modules: Record<string, ModuleShape>;
+  subs: Record<string, SubShape>;
 }
 
 /** Host to side: start, a call, the answer to a call back, close, a ping. */
@@ -53,7 +63,7 @@ export type HostMessage =
 
 /** Side to host: loaded (or not), a call's outcome, a call back into the hub, a warning, nothing left running (a child), an uncaught error, closed, the answer to a ping. */
 export type SideMessage =
-  | { t: "ready"; modules: Record<string, ModuleShape> }
+  | { t: "ready"; tree: SubShape }
   | { t: "fatal"; error: WireError }
   | { t: "ret"; id: number; ok: true; value: unknown }
   | { t: "ret"; id: number; ok: false; error: WireError }

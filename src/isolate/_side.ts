@@ -5,9 +5,11 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { closeHub, createHub, hubFailures, type Hub } from "../hub/index.ts";
 import { addSubMeta } from "../hub/_sub.ts";
 import { subMeta } from "../hub/_meta.ts";
+import { moduleFunctions } from "../hub/_module.ts";
+import type { SubMeta } from "../hub/_types.ts";
 import { ShutdownError } from "../errors.ts";
 import { keepStdoutForData } from "../output.ts";
-import { cloneable, fromWire, type HostMessage, type InitMessage, type ModuleShape, type SideMessage, toWire } from "./_protocol.ts";
+import { cloneable, fromWire, type HostMessage, type InitMessage, type ModuleShape, type SideMessage, type SubShape, toWire } from "./_protocol.ts";
 
 /** Serve one isolated sub over `send` (the host's messages arrive through the returned handler). `done` runs once the hub is closed. */
 export function serveSide(send: (m: SideMessage) => void, done: () => void): (m: HostMessage) => void {
@@ -62,7 +64,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
     for (const other of m.hostSubs) if (other !== name && other !== "pop") h[other] = hostRef(other, callHost);
     await addSubMeta(h, { path: m.folders, name, load: "eager" }, m.tolerant && !m.strict);
     starting = false;
-    send({ t: "ready", modules: shapes(hub, name) });
+    send({ t: "ready", tree: shapeOf(hub, subMeta(hub[name])!) });
   };
 
   const close = async () => {
@@ -110,22 +112,24 @@ async function callLocal(hub: Hub, ref: string, args: unknown[]): Promise<unknow
   return await (fn as (...a: unknown[]) => unknown)(...args);
 }
 
-/** Each loaded module of the sub: its functions' hub names and its public values that can be cloned. */
-function shapes(hub: Hub, name: string): Record<string, ModuleShape> {
-  const meta = subMeta(hub[name])!;
-  const out: Record<string, ModuleShape> = {};
+/** The sub as loaded here: its folders, each module (its functions' hub names, public values that can be cloned, contracts applied, or why it failed), its sub-subs. */
+function shapeOf(hub: Hub, meta: SubMeta): SubShape {
+  const modules: Record<string, ModuleShape> = {};
   for (const [mod, rec] of meta.modules) {
-    if (rec.state === "failed" && rec.error) out[mod] = { file: rec.file, functions: [], values: {}, error: toWire(rec.error) };
+    if (rec.state === "failed" && rec.error) modules[mod] = { file: rec.file, functions: [], values: {}, error: toWire(rec.error) };
     if (rec.state !== "loaded") continue;
-    const ns = hub[name][mod] as Record<string, unknown>;
-    const shape: ModuleShape = { file: rec.file, functions: [], values: {} };
+    const ns = meta.object[mod] as Record<string, unknown>;
+    const shape: ModuleShape = { file: rec.file, functions: [], values: {}, contracts: [...rec.contracts], fnContracts: {} };
     for (const [k, v] of Object.entries(ns)) {
       if (typeof v === "function") shape.functions.push(k);
       else if (cloneable(v)) shape.values[k] = v;
     }
-    out[mod] = shape;
+    for (const f of moduleFunctions(rec)) shape.fnContracts![f.name] = f.contracts;
+    modules[mod] = shape;
   }
-  return out;
+  const subs: Record<string, SubShape> = {};
+  for (const [child, obj] of meta.subs) subs[child] = shapeOf(hub, subMeta(obj)!);
+  return { dirs: [...meta.dirs], modules, subs };
 }
 
 /** `hub.other` on the isolated side: any path below it, called, is a call of that ref on the host. */

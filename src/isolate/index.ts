@@ -2,10 +2,13 @@
 // same hub.sub.mod.fn(...) API (every call a promise). See docs/isolation.md.
 import type { Hub } from "../hub/_types.ts";
 import { hubWarn, onHubClose, subNames } from "../hub/index.ts";
-import { addPreloadedSub } from "../hub/_sub.ts";
+import { addPreloadedSub, type PreloadedModules, type PreloadedTree } from "../hub/_sub.ts";
+import { showApplied, showFolders } from "../hub/_introspect.ts";
+import { subMeta } from "../hub/_meta.ts";
+import type { SubMeta } from "../hub/_types.ts";
 import { UsageError } from "../errors.ts";
 import { IsolatedSub } from "./_host.ts";
-import { fromWire } from "./_protocol.ts";
+import { fromWire, type SubShape } from "./_protocol.ts";
 
 import { canWatchMemory } from "./_memory.ts";
 
@@ -47,28 +50,57 @@ export interface IsolateOptions {
 export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): Promise<void> {
   check(hub, name, opts);
   const iso = new IsolatedSub(hub, name, opts);
-  const shapes = await iso.start();
-  const modules: Record<string, { file: string; exports: Record<string, unknown> }> = {};
-  for (const [mod, shape] of Object.entries(shapes)) {
-    const exports: Record<string, unknown> = { ...shape.values };
+  const tree = await iso.start();
+  const meta = addPreloadedSub(hub, name, standIns(hub, iso, name, tree), subsOf(hub, iso, name, tree));
+  annotate(meta, tree, `isolated ${opts.mode}`);
+  onHubClose(hub, () => iso.close("the hub is closed"));
+}
+
+/** The host's stand-ins for one (sub-)sub's modules: each function a call of its ref on the side, public values copied. */
+function standIns(hub: Hub, iso: IsolatedSub, ref: string, shape: SubShape): PreloadedModules {
+  const modules: PreloadedModules = {};
+  for (const [mod, m] of Object.entries(shape.modules)) {
+    const exports: Record<string, unknown> = { ...m.values };
     // A module that failed to load there fails here with the same error, when it is first reached.
-    const failed = shape.error && fromWire(shape.error);
+    const failed = m.error && fromWire(m.error);
     // A failed init.ts (tolerated) is said at once, as loading the sub in-process says it: it is never reached later.
     if (failed && mod === "init") hubWarn(hub, failed instanceof Error ? failed.message : String(failed));
     if (failed)
       exports.__init__ = () => {
         throw failed;
       };
-    for (const fn of shape.functions) {
-      const ref = `${name}.${mod}.${fn}`;
-      exports[fn] = (_hub: Hub, ...args: unknown[]) => iso.call(ref, args);
+    for (const fn of m.functions) {
+      const fnRef = `${ref}.${mod}.${fn}`;
+      exports[fn] = (_hub: Hub, ...args: unknown[]) => iso.call(fnRef, args);
     }
     // Taking the sub off the hub (hub.pop.sub.remove) shuts its first loaded module down: that closes the side.
-    exports.__shutdown__ = () => iso.close(`sub "${name}" was removed from the hub`);
-    modules[mod] = { file: shape.file, exports };
+    exports.__shutdown__ = () => iso.close(`sub "${iso.name}" was removed from the hub`);
+    modules[mod] = { file: m.file, exports };
   }
-  addPreloadedSub(hub, name, modules);
-  onHubClose(hub, () => iso.close("the hub is closed"));
+  return modules;
+}
+
+/** The side's sub-subs (`calc/admin/` as `hub.calc.admin`), nested, with stand-ins for their modules. */
+function subsOf(hub: Hub, iso: IsolatedSub, ref: string, shape: SubShape): Record<string, PreloadedTree> {
+  const out: Record<string, PreloadedTree> = {};
+  for (const [child, sub] of Object.entries(shape.subs)) {
+    const childRef = `${ref}.${child}`;
+    out[child] = { modules: standIns(hub, iso, childRef, sub), subs: subsOf(hub, iso, childRef, sub) };
+  }
+  return out;
+}
+
+/** Tell `pop tree` the side's folders and the contracts it applies, for the sub and each sub-sub. */
+function annotate(meta: SubMeta, shape: SubShape, on: string): void {
+  showFolders(meta, shape.dirs);
+  for (const [mod, m] of Object.entries(shape.modules)) {
+    const rec = meta.modules.get(mod);
+    if (rec && m.contracts) showApplied(rec, m.contracts, m.fnContracts ?? {}, on);
+  }
+  for (const [child, sub] of Object.entries(shape.subs)) {
+    const c = subMeta(meta.subs.get(child));
+    if (c) annotate(c, sub, on);
+  }
 }
 
 /** The longest timer setTimeout can set (2^31 - 1 ms); a longer one fires after 1 ms. */
