@@ -6,7 +6,7 @@ import { connectZk } from "../src/deploy/_zk.ts";
 import { connectOnce } from "../src/deploy/_zkwire.ts";
 import type { Zk } from "../src/deploy/_types.ts";
 import { pop, tmp } from "./helpers.ts";
-import { startZk, type ZkCluster } from "./_zk.ts";
+import { fourLetter, startZk, type ZkCluster } from "./_zk.ts";
 
 const SLOW = 60_000;
 let server: ZkCluster;
@@ -17,6 +17,12 @@ const root = async () => {
   await zk.create(path);
   return path;
 };
+/** How many sessions the (standalone) server holds, from its `dump`. */
+async function sessions(): Promise<number> {
+  const m = /Session Sets \(\d+\)\/\((\d+)\)/.exec(await fourLetter(server.ports[0]!, "dump"));
+  if (!m) throw new Error("no session count in dump");
+  return Number(m[1]);
+}
 /** A TCP server that accepts connections and never writes a byte. */
 function silent() {
   return Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -119,5 +125,22 @@ describe("one-shot session under stress", () => {
       stdout: "",
       stderr: `pop: cannot set "/pop/services/web/machines": not allowed by the node's ACL: connect with the credentials that created it (--zk-auth) (NO_AUTH)\n`,
     });
+  });
+
+  test("pop deploy and undeploy end their session (close request) whether they succeed or fail: the server holds none after them", async () => {
+    const r = await root();
+    const flags = ["--zk", `${server.connectString}${r}`, "--root", "/pop", "--machine-id", "m1"];
+    const cwd = tmp();
+    expect((await pop(["init", ...flags], { cwd })).code).toBe(0);
+    expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", ...flags], { cwd })).code).toBe(0);
+    const before = await sessions();
+    expect((await pop(["deploy", "web", ...flags], { cwd })).code).toBe(0);
+    expect(await sessions()).toBe(before);
+    const missing = await pop(["undeploy", "nosuch", ...flags], { cwd });
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('"nosuch"')]);
+    expect(await sessions()).toBe(before);
+    const noLayout = await pop(["deploy", "web", "--zk", `${server.connectString}${r}`, "--root", "/elsewhere", "--machine-id", "m1"], { cwd });
+    expect([noLayout.code, noLayout.stderr]).toEqual([2, expect.stringContaining('run "pop init" first')]);
+    expect(await sessions()).toBe(before);
   });
 });
