@@ -79,6 +79,10 @@ test("isolateSub mirrors the side's sub-subs as nested subs of the hub, each fun
     const view = inspectHub(hub).subs.find((s) => s.name === "rpc")!;
     expect(view.subs.map((s) => [s.ref, s.dirs])).toEqual([["rpc.admin", [resolve(RPC, "admin")]]]);
     expect(hub.rpc.nothere).toBeUndefined();
+    // Taking only the sub-sub off leaves the side serving the sub's own modules.
+    await hub.pop.sub.remove("rpc.admin");
+    expect(hub.rpc.admin).toBeUndefined();
+    expect(await hub.rpc.math.twice(4)).toBe(8);
   } finally {
     await closeHub(hub);
   }

@@ -73,8 +73,9 @@ function standIns(hub: Hub, iso: IsolatedSub, ref: string, shape: SubShape): Pre
       const fnRef = `${ref}.${mod}.${fn}`;
       exports[fn] = (_hub: Hub, ...args: unknown[]) => iso.call(fnRef, args);
     }
-    // Taking the sub off the hub (hub.pop.sub.remove) shuts its first loaded module down: that closes the side.
-    exports.__shutdown__ = () => iso.close(`sub "${iso.name}" was removed from the hub`);
+    // Taking the sub off the hub (hub.pop.sub.remove) shuts its first loaded module down: that closes the side. Taking
+    // only a sub-sub off (rpc.admin) takes its stand-ins off this hub and leaves the side serving the rest.
+    if (ref === iso.name) exports.__shutdown__ = () => iso.close(`sub "${iso.name}" was removed from the hub`);
     modules[mod] = { file: m.file, exports };
   }
   return modules;
