@@ -243,7 +243,7 @@ describe("remote subs through the binary", () => {
       expect(await fibCalls(calc.url)).toBe(2);
       const tree = await pop(["tree", "--plugins", FRONT, "--remote", `calc=${calc.url}`, "--isolate", "front=process"]);
       expect(tree.stdout).toContain(`\ncalc  remote ${calc.url}\n`);
-      expect(tree.stdout).toContain("\nfront  isolated (process)\n");
+      expect(tree.stdout).toContain("\nfront  isolated (process): test/fixtures/serve/front-root/front\n");
     },
     T,
   );
