@@ -94,6 +94,29 @@ describe("one-shot session under stress", () => {
     SLOW,
   );
 
+  test(
+    "a server that answers, but not as ZooKeeper does (an HTTP server): exit 3 naming it and asking whether it is the client port",
+    async () => {
+      const http = Bun.listen({
+        hostname: "127.0.0.1",
+        port: 0,
+        socket: { data: (s) => void s.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n") },
+      });
+      try {
+        const addr = `127.0.0.1:${http.port}`;
+        const r = await pop(["undeploy", "web", "--zk", addr, "--zk-timeout", "600", "--machine-id", "m1"], { cwd: tmp() });
+        expect(r).toEqual({
+          code: 3,
+          stdout: "",
+          stderr: `pop: cannot reach ZooKeeper at ${addr} within 600 ms: ${addr} answered, but not as ZooKeeper does; is it ZooKeeper's client port? set --zk HOSTS or POP_ZK\n`,
+        });
+      } finally {
+        http.stop(true);
+      }
+    },
+    SLOW,
+  );
+
   test("large and non-ASCII data round-trips, framed over many TCP reads", async () => {
     const r = await root();
     const big = "é✓🚀".repeat(60_000) + "x".repeat(300_000); // ~900 KB of UTF-8, under jute.maxbuffer

@@ -19,6 +19,9 @@ const XID_WATCH = -1;
 const NO_NODE = -101;
 const CONNECTION_LOST = -4;
 const FLAGS: Record<CreateMode, number> = { persistent: 0, ephemeral: 1, "persistent-sequential": 2, "ephemeral-sequential": 3 };
+// A ConnectResponse: protocol version, timeout, session id, a 16-byte password, optionally read-only.
+const CONNECT_RESPONSE_MIN = 4 + 4 + 8 + 4 + 16;
+const CONNECT_RESPONSE_MAX = 1024;
 const PERM_READ = 1;
 const PERM_ALL = 31;
 
@@ -170,6 +173,8 @@ class OneShot implements OneShotZk {
   #early = new Map<number, Early>();
   /** The connect response is the first frame and carries no reply header. */
   #onConnect: ((body: Reader | undefined) => void) | undefined;
+  /** The current server sent something that is no connect response. */
+  #strange = false;
   /** The handshake went out on the current socket: early reads may follow it. */
   #handshakeSent = false;
   #connected = false;
@@ -210,12 +215,14 @@ class OneShot implements OneShotZk {
     // server that accepts the connection and never answers must not use up the time of the ones after it.
     const share = Math.max(100, Math.floor(this.#timeoutMs / order.length));
     const silent = new Set<string>();
+    const strange = new Set<string>();
     for (let round = 0; Date.now() < deadline; round++) {
       for (const server of order) {
         if (Date.now() >= deadline) break;
         const r = await this.#tryServer(server, Math.min(deadline, Date.now() + share));
         if (r === "ok") return;
         if (r === "silent") silent.add(hostPort(server));
+        if (r === "strange") strange.add(hostPort(server));
         if (r === "auth") {
           this.#drop();
           throw new ZooKeeperError(`ZooKeeper at ${this.#hosts} refused the credentials: check --zk-auth or POP_ZK_AUTH`, { zkCode: "AUTH_FAILED" });
@@ -223,17 +230,26 @@ class OneShot implements OneShotZk {
       }
       await Bun.sleep(Math.min(200, Math.max(0, deadline - Date.now())));
     }
-    const why =
-      silent.size === 0
-        ? "is it running?"
-        : `${[...silent].join(", ")} accepted the connection but never answered; ${silent.size === 1 ? "is it a ZooKeeper server?" : "are they ZooKeeper servers?"}`;
+    const reasons: string[] = [];
+    if (silent.size > 0)
+      reasons.push(
+        `${[...silent].join(", ")} accepted the connection but never answered; ${silent.size === 1 ? "is it a ZooKeeper server?" : "are they ZooKeeper servers?"}`,
+      );
+    if (strange.size > 0)
+      reasons.push(
+        `${[...strange].join(", ")} answered, but not as ZooKeeper does; ${strange.size === 1 ? "is it ZooKeeper's client port?" : "are they ZooKeeper's client ports?"}`,
+      );
+    const why = reasons.length === 0 ? "is it running?" : reasons.join("; ");
     throw new ZooKeeperError(`cannot reach ZooKeeper at ${this.#hosts} within ${this.#timeoutMs} ms: ${why} set --zk HOSTS or POP_ZK`, {
       zkCode: "CONNECTION_LOSS",
     });
   }
 
-  /** One server, until `deadline`: "silent" when it took the connection and sent nothing back by then. */
-  async #tryServer(server: { host: string; port: number }, deadline: number): Promise<"ok" | "auth" | "failed" | "silent"> {
+  /**
+   * One server, until `deadline`: "silent" when it took the connection and sent nothing back by then, "strange" when
+   * what it sent is no connect response.
+   */
+  async #tryServer(server: { host: string; port: number }, deadline: number): Promise<"ok" | "auth" | "failed" | "silent" | "strange"> {
     const answer = new Promise<Reader | undefined>((resolve) => (this.#onConnect = resolve));
     let timedOut = false;
     const timer = setTimeout(
@@ -245,6 +261,7 @@ class OneShot implements OneShotZk {
     );
     try {
       this.#in = Buffer.alloc(0);
+      this.#strange = false;
       this.#out = [];
       const gen = ++this.#gen;
       const connecting = Bun.connect({
@@ -282,7 +299,13 @@ class OneShot implements OneShotZk {
       this.#handshakeSent = true;
       for (const e of this.#early.values()) this.#send(e.frame);
       const body = await answer;
-      if (!body) return timedOut && this.#in.length === 0 ? (this.#failed(), "silent") : this.#failed();
+      if (!body) {
+        const strange = this.#strange || this.#in.length > 0;
+        const silent = timedOut && this.#in.length === 0;
+        this.#failed();
+        return strange ? "strange" : silent ? "silent" : "failed";
+      }
+      if (body.buf.length < CONNECT_RESPONSE_MIN) return (this.#failed(), "strange");
       body.int(); // protocol version
       const negotiated = body.int();
       if (negotiated <= 0) return this.#failed(); // the server refused the session
@@ -341,6 +364,11 @@ class OneShot implements OneShotZk {
       if (this.#in.length < 4 + len) return;
       const frame = new Reader(this.#in.subarray(4, 4 + len));
       this.#in = this.#in.subarray(4 + len);
+      if (this.#onConnect && (len < CONNECT_RESPONSE_MIN || len > CONNECT_RESPONSE_MAX)) {
+        // No connect response is that long (or short): not a ZooKeeper server (an HTTP one's "HTTP" reads as 1.2 GB).
+        this.#strange = true;
+        return this.#onConnect(undefined);
+      }
       if (this.#onConnect) {
         const cb = this.#onConnect;
         this.#onConnect = undefined;
