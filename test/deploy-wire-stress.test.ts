@@ -2,11 +2,12 @@
 // service (compare-and-set, no lost update), a server that accepts the connection and never answers, large and
 // non-ASCII data framed over many TCP reads, a wrong digest password.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ZooKeeperError } from "../src/errors.ts";
 import { connectZk } from "../src/deploy/_zk.ts";
 import { connectOnce } from "../src/deploy/_zkwire.ts";
 import type { Zk } from "../src/deploy/_types.ts";
 import { pop, tmp } from "./helpers.ts";
-import { fourLetter, startZk, type ZkCluster } from "./_zk.ts";
+import { fourLetter, startEnsemble, startZk, type ZkCluster } from "./_zk.ts";
 
 const SLOW = 60_000;
 let server: ZkCluster;
@@ -117,6 +118,31 @@ describe("one-shot session under stress", () => {
     SLOW,
   );
 
+  test(
+    "a server that goes silent mid-session: each request rejects within the timeout (exit 3, naming the node and the address); close does not hang",
+    async () => {
+      const c = await connectOnce({ hosts: server.connectString, timeoutMs: 600 });
+      server.pause(0);
+      try {
+        const read = await c.get("/x").catch((e: ZooKeeperError) => e);
+        expect(read).toBeInstanceOf(ZooKeeperError);
+        expect([(read as ZooKeeperError).exitCode, (read as ZooKeeperError).message]).toEqual([
+          3,
+          `cannot read "/x": no answer from ZooKeeper at ${server.connectString} within 600 ms`,
+        ]);
+        const write = await c.set("/x", "v").catch((e: ZooKeeperError) => e);
+        expect((write as ZooKeeperError).message).toBe(
+          `cannot set "/x": no answer from ZooKeeper at ${server.connectString} within 600 ms (it may still be applied)`,
+        );
+        await c.close();
+      } finally {
+        server.resume(0);
+      }
+      expect(await zk.exists("/")).toBe(true);
+    },
+    SLOW,
+  );
+
   test("large and non-ASCII data round-trips, framed over many TCP reads", async () => {
     const r = await root();
     const big = "é✓🚀".repeat(60_000) + "x".repeat(300_000); // ~900 KB of UTF-8, under jute.maxbuffer
@@ -166,4 +192,27 @@ describe("one-shot session under stress", () => {
     expect([noLayout.code, noLayout.stderr]).toEqual([2, expect.stringContaining('run "pop init" first')]);
     expect(await sessions()).toBe(before);
   });
+
+  test(
+    "three-node ensemble with one member frozen (SIGSTOP: it takes connections, answers nothing): pop deploy still deploys, every time",
+    async () => {
+      await using ens = await startEnsemble(3);
+      const frozen = ((await ens.leader()) + 1) % 3;
+      const flags = ["--zk", `${ens.connectString}`, "--root", "/pop"];
+      const cwd = tmp();
+      expect((await pop(["init", ...flags], { cwd })).code).toBe(0);
+      expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", ...flags], { cwd })).code).toBe(0);
+      ens.pause(frozen);
+      try {
+        for (let i = 0; i < 5; i++)
+          expect(await pop(["deploy", "web", `m${i}`, ...flags], { cwd })).toEqual({ code: 0, stdout: `deployed web to m${i}\n`, stderr: "" });
+      } finally {
+        ens.resume(frozen);
+      }
+      const c = await connectOnce({ hosts: ens.connectString, timeoutMs: 5000 });
+      expect(JSON.parse((await c.get("/pop/services/web/machines"))!.data)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+      await c.close();
+    },
+    SLOW,
+  );
 });
