@@ -194,7 +194,7 @@ describe("one-shot session under stress", () => {
   });
 
   test(
-    "three-node ensemble with one member frozen (SIGSTOP: it takes connections, answers nothing): pop deploy still deploys, every time",
+    "three-node ensemble with one member frozen (SIGSTOP: it takes connections, answers nothing): pop deploy still deploys, pop set still sets, every time",
     async () => {
       await using ens = await startEnsemble(3);
       const frozen = ((await ens.leader()) + 1) % 3;
@@ -206,6 +206,11 @@ describe("one-shot session under stress", () => {
       try {
         for (let i = 0; i < 5; i++)
           expect(await pop(["deploy", "web", `m${i}`, ...flags], { cwd })).toEqual({ code: 0, stdout: `deployed web to m${i}\n`, stderr: "" });
+        // the full client (every other command) too
+        for (let i = 0; i < 5; i++) {
+          const set = await pop(["set", "web", `command=sleep ${i}`, ...flags], { cwd });
+          expect([set.code, set.stderr]).toEqual([0, ""]);
+        }
       } finally {
         ens.resume(frozen);
       }

@@ -35,6 +35,8 @@ interface LibCm {
   connectTimeoutHandler: ReturnType<typeof setTimeout> | null;
   findNextServer(cb: (server: unknown) => void): void;
   onSocketData(buf: Buffer): void;
+  onSocketConnected(): void;
+  servers: unknown[];
   setState(s: number): void;
   queue(request: unknown, cb?: Cb<[unknown]>): void;
   on(ev: "state", fn: (s: number) => void): void;
@@ -71,6 +73,7 @@ interface Jute {
 // ConnectionManager's states (lib/ConnectionManager.js STATES).
 const CM_CLOSING = -1;
 const CM_CLOSED = -2;
+const CM_CONNECTED = 2;
 
 let lib: Lib | undefined;
 let jute: Jute | undefined;
@@ -128,6 +131,7 @@ class Session implements Zk, AsyncDisposable {
   #done: "lost" | "closed" | undefined;
   #lastHeard = Date.now();
   #lossTimer: ReturnType<typeof setTimeout> | undefined;
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   readonly #waiters = new Set<(ok: boolean) => void>();
   readonly #lostCbs = new Set<() => void>();
@@ -155,6 +159,19 @@ class Session implements Zk, AsyncDisposable {
     // Once closed, never dial again (the library reconnects from a timer of its own).
     const findNext = cm.findNextServer.bind(cm);
     cm.findNextServer = (cb) => findNext((server) => this.#done === undefined && cb(server));
+    // The library's connect timeout ends at the TCP connect: a server that takes the connection and never answers the
+    // handshake (frozen, or not ZooKeeper) would hold it until our own timeout, never trying the next one. Give each
+    // server its share of the timeout for the handshake too, as the one-shot client (_zkwire.ts) does.
+    const share = Math.max(100, Math.floor(this.#timeoutMs / Math.max(1, cm.servers.length)));
+    const onConnected = cm.onSocketConnected.bind(cm);
+    cm.onSocketConnected = () => {
+      const sock = cm.socket;
+      clearTimeout(this.#handshakeTimer);
+      this.#handshakeTimer = setTimeout(() => {
+        if (cm.state !== CM_CONNECTED && cm.socket === sock) sock?.destroy();
+      }, share);
+      onConnected();
+    };
     const onData = cm.onSocketData.bind(cm);
     cm.onSocketData = (buf) => {
       this.#lastHeard = Date.now();
@@ -255,6 +272,7 @@ class Session implements Zk, AsyncDisposable {
   }
 
   #clearTimers(): void {
+    clearTimeout(this.#handshakeTimer);
     clearTimeout(this.#lossTimer);
     clearInterval(this.#heartbeat);
     this.#lossTimer = undefined;
@@ -265,6 +283,7 @@ class Session implements Zk, AsyncDisposable {
   #hardClose(): void {
     const cm = this.#client.connectionManager;
     if (cm.connectTimeoutHandler) clearTimeout(cm.connectTimeoutHandler);
+    clearTimeout(this.#handshakeTimer);
     if (cm.state !== CM_CLOSED) cm.setState(CM_CLOSING);
     cm.socket?.destroy();
   }
