@@ -1,6 +1,7 @@
-// The one-shot ZooKeeper session (src/deploy/_zkwire.ts) under stress a real server makes: concurrent deploys of one
-// service (compare-and-set, no lost update), a server that accepts the connection and never answers, large and
-// non-ASCII data framed over many TCP reads, a wrong digest password.
+// ZooKeeper sessions (the one-shot one of src/deploy/_zkwire.ts, and the full client where noted) under what a real
+// server does: concurrent deploys of one service (compare-and-set, no lost update), a server that takes the connection
+// and never answers (or answers not as ZooKeeper), a member frozen in an ensemble, large and non-ASCII data framed over
+// many TCP reads, a wrong digest password, the session ended on exit.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ZooKeeperError } from "../src/errors.ts";
 import { connectZk } from "../src/deploy/_zk.ts";
@@ -217,6 +218,28 @@ describe("one-shot session under stress", () => {
       const c = await connectOnce({ hosts: ens.connectString, timeoutMs: 5000 });
       expect(JSON.parse((await c.get("/pop/services/web/machines"))!.data)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
       await c.close();
+    },
+    SLOW,
+  );
+
+  test(
+    "a service with big non-ASCII settings (~230 KB): pop add writes them, pop status --json reads them back whole, pop deploy still deploys it",
+    async () => {
+      const r = await root();
+      const flags = ["--zk", `${server.connectString}${r}`, "--root", "/pop", "--machine-id", "m1"];
+      const cwd = tmp();
+      expect((await pop(["init", ...flags], { cwd })).code).toBe(0);
+      // one argument may be at most 128 KB: ~115 KB of command, ~115 KB of environment
+      const command = `sleep 60 # ${"é✓🚀".repeat(11_000)}`;
+      const env = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`BIG${i}`, `${i}ü`.repeat(9_000)]));
+      const add = await pop(["add", "process", "--name", "big", "--set", `command=${command}`, "--set", `env=${JSON.stringify(env)}`, ...flags], { cwd });
+      expect([add.code, add.stderr]).toEqual([0, ""]);
+      expect(await pop(["deploy", "big", ...flags], { cwd })).toEqual({ code: 0, stdout: "deployed big to m1\n", stderr: "" });
+      const status = await pop(["status", "big", "--json", ...flags], { cwd });
+      expect([status.code, status.stderr]).toEqual([0, ""]);
+      const text = JSON.stringify(JSON.parse(status.stdout));
+      expect(text.includes(JSON.stringify(command))).toBe(true);
+      expect(text.includes(JSON.stringify(env))).toBe(true);
     },
     SLOW,
   );
