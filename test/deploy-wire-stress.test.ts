@@ -162,6 +162,27 @@ describe("one-shot session under stress", () => {
     }
   });
 
+  test("data over a node's 1 MB: both clients refuse it before sending (exit 1, naming the node and the size), and the session carries on", async () => {
+    const r = await root();
+    const huge = "ü".repeat(600_000); // 1.2 MB of UTF-8
+    const c = await connectOnce({ hosts: server.connectString, timeoutMs: 5000 });
+    try {
+      for (const client of [c, zk]) {
+        for (const e of [await client.create(`${r}/h`, huge).catch((x: ZooKeeperError) => x), await client.set(r, huge).catch((x: ZooKeeperError) => x)]) {
+          expect(e).toBeInstanceOf(ZooKeeperError);
+          expect((e as ZooKeeperError).exitCode).toBe(1);
+          expect((e as ZooKeeperError).message).toMatch(
+            /^cannot (create|set) "\/s\d+(\/h)?": its data is 1200000 bytes, more than the 1048576 a ZooKeeper node holds/,
+          );
+        }
+        expect(await client.exists(r)).toBe(true);
+      }
+      await expect(zk.transaction([{ op: "create", path: `${r}/t`, data: huge }])).rejects.toMatchObject({ exitCode: 1, zkCode: "BAD_ARGUMENTS" });
+    } finally {
+      await c.close();
+    }
+  });
+
   test("a wrong digest password: pop deploy is exit 1 naming the node and how to fix it", async () => {
     const r = await root();
     const flags = ["--zk", `${server.connectString}${r}`, "--root", "/pop", "--machine-id", "m1"];

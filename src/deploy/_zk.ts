@@ -6,7 +6,7 @@
 // into -1); close() always ends the socket and every timer, connected or not.
 import { ZooKeeperError, messageOf, quote } from "../errors.ts";
 import type { CreateMode, Zk, ZkOp, ZkOptions } from "./_types.ts";
-import { casUpdate, errName, isZkConnectionError, zkError, ZkNodeError } from "./_zkerrors.ts";
+import { casUpdate, dataBytes, errName, isZkConnectionError, zkError, ZkNodeError } from "./_zkerrors.ts";
 
 export { isZkConnectionError, ZkNodeError };
 
@@ -382,13 +382,15 @@ class Session implements Zk, AsyncDisposable {
     return stat !== null;
   }
 
-  create(path: string, data = "", mode: CreateMode = "persistent"): Promise<string> {
+  async create(path: string, data = "", mode: CreateMode = "persistent"): Promise<string> {
     const flags = this.#lib.CreateMode[MODES[mode]];
-    return this.#call<string>("create", path, false, (cb) => this.#client.create(path, utf8(data), this.#acls, flags, cb));
+    const bytes = dataBytes("create", path, data);
+    return this.#call<string>("create", path, false, (cb) => this.#client.create(path, bytes, this.#acls, flags, cb));
   }
 
   async set(path: string, data: string, version = -1): Promise<number> {
-    const stat = await this.#call<Stat>("set", path, false, (cb) => this.#client.setData(path, utf8(data), version, cb));
+    const bytes = dataBytes("set", path, data);
+    const stat = await this.#call<Stat>("set", path, false, (cb) => this.#client.setData(path, bytes, version, cb));
     return stat.version;
   }
 
@@ -429,8 +431,8 @@ class Session implements Zk, AsyncDisposable {
     if (ops.length === 0) return;
     const tx = this.#client.transaction();
     for (const op of ops) {
-      if (op.op === "create") tx.create(op.path, utf8(op.data ?? ""), this.#acls, this.#lib.CreateMode[MODES[op.mode ?? "persistent"]]);
-      else if (op.op === "set") tx.setData(op.path, utf8(op.data), op.version ?? -1);
+      if (op.op === "create") tx.create(op.path, dataBytes("create", op.path, op.data ?? ""), this.#acls, this.#lib.CreateMode[MODES[op.mode ?? "persistent"]]);
+      else if (op.op === "set") tx.setData(op.path, dataBytes("set", op.path, op.data), op.version ?? -1);
       else if (op.op === "remove") tx.remove(op.path, op.version ?? -1);
       else tx.check(op.path, op.version);
       // The library writes `version || -1`, so version 0 would match any version: put it back.

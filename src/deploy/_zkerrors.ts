@@ -44,6 +44,20 @@ export function zkError(what: string, path: string, zkCode: string, cause?: unkn
   return CONNECTION_CODES.has(zkCode) ? new ZooKeeperError(message, opts) : new ZkNodeError(message, opts);
 }
 
+/** The most data a node holds on a default server (jute.maxbuffer, about 1 MB); a bigger write makes the server drop the connection. */
+export const MAX_DATA = 1024 * 1024;
+
+/** `data` as UTF-8 bytes, or a ZkNodeError (exit 1) for `what` on `path` when a server would refuse it for its size. */
+export function dataBytes(what: string, path: string, data: string): Buffer {
+  const b = Buffer.from(data, "utf8");
+  if (b.length > MAX_DATA)
+    throw new ZkNodeError(
+      `cannot ${what} ${quote(path)}: its data is ${b.length} bytes, more than the ${MAX_DATA} a ZooKeeper node holds (the server's jute.maxbuffer): make it smaller`,
+      { path, zkCode: "BAD_ARGUMENTS" },
+    );
+  return b;
+}
+
 const ERR_NAMES: Record<number, string> = {
   [-1]: "SYSTEM_ERROR",
   [-2]: "RUNTIME_INCONSISTENCY",

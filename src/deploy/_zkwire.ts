@@ -7,7 +7,7 @@
 // ensemble's also names a server that took the connection and never answered).
 import { ZooKeeperError, quote } from "../errors.ts";
 import type { CreateMode, Zk, ZkOptions } from "./_types.ts";
-import { casUpdate, errName, zkError } from "./_zkerrors.ts";
+import { casUpdate, dataBytes, errName, zkError } from "./_zkerrors.ts";
 
 /** What a one-shot session offers: reads, writes, the compare-and-set, close. */
 export type OneShotZk = Pick<Zk, "get" | "exists" | "create" | "set" | "update" | "close">;
@@ -497,8 +497,9 @@ class OneShot implements OneShotZk {
             [PERM_ALL, "auth", ""],
             [PERM_READ, "world", "anyone"],
           ];
+    const bytes = dataBytes("create", path, data);
     const r = await this.#call("create", path, OP.create, (w) => {
-      w.string(this.#full(path)).string(data).int(acls.length);
+      w.string(this.#full(path)).buffer(bytes).int(acls.length);
       for (const [perms, scheme, id] of acls) w.int(perms).string(scheme).string(id);
       return w.int(FLAGS[mode]);
     });
@@ -507,7 +508,8 @@ class OneShot implements OneShotZk {
   }
 
   async set(path: string, data: string, version = -1): Promise<number> {
-    const r = await this.#call("set", path, OP.setData, (w) => w.string(this.#full(path)).string(data).int(version));
+    const bytes = dataBytes("set", path, data);
+    const r = await this.#call("set", path, OP.setData, (w) => w.string(this.#full(path)).buffer(bytes).int(version));
     return r!.statVersion();
   }
 
