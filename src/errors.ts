@@ -3,6 +3,9 @@
 // The CLI turns any thrown value into an exit code in one place (`exitCodeOf`, used by src/cli/_main.ts).
 // Nothing here imports anything: every tool (hub, config, CLI, the coming deploy agent) can depend on it.
 
+/** The longest timer setTimeout can set (2^31 - 1 ms); a longer one fires after 1 ms. Every timeout option is bounded by it. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Exit codes, stable for scripts; `pop --help` lists them (EXIT_HELP). */
 export const EXIT = {
   ok: 0,

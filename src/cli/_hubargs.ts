@@ -1,6 +1,6 @@
 import type { ArgDef } from "./_args.ts";
 import { UsageError } from "./_args.ts";
-import { quote } from "../errors.ts";
+import { MAX_TIMER_MS, quote } from "../errors.ts";
 
 /** The default of --load-timeout (and POP_LOAD_TIMEOUT), in milliseconds. */
 export const LOAD_TIMEOUT_MS = 30_000;
@@ -210,9 +210,6 @@ function pair(spec: string, option: string, what: string, example: string, path:
     throw new UsageError(`invalid value for option ${option}: ${quote(spec)} is not SUB=${what} with SUB a sub name, e.g. ${example}`, path);
   return [sub, spec.slice(eq + 1)];
 }
-
-/** The longest timer setTimeout can set, in milliseconds (2^31 - 1, about 24.8 days); a longer one would fire after 1 ms. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 /** A whole number of milliseconds up to MAX_TIMER_MS, 0 meaning no limit; `from` is "option --timeout" or the variable's name. */
 export function millis(raw: string, from: string, path: string, example: string): number {

@@ -7,9 +7,8 @@ import type { IsolateSpec, RemoteSpec } from "./_manifest.ts";
 import { placements } from "./_place.ts";
 import { addPreloadedSub, addSubMeta, loadAll } from "./_sub.ts";
 import { setCallTimeout } from "./_trace.ts";
-import { messageOf, type PluginLoadError, PopError, ShutdownError, UsageError } from "../errors.ts";
+import { MAX_TIMER_MS, messageOf, type PluginLoadError, PopError, ShutdownError, UsageError } from "../errors.ts";
 import { log } from "../output.ts";
-import { MAX_TIMER_MS } from "../cli/_hubargs.ts";
 import type { Hub, HubState, LoadMode, SubMeta } from "./_types.ts";
 
 /** Options of `createHub`. */

@@ -6,7 +6,7 @@ import { addPreloadedSub, type PreloadedModules, type PreloadedTree } from "../h
 import { showApplied, showFolders } from "../hub/_introspect.ts";
 import { subMeta } from "../hub/_meta.ts";
 import type { SubMeta } from "../hub/_types.ts";
-import { UsageError } from "../errors.ts";
+import { MAX_TIMER_MS, UsageError } from "../errors.ts";
 import { IsolatedSub } from "./_host.ts";
 import { fromWire, type SubShape } from "./_protocol.ts";
 
@@ -103,9 +103,6 @@ function annotate(meta: SubMeta, shape: SubShape, on: string): void {
     if (c) annotate(c, sub, on);
   }
 }
-
-/** The longest timer setTimeout can set (2^31 - 1 ms); a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 function check(hub: Hub, name: string, opts: IsolateOptions): void {
   const bad = (why: string) => new UsageError(`cannot isolate sub "${name}" (${opts.source}): ${why}`, opts.source, { hint: false });
