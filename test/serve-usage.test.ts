@@ -17,6 +17,21 @@ describe("pop serve: usage errors before listening", () => {
     });
   });
 
+  test("--drain-timeout past the longest timer (it would fire at once) or not a number: a usage error naming it", async () => {
+    const r = await pop(["serve", "--plugins", "examples/poppy", "--sub", "rpc", "--port", "0", "--drain-timeout", "3000000000"], { env: ENV });
+    expect(r).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        'pop: invalid value for option --drain-timeout: "3000000000" is more than 2147483647 ms (about 24.8 days), the longest timer pop can set; give at most 2147483647, or 0 for no limit\nrun "pop serve --help" for usage\n',
+    });
+    const bad = await pop(["serve", "--plugins", "examples/poppy", "--sub", "rpc", "--port", "0", "--drain-timeout", "soon"], { env: ENV });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toStartWith(
+      'pop: invalid value for option --drain-timeout: "soon" is not a whole number of milliseconds; give e.g. --drain-timeout 30000, or 0 to wait for ever\n',
+    );
+  });
+
   test("--host that is no address of this machine, or does not resolve: a usage error naming --host", async () => {
     for (const host of ["999.1.1.1", "nonexistent.invalid"]) {
       const r = await pop(["serve", "--plugins", "examples/poppy", "--sub", "rpc", "--port", "0", "--host", host], { env: ENV });

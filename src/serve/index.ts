@@ -5,7 +5,7 @@ import { reloadMessage } from "../hub/_watch.ts";
 import { messageOf, quote } from "../errors.ts";
 import { flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
-import { HUB_ARGS, hubOptions } from "../cli/_hubargs.ts";
+import { HUB_ARGS, hubOptions, millis } from "../cli/_hubargs.ts";
 import { out } from "../cli/_output.ts";
 import { DRAIN_TIMEOUT, MAX_BODY, type Server, startServer } from "./_server.ts";
 
@@ -59,7 +59,10 @@ const serve: Command = {
     const port = whole(args.port as string | undefined, "--port", 8888, 65535);
     const maxBody = whole(args["max-body"] as string | undefined, "--max-body", MAX_BODY, Number.MAX_SAFE_INTEGER);
     if (maxBody === 0) throw new UsageError(`invalid value for option --max-body: "0"; give a size in bytes, e.g. --max-body ${MAX_BODY}`, PATH);
-    const drainTimeout = whole(args["drain-timeout"] as string | undefined, "--drain-timeout", DRAIN_TIMEOUT, Number.MAX_SAFE_INTEGER);
+    const rawDrain = args["drain-timeout"] as string | undefined;
+    // Bounded like every timeout option: past the longest timer, setTimeout would fire at once.
+    const drainTimeout =
+      rawDrain === undefined ? DRAIN_TIMEOUT : millis(rawDrain, "option --drain-timeout", PATH, "e.g. --drain-timeout 30000, or 0 to wait for ever");
     const host = (args.host as string | undefined) ?? "127.0.0.1";
     if (host.trim() === "") throw new UsageError(`invalid value for option --host: ""; give an address, e.g. --host 127.0.0.1`, PATH);
     const token = tokenOf(args.token as string | undefined);
