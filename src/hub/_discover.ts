@@ -4,7 +4,7 @@ import { DiscoveryError } from "../errors.ts";
 import { describeThrow, formatLocation } from "./_errors.ts";
 import { checkEngine, type IsolateSpec, type Manifest, type PackageJson, placeIsolated, placeRemote, readManifest, type RemoteSpec } from "./_manifest.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { listNames } from "./_scan.ts";
+import { type Listing, listNames } from "./_scan.ts";
 
 export { DiscoveryError };
 
@@ -57,17 +57,26 @@ const CONF_FILES = ["conf.ts", "conf.mts", "conf.js", "conf.mjs"];
 export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]> {
   const warn = opts.warn ?? (() => {});
   const named: Array<{ dir: string; source: string }> = [...(opts.named ?? [])];
+  // A named root is listed once, here: the listing says it is a folder, whether it has a package.json, and what
+  // readRoot needs (no separate probes on start-up's path).
+  const listings = new Map<string, Listing>();
+  const listed = (dir: string): Listing | undefined => {
+    const l = listNames(dir);
+    if (l.missing || l.unreadable === "not a folder") return undefined;
+    listings.set(dir, l);
+    return l;
+  };
   const envPath = opts.env?.POP_PLUGIN_PATH;
   if (envPath) {
     for (const p of envPath.split(":").filter(Boolean)) {
       const dir = resolve(p);
-      if (isDirectory(dir)) named.push({ dir, source: "POP_PLUGIN_PATH" });
+      if (listed(dir)) named.push({ dir, source: "POP_PLUGIN_PATH" });
       else warn(`POP_PLUGIN_PATH entry "${p}" is not a folder; skipped`);
     }
   }
   for (const p of opts.plugins ?? []) {
     const dir = resolve(p);
-    if (!isDirectory(dir)) throw new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
+    if (!listed(dir)) throw new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
     named.push({ dir, source: "--plugins" });
   }
   const packages = opts.packages ?? true;
@@ -76,7 +85,8 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
     if (packages && opts.cwd) found.push(...(await packageRoots(opts.cwd, warn)));
   } else {
     for (const n of named) {
-      if (packages) found.push(...(await packageRoots(n.dir, warn)));
+      const names = listings.get(n.dir)?.names;
+      if (packages && (!names || names.includes("package.json"))) found.push(...(await packageRoots(n.dir, warn)));
       found.push(n);
     }
   }
@@ -85,7 +95,7 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
   for (const f of found) {
     if (seen.has(f.dir)) continue;
     seen.add(f.dir);
-    roots.push(await readRoot(f.dir, f.source, f.pkg));
+    roots.push(await readRoot(f.dir, f.source, f.pkg, listings.get(f.dir)));
   }
   return roots;
 }
@@ -95,9 +105,9 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
  * (DYNE, DISABLE, ISOLATE, REMOTE) if any, else its sub-folders. `pkg`: the package.json of the package that
  * brought it.
  */
-export async function readRoot(dir: string, source: string, pkg?: PackageJson): Promise<PluginRoot> {
+export async function readRoot(dir: string, source: string, pkg?: PackageJson, listing: Listing = listNames(dir)): Promise<PluginRoot> {
   registerPopModule(); // a conf.ts may import from "pop" too
-  const listing = listNames(dir); // one read of the root: its manifest, its conf file and its sub folders
+  // `listing`: one read of the root (made by discoverRoots, or here): its manifest, its conf file and its sub folders.
   if (listing.unreadable) throw new DiscoveryError(`plugin root ${dir} (from ${source}) cannot be read (${listing.unreadable}): make it readable (chmod a+rx)`);
   // Most roots have no manifest: no await for them on start-up's path.
   const manifest =

@@ -48,12 +48,22 @@ export function listContracts(dir: string): Array<{ name: string; file: string }
   return listDir(dir).files; // most subs have none: a missing folder lists as empty
 }
 
+/** What listNames found. */
+export interface Listing {
+  names: string[];
+  dirs: Array<{ name: string; dir: string }>;
+  /** Why a folder that exists cannot be listed ("permission denied"). */
+  unreadable?: string;
+  /** Nothing is there. */
+  missing?: true;
+}
+
 /** A sub folder's raw entry names (to probe for modules on demand) and its child folders (sub-subs); `unreadable` says why a folder that exists cannot be listed. */
-export function listNames(dir: string): { names: string[]; dirs: Array<{ name: string; dir: string }>; unreadable?: string } {
+export function listNames(dir: string): Listing {
   const names = readdir(dir);
   if (!names) {
     const why = unreadable(dir);
-    return why ? { names: [], dirs: [], unreadable: why } : { names: [], dirs: [] };
+    return why ? { names: [], dirs: [], unreadable: why } : { names: [], dirs: [], missing: true };
   }
   const dirs: Array<{ name: string; dir: string }> = [];
   for (const entry of names) {

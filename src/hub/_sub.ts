@@ -154,6 +154,9 @@ function within(meta: SubMeta): boolean {
 async function activate(hub: Hub, meta: SubMeta, tolerant: boolean): Promise<void> {
   const s = state(hub);
   const mark = s.failures.length;
+  // No plugin code runs while a lazy sub without init files activates: nothing can add a sub to undo, so no async
+  // context is needed (loading node:async_hooks and entering AsyncLocalStorage is ~0.9 ms of a one-shot pop call).
+  if (meta.load !== "eager" && !hasInit(hub, meta)) return;
   activating ??= new (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage<Activation>();
   const outer = activating.getStore();
   const added: SubMeta[] = [];
@@ -606,6 +609,13 @@ export function findChild(hub: Hub, meta: SubMeta, name: string): SubMeta | unde
     child.initializing = done;
   }
   return child;
+}
+
+/** Whether a sub or any of its sub-subs has an init module (which initSub would load). */
+function hasInit(hub: Hub, meta: SubMeta): boolean {
+  if (findModule(hub, meta, "init")) return true;
+  for (const child of meta.subs.values()) if (hasInit(hub, subMeta(child)!)) return true;
+  return false;
 }
 
 async function initSub(hub: Hub, meta: SubMeta): Promise<void> {
