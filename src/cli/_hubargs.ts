@@ -73,16 +73,7 @@ export type Placement =
 
 /** loadHub options from parsed hub flags and the environment. */
 export function hubOptions(args: Record<string, any>, path: string) {
-  const disable: Array<{ ref: string; source: string }> = [];
-  for (const ref of (process.env.POP_DISABLE ?? "")
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean))
-    disable.push({ ref, source: "POP_DISABLE" });
-  for (const ref of (args.disable ?? []) as string[]) {
-    if (!/^[\w$-]+(\.[\w$-]+)*$/.test(ref)) throw new UsageError(`--disable ${quote(ref)} is not a ref like "rpc.math"`, path);
-    disable.push({ ref, source: "--disable" });
-  }
+  const disable = process.env.POP_DISABLE || args.disable?.length > 0 ? disables(args, path) : [];
   const opts: {
     plugins: string[];
     env: NodeJS.ProcessEnv;
@@ -103,22 +94,43 @@ export function hubOptions(args: Record<string, any>, path: string) {
     strict: Boolean(args.strict),
     disable,
     packages: args.packages !== false,
-    loadTimeout: loadTimeout(args["load-timeout"] as string | undefined, path),
+    loadTimeout:
+      args["load-timeout"] === undefined && !process.env.POP_LOAD_TIMEOUT ? LOAD_TIMEOUT_MS : loadTimeout(args["load-timeout"] as string | undefined, path),
   };
   if (args.timeout !== undefined) opts.callTimeout = millis(args.timeout as string, "option --timeout", path, "e.g. --timeout 5000, or 0 for no limit");
-  if (args.trace || traceEnv(path)) opts.trace = true;
-  if (args.audit !== undefined) {
-    if ((args.audit as string).trim() === "")
-      throw new UsageError('invalid value for option --audit: "" names no file; give a file to append to, e.g. --audit calls.jsonl', path);
-    opts.audit = args.audit as string;
-  }
-  for (const [sub, p] of placements(args, path)) {
-    if (p.kind === "isolate") {
-      const { kind: _, ...spec } = p;
-      (opts.isolate ??= {})[sub] = spec;
-    } else (opts.remote ??= {})[sub] = { url: p.url, source: p.source, ...(process.env.POP_TOKEN ? { token: process.env.POP_TOKEN } : {}) };
-  }
+  if (args.trace || (process.env.POP_TRACE !== undefined && traceEnv(path))) opts.trace = true;
+  if (args.audit !== undefined) opts.audit = audit(args.audit as string, path);
+  // Most commands place nothing: the placement checks run only when an option asks for them.
+  const placing = ["isolate", "remote", "isolate-env", "isolate-memory"].some((k) => args[k]?.length > 0);
+  if (placing)
+    for (const [sub, p] of placements(args, path)) {
+      if (p.kind === "isolate") {
+        const { kind: _, ...spec } = p;
+        (opts.isolate ??= {})[sub] = spec;
+      } else (opts.remote ??= {})[sub] = { url: p.url, source: p.source, ...(process.env.POP_TOKEN ? { token: process.env.POP_TOKEN } : {}) };
+    }
   return opts;
+}
+
+/** --audit FILE, checked. */
+function audit(file: string, path: string): string {
+  if (file.trim() === "") throw new UsageError('invalid value for option --audit: "" names no file; give a file to append to, e.g. --audit calls.jsonl', path);
+  return file;
+}
+
+/** POP_DISABLE's refs, then --disable's, each with where it came from. */
+function disables(args: Record<string, any>, path: string): Array<{ ref: string; source: string }> {
+  const disable: Array<{ ref: string; source: string }> = [];
+  for (const ref of (process.env.POP_DISABLE ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean))
+    disable.push({ ref, source: "POP_DISABLE" });
+  for (const ref of (args.disable ?? []) as string[]) {
+    if (!/^[\w$-]+(\.[\w$-]+)*$/.test(ref)) throw new UsageError(`--disable ${quote(ref)} is not a ref like "rpc.math"`, path);
+    disable.push({ ref, source: "--disable" });
+  }
+  return disable;
 }
 
 /** POP_TRACE: "1" (or "true") turns tracing on, "0", "false" or empty leave it off; anything else is a usage error. */

@@ -49,6 +49,22 @@ function showHelp(h: Help): number {
 
 async function dispatch(argv: string[]): Promise<Outcome> {
   const first = argv[0];
+  const entry = first !== undefined && Object.hasOwn(COMMANDS, first) ? COMMANDS[first]! : undefined;
+  // Not a command: the version, help, or a usage error (kept out of this function: a compiled pop pays for every
+  // byte of a function's bytecode on its first call, docs/benchmarks.md).
+  if (!entry) return notACommand(argv);
+  if (process.env.POP_LOG_FORMAT || process.env.POP_LOG_LEVEL) configureFromEnv(process.env); // a bad value is refused once a command runs; help and this line never need it
+  let cmd = await entry.load();
+  let path = `pop ${first}`;
+  let rest = argv.slice(1);
+  if (cmd.subCommands) [cmd, path, rest] = await subCommand(cmd, path, rest);
+  if (wantsHelp(cmd, rest)) return { help: await commandHelp(cmd, path), code: EXIT.ok };
+  return runCommand(cmd, rest, path, !entry.appOwnsStdout);
+}
+
+/** The first word is no command: `--version`, help, or a usage error naming what was given. */
+function notACommand(argv: string[]): Outcome {
+  const first = argv[0];
   if (first === "--version" || first === "-v" || first === "version") {
     out(argv.includes("--json") ? JSON.stringify({ version: VERSION, bun: Bun.version }) : VERSION);
     return EXIT.ok;
@@ -56,14 +72,14 @@ async function dispatch(argv: string[]): Promise<Outcome> {
   // No command is a usage error: help goes to stderr so stdout stays empty.
   if (first === undefined) return { help: topHelp(2), code: EXIT.usage };
   if (first === "--help" || first === "-h" || first === "help") return { help: topHelp(1), code: EXIT.ok };
-  configureFromEnv(process.env); // a bad value is refused once a command runs; help and this line never need it
+  if (process.env.POP_LOG_FORMAT || process.env.POP_LOG_LEVEL) configureFromEnv(process.env);
   if (first.startsWith("-") && first !== "-")
     throw new UsageError(`unknown option ${quote(first)}; run "pop --help" for the commands and options`, "pop", { hint: false });
-  const entry = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
-  if (!entry) throw new UsageError(`unknown command ${quote(first)}${suggestCommand(first)}; run "pop --help" for the list`, "pop", { hint: false });
-  let cmd = await entry.load();
-  let path = `pop ${first}`;
-  let rest = argv.slice(1);
+  throw new UsageError(`unknown command ${quote(first)}${suggestCommand(first)}; run "pop --help" for the list`, "pop", { hint: false });
+}
+
+/** Walk a command's subcommands (`pop config show`) along the words that follow it. */
+async function subCommand(cmd: Command, path: string, rest: string[]): Promise<[Command, string, string[]]> {
   while (cmd.subCommands && rest[0] && !rest[0].startsWith("-")) {
     const next = Object.hasOwn(cmd.subCommands, rest[0]) ? cmd.subCommands[rest[0]] : undefined;
     if (!next) throw new UsageError(`unknown command ${quote(`${path} ${rest[0]}`)}; run "${path} --help"`, path, { hint: false });
@@ -71,13 +87,12 @@ async function dispatch(argv: string[]): Promise<Outcome> {
     cmd = await next();
     rest = rest.slice(1);
   }
-  if (wantsHelp(cmd, rest)) return { help: await commandHelp(cmd, path), code: EXIT.ok };
-  return runCommand(cmd, rest, path, !entry.appOwnsStdout);
+  return [cmd, path, rest];
 }
 
 /** POP_LOG_FORMAT and POP_LOG_LEVEL, over whatever the flags chose; a bad value is a usage error. */
 function applyEnv(): void {
-  const bad = configureFromEnv(process.env);
+  const bad = process.env.POP_LOG_FORMAT || process.env.POP_LOG_LEVEL ? configureFromEnv(process.env) : undefined;
   if (bad) throw new UsageError(bad, "pop");
 }
 

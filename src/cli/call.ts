@@ -58,30 +58,46 @@ const call: Command = {
       release();
     } catch (e) {
       release(e);
-      if (e instanceof RefError) throw new UsageError(e.message, PATH, { hint: false, cause: e });
-      if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
-      throw e;
+      throw loadFailure(e);
     }
     let result: unknown;
     try {
       result = await fn(...callArgs);
     } catch (e) {
-      // --timeout's own error names the ref already; anything else is the function's failure.
-      if (e instanceof TimeoutError && e.message.startsWith(`call "${ref}"`)) throw e;
-      throw new CallError(ref, e);
+      throw callFailure(ref, e);
     }
-    let text: string | undefined;
-    try {
-      // Plain scalars print as JSON prints them, without a trip through JSON.stringify's replacer.
-      if (!args.json && (typeof result === "string" || result === undefined)) text = result;
-      else text = (typeof result === "number" && Number.isFinite(result)) || typeof result === "boolean" || result === null ? String(result) : toJson(result);
-    } catch (e) {
-      throw new PopError(`${quote(ref)} returned a value that cannot be printed as JSON: ${messageOf(e)}; return plain data (no cycles) from it`, { cause: e });
-    }
+    const text = printable(ref, result, Boolean(args.json));
     if (text !== undefined) out(text);
     return EXIT.ok;
   },
 };
+
+// The failure paths live in functions of their own: a compiled pop pays for every byte of a function's bytecode on
+// its first call (docs/benchmarks.md), so what a successful call never runs stays out of run().
+
+/** A ref that does not resolve, or a plugin root that is no folder, is the user's mistake: a usage error. */
+function loadFailure(e: unknown): unknown {
+  if (e instanceof RefError) return new UsageError(e.message, PATH, { hint: false, cause: e });
+  if (e instanceof DiscoveryError) return new UsageError(e.message, PATH, { cause: e, hint: false });
+  return e;
+}
+
+/** --timeout's own error names the ref already; anything else is the function's failure. */
+function callFailure(ref: string, e: unknown): unknown {
+  if (e instanceof TimeoutError && e.message.startsWith(`call "${ref}"`)) return e;
+  return new CallError(ref, e);
+}
+
+/** The result as pop call prints it: plain scalars as JSON prints them (no trip through JSON.stringify's replacer), the rest as JSON. */
+function printable(ref: string, result: unknown, json: boolean): string | undefined {
+  if (!json && (typeof result === "string" || result === undefined)) return result;
+  if ((typeof result === "number" && Number.isFinite(result)) || typeof result === "boolean" || result === null) return String(result);
+  try {
+    return toJson(result);
+  } catch (e) {
+    throw new PopError(`${quote(ref)} returned a value that cannot be printed as JSON: ${messageOf(e)}; return plain data (no cycles) from it`, { cause: e });
+  }
+}
 
 export default call;
 
@@ -90,19 +106,26 @@ export default call;
  * `-` for stdin: for arguments beyond the OS's command-line limit).
  */
 export async function buildArgs(pairs: string[], json: string | undefined): Promise<unknown[]> {
-  if (json !== undefined) {
-    if (pairs.length > 0) throw new UsageError(`give KEY=VALUE pairs or --args, not both (got ${quote(pairs[0]!)} and --args)`, PATH);
-    const [text, from] = await argsText(json);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      throw new UsageError(`${from} is not valid JSON: ${messageOf(e)}; pass an array, e.g. --args '[{"num": 11}]'`, PATH);
-    }
-    if (!Array.isArray(parsed)) throw new UsageError(`${from} must be a JSON array of positional arguments, e.g. '[{"num": 11}]'; got ${clip(text)}`, PATH);
-    return parsed;
+  if (json !== undefined) return jsonArgs(pairs, json);
+  return pairs.length === 0 ? [] : [pairObject(pairs)];
+}
+
+/** --args JSON (inline, @FILE or - for stdin): a JSON array of positional arguments. */
+async function jsonArgs(pairs: string[], json: string): Promise<unknown[]> {
+  if (pairs.length > 0) throw new UsageError(`give KEY=VALUE pairs or --args, not both (got ${quote(pairs[0]!)} and --args)`, PATH);
+  const [text, from] = json === "-" || json.startsWith("@") ? await argsText(json) : [json, "--args"];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${from} is not valid JSON: ${messageOf(e)}; pass an array, e.g. --args '[{"num": 11}]'`, PATH);
   }
-  if (pairs.length === 0) return [];
+  if (!Array.isArray(parsed)) throw new UsageError(`${from} must be a JSON array of positional arguments, e.g. '[{"num": 11}]'; got ${clip(text)}`, PATH);
+  return parsed;
+}
+
+/** KEY=VALUE pairs: one object, values parsed as JSON where they parse. */
+function pairObject(pairs: string[]): Record<string, unknown> {
   // Keys are defined, not assigned: "__proto__" is a key like any other (assigning it would set the object's
   // prototype), and so are "constructor" and "prototype".
   const obj: Record<string, unknown> = {};
@@ -118,7 +141,7 @@ export async function buildArgs(pairs: string[], json: string | undefined): Prom
     }
     Object.defineProperty(obj, p.slice(0, eq), { value, enumerable: true, writable: true, configurable: true });
   }
-  return [obj];
+  return obj;
 }
 
 /** The text of --args and how to name it in an error: inline JSON, `@FILE`, or `-` (stdin). */

@@ -17,6 +17,12 @@ export interface LoadedContract {
 export function contractsFor(hub: Hub, rec: ModuleRecord, exports: Record<string, unknown>): LoadedContract[] {
   const sub = rec.sub;
   if (sub.rcontracts.length === 0 && sub.contracts.size === 0 && exports.__contracts__ === undefined) return [];
+  return collectContracts(hub, rec, exports);
+}
+
+/** contractsFor when there are any: the module's own, the sub's init, __contracts__, then the rcontracts. */
+function collectContracts(hub: Hub, rec: ModuleRecord, exports: Record<string, unknown>): LoadedContract[] {
+  const sub = rec.sub;
   const seen = new Set<string>();
   const out: LoadedContract[] = [];
   const add = (file: string, subWide: boolean) => {

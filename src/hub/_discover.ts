@@ -67,16 +67,10 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
     return l;
   };
   const envPath = opts.env?.POP_PLUGIN_PATH;
-  if (envPath) {
-    for (const p of envPath.split(":").filter(Boolean)) {
-      const dir = resolve(p);
-      if (listed(dir)) named.push({ dir, source: "POP_PLUGIN_PATH" });
-      else warn(`POP_PLUGIN_PATH entry "${p}" is not a folder; skipped`);
-    }
-  }
+  if (envPath) named.push(...envRoots(envPath, listed, warn));
   for (const p of opts.plugins ?? []) {
     const dir = resolve(p);
-    if (!listed(dir)) throw new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
+    if (!listed(dir)) throw notAFolder(p);
     named.push({ dir, source: "--plugins" });
   }
   const packages = opts.packages ?? true;
@@ -100,6 +94,21 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
   return roots;
 }
 
+/** POP_PLUGIN_PATH's folders (what is not a folder is skipped, with a warning). */
+function envRoots(envPath: string, listed: (dir: string) => Listing | undefined, warn: (m: string) => void): Array<{ dir: string; source: string }> {
+  const out: Array<{ dir: string; source: string }> = [];
+  for (const p of envPath.split(":").filter(Boolean)) {
+    const dir = resolve(p);
+    if (listed(dir)) out.push({ dir, source: "POP_PLUGIN_PATH" });
+    else warn(`POP_PLUGIN_PATH entry "${p}" is not a folder; skipped`);
+  }
+  return out;
+}
+
+function notAFolder(p: string): DiscoveryError {
+  return new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
+}
+
 /**
  * Read one root: its manifest (checked against this pop's version before any of its code runs), then its conf.ts
  * (DYNE, DISABLE, ISOLATE, REMOTE) if any, else its sub-folders. `pkg`: the package.json of the package that
@@ -114,7 +123,17 @@ export async function readRoot(dir: string, source: string, pkg?: PackageJson, l
     pkg || listing.names.includes("pop.json") || listing.names.includes("package.json") ? await readManifest(dir, listing.names, pkg) : undefined;
   if (manifest) checkEngine(dir, source, manifest);
   const confName = CONF_FILES.find((f) => listing.names.includes(f));
-  const confFile = confName ? join(dir, confName) : undefined;
+  if (!confName && !manifest) {
+    // The common root: sub folders only (the rest, for a conf.ts or a manifest, below).
+    const dyne: Record<string, string[]> = {};
+    for (const d of listing.dirs) dyne[d.name] = [d.dir];
+    return { dir, source, dyne, disable: [], conf: undefined, confFile: undefined };
+  }
+  return withConf(dir, source, listing, manifest, confName ? join(dir, confName) : undefined);
+}
+
+/** readRoot for a root with a conf.ts (DYNE, DISABLE, ISOLATE, REMOTE) or a manifest. */
+async function withConf(dir: string, source: string, listing: Listing, manifest: Manifest | undefined, confFile: string | undefined): Promise<PluginRoot> {
   let conf: Record<string, unknown> | undefined;
   if (confFile) {
     try {

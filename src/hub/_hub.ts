@@ -70,7 +70,7 @@ export function createHub(opts: HubOptions = {}): Hub {
     shutdownTimeout: opts.shutdownTimeout ?? 10_000,
     closing: undefined,
     callTimeout: 0,
-    placed: placements(opts.roots ?? [], opts, (opts.env ?? process.env).POP_TOKEN),
+    placed: placesAny(opts) ? placements(opts.roots ?? [], opts, (opts.env ?? process.env).POP_TOKEN) : new Map(),
   };
   OPEN.add(hub);
   // The CLI closes the hubs a command opened without importing the hub itself (`pop --version` never loads it).
@@ -89,10 +89,26 @@ export function createHub(opts: HubOptions = {}): Hub {
   return hub;
 }
 
+/** Whether the hub places any sub elsewhere (isolated, remote): options or a root say so. */
+function placesAny(opts: HubOptions): boolean {
+  if (opts.isolate || opts.remote) return true;
+  for (const r of opts.roots ?? []) if (r.isolate || r.remote) return true;
+  return false;
+}
+
 const TIMEOUTS = ["loadTimeout", "shutdownTimeout", "callTimeout"] as const;
+
+/** A whole number of milliseconds from 0 (no limit) to the longest timer: what every timeout option must be. */
+const fineTimeout = (v: unknown) => v === undefined || (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 && v <= MAX_TIMER_MS);
 
 /** The hub's timeouts, checked before anything starts: whole milliseconds from 0 (no limit) to the longest timer, else a UsageError naming the option. */
 function checkTimeouts(opts: HubOptions, fn: string): void {
+  // The common case in one line; the messages below only when one is wrong.
+  if (fineTimeout(opts.loadTimeout) && fineTimeout(opts.shutdownTimeout) && fineTimeout(opts.callTimeout)) return;
+  badTimeouts(opts, fn);
+}
+
+function badTimeouts(opts: HubOptions, fn: string): void {
   for (const key of TIMEOUTS) {
     const v: unknown = opts[key];
     if (v === undefined) continue;
@@ -132,21 +148,23 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   // Watching calls loads its code only when asked for: a plain `pop call` never imports it.
   if (opts.trace || opts.audit) await (await import("../observe/index.ts")).observeHub(hub, opts);
   if (opts.load === "eager") await loadAll(hub, s.subs.get("pop")!, false); // built-ins are otherwise installed on first read
-  await placeUnrooted(hub); // first: a local sub's __init__ may call into them, as into a sub of the merged app
+  if (s.placed.size > 0) await placeUnrooted(hub); // first: a local sub's __init__ may call into them, as into a sub of the merged app
   for (const name of [...s.dyne.keys()]) {
     if (s.subs.get(name)?.dirs.length) continue; // added already, by another sub's init
     if (s.placed.has(name) && hub[name] !== undefined) continue; // placed (isolated, remote) already
-    if (Object.hasOwn(hub, name)) {
-      // A root's folder named like pop's own namespaces (pop, OPT): one bad folder must not take the hub down.
-      const message = `${s.dyne.get(name)!.join(", ")}: a sub cannot be named "${name}" (reserved by pop); rename the folder`;
-      if (s.strict) throw new PopError(message);
-      s.warn(message);
-      continue;
-    }
-    await addSubMeta(hub, { dyneName: name, load: opts.load ?? "lazy" }, true);
+    if (Object.hasOwn(hub, name)) reservedFolder(hub, name);
+    else await addSubMeta(hub, { dyneName: name, load: opts.load ?? "lazy" }, true);
   }
   if (opts.load === "eager") await loadEverything(hub);
   return hub;
+}
+
+/** A root's folder named like pop's own namespaces (pop, OPT): one bad folder must not take the hub down. */
+function reservedFolder(hub: Hub, name: string): void {
+  const s = state(hub);
+  const message = `${s.dyne.get(name)!.join(", ")}: a sub cannot be named "${name}" (reserved by pop); rename the folder`;
+  if (s.strict) throw new PopError(message);
+  s.warn(message);
 }
 
 /**

@@ -39,6 +39,11 @@ function become(hub: Hub, rec: ModuleRecord, to: ModuleState, why: { reason?: st
     state(hub).loaded.push(rec);
     return;
   }
+  leave(hub, rec, to, why);
+}
+
+/** The rest of `become`: a record leaving the loaded state (or never reaching it) keeps why, and goes off the hub. */
+function leave(hub: Hub, rec: ModuleRecord, to: ModuleState, why: { reason?: string; error?: PluginLoadError; exports?: Exports }): void {
   if (why.reason !== undefined) rec.reason = why.reason;
   if (why.error) {
     rec.error = why.error;
@@ -254,9 +259,11 @@ function guardExitSync<T>(fn: () => T): T {
 export function settle(hub: Hub, rec: ModuleRecord, exports: Exports, sync = false): void | Promise<void> {
   let r: void | Promise<void>;
   try {
-    applyVirtualName(hub, rec, exports);
+    // Call sites test for the rare hooks, so a plain module's load runs none of their code (each function's first
+    // call costs a compiled pop ~32 ns per byte of its bytecode: docs/benchmarks.md).
+    if (exports.__virtualname__ !== undefined) applyVirtualName(hub, rec, exports);
     if (rec.state !== "pending") return; // disabled under its virtual name
-    const v = rec.sub.virtual === false ? true : guardExitSync(() => callVirtual(hub, exports));
+    const v = rec.sub.virtual === false || exports.__virtual__ === undefined ? true : guardExitSync(() => callVirtual(hub, exports));
     if (v instanceof Promise) {
       if (sync)
         throw new PluginLoadError(
@@ -281,9 +288,9 @@ export function settle(hub: Hub, rec: ModuleRecord, exports: Exports, sync = fal
 }
 
 function activate(hub: Hub, rec: ModuleRecord, exports: Exports, v: unknown): void | Promise<void> {
-  if (!acceptVirtual(hub, rec, exports, v)) return;
+  if ((v !== true || rec.claim !== undefined || rec.others.length > 0) && !acceptVirtual(hub, rec, exports, v)) return;
   install(hub, rec, exports);
-  const init = guardExitSync(() => runInit(hub, rec, exports));
+  const init = exports.__init__ === undefined ? undefined : guardExitSync(() => runInit(hub, rec, exports));
   if (init instanceof Promise) return guarded(hub, rec, "running __init__", () => init).then(() => undefined);
 }
 
@@ -386,9 +393,9 @@ const IDENT = /^[A-Za-z_$][\w$]*$/;
  */
 function install(hub: Hub, rec: ModuleRecord, exports: Exports): void {
   const contracts = contractsFor(hub, rec, exports);
-  readAlias(rec, exports);
+  if (exports.__func_alias__ !== undefined) readAlias(rec, exports);
   rec.applied = contracts;
-  rec.contracts = contracts.map((c) => c.file);
+  rec.contracts = contracts.length === 0 ? [] : contracts.map((c) => c.file);
   if (contracts.length > 0) build(hub, rec, exports, contracts);
   become(hub, rec, "loaded", { exports });
 }
@@ -402,7 +409,7 @@ export function moduleObject(hub: Hub, rec: ModuleRecord): Record<string, unknow
 /** Bind the module's public functions to the hub, wrapped by its contracts, put its public values beside them, and put it on its sub. */
 function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedContract[]): Record<string, unknown> {
   const plain = contracts.length === 0;
-  const alias = readAlias(rec, exports);
+  const alias = exports.__func_alias__ === undefined ? {} : readAlias(rec, exports);
   const ns: Record<string, unknown> = {};
   const bare: Record<string, AnyFn> = {};
   for (const key of Object.keys(exports)) {

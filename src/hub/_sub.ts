@@ -51,33 +51,21 @@ export async function addSub(hub: Hub, opts: AddSubOptions): Promise<SubObject> 
  */
 export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false): Promise<SubMeta | undefined> {
   const s = state(hub);
-  if (!opts || typeof opts !== "object")
-    throw subUsage(`hub.pop.sub.add takes an options object, e.g. { dyneName: "rpc" } or { path: "./rpc" }; got ${JSON.stringify(opts)}`);
-  const unknown = Object.keys(opts).filter((k) => !ADD_OPTIONS.has(k));
-  if (unknown.length > 0)
-    throw subUsage(
-      `hub.pop.sub.add: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...ADD_OPTIONS].join(", ")}`,
-    );
-  if (opts.load !== undefined && opts.load !== "lazy" && opts.load !== "eager")
-    throw subUsage(`hub.pop.sub.add: load must be "lazy" or "eager", got ${JSON.stringify(opts.load)}`);
+  // loadHub's own adds (tolerant) pass options it built from its roots: only a caller's are checked.
+  if (!tolerant) checkAddOptions(opts);
   const parent = opts.sub === undefined ? undefined : subMeta(opts.sub);
-  if (opts.sub !== undefined && !parent) throw subUsage("hub.pop.sub.add: `sub` must be a sub of the hub, e.g. { path, sub: hub.mods }");
   const dirs: string[] = [];
   // A sub marked remote needs no folder here: its server has the code (a split machine has only its own roots).
-  const remoteOnly = parent === undefined && s.placed.get(opts.name ?? opts.dyneName ?? "")?.kind === "remote";
+  const remoteOnly = parent === undefined && s.placed.size > 0 && s.placed.get(opts.name ?? opts.dyneName ?? "")?.kind === "remote";
   if (opts.dyneName !== undefined) {
     const found = s.dyne.get(opts.dyneName);
-    if (!found && !remoteOnly) {
-      const known = [...s.dyne.keys()].sort().join(", ") || "none";
-      throw new RefError(`no dyne "${opts.dyneName}" (known: ${known}); add its plugin root with --plugins DIR or POP_PLUGIN_PATH`, opts.dyneName);
-    }
-    dirs.push(...(found ?? []));
+    if (!found && !remoteOnly) throw noDyne(hub, opts.dyneName);
+    if (found) dirs.push(...found);
   }
   if (opts.path !== undefined) for (const p of Array.isArray(opts.path) ? opts.path : [opts.path]) dirs.push(resolve(p));
   const name = opts.name ?? opts.dyneName ?? (dirs[0] ? basename(dirs[0]) : undefined);
   if (!name || (dirs.length === 0 && !remoteOnly)) throw subUsage("hub.pop.sub.add needs a dyneName or a path");
-  if (!/^[A-Za-z$][\w$-]*$/.test(name))
-    throw subUsage(`hub.pop.sub.add: ${JSON.stringify(name)} is not a sub name: use letters, digits, _ and -, starting with a letter`);
+  if (!/^[A-Za-z$][\w$-]*$/.test(name)) throw badName(name);
   const holder = parent ? parent.object : hub;
   const ref = parent ? `${parent.ref}.${name}` : name;
   if (!parent && RESERVED.has(name) && hub[name] !== undefined) throw subUsage(`cannot add a sub named "${name}": the name is reserved`);
@@ -125,6 +113,29 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
   return meta;
 }
 
+/** hub.pop.sub.add's options, checked: an object of known options, a known load mode, `sub` a sub of the hub. */
+function checkAddOptions(opts: AddSubOptions): void {
+  if (!opts || typeof opts !== "object")
+    throw subUsage(`hub.pop.sub.add takes an options object, e.g. { dyneName: "rpc" } or { path: "./rpc" }; got ${JSON.stringify(opts)}`);
+  const unknown = Object.keys(opts).filter((k) => !ADD_OPTIONS.has(k));
+  if (unknown.length > 0)
+    throw subUsage(
+      `hub.pop.sub.add: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; known: ${[...ADD_OPTIONS].join(", ")}`,
+    );
+  if (opts.load !== undefined && opts.load !== "lazy" && opts.load !== "eager")
+    throw subUsage(`hub.pop.sub.add: load must be "lazy" or "eager", got ${JSON.stringify(opts.load)}`);
+  if (opts.sub !== undefined && !subMeta(opts.sub)) throw subUsage("hub.pop.sub.add: `sub` must be a sub of the hub, e.g. { path, sub: hub.mods }");
+}
+
+function noDyne(hub: Hub, dyneName: string): RefError {
+  const known = [...state(hub).dyne.keys()].sort().join(", ") || "none";
+  return new RefError(`no dyne "${dyneName}" (known: ${known}); add its plugin root with --plugins DIR or POP_PLUGIN_PATH`, dyneName);
+}
+
+function badName(name: string): UsageError {
+  return subUsage(`hub.pop.sub.add: ${JSON.stringify(name)} is not a sub name: use letters, digits, _ and -, starting with a letter`);
+}
+
 /** A sub's activation under way: the sub, the top-level subs its inits added, the activation it runs in (if any). */
 interface Activation {
   meta: SubMeta;
@@ -151,12 +162,16 @@ function within(meta: SubMeta): boolean {
  * as a load failure of that module, as before, so one broken sub does not end a command that never calls it. The
  * top-level subs its inits added are undone with it (last added first): the hub is as it was before the add.
  */
-async function activate(hub: Hub, meta: SubMeta, tolerant: boolean): Promise<void> {
-  const s = state(hub);
-  const mark = s.failures.length;
+function activate(hub: Hub, meta: SubMeta, tolerant: boolean): Promise<void> {
   // No plugin code runs while a lazy sub without init files activates: nothing can add a sub to undo, so no async
   // context is needed (loading node:async_hooks and entering AsyncLocalStorage is ~0.9 ms of a one-shot pop call).
-  if (meta.load !== "eager" && !hasInit(hub, meta)) return;
+  if (meta.load !== "eager" && !hasInit(hub, meta)) return Promise.resolve();
+  return runActivation(hub, meta, tolerant);
+}
+
+async function runActivation(hub: Hub, meta: SubMeta, tolerant: boolean): Promise<void> {
+  const s = state(hub);
+  const mark = s.failures.length;
   activating ??= new (require("node:async_hooks") as typeof import("node:async_hooks")).AsyncLocalStorage<Activation>();
   const outer = activating.getStore();
   const added: SubMeta[] = [];
@@ -494,8 +509,8 @@ function buildSub(hub: Hub, name: string, ref: string, dirs: string[], load: Loa
   // A lazy sub is not listed: its modules and sub-subs are found by name when first reached.
   const children = load === "eager" ? listEntries(hub, meta) : undefined;
   for (let i = 0; i < dirs.length; i++) {
-    // A listed folder says whether it has contract folders; an unlisted one is asked.
-    const has = (folder: string) => meta.entries?.[i]?.has(folder) ?? true;
+    // A listed folder says whether it has contract folders; an unlisted one is asked (a probe, then a listing).
+    const has = (folder: string) => meta.entries?.[i]?.has(folder) ?? isDirectory(join(dirs[i]!, folder));
     if (has("contracts")) {
       for (const c of listContracts(join(dirs[i]!, "contracts"))) {
         const files = meta.contracts.get(c.name) ?? [];
