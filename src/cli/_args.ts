@@ -74,9 +74,14 @@ export function ownArgv(cmd: Command, argv: string[]): string[] {
 
 function optionSpec(cmd: Command): OptionSpec {
   const options: OptionSpec = {};
-  for (const [name, d] of Object.entries(cmd.args)) {
+  for (const name in cmd.args) {
+    const d = cmd.args[name]!;
     if (d.type === "positional") continue;
-    options[name] = { type: d.type, ...(d.alias ? { short: d.alias } : {}), ...(d.multiple ? { multiple: true } : {}) };
+    // Plain assignments, not spreads: this runs for every option of every command, first thing.
+    const o: OptionSpec[string] = { type: d.type };
+    if (d.alias) o.short = d.alias;
+    if (d.multiple) o.multiple = true;
+    options[name] = o;
   }
   return options;
 }
@@ -111,7 +116,7 @@ function scan(argv: string[], options: OptionSpec, path: string): { values: Reco
   const values: Record<string, unknown> = {};
   const positionals: string[] = [];
   const short = new Map<string, string>();
-  for (const [name, o] of Object.entries(options)) if (o.short) short.set(o.short, name);
+  for (const name in options) if (options[name]!.short) short.set(options[name]!.short!, name);
   const specOf = (name: string | undefined) => (name !== undefined && Object.hasOwn(options, name) ? options[name] : undefined);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
