@@ -1,0 +1,120 @@
+// pop deploy and undeploy ask for their session, and send their first reads, before the config integrator has
+// resolved the options (src/deploy/_context.ts withOneShot): the servers named by --zk or POP_ZK, the root by
+// --root, POP_ROOT or its default. These are the cases where that guess is wrong or the options are refused: the
+// integrator's answer decides, and no session is left behind on the server.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { connectZk } from "../src/deploy/_zk.ts";
+import type { Zk } from "../src/deploy/_types.ts";
+import { pop, tmp } from "./helpers.ts";
+import { fourLetter, startZk, type ZkCluster } from "./_zk.ts";
+
+const SLOW = 60_000;
+let server: ZkCluster;
+let zk: Zk;
+let n = 0;
+/** A chroot of its own for each test. */
+const chroot = async () => {
+  const path = `/e${++n}`;
+  await zk.create(path);
+  return path;
+};
+/** How many sessions the (standalone) server holds, from its `dump`. */
+async function sessions(): Promise<number> {
+  const m = /Session Sets \(\d+\)\/\((\d+)\)/.exec(await fourLetter(server.ports[0]!, "dump"));
+  if (!m) throw new Error("no session count in dump");
+  return Number(m[1]);
+}
+const targets = async (path: string) => JSON.parse((await zk.get(path))!.data) as string[];
+
+beforeAll(async () => {
+  server = await startZk();
+  zk = await connectZk({ hosts: server.connectString, timeoutMs: 5000 });
+}, SLOW);
+afterAll(async () => {
+  await zk?.close();
+  await server?.stop();
+});
+
+describe("pop deploy's early session", () => {
+  test(
+    "a root from pop.config.json (the first reads went to the default /pop): the deploy reads and writes that root",
+    async () => {
+      const r = await chroot();
+      const hosts = `${server.connectString}${r}`;
+      const cwd = tmp();
+      for (const root of ["/pop", "/other"]) {
+        expect((await pop(["init", "--zk", hosts, "--root", root], { cwd })).code).toBe(0);
+        expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", "--zk", hosts, "--root", root], { cwd })).code).toBe(0);
+      }
+      writeFileSync(join(cwd, "pop.config.json"), JSON.stringify({ root: "/other" }));
+      expect(await pop(["deploy", "web", "m1", "--zk", hosts], { cwd })).toEqual({ code: 0, stdout: "deployed web to m1\n", stderr: "" });
+      expect(await targets(`${r}/other/services/web/machines`)).toEqual(["m1"]);
+      expect(await targets(`${r}/pop/services/web/machines`)).toEqual([]);
+      // POP_ROOT outranks the file, --root outranks both.
+      expect((await pop(["deploy", "web", "m2", "--zk", hosts], { cwd, env: { POP_ROOT: "/pop" } })).code).toBe(0);
+      expect(await targets(`${r}/pop/services/web/machines`)).toEqual(["m2"]);
+      expect((await pop(["undeploy", "web", "m2", "--zk", hosts, "--root", "/pop"], { cwd, env: { POP_ROOT: "/other" } })).code).toBe(0);
+      expect(await targets(`${r}/pop/services/web/machines`)).toEqual([]);
+      expect(await targets(`${r}/other/services/web/machines`)).toEqual(["m1"]);
+    },
+    SLOW,
+  );
+
+  test(
+    "the servers from POP_ZK, over a pop.config.json naming a dead one; without --zk or POP_ZK the file's servers are used",
+    async () => {
+      const r = await chroot();
+      const hosts = `${server.connectString}${r}`;
+      const cwd = tmp();
+      expect((await pop(["init", "--zk", hosts], { cwd })).code).toBe(0);
+      expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", "--zk", hosts], { cwd })).code).toBe(0);
+      writeFileSync(join(cwd, "pop.config.json"), JSON.stringify({ zk: "127.0.0.1:1", zk_timeout: 300 }));
+      expect(await pop(["deploy", "web", "m1"], { cwd, env: { POP_ZK: hosts } })).toEqual({ code: 0, stdout: "deployed web to m1\n", stderr: "" });
+      const dead = await pop(["deploy", "web", "m2"], { cwd, env: { POP_ZK: undefined } });
+      expect([dead.code, dead.stderr]).toEqual([3, expect.stringContaining("cannot reach ZooKeeper at 127.0.0.1:1 within 300 ms")]);
+      expect(await targets(`${r}/pop/services/web/machines`)).toEqual(["m1"]);
+    },
+    SLOW,
+  );
+
+  test(
+    "a refused option (exit 2, nothing written) after the session was asked for: the server holds no session of it afterwards",
+    async () => {
+      const r = await chroot();
+      const hosts = `${server.connectString}${r}`;
+      const cwd = tmp();
+      expect((await pop(["init", "--zk", hosts], { cwd })).code).toBe(0);
+      expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", "--zk", hosts], { cwd })).code).toBe(0);
+      const before = await sessions();
+      const bad = await pop(["deploy", "web", "m1", "--zk", hosts, "--zk-timeout", "soon"], { cwd });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('"soon" is not a number');
+      const badRoot = await pop(["deploy", "web", "m1", "--zk", hosts, "--root", "pop/"], { cwd });
+      expect([badRoot.code, badRoot.stderr]).toEqual([2, expect.stringContaining("is not a ZooKeeper path like /pop")]);
+      const badId = await pop(["undeploy", "web", "--zk", hosts, "--machine-id", "no/slash"], { cwd });
+      expect([badId.code, badId.stderr]).toEqual([2, expect.stringContaining("is not a name ZooKeeper paths can hold")]);
+      expect(await sessions()).toBe(before);
+      expect(await targets(`${r}/pop/services/web/machines`)).toEqual([]);
+    },
+    SLOW,
+  );
+
+  test(
+    "credentials from the environment reach the early session: a digest-protected list is changed with them, refused without",
+    async () => {
+      const r = await chroot();
+      const hosts = `${server.connectString}${r}`;
+      const cwd = tmp();
+      const auth = { POP_ZK_AUTH: "ops:right" };
+      expect((await pop(["init", "--zk", hosts], { cwd, env: auth })).code).toBe(0);
+      expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", "--zk", hosts], { cwd, env: auth })).code).toBe(0);
+      expect((await pop(["deploy", "web", "m1", "--zk", hosts], { cwd, env: auth })).code).toBe(0);
+      const without = await pop(["deploy", "web", "m2", "--zk", hosts], { cwd });
+      expect([without.code, without.stderr]).toEqual([1, expect.stringContaining("(NO_AUTH)")]);
+      expect(await targets(`${r}/pop/services/web/machines`)).toEqual(["m1"]);
+    },
+    SLOW,
+  );
+});
