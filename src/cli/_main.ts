@@ -1,4 +1,4 @@
-import pkg from "../../package.json" with { type: "json" };
+import { version as popVersion } from "../../package.json" with { type: "json" };
 import { type Command, ownArgv, parseCommandArgs, UsageError } from "./_args.ts";
 import { COMMANDS, EXIT, EXIT_HELP, GROUPS } from "./_commands.ts";
 import { commandHelp } from "./_help.ts";
@@ -7,7 +7,7 @@ import { configureFromEnv, configureOutput, keepStdoutForData, log, report } fro
 import { errRaw, flushOutput, out, styles, useColor } from "./_output.ts";
 
 /** pop's version, from package.json at build time. */
-export const VERSION: string = pkg.version;
+export const VERSION: string = popVersion;
 
 /** What a command's dispatch comes to: an exit code, undefined (work left running: a server), or help to print. */
 type Outcome = number | undefined | Help;

@@ -1,6 +1,6 @@
 // `pop create TEMPLATE NAME`: find the template on the hub's `create` sub, check the name, render the files, find
 // conflicts, edit DYNE, then write everything at once (or, with --dry-run, only say what would be written).
-import pkg from "../../package.json" with { type: "json" };
+import { version as popVersion } from "../../package.json" with { type: "json" };
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { preferNodeFs } from "../_fs.ts";
@@ -200,7 +200,7 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
   return result;
 }
 
-const POP_VERSION: string = pkg.version;
+const POP_VERSION: string = popVersion;
 
 function parseName(req: CreateRequest, tpl: TemplateModule): { name: string; sub?: string } {
   const what = req.template === "project" ? "project" : req.template === "sub" ? "sub" : req.template === "service-type" ? "service type" : "template's";

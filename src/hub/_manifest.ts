@@ -2,13 +2,13 @@
 // package.json for a root a package brought). It names the root (name, version), says which pop versions it runs
 // on (`engines.pop`, a semver range) and may place subs: `isolate` (worker or process, with env and memory) and
 // `remote` (the URL of a pop serve of that sub). A conf.ts may place subs too (ISOLATE, REMOTE: the same shapes).
-import pkg from "../../package.json" with { type: "json" };
+import { version as popVersion } from "../../package.json" with { type: "json" };
 import { readText } from "../_fs.ts";
 import { DiscoveryError, quote } from "../errors.ts";
 import { log } from "../output.ts";
 
 /** This pop's version (package.json at build time): what `engines.pop` ranges are checked against. */
-export const POP_VERSION: string = pkg.version;
+export const POP_VERSION: string = popVersion;
 
 /** How a sub is isolated (manifest, conf or --isolate). */
 export interface IsolateSpec {
