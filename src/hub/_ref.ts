@@ -20,13 +20,8 @@ export interface Resolved {
 
 /** Walk `ref` from the hub, loading lazy modules on the way (synchronously); a wrong segment fails with the closest existing ref. */
 export function resolveRef(hub: Hub, ref: string): Resolved {
-  if (typeof ref !== "string")
-    throw new RefError(
-      `a ref is a string of dotted names like "rpc.math.fib"; got ${ref === undefined ? "none" : (JSON.stringify(ref) ?? String(ref))}`,
-      String(ref),
-    );
+  if (typeof ref !== "string" || ref === "" || ref.startsWith(".") || ref.endsWith(".") || ref.includes("..")) throw badRef(ref);
   const parts = ref.split(".");
-  if (parts.some((p) => p === "")) throw new RefError(`invalid ref "${ref}": expected dotted names like "rpc.math.fib"`, ref);
   const path: unknown[] = [hub];
   let cur: any = hub;
   for (let i = 0; i < parts.length; i++) {
@@ -49,21 +44,34 @@ export function resolveRef(hub: Hub, ref: string): Resolved {
   return { path, last: cur };
 }
 
+/** A ref that is not a string of dotted names. */
+function badRef(ref: unknown): RefError {
+  if (typeof ref !== "string")
+    return new RefError(
+      `a ref is a string of dotted names like "rpc.math.fib"; got ${ref === undefined ? "none" : (JSON.stringify(ref) ?? String(ref))}`,
+      String(ref),
+    );
+  return new RefError(`invalid ref "${ref}": expected dotted names like "rpc.math.fib"`, ref);
+}
+
 /** Resolve a ref that must name a function. */
 export function resolveFunction(hub: Hub, ref: string): AnyFn {
   const { last } = resolveRef(hub, ref);
-  if (typeof last !== "function") {
-    const isModule = last !== null && typeof last === "object" && MOD in last;
-    const kind = subMeta(last) ? "a sub" : isModule ? "a module" : last === null ? "null" : `${/^[aeiou]/.test(typeof last) ? "an" : "a"} ${typeof last}`;
-    const names = isModule
-      ? Object.keys(last)
-          .filter((k) => typeof (last as Record<string, unknown>)[k] === "function")
-          .sort()
-      : [];
-    const hint = names.length > 0 ? `; its functions: ${names.map((n) => `${ref}.${n}`).join(", ")}` : `; run "pop tree" to list what the hub holds`;
-    throw new RefError(`"${ref}" is ${kind}, not a function${hint}`, ref);
-  }
+  if (typeof last !== "function") throw notAFunction(ref, last);
   return last as AnyFn;
+}
+
+/** What a ref names instead of a function, with the module's functions when it is a module. */
+function notAFunction(ref: string, last: unknown): RefError {
+  const isModule = last !== null && typeof last === "object" && MOD in last;
+  const kind = subMeta(last) ? "a sub" : isModule ? "a module" : last === null ? "null" : `${/^[aeiou]/.test(typeof last) ? "an" : "a"} ${typeof last}`;
+  const names = isModule
+    ? Object.keys(last)
+        .filter((k) => typeof (last as Record<string, unknown>)[k] === "function")
+        .sort()
+    : [];
+  const hint = names.length > 0 ? `; its functions: ${names.map((n) => `${ref}.${n}`).join(", ")}` : `; run "pop tree" to list what the hub holds`;
+  return new RefError(`"${ref}" is ${kind}, not a function${hint}`, ref);
 }
 
 /** The names reachable below an object: subs and modules (loaded or not) of a sub, functions of a module. */

@@ -70,16 +70,7 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
   const ref = parent ? `${parent.ref}.${name}` : name;
   if (!parent && RESERVED.has(name) && hub[name] !== undefined) throw subUsage(`cannot add a sub named "${name}": the name is reserved`);
   const existing = parent ? (parent.subs.has(name) ? subMeta(parent.subs.get(name)) : undefined) : s.subs.get(name);
-  if (existing) {
-    if (existing.dirs.join("\0") === dirs.join("\0")) {
-      // Another add of it is still running its inits: this one resolves (or rejects) with that one, unless it comes
-      // from those inits (a sub adding itself again), which must not wait for themselves.
-      const running = pending.get(existing);
-      if (running && !within(existing)) await running;
-      return existing;
-    }
-    throw subUsage(`sub "${ref}" is already on the hub (from ${existing.dirs.join(", ")}); give the new one another name`);
-  }
+  if (existing) return addedAgain(existing, ref, dirs);
   if (parent && Object.hasOwn(parent.object, name)) throw subUsage(`cannot add sub "${ref}": "${parent.ref}" already has a module or value named "${name}"`);
   // Disabled on request: nothing to warn about; a ref into it says it is disabled.
   if (s.disabled.has(ref)) return undefined;
@@ -88,7 +79,7 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
     if (hub[name] === undefined) await placeSub(hub, name, dirs, tolerant);
     return s.subs.get(name);
   }
-  for (const d of dirs) if (!isDirectory(d)) s.warn(`sub "${ref}": folder ${d} does not exist or is not readable; the sub has no modules from it`);
+  for (const d of dirs) if (!isDirectory(d)) noFolder(hub, ref, d);
   const meta = buildSub(hub, name, ref, dirs, opts.load ?? "lazy", parent);
   if (opts.init === false) meta.init = false;
   if (opts.virtual === false) meta.virtual = false;
@@ -113,6 +104,17 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
   return meta;
 }
 
+/** A sub added again: the same folders are a no-op (waiting for an add still running its inits), others an error. */
+async function addedAgain(existing: SubMeta, ref: string, dirs: string[]): Promise<SubMeta> {
+  if (existing.dirs.join("\0") !== dirs.join("\0"))
+    throw subUsage(`sub "${ref}" is already on the hub (from ${existing.dirs.join(", ")}); give the new one another name`);
+  // Another add of it is still running its inits: this one resolves (or rejects) with that one, unless it comes
+  // from those inits (a sub adding itself again), which must not wait for themselves.
+  const running = pending.get(existing);
+  if (running && !within(existing)) await running;
+  return existing;
+}
+
 /** hub.pop.sub.add's options, checked: an object of known options, a known load mode, `sub` a sub of the hub. */
 function checkAddOptions(opts: AddSubOptions): void {
   if (!opts || typeof opts !== "object")
@@ -125,6 +127,10 @@ function checkAddOptions(opts: AddSubOptions): void {
   if (opts.load !== undefined && opts.load !== "lazy" && opts.load !== "eager")
     throw subUsage(`hub.pop.sub.add: load must be "lazy" or "eager", got ${JSON.stringify(opts.load)}`);
   if (opts.sub !== undefined && !subMeta(opts.sub)) throw subUsage("hub.pop.sub.add: `sub` must be a sub of the hub, e.g. { path, sub: hub.mods }");
+}
+
+function noFolder(hub: Hub, ref: string, dir: string): void {
+  state(hub).warn(`sub "${ref}": folder ${dir} does not exist or is not readable; the sub has no modules from it`);
 }
 
 function noDyne(hub: Hub, dyneName: string): RefError {
