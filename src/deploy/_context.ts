@@ -76,8 +76,9 @@ export async function withOneShot<T>(
   // before it starts, or the request waits for it. On loopback that is ~0.4 ms; a server far away is waited for no
   // longer than the integrator's own work would have taken.
   if (early) {
-    if (guess!.root !== undefined && o.prefetch) early.prefetch(o.prefetch(paths(guess!.root)));
+    // The connect request first (the server takes longest over it), then the reads, written straight behind it.
     await early.sent(3);
+    if (guess!.root !== undefined && o.prefetch) early.prefetch(o.prefetch(paths(guess!.root)));
   }
   let opts: DeployOptions;
   try {

@@ -176,6 +176,7 @@ export function openOnceEarly(hosts: string): EarlyOnce | undefined {
   const parsed = parseHosts(hosts);
   if (typeof parsed === "string") return undefined;
   const s = new OneShot({ hosts }, parsed.chroot, false);
+  s.preconnect(parsed.servers);
   s.open(parsed.servers).then(
     () => s.wasSent(),
     () => s.wasSent(), // each request reports it
@@ -225,6 +226,9 @@ class OneShot implements EarlyOnce {
   #sessionUp = false;
   /** When opening began: the timeout counts from there. */
   #startedAt = 0;
+  /** The servers in the order tried, and the connection preconnect() began to the first. */
+  #order: Array<{ host: string; port: number }> | undefined;
+  #pre: { server: { host: string; port: number }; gen: number; connecting: Promise<Socket | undefined> } | undefined;
   /** The server being tried: since when, and among how many (its share of the timeout). */
   #attempt = { start: 0, servers: 1 };
   /** Re-arms the current server's timer when settle() changes the timeout. */
@@ -335,9 +339,39 @@ class OneShot implements EarlyOnce {
     return this.#opened;
   }
 
+  /** Start connecting to the first server at once, before the rest of opening runs: #tryServer takes that connection. */
+  preconnect(servers: Array<{ host: string; port: number }>): void {
+    this.#order = [...servers].sort(() => Math.random() - 0.5);
+    this.#pre = { server: this.#order[0]!, ...this.#connect(this.#order[0]!) };
+  }
+
+  /** Connect to `server`: its socket's events count from now on, an earlier one's are ignored. */
+  #connect(server: { host: string; port: number }): { gen: number; connecting: Promise<Socket | undefined> } {
+    const gen = ++this.#gen;
+    const connecting = Bun.connect({
+      hostname: server.host,
+      port: server.port,
+      socket: {
+        data: (_s, chunk) => {
+          if (gen === this.#gen) this.#data(chunk);
+        },
+        drain: (s) => {
+          if (gen === this.#gen) this.#flush(s);
+        },
+        close: () => {
+          if (gen === this.#gen) this.#lost();
+        },
+        error: () => {
+          if (gen === this.#gen) this.#lost();
+        },
+      },
+    }).catch(() => undefined);
+    return { gen, connecting };
+  }
+
   async #open(servers: Array<{ host: string; port: number }>): Promise<void> {
     this.#startedAt = Date.now();
-    const order = [...servers].sort(() => Math.random() - 0.5);
+    const order = this.#order ?? [...servers].sort(() => Math.random() - 0.5);
     const silent = new Set<string>();
     const strange = new Set<string>();
     for (let round = 0; Date.now() < this.#deadline(); round++) {
@@ -393,25 +427,9 @@ class OneShot implements EarlyOnce {
       this.#in = Buffer.alloc(0);
       this.#strange = false;
       this.#out = [];
-      const gen = ++this.#gen;
-      const connecting = Bun.connect({
-        hostname: server.host,
-        port: server.port,
-        socket: {
-          data: (_s, chunk) => {
-            if (gen === this.#gen) this.#data(chunk);
-          },
-          drain: (s) => {
-            if (gen === this.#gen) this.#flush(s);
-          },
-          close: () => {
-            if (gen === this.#gen) this.#lost();
-          },
-          error: () => {
-            if (gen === this.#gen) this.#lost();
-          },
-        },
-      }).catch(() => undefined);
+      const pre = this.#pre;
+      this.#pre = undefined;
+      const { gen, connecting } = pre?.server === server ? pre : this.#connect(server);
       // A server that never answers the connection (a black hole) is given up on at the deadline too.
       const sock = await Promise.race([connecting, answer.then(() => undefined)]);
       if (!sock || gen !== this.#gen) {
