@@ -5,7 +5,7 @@ import type { Command } from "../cli/_args.ts";
 import { ConfigError, quote, UsageError } from "../errors.ts";
 import { out, outJson } from "../output.ts";
 import { checkLayout, DEPLOY_ARGS, type DeployContext, JSON_ARG, openDeploy, serviceHub, serviceType, serviceTypes, withOneShot } from "./_context.ts";
-import { LAYOUT_VERSION, layoutVersion, parseMachines, parseSettings, type Paths, readService, SERVICE_NAME, type ServiceView } from "./_layout.ts";
+import { LAYOUT_VERSION, layoutVersion, parseMachines, parseSettings, readService, SERVICE_NAME, type ServiceView } from "./_layout.ts";
 import type { ZkOp } from "./_types.ts";
 
 /** Run `fn` with a deploy session, closed afterwards whatever happens. */
@@ -262,13 +262,7 @@ function targetCommand(kind: "deploy" | "undeploy"): Command {
       const given = args.machines as string[];
       for (const m of given) if (!/^[A-Za-z0-9][\w.:-]*$/.test(m)) throw new UsageError(`${quote(m)} is not a machine id`, prog, { hint: false });
       // One-shot session: reads and one write need neither watches nor the full client (src/deploy/_zkwire.ts).
-      const first = (p: Paths) =>
-        [
-          ["get", p.root],
-          ["exists", p.service(name)],
-          ["get", p.targets(name)],
-        ] as const;
-      return withOneShot(args, prog, { needMachineId: given.length === 0, prefetch: first }, async (d) => {
+      return withOneShot(args, prog, { needMachineId: given.length === 0 }, async (d) => {
         const machines = given.length > 0 ? given : [d.opts.machineId];
         // The layout, the service and its target list in one round trip (ZooKeeper answers a session's requests in
         // order); then the compare-and-set, starting from the list just read.

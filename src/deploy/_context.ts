@@ -4,10 +4,10 @@ import type { ArgDef } from "../cli/_args.ts";
 import { ConfigError, UsageError } from "../errors.ts";
 import type { Hub } from "../hub/index.ts";
 import { layoutVersion, LAYOUT_VERSION, paths, type Paths } from "./_layout.ts";
-import { deployGuess, type DeployOptions, deployOptions } from "./_options.ts";
+import { type DeployOptions, deployOptions } from "./_options.ts";
 import type { ServiceTypeModule, Zk } from "./_types.ts";
 // The hub and the full ZooKeeper client are imported when first needed: pop deploy and undeploy load neither.
-import { connectOnce, type OneShotZk, openOnceEarly } from "./_zkwire.ts";
+import { connectOnce, type OneShotZk } from "./_zkwire.ts";
 
 /** The options every deploy command takes (also from pop.config.* and POP_ZK, POP_ZK_AUTH, ...: src/deploy/conf.ts). */
 export const DEPLOY_ARGS: Record<string, ArgDef> = {
@@ -63,40 +63,12 @@ export async function openDeploy(args: Record<string, unknown>, prog: string, o:
 export async function withOneShot<T>(
   args: Record<string, unknown>,
   prog: string,
-  o: { needMachineId?: boolean; prefetch?: (p: Paths) => ReadonlyArray<readonly ["get" | "exists", string]> },
+  o: { needMachineId?: boolean },
   fn: (d: { opts: DeployOptions; zk: OneShotZk; p: Paths }) => Promise<T>,
 ): Promise<T> {
-  // The servers named on the command line (or by POP_ZK) outrank every other source, so the session is asked for,
-  // and the command's first reads sent, while the config integrator resolves the rest (~2 ms of work, about what the
-  // server takes to give a session); the integrator's answer decides: other servers, or a refused option, and this
-  // session is ended unused; another root, and those reads' replies go unused.
-  const guess = deployGuess(args);
-  const early = guess === undefined ? undefined : openOnceEarly(guess.zk);
-  // The integrator's work never yields to the event loop: the connection must be open and the connect request sent
-  // before it starts, or the request waits for it. On loopback that is ~0.4 ms; a server far away is waited for no
-  // longer than the integrator's own work would have taken.
-  if (early) {
-    // The connect request first (the server takes longest over it), then the reads, written straight behind it.
-    await early.sent(3);
-    if (guess!.root !== undefined && o.prefetch) early.prefetch(o.prefetch(paths(guess!.root)));
-  }
-  let opts: DeployOptions;
-  try {
-    opts = await deployOptions(args, prog, o.needMachineId === false ? { needMachineId: false } : {});
-  } catch (e) {
-    await early?.abandon();
-    throw e;
-  }
-  const auth = opts.zkAuth ? { auth: opts.zkAuth } : {};
-  let zk: OneShotZk;
-  if (early && opts.zk === guess!.zk) {
-    early.settle({ timeoutMs: opts.zkTimeout, ...auth });
-    zk = early;
-  } else {
-    await early?.abandon();
-    // Pipelined: the command's first reads ride on the handshake's round trip; a failure to connect surfaces from them.
-    zk = await connectOnce({ hosts: opts.zk, timeoutMs: opts.zkTimeout, ...auth }, { pipeline: true });
-  }
+  const opts = await deployOptions(args, prog, o.needMachineId === false ? { needMachineId: false } : {});
+  // Pipelined: the command's first reads ride on the handshake's round trip; a failure to connect surfaces from them.
+  const zk = await connectOnce({ hosts: opts.zk, timeoutMs: opts.zkTimeout, ...(opts.zkAuth ? { auth: opts.zkAuth } : {}) }, { pipeline: true });
   try {
     return await fn({ opts, zk, p: paths(opts.root) });
   } finally {

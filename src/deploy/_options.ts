@@ -3,7 +3,6 @@
 import { nodeFs } from "../_fs.ts";
 import { join } from "../_path.ts";
 import { load } from "../config/index.ts";
-import { envName } from "../config/_definition.ts";
 import { ConfigError } from "../errors.ts";
 import * as CONF from "./conf.ts";
 
@@ -26,32 +25,12 @@ export async function deployOptions(flags: Record<string, unknown>, prog: string
   const r = await load({ roots: [] }, [CONF.NAME], { confs: { [CONF.NAME]: CONF }, cli: CONF.NAME, argv, prog, envName: false });
   const o = r.opt[CONF.NAME] as Record<string, unknown>;
   const root = String(o.root);
-  if (!isRoot(root)) throw new ConfigError(`--root "${root}" is not a ZooKeeper path like /pop`);
+  if (!/^\/[^\s]*$/.test(root) || (root.length > 1 && root.endsWith("/"))) throw new ConfigError(`--root "${root}" is not a ZooKeeper path like /pop`);
   const machineId = String(o.machine_id) || (opts.needMachineId === false ? "" : detectMachineId());
   if (machineId && !/^[A-Za-z0-9][\w.:-]*$/.test(machineId))
     throw new ConfigError(`machine id "${machineId}" is not a name ZooKeeper paths can hold: use letters, digits, . _ : -`);
   const stateDir = String(o.state_dir) || join(homeDir(), ".pop", "agent", machineId || "unknown");
   return { zk: String(o.zk), zkAuth: String(o.zk_auth) || undefined, zkTimeout: Number(o.zk_timeout), root, machineId, stateDir };
-}
-
-/** A --root pop can use: a ZooKeeper path, no trailing slash. */
-function isRoot(root: string): boolean {
-  return /^\/[^\s]*$/.test(root) && !(root.length > 1 && root.endsWith("/"));
-}
-
-/**
- * What deployOptions will likely resolve `zk` and `root` to, before it runs: a guess to start on (connecting, first
- * reads), never a decision. `zk` only when the flags or the environment name it (they outrank a config file and the
- * default: no server the user did not name is contacted); `root` from the same, else its default (a wrong guess costs
- * reads whose replies go unused).
- */
-export function deployGuess(flags: Record<string, unknown>): { zk: string; root: string | undefined } | undefined {
-  const given = (flag: string, option: string) =>
-    typeof flags[flag] === "string" ? (flags[flag] as string) : process.env[envName(CONF.NAME, option)] || undefined;
-  const zk = given("zk", "zk");
-  if (zk === undefined) return undefined;
-  const root = given("root", "root") ?? String(CONF.CONFIG.root!.default);
-  return { zk, root: isRoot(root) ? root : undefined };
 }
 
 /** The user's home folder: $HOME, else what the OS says. */

@@ -17,7 +17,6 @@ const XID_AUTH = -4;
 const XID_PING = -2;
 const XID_WATCH = -1;
 const NO_NODE = -101;
-const NO_AUTH = -102;
 const CONNECTION_LOST = -4;
 const FLAGS: Record<CreateMode, number> = { persistent: 0, ephemeral: 1, "persistent-sequential": 2, "ephemeral-sequential": 3 };
 // A ConnectResponse: protocol version, timeout, session id, a 16-byte password, optionally read-only.
@@ -143,44 +142,11 @@ export async function connectOnce(opts: ZkOptions, o: OnceOptions = {}): Promise
     throw new ZooKeeperError(`bad ZooKeeper address ${quote(opts.hosts)}: expected HOST:PORT[,HOST:PORT...][/chroot] (--zk or POP_ZK): ${parsed}`, {
       zkCode: "BAD_ARGUMENTS",
     });
-  const s = new OneShot(opts, parsed.chroot, true);
+  const s = new OneShot(opts, parsed.chroot);
   const opened = s.open(parsed.servers);
   if (o.pipeline)
     opened.catch(() => {}); // each request reports it
   else await opened;
-  return s;
-}
-
-/** A one-shot session opened before the options that shape it are known (openOnceEarly). */
-export interface EarlyOnce extends OneShotZk {
-  /** The timeout and credentials, once known: the auth packet follows the handshake, deadlines run from the start. Before any request. */
-  settle(o: { timeoutMs: number; auth?: string | undefined }): void;
-  /** Not used after all (the options failed, or named other servers): a session already given is closed, a handshake in flight dropped. */
-  abandon(): Promise<void>;
-  /** Resolves once a connect request is on its way to a server (or opening ended), or after `ms`, whichever is first. */
-  sent(ms: number): Promise<void>;
-  /**
-   * Reads sent now, behind the handshake, before settle(): the first get or exists of the same path takes the reply
-   * instead of asking again (a reply refused for want of the credentials, sent before them, is asked for again).
-   */
-  prefetch(reads: ReadonlyArray<readonly ["get" | "exists", string]>): void;
-}
-
-/**
- * Start a pipelined one-shot session to `hosts` at once, while the rest of the options are still being resolved: the
- * handshake's round trip (the server creating the session) overlaps that work. The connect request carries nothing
- * the options decide; the auth packet waits for settle(), and so does the first request. Undefined when `hosts` is no
- * connect string (the caller's connectOnce reports it).
- */
-export function openOnceEarly(hosts: string): EarlyOnce | undefined {
-  const parsed = parseHosts(hosts);
-  if (typeof parsed === "string") return undefined;
-  const s = new OneShot({ hosts }, parsed.chroot, false);
-  s.preconnect(parsed.servers);
-  s.open(parsed.servers).then(
-    () => s.wasSent(),
-    () => s.wasSent(), // each request reports it
-  );
   return s;
 }
 
@@ -193,11 +159,11 @@ interface Early {
   fail(e: unknown): void;
 }
 
-class OneShot implements EarlyOnce {
+class OneShot implements OneShotZk {
   readonly #hosts: string;
-  #timeoutMs: number;
+  readonly #timeoutMs: number;
   readonly #sessionMs: number;
-  #auth: string | undefined;
+  readonly #auth: string | undefined;
   readonly #chroot: string;
   #sock: Socket | undefined;
   #in = Buffer.alloc(0);
@@ -216,110 +182,13 @@ class OneShot implements EarlyOnce {
   #closed = false;
   /** Bumped for each socket: events of an earlier one (a server given up on) are ignored. */
   #gen = 0;
-  /** The timeout and credentials are known (openOnceEarly's settle); until then no auth packet and no request. */
-  #settled: boolean;
-  #onSettled: (() => void) | undefined;
-  #whenSettled: Promise<void> | undefined;
-  /** The current socket's auth request, sent behind its handshake once settled. */
-  #authed: Promise<Reply | undefined> | undefined;
-  /** The current server gave a session (its connect response came back with one). */
-  #sessionUp = false;
-  /** When opening began: the timeout counts from there. */
-  #startedAt = 0;
-  /** The servers in the order tried, and the connection preconnect() began to the first. */
-  #order: Array<{ host: string; port: number }> | undefined;
-  #pre: { server: { host: string; port: number }; gen: number; connecting: Promise<Socket | undefined> } | undefined;
-  /** The server being tried: since when, and among how many (its share of the timeout). */
-  #attempt = { start: 0, servers: 1 };
-  /** Re-arms the current server's timer when settle() changes the timeout. */
-  #retime: (() => void) | undefined;
-  /** Replies of prefetch()ed reads, by operation and path, each taken once. */
-  #prefetched = new Map<string, Promise<Reply | undefined>>();
-  /** Abandoned while its connect request was out: the current server is waited for until then. */
-  #giveUpBy = Infinity;
-  /** A connect request went out (openOnceEarly's sent()). */
-  #sentOne = false;
-  #onSent: (() => void) | undefined;
 
-  constructor(opts: ZkOptions, chroot: string, settled: boolean) {
+  constructor(opts: ZkOptions, chroot: string) {
     this.#hosts = opts.hosts;
     this.#timeoutMs = opts.timeoutMs ?? 5000;
     this.#sessionMs = opts.sessionTimeoutMs ?? 10_000;
     this.#auth = opts.auth;
     this.#chroot = chroot;
-    this.#settled = settled;
-  }
-
-  settle(o: { timeoutMs: number; auth?: string | undefined }): void {
-    if (this.#settled) return;
-    this.#timeoutMs = o.timeoutMs;
-    this.#auth = o.auth;
-    if (this.#handshakeSent && this.#auth !== undefined) this.#authed = this.#sendAuth(this.#attemptDeadline());
-    this.#retime?.();
-    this.#release();
-  }
-
-  prefetch(reads: ReadonlyArray<readonly ["get" | "exists", string]>): void {
-    for (const [op, path] of reads) {
-      const reply = this.#earlyRequest(this.#xid++, op === "get" ? OP.getData : OP.exists, (w) => w.string(this.#full(path)).bool(false));
-      reply.catch(() => {}); // a failure to connect is reported by the request that takes it, or by the next one
-      this.#prefetched.set(`${op}:${path}`, reply);
-    }
-    this.#sock?.flush();
-  }
-
-  sent(ms: number): Promise<void> {
-    if (this.#sentOne) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#onSent = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  wasSent(): void {
-    this.#sentOne = true;
-    this.#onSent?.();
-    this.#onSent = undefined;
-  }
-
-  /** Settled (or closing): an opening that waits for the options goes on. */
-  #release(): void {
-    this.#settled = true;
-    this.#onSettled?.();
-  }
-
-  async abandon(): Promise<void> {
-    // A session given, or asked for (its connect request sent: the server may be making it), is ended like any once
-    // there, waited for no longer than close() waits; no credentials are sent, no other server tried. Else there is none.
-    if (this.#sessionUp || this.#connected || this.#handshakeSent) {
-      this.#giveUpBy = Date.now() + Math.min(this.#timeoutMs, 2000);
-      this.#retime?.();
-      return this.close();
-    }
-    this.#closed = true;
-    this.#release();
-    this.#onConnect?.(undefined);
-    this.#drop();
-  }
-
-  /** The deadline of the whole open, from its start. */
-  #deadline(): number {
-    return this.#startedAt + this.#timeoutMs;
-  }
-
-  /** The current server's deadline: its share of the timeout, from when it was tried. */
-  #attemptDeadline(): number {
-    // Each server gets its share of the timeout, as the Java client's connect timeout (session timeout / servers): a
-    // server that accepts the connection and never answers must not use up the time of the ones after it.
-    const share = Math.max(100, Math.floor(this.#timeoutMs / this.#attempt.servers));
-    return Math.min(this.#deadline(), this.#attempt.start + share, this.#giveUpBy);
-  }
-
-  #sendAuth(deadline: number): Promise<Reply | undefined> {
-    return this.#request(XID_AUTH, OP.auth, (w) => w.int(0).string("digest").buffer(Buffer.from(this.#auth!, "utf8")), deadline);
   }
 
   /** Try the servers (in random order, round after round) until one gives a session, or the timeout passes. */
@@ -339,47 +208,18 @@ class OneShot implements EarlyOnce {
     return this.#opened;
   }
 
-  /** Start connecting to the first server at once, before the rest of opening runs: #tryServer takes that connection. */
-  preconnect(servers: Array<{ host: string; port: number }>): void {
-    this.#order = [...servers].sort(() => Math.random() - 0.5);
-    this.#pre = { server: this.#order[0]!, ...this.#connect(this.#order[0]!) };
-  }
-
-  /** Connect to `server`: its socket's events count from now on, an earlier one's are ignored. */
-  #connect(server: { host: string; port: number }): { gen: number; connecting: Promise<Socket | undefined> } {
-    const gen = ++this.#gen;
-    const connecting = Bun.connect({
-      hostname: server.host,
-      port: server.port,
-      socket: {
-        data: (_s, chunk) => {
-          if (gen === this.#gen) this.#data(chunk);
-        },
-        drain: (s) => {
-          if (gen === this.#gen) this.#flush(s);
-        },
-        close: () => {
-          if (gen === this.#gen) this.#lost();
-        },
-        error: () => {
-          if (gen === this.#gen) this.#lost();
-        },
-      },
-    }).catch(() => undefined);
-    return { gen, connecting };
-  }
-
   async #open(servers: Array<{ host: string; port: number }>): Promise<void> {
-    this.#startedAt = Date.now();
-    const order = this.#order ?? [...servers].sort(() => Math.random() - 0.5);
+    const deadline = Date.now() + this.#timeoutMs;
+    const order = [...servers].sort(() => Math.random() - 0.5);
+    // Each server gets its share of the timeout, as the Java client's connect timeout (session timeout / servers): a
+    // server that accepts the connection and never answers must not use up the time of the ones after it.
+    const share = Math.max(100, Math.floor(this.#timeoutMs / order.length));
     const silent = new Set<string>();
     const strange = new Set<string>();
-    for (let round = 0; Date.now() < this.#deadline(); round++) {
+    for (let round = 0; Date.now() < deadline; round++) {
       for (const server of order) {
-        if (this.#closed) throw zkError("connect to", this.#hosts, "CLOSED");
-        if (Date.now() >= this.#deadline()) break;
-        this.#attempt = { start: Date.now(), servers: order.length };
-        const r = await this.#tryServer(server);
+        if (Date.now() >= deadline) break;
+        const r = await this.#tryServer(server, Math.min(deadline, Date.now() + share));
         if (r === "ok") return;
         if (r === "silent") silent.add(hostPort(server));
         if (r === "strange") strange.add(hostPort(server));
@@ -388,7 +228,7 @@ class OneShot implements EarlyOnce {
           throw new ZooKeeperError(`ZooKeeper at ${this.#hosts} refused the credentials: check --zk-auth or POP_ZK_AUTH`, { zkCode: "AUTH_FAILED" });
         }
       }
-      await Bun.sleep(Math.min(200, Math.max(0, this.#deadline() - Date.now())));
+      await Bun.sleep(Math.min(200, Math.max(0, deadline - Date.now())));
     }
     const reasons: string[] = [];
     if (silent.size > 0)
@@ -409,27 +249,39 @@ class OneShot implements EarlyOnce {
    * One server, until `deadline`: "silent" when it took the connection and sent nothing back by then, "strange" when
    * what it sent is no connect response.
    */
-  async #tryServer(server: { host: string; port: number }): Promise<"ok" | "auth" | "failed" | "silent" | "strange"> {
+  async #tryServer(server: { host: string; port: number }, deadline: number): Promise<"ok" | "auth" | "failed" | "silent" | "strange"> {
     const answer = new Promise<Reader | undefined>((resolve) => (this.#onConnect = resolve));
     let timedOut = false;
-    const fire = () => {
-      timedOut = true;
-      this.#onConnect?.(undefined);
-    };
-    let timer = setTimeout(fire, Math.max(1, this.#attemptDeadline() - Date.now()));
-    this.#retime = () => {
-      clearTimeout(timer);
-      timer = setTimeout(fire, Math.max(1, this.#attemptDeadline() - Date.now()));
-    };
-    this.#authed = undefined;
-    this.#sessionUp = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        this.#onConnect?.(undefined);
+      },
+      Math.max(1, deadline - Date.now()),
+    );
     try {
       this.#in = Buffer.alloc(0);
       this.#strange = false;
       this.#out = [];
-      const pre = this.#pre;
-      this.#pre = undefined;
-      const { gen, connecting } = pre?.server === server ? pre : this.#connect(server);
+      const gen = ++this.#gen;
+      const connecting = Bun.connect({
+        hostname: server.host,
+        port: server.port,
+        socket: {
+          data: (_s, chunk) => {
+            if (gen === this.#gen) this.#data(chunk);
+          },
+          drain: (s) => {
+            if (gen === this.#gen) this.#flush(s);
+          },
+          close: () => {
+            if (gen === this.#gen) this.#lost();
+          },
+          error: () => {
+            if (gen === this.#gen) this.#lost();
+          },
+        },
+      }).catch(() => undefined);
       // A server that never answers the connection (a black hole) is given up on at the deadline too.
       const sock = await Promise.race([connecting, answer.then(() => undefined)]);
       if (!sock || gen !== this.#gen) {
@@ -440,12 +292,12 @@ class OneShot implements EarlyOnce {
       // ConnectRequest: protocol version, last zxid seen, session timeout, session id, password, read-only. The auth
       // packet and any early reads follow at once; the server takes them once the session exists, in order.
       this.#send(new Writer().int(0).long(0n).int(this.#sessionMs).long(0n).buffer(Buffer.alloc(16)).bool(false).frame());
-      if (this.#settled && this.#auth !== undefined) this.#authed = this.#sendAuth(this.#attemptDeadline());
+      const authed =
+        this.#auth === undefined
+          ? undefined
+          : this.#request(XID_AUTH, OP.auth, (w) => w.int(0).string("digest").buffer(Buffer.from(this.#auth!, "utf8")), deadline);
       this.#handshakeSent = true;
       for (const e of this.#early.values()) this.#send(e.frame);
-      // Bun holds a socket's writes until the event loop turns; the work after sent() does not yield, so push them now.
-      sock.flush();
-      this.wasSent();
       const body = await answer;
       if (!body) {
         const strange = this.#strange || this.#in.length > 0;
@@ -457,10 +309,6 @@ class OneShot implements EarlyOnce {
       body.int(); // protocol version
       const negotiated = body.int();
       if (negotiated <= 0) return this.#failed(); // the server refused the session
-      this.#sessionUp = true;
-      if (!this.#settled) await (this.#whenSettled ??= new Promise<void>((r) => (this.#onSettled = r)));
-      if (!this.#sessionUp) return this.#failed(); // the connection went while the options were resolved
-      const authed = this.#authed;
       if (!authed) return "ok";
       const r = await authed;
       if (r === undefined || r.err === CONNECTION_LOST) return this.#failed();
@@ -469,7 +317,6 @@ class OneShot implements EarlyOnce {
       return this.#failed();
     } finally {
       clearTimeout(timer);
-      this.#retime = undefined;
       this.#onConnect = undefined;
     }
   }
@@ -485,7 +332,6 @@ class OneShot implements EarlyOnce {
     this.#sock = undefined;
     this.#gen++;
     this.#handshakeSent = false;
-    this.#sessionUp = false;
     this.#lostPending();
     sock?.end();
   }
@@ -544,7 +390,6 @@ class OneShot implements EarlyOnce {
   #lost(): void {
     this.#sock = undefined;
     this.#handshakeSent = false;
-    this.#sessionUp = false;
     this.#onConnect?.(undefined);
     this.#lostPending();
   }
@@ -612,14 +457,8 @@ class OneShot implements EarlyOnce {
   /** One operation on `path`: its reply body, or null for a missing node when `missingOk`; else a ZooKeeperError like _zk.ts's. */
   async #call(what: string, path: string, type: number, body: (w: Writer) => Writer, o: { missingOk?: boolean; read?: boolean } = {}): Promise<Reader | null> {
     if (this.#closed) throw zkError(what, path, "CLOSED");
-    if (!this.#settled) throw new Error(`one-shot session: ${what} ${path} before settle()`);
     let r: Reply | undefined;
-    const key = o.read ? `${type === OP.getData ? "get" : "exists"}:${path}` : "";
-    const fetched = o.read ? this.#prefetched.get(key) : undefined;
-    if (fetched) this.#prefetched.delete(key);
-    if (fetched && ((r = await fetched) === undefined || r.err !== NO_AUTH || this.#auth === undefined)) {
-      // the prefetched reply (a refusal for want of credentials sent after it is asked again, below)
-    } else if (!this.#connected && o.read) r = await this.#earlyRequest(this.#xid++, type, body);
+    if (!this.#connected && o.read) r = await this.#earlyRequest(this.#xid++, type, body);
     else {
       if (!this.#connected) await this.#opened;
       if (!this.#sock) throw zkError(what, path, "CONNECTION_LOSS");
@@ -682,7 +521,6 @@ class OneShot implements EarlyOnce {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#release();
     await this.#opened?.catch(() => {});
     if (this.#sock) await this.#request(this.#xid++, OP.closeSession, (w) => w, Date.now() + Math.min(this.#timeoutMs, 2000));
     this.#drop();
