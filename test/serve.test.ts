@@ -1,9 +1,10 @@
 // pop serve through the compiled binary: every status code, the token, GET /, /refs, /health, the startup line,
 // usage errors, and the drain on SIGTERM with a call in flight.
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { pop } from "./helpers.ts";
+import { pop, tmp } from "./helpers.ts";
 import { CALC, post, serve } from "./fixtures/serve/_harness.ts";
 
 const T = 30_000;
@@ -345,4 +346,26 @@ describe("pop serve: SIGTERM drains", () => {
       },
     });
   }, 30_000);
+});
+
+describe("pop serve: --audit and --trace name the client", () => {
+  test(
+    "each call the server runs is recorded with the client as its caller (an audit line, a trace line)",
+    async () => {
+      const dir = tmp();
+      const file = join(dir, "calls.jsonl");
+      {
+        await using s = await serve(["--plugins", CALC, "--sub", "calc", "--audit", file, "--trace"]);
+        expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 5 } });
+        await s.waitFor("stderr", /calc\.math\.add/);
+        expect(s.stderr()).toMatch(/calc\.math\.add.* from http 127\.0\.0\.1/);
+      }
+      const lines = readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines.find((l) => l.ref === "calc.math.add")).toMatchObject({ caller: "http 127.0.0.1", outcome: "ok" });
+    },
+    T,
+  );
 });

@@ -71,6 +71,14 @@ export function addMonitor(hub: Hub, monitor: Monitor): () => void {
 }
 
 let callers: import("node:async_hooks").AsyncLocalStorage<string> | undefined;
+
+/**
+ * Run `fn` as if called from `caller`: the hub calls it makes report that as their `caller` to monitors asking for
+ * callers (pop serve names the client: "http 127.0.0.1"). Without such a monitor it is a plain call.
+ */
+export function withCaller<T>(hub: Hub, caller: string, fn: () => T): T {
+  return state(hub).callerMonitors > 0 ? callers!.run(caller, fn) : fn();
+}
 /** performance.timeOrigin, read once (a getter): a call's `time` is ORIGIN + its performance.now() start. */
 const ORIGIN = performance.timeOrigin;
 

@@ -20,7 +20,7 @@ export { describeFunctions, inspectHub, type FunctionInfo, type HubView, type Mo
 export { isDirectory } from "../_fs.ts";
 export { state, subMeta } from "./_meta.ts";
 export { preloadRef, resolveFunction, resolveRef } from "./_ref.ts";
-export { addMonitor, type CallEnd, type CallStart, type Monitor, setCallTimeout } from "./_trace.ts";
+export { addMonitor, type CallEnd, type CallStart, type Monitor, setCallTimeout, withCaller } from "./_trace.ts";
 export { POP_VERSION, type IsolateSpec, type Manifest, type RemoteSpec } from "./_manifest.ts";
 export { addBuiltinSub, addSub, type AddSubOptions } from "./_sub.ts";
 export { watchHub, type WatchEvent, type WatchOptions } from "./_watch.ts";

@@ -2,7 +2,7 @@
 // GET / (an example), /refs, /health and /metrics, checks the bearer token, bounds the body, counts everything,
 // and drains on stop (no new requests, the calls in flight finish).
 import { createHash, timingSafeEqual } from "node:crypto";
-import { type Hub, RefError, resolveFunction } from "../hub/index.ts";
+import { type Hub, RefError, resolveFunction, withCaller } from "../hub/index.ts";
 import { messageOf, quote, TimeoutError } from "../errors.ts";
 import { Metrics } from "./_metrics.ts";
 import { RefIndex, type Target } from "./_refs.ts";
@@ -77,13 +77,14 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
   const usage = (status: number, message: string, ref?: string, headers?: Record<string, string>) =>
     fail(status, { code: "POP_USAGE", message, name: "UsageError" }, ref, headers);
 
-  const call = async (target: Target, args: unknown[]): Promise<Response> => {
+  const call = async (target: Target, args: unknown[], caller: string): Promise<Response> => {
     metrics.inFlight++;
     const t0 = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const fn = target.module[target.name] as (...a: unknown[]) => unknown;
-      let result = fn(...args);
+      // --trace and --audit name the client as the call's caller.
+      let result = withCaller(hub, caller, () => fn(...args));
       if (result instanceof Promise) {
         result =
           timeout === undefined
@@ -156,7 +157,8 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
     } else callArgs = [];
     const target = index.get(ref);
     if (!target) return fail(404, wireError(unknownRef(hub, opts.sub, ref)), ref);
-    return call(target, callArgs);
+    const ip = server.requestIP(req);
+    return call(target, callArgs, ip ? `http ${ip.address}` : "http");
   };
 
   const server = Bun.serve({
