@@ -1,7 +1,7 @@
 // Real ZooKeeper servers for tests: Debian's `zookeeper` package run by the machine's Java, on free loopback
 // ports, in a per-test folder under POP_TEST_TMP. Every server is a disposable (`await using zk = await startZk()`)
 // that always stops its java processes; a process-exit hook kills any a crashed test left behind.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -216,6 +216,7 @@ async function startCluster(n: number): Promise<ZkCluster> {
     },
     async [Symbol.asyncDispose]() {
       await cluster.stop();
+      rmSync(root, { recursive: true, force: true }); // its data and logs: a run leaves no ZooKeeper folders behind
     },
   };
   for (const m of members) spawnMember(m);
