@@ -5,6 +5,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { connect } from "node:net";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { expect } from "bun:test";
+import { connectZk } from "../src/deploy/_zk.ts";
+import type { Zk } from "../src/deploy/_types.ts";
+import { ZooKeeperError } from "../src/errors.ts";
 import { tmp } from "./helpers.ts";
 
 /** Where Debian's package puts ZooKeeper. */
@@ -255,4 +259,39 @@ export async function startEnsemble(n = 3): Promise<ZkCluster> {
     throw e;
   }
   return c;
+}
+
+/** A standalone server and the full client connected to it: what a test file's tests share (start it in beforeAll). */
+export async function startWithClient(): Promise<{ server: ZkCluster; zk: Zk & AsyncDisposable }> {
+  const server = await startZk();
+  try {
+    return { server, zk: await connectZk({ hosts: server.connectString, timeoutMs: 5000 }) };
+  } catch (e) {
+    await server[Symbol.asyncDispose]();
+    throw e;
+  }
+}
+
+/** The end of startWithClient (afterAll): the client closed, the server stopped and its folder removed; either may be missing when beforeAll failed. */
+export async function stopWithClient(server: ZkCluster | undefined, zk: { close(): Promise<void> } | undefined): Promise<void> {
+  await zk?.close();
+  await server?.[Symbol.asyncDispose]();
+}
+
+/** How many sessions a standalone server holds, from its `dump`. */
+export async function sessionCount(server: ZkCluster): Promise<number> {
+  const m = /Session Sets \(\d+\)\/\((\d+)\)/.exec(await fourLetter(server.ports[0]!, "dump"));
+  if (!m) throw new Error("no session count in dump");
+  return Number(m[1]);
+}
+
+/** The ZooKeeperError `p` rejects with (the test fails if it resolves, or rejects with anything else). */
+export async function zkRejection(p: Promise<unknown>): Promise<ZooKeeperError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ZooKeeperError);
+    return e as ZooKeeperError;
+  }
+  throw new Error("expected a rejection");
 }

@@ -8,23 +8,17 @@ import { join } from "node:path";
 import { connectZk } from "../src/deploy/_zk.ts";
 import type { Zk } from "../src/deploy/_types.ts";
 import { alive, FIX, PLUGINS, World } from "./fixtures/deploy-agent/harness.ts";
-import { freePort, startZk, waitFor, type ZkCluster } from "./_zk.ts";
+import { freePort, startWithClient, stopWithClient, waitFor, type ZkCluster } from "./_zk.ts";
 
 let cluster: ZkCluster;
 let client: Zk;
 const worlds: World[] = [];
 
-beforeAll(async () => {
-  cluster = await startZk();
-  client = await connectZk({ hosts: cluster.connectString, timeoutMs: 5000 });
-}, 60_000);
+beforeAll(async () => void ({ server: cluster, zk: client } = await startWithClient()), 60_000);
 afterEach(async () => {
   for (const w of worlds.splice(0)) await w.cleanup();
 }, 60_000);
-afterAll(async () => {
-  await client?.close();
-  await cluster?.[Symbol.asyncDispose]();
-}, 30_000);
+afterAll(() => stopWithClient(cluster, client), 30_000);
 
 /** A fresh root, state folders and agents for one test, cleaned up after it whatever happens. */
 async function world(): Promise<World> {

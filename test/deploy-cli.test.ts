@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connectZk } from "../src/deploy/_zk.ts";
 import type { Zk } from "../src/deploy/_types.ts";
 import { pop, tmp } from "./helpers.ts";
-import { freePort, startZk, type ZkCluster } from "./_zk.ts";
+import { freePort, startWithClient, stopWithClient, type ZkCluster } from "./_zk.ts";
 
 let cluster: ZkCluster;
 let client: Zk;
@@ -13,14 +13,8 @@ let n = 0;
 /** A fresh root per test, so tests never see each other's services. */
 const root = () => `/t${++n}`;
 
-beforeAll(async () => {
-  cluster = await startZk();
-  client = await connectZk({ hosts: cluster.connectString, timeoutMs: 5000 });
-});
-afterAll(async () => {
-  await client?.close();
-  await cluster?.[Symbol.asyncDispose]();
-});
+beforeAll(async () => void ({ server: cluster, zk: client } = await startWithClient()));
+afterAll(() => stopWithClient(cluster, client));
 
 /** dist/pop with this test's ZooKeeper and root, from an empty folder (no pop.config.* around). */
 function zpop(r: string, args: string[], env: Record<string, string> = {}) {

@@ -4,11 +4,10 @@
 // many TCP reads, a wrong digest password, the session ended on exit.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ZooKeeperError } from "../src/errors.ts";
-import { connectZk } from "../src/deploy/_zk.ts";
 import { connectOnce } from "../src/deploy/_zkwire.ts";
 import type { Zk } from "../src/deploy/_types.ts";
 import { pop, tmp } from "./helpers.ts";
-import { fourLetter, startEnsemble, startZk, type ZkCluster } from "./_zk.ts";
+import { sessionCount, startEnsemble, startWithClient, stopWithClient, type ZkCluster } from "./_zk.ts";
 
 const SLOW = 60_000;
 let server: ZkCluster;
@@ -19,25 +18,13 @@ const root = async () => {
   await zk.create(path);
   return path;
 };
-/** How many sessions the (standalone) server holds, from its `dump`. */
-async function sessions(): Promise<number> {
-  const m = /Session Sets \(\d+\)\/\((\d+)\)/.exec(await fourLetter(server.ports[0]!, "dump"));
-  if (!m) throw new Error("no session count in dump");
-  return Number(m[1]);
-}
 /** A TCP server that accepts connections and never writes a byte. */
 function silent() {
   return Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
 }
 
-beforeAll(async () => {
-  server = await startZk();
-  zk = await connectZk({ hosts: server.connectString, timeoutMs: 5000 });
-}, SLOW);
-afterAll(async () => {
-  await zk?.close();
-  await server?.stop();
-});
+beforeAll(async () => void ({ server, zk } = await startWithClient()), SLOW);
+afterAll(() => stopWithClient(server, zk));
 
 describe("one-shot session under stress", () => {
   test(
@@ -204,15 +191,15 @@ describe("one-shot session under stress", () => {
     const cwd = tmp();
     expect((await pop(["init", ...flags], { cwd })).code).toBe(0);
     expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", ...flags], { cwd })).code).toBe(0);
-    const before = await sessions();
+    const before = await sessionCount(server);
     expect((await pop(["deploy", "web", ...flags], { cwd })).code).toBe(0);
-    expect(await sessions()).toBe(before);
+    expect(await sessionCount(server)).toBe(before);
     const missing = await pop(["undeploy", "nosuch", ...flags], { cwd });
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('"nosuch"')]);
-    expect(await sessions()).toBe(before);
+    expect(await sessionCount(server)).toBe(before);
     const noLayout = await pop(["deploy", "web", "--zk", `${server.connectString}${r}`, "--root", "/elsewhere", "--machine-id", "m1"], { cwd });
     expect([noLayout.code, noLayout.stderr]).toEqual([2, expect.stringContaining('run "pop init" first')]);
-    expect(await sessions()).toBe(before);
+    expect(await sessionCount(server)).toBe(before);
   });
 
   test(

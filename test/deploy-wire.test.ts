@@ -3,11 +3,11 @@
 // digest ACLs, a dead server in the list, an unreachable address; and pop deploy through it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ZooKeeperError } from "../src/errors.ts";
-import { connectZk, isZkConnectionError, ZkNodeError } from "../src/deploy/_zk.ts";
+import { isZkConnectionError, ZkNodeError } from "../src/deploy/_zk.ts";
 import { connectOnce, parseHosts } from "../src/deploy/_zkwire.ts";
 import type { Zk } from "../src/deploy/_types.ts";
 import { pop, tmp } from "./helpers.ts";
-import { freePort, startZk, type ZkCluster } from "./_zk.ts";
+import { freePort, startWithClient, stopWithClient, type ZkCluster, zkRejection } from "./_zk.ts";
 
 const SLOW = 30_000;
 let server: ZkCluster;
@@ -18,24 +18,9 @@ const root = async () => {
   await zk.create(path);
   return path;
 };
-async function rejection(p: Promise<unknown>): Promise<ZooKeeperError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ZooKeeperError);
-    return e as ZooKeeperError;
-  }
-  throw new Error("expected a rejection");
-}
 
-beforeAll(async () => {
-  server = await startZk();
-  zk = await connectZk({ hosts: server.connectString, timeoutMs: 5000 });
-}, SLOW);
-afterAll(async () => {
-  await zk?.close();
-  await server?.stop();
-});
+beforeAll(async () => void ({ server, zk } = await startWithClient()), SLOW);
+afterAll(() => stopWithClient(server, zk));
 
 describe("one-shot session", () => {
   test("get, exists, create, set, update answer as the full client does; errors carry the same code, path and message", async () => {
@@ -49,14 +34,14 @@ describe("one-shot session", () => {
       expect(await c.get(`${r}/a`)).toEqual({ data: "héllo ✓", version: 0 });
       expect(await c.exists(`${r}/a`)).toBe(true);
       expect(await c.set(`${r}/a`, "two", 0)).toBe(1);
-      const stale = await rejection(c.set(`${r}/a`, "three", 0));
-      const full = await rejection(zk.set(`${r}/a`, "three", 0));
+      const stale = await zkRejection(c.set(`${r}/a`, "three", 0));
+      const full = await zkRejection(zk.set(`${r}/a`, "three", 0));
       expect(stale).toBeInstanceOf(ZkNodeError);
       expect([stale.zkCode, stale.exitCode, stale.message, stale.path]).toEqual([full.zkCode, full.exitCode, full.message, full.path]);
       expect(stale.zkCode).toBe("BAD_VERSION");
-      const dup = await rejection(c.create(`${r}/a`));
+      const dup = await zkRejection(c.create(`${r}/a`));
       expect([dup.zkCode, dup.message]).toEqual(["NODE_EXISTS", `cannot create "${r}/a": the node already exists (NODE_EXISTS)`]);
-      expect((await rejection(c.create(`${r}/no/parent`))).zkCode).toBe("NO_NODE");
+      expect((await zkRejection(c.create(`${r}/no/parent`))).zkCode).toBe("NO_NODE");
       // update: created when missing, compare-and-set otherwise, starting from a node already read
       expect(await c.update(`${r}/list`, (cur) => JSON.stringify([...JSON.parse(cur ?? "[]"), "m1"]))).toBe('["m1"]');
       const node = await c.get(`${r}/list`);
@@ -69,7 +54,7 @@ describe("one-shot session", () => {
     }
     // closing ends the session at once: its ephemeral node is gone
     expect(await zk.exists(`${r}/e`)).toBe(false);
-    const after = await rejection(c.get(`${r}/a`));
+    const after = await zkRejection(c.get(`${r}/a`));
     expect(after.zkCode).toBe("CLOSED");
     expect(isZkConnectionError(after)).toBe(true);
   });
@@ -97,10 +82,10 @@ describe("one-shot session", () => {
       await c.close();
     }
     expect((await zk.get(`${r}/mine`))!.data).toBe("w");
-    expect((await rejection(zk.set(`${r}/mine`, "evil"))).zkCode).toBe("NO_AUTH");
+    expect((await zkRejection(zk.set(`${r}/mine`, "evil"))).zkCode).toBe("NO_AUTH");
     const stranger = await connectOnce({ hosts: server.connectString, timeoutMs: 5000 });
     try {
-      const e = await rejection(stranger.set(`${r}/mine`, "evil"));
+      const e = await zkRejection(stranger.set(`${r}/mine`, "evil"));
       expect([e.zkCode, e.exitCode]).toEqual(["NO_AUTH", 1]);
     } finally {
       await stranger.close();
@@ -116,7 +101,7 @@ describe("one-shot session", () => {
         expect(await c.exists("/")).toBe(true);
         await c.close();
       }
-      const e = await rejection(connectOnce({ hosts: dead, timeoutMs: 800 }));
+      const e = await zkRejection(connectOnce({ hosts: dead, timeoutMs: 800 }));
       expect(e.exitCode).toBe(3);
       expect(isZkConnectionError(e)).toBe(true);
       expect(e.message).toBe(`cannot reach ZooKeeper at ${dead} within 800 ms: is it running? set --zk HOSTS or POP_ZK`);
@@ -163,7 +148,7 @@ describe("one-shot session", () => {
     expect(parseHosts("[::1]:2182/")).toEqual({ servers: [{ host: "::1", port: 2182 }], chroot: "" });
     expect(parseHosts("a:1,,b")).toBe(`empty server in "a:1,,b"`);
     expect(parseHosts("a:99999")).toBe(`bad server "a:99999"`);
-    const e = await rejection(connectOnce({ hosts: "a:1/x/" }));
+    const e = await zkRejection(connectOnce({ hosts: "a:1/x/" }));
     expect([e.zkCode, e.message]).toEqual([
       "BAD_ARGUMENTS",
       `bad ZooKeeper address "a:1/x/": expected HOST:PORT[,HOST:PORT...][/chroot] (--zk or POP_ZK): bad chroot "/x/"`,

@@ -1,10 +1,9 @@
 // The ZooKeeper client (src/deploy/_zk.ts) against real servers: one standalone server shared by the file's
 // request tests, its own server for session loss, and a three-node ensemble for leader failover.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ZooKeeperError } from "../src/errors.ts";
 import { connectZk, isZkConnectionError, ZkNodeError } from "../src/deploy/_zk.ts";
 import type { Zk } from "../src/deploy/_types.ts";
-import { freePort, startEnsemble, startZk, TICK_MS, type ZkCluster } from "./_zk.ts";
+import { freePort, startEnsemble, startWithClient, startZk, stopWithClient, TICK_MS, type ZkCluster, zkRejection } from "./_zk.ts";
 
 /** The bound of a test that starts its own servers or waits out a session (bun's default is 5 s). */
 const SLOW = 30_000;
@@ -30,24 +29,9 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     clearTimeout(timer),
   );
 }
-async function rejection(p: Promise<unknown>): Promise<ZooKeeperError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ZooKeeperError);
-    return e as ZooKeeperError;
-  }
-  throw new Error("expected a rejection");
-}
 
-beforeAll(async () => {
-  server = await startZk();
-  zk = await connectZk({ hosts: server.connectString, timeoutMs: 5000 });
-}, SLOW);
-afterAll(async () => {
-  await zk?.close();
-  await server?.stop();
-});
+beforeAll(async () => void ({ server, zk } = await startWithClient()), SLOW);
+afterAll(() => stopWithClient(server, zk));
 
 describe("requests", () => {
   test("get, children, exists, and the errors name code and path", async () => {
@@ -62,20 +46,20 @@ describe("requests", () => {
     expect(await zk.children(r)).toEqual(["a", "b"]);
     expect(await zk.exists(`${r}/a`)).toBe(true);
 
-    const exists = await rejection(zk.create(`${r}/a`));
+    const exists = await zkRejection(zk.create(`${r}/a`));
     expect(exists).toBeInstanceOf(ZkNodeError);
     expect(exists.zkCode).toBe("NODE_EXISTS");
     expect(exists.path).toBe(`${r}/a`);
     expect(exists.message).toContain(`"${r}/a"`);
     expect(exists.exitCode).toBe(1);
     expect(isZkConnectionError(exists)).toBe(false);
-    expect((await rejection(zk.create(`${r}/x/y`))).zkCode).toBe("NO_NODE");
-    expect((await rejection(zk.set(`${r}/none`, "v"))).zkCode).toBe("NO_NODE");
-    expect((await rejection(zk.remove(r))).zkCode).toBe("NOT_EMPTY");
-    const bad = await rejection(zk.get("relative/path"));
+    expect((await zkRejection(zk.create(`${r}/x/y`))).zkCode).toBe("NO_NODE");
+    expect((await zkRejection(zk.set(`${r}/none`, "v"))).zkCode).toBe("NO_NODE");
+    expect((await zkRejection(zk.remove(r))).zkCode).toBe("NOT_EMPTY");
+    const bad = await zkRejection(zk.get("relative/path"));
     expect(bad.zkCode).toBe("BAD_ARGUMENTS");
     expect(bad.message).toStartWith('cannot read "relative/path": ');
-    expect((await rejection(zk.create(`${r}/big`, "x".repeat(1_100_000)))).zkCode).toBe("BAD_ARGUMENTS");
+    expect((await zkRejection(zk.create(`${r}/big`, "x".repeat(1_100_000)))).zkCode).toBe("BAD_ARGUMENTS");
   });
 
   test("create modes: sequential suffixes; an ephemeral node vanishes when its session closes", async () => {
@@ -89,7 +73,7 @@ describe("requests", () => {
     await other.create(`${r}/eph`, "pid", "ephemeral");
     const seq = await other.create(`${r}/lock-`, "", "ephemeral-sequential");
     expect(seq).toMatch(/lock-\d{10}$/);
-    expect((await rejection(other.create(`${r}/eph/child`))).zkCode).toBe("NO_CHILDREN_FOR_EPHEMERALS");
+    expect((await zkRejection(other.create(`${r}/eph/child`))).zkCode).toBe("NO_CHILDREN_FOR_EPHEMERALS");
     const gone = signal();
     expect(await zk.exists(`${r}/eph`, gone.resolve)).toBe(true);
     await other.close();
@@ -102,12 +86,12 @@ describe("requests", () => {
     const r = await root();
     await zk.create(`${r}/n`, "a");
     expect(await zk.set(`${r}/n`, "b", 0)).toBe(1);
-    const stale = await rejection(zk.set(`${r}/n`, "c", 0));
+    const stale = await zkRejection(zk.set(`${r}/n`, "c", 0));
     expect(stale.zkCode).toBe("BAD_VERSION");
     expect(stale.exitCode).toBe(1);
     expect(await zk.get(`${r}/n`)).toEqual({ data: "b", version: 1 });
     expect(await zk.set(`${r}/n`, "d")).toBe(2);
-    expect((await rejection(zk.remove(`${r}/n`, 1))).zkCode).toBe("BAD_VERSION");
+    expect((await zkRejection(zk.remove(`${r}/n`, 1))).zkCode).toBe("BAD_VERSION");
     await zk.remove(`${r}/n`, 2);
     expect(await zk.exists(`${r}/n`)).toBe(false);
   });
@@ -142,7 +126,7 @@ describe("requests", () => {
     expect(await zk.get(`${r}/svc/type`)).toEqual({ data: "bun", version: 0 });
     expect(await zk.get(`${r}/existing`)).toEqual({ data: "y", version: 1 });
 
-    const e = await rejection(
+    const e = await zkRejection(
       zk.transaction([
         { op: "create", path: `${r}/new1` },
         { op: "set", path: `${r}/existing`, data: "z" },
@@ -161,7 +145,7 @@ describe("requests", () => {
     expect((await zk.get(`${r}/existing`))?.data).toBe("y");
 
     // a check of version 0 is a real check (the library alone would turn 0 into "any version")
-    const check = await rejection(
+    const check = await zkRejection(
       zk.transaction([
         { op: "check", path: `${r}/existing`, version: 0 },
         { op: "remove", path: `${r}/existing` },
@@ -225,11 +209,11 @@ describe("requests", () => {
       expect((await anon.get(`${r}/secure/svc/settings`))?.data).toBe('{"port":1}');
       expect((await anon.get(`${r}/secure/svc/type`))?.data).toBe("bun");
       for (const c of [anon, intruder]) {
-        const e = await rejection(c.set(`${r}/secure/svc/settings`, "{}"));
+        const e = await zkRejection(c.set(`${r}/secure/svc/settings`, "{}"));
         expect(e.zkCode).toBe("NO_AUTH");
         expect(isZkConnectionError(e)).toBe(false);
-        expect((await rejection(c.create(`${r}/secure/svc/x`))).zkCode).toBe("NO_AUTH");
-        expect((await rejection(c.remove(`${r}/secure/svc/type`))).zkCode).toBe("NO_AUTH");
+        expect((await zkRejection(c.create(`${r}/secure/svc/x`))).zkCode).toBe("NO_AUTH");
+        expect((await zkRejection(c.remove(`${r}/secure/svc/type`))).zkCode).toBe("NO_AUTH");
       }
       await owner.set(`${r}/secure/svc/settings`, '{"port":2}');
       await owner.removeTree(`${r}/secure`);
@@ -242,7 +226,7 @@ describe("requests", () => {
   test("after close every request rejects, and nothing is left running", async () => {
     const c = await connectZk({ hosts: server.connectString });
     await c.close();
-    const e = await rejection(c.get("/"));
+    const e = await zkRejection(c.get("/"));
     expect(e.zkCode).toBe("CLOSED");
     await c.close();
   });
@@ -253,7 +237,7 @@ describe("connection trouble", () => {
     "an unreachable address rejects within the timeout, naming it (exit 3)",
     async () => {
       const port = freePort();
-      const e = await rejection(within(connectZk({ hosts: `127.0.0.1:${port}`, timeoutMs: 1000 }), 10_000, "connectZk to reject"));
+      const e = await zkRejection(within(connectZk({ hosts: `127.0.0.1:${port}`, timeoutMs: 1000 }), 10_000, "connectZk to reject"));
       expect(e.exitCode).toBe(3);
       expect(isZkConnectionError(e)).toBe(true);
       expect(e.message).toBe(`cannot reach ZooKeeper at 127.0.0.1:${port} within 1000 ms: is it running? set --zk HOSTS or POP_ZK`);
@@ -274,7 +258,7 @@ describe("connection trouble", () => {
       await own.stop();
       await within(lost.promise, 10_000, "onSessionLost");
       expect(states).toEqual(["disconnected", "expired"]);
-      const e = await rejection(c.get("/eph"));
+      const e = await zkRejection(c.get("/eph"));
       expect(e.zkCode).toBe("SESSION_EXPIRED");
       expect(isZkConnectionError(e)).toBe(true);
       expect(e.exitCode).toBe(3);

@@ -1,14 +1,12 @@
-// pop deploy and undeploy ask for their session, and send their first reads, before the config integrator has
-// resolved the options (src/deploy/_context.ts withOneShot): the servers named by --zk or POP_ZK, the root by
-// --root, POP_ROOT or its default. These are the cases where that guess is wrong or the options are refused: the
-// integrator's answer decides, and no session is left behind on the server.
+// Where pop deploy and undeploy take their ZooKeeper servers, root and credentials from (a pop.config.json, POP_ZK,
+// POP_ROOT, --root, POP_ZK_AUTH: the config integrator's precedence), and that an option refused before any write
+// (exit 2) leaves no session behind on the server.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectZk } from "../src/deploy/_zk.ts";
 import type { Zk } from "../src/deploy/_types.ts";
 import { pop, tmp } from "./helpers.ts";
-import { fourLetter, startZk, type ZkCluster } from "./_zk.ts";
+import { sessionCount, startWithClient, stopWithClient, type ZkCluster } from "./_zk.ts";
 
 const SLOW = 60_000;
 let server: ZkCluster;
@@ -20,26 +18,14 @@ const chroot = async () => {
   await zk.create(path);
   return path;
 };
-/** How many sessions the (standalone) server holds, from its `dump`. */
-async function sessions(): Promise<number> {
-  const m = /Session Sets \(\d+\)\/\((\d+)\)/.exec(await fourLetter(server.ports[0]!, "dump"));
-  if (!m) throw new Error("no session count in dump");
-  return Number(m[1]);
-}
 const targets = async (path: string) => JSON.parse((await zk.get(path))!.data) as string[];
 
-beforeAll(async () => {
-  server = await startZk();
-  zk = await connectZk({ hosts: server.connectString, timeoutMs: 5000 });
-}, SLOW);
-afterAll(async () => {
-  await zk?.close();
-  await server?.stop();
-});
+beforeAll(async () => void ({ server, zk } = await startWithClient()), SLOW);
+afterAll(() => stopWithClient(server, zk));
 
-describe("pop deploy's early session", () => {
+describe("pop deploy and undeploy: where the servers, root and credentials come from", () => {
   test(
-    "a root from pop.config.json (the first reads went to the default /pop): the deploy reads and writes that root",
+    "a root from pop.config.json: the deploy reads and writes that root, not the default /pop",
     async () => {
       const r = await chroot();
       const hosts = `${server.connectString}${r}`;
@@ -80,14 +66,14 @@ describe("pop deploy's early session", () => {
   );
 
   test(
-    "a refused option (exit 2, nothing written) after the session was asked for: the server holds no session of it afterwards",
+    "a refused option (exit 2, nothing written): the server holds no session of it afterwards",
     async () => {
       const r = await chroot();
       const hosts = `${server.connectString}${r}`;
       const cwd = tmp();
       expect((await pop(["init", "--zk", hosts], { cwd })).code).toBe(0);
       expect((await pop(["add", "process", "--name", "web", "--set", "command=sleep 60", "--zk", hosts], { cwd })).code).toBe(0);
-      const before = await sessions();
+      const before = await sessionCount(server);
       const bad = await pop(["deploy", "web", "m1", "--zk", hosts, "--zk-timeout", "soon"], { cwd });
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('"soon" is not a number');
@@ -95,14 +81,14 @@ describe("pop deploy's early session", () => {
       expect([badRoot.code, badRoot.stderr]).toEqual([2, expect.stringContaining("is not a ZooKeeper path like /pop")]);
       const badId = await pop(["undeploy", "web", "--zk", hosts, "--machine-id", "no/slash"], { cwd });
       expect([badId.code, badId.stderr]).toEqual([2, expect.stringContaining("is not a name ZooKeeper paths can hold")]);
-      expect(await sessions()).toBe(before);
+      expect(await sessionCount(server)).toBe(before);
       expect(await targets(`${r}/pop/services/web/machines`)).toEqual([]);
     },
     SLOW,
   );
 
   test(
-    "credentials from the environment reach the early session: a digest-protected list is changed with them, refused without",
+    "credentials from the environment: a digest-protected list is changed with them, refused without",
     async () => {
       const r = await chroot();
       const hosts = `${server.connectString}${r}`;
