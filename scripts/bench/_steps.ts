@@ -1,45 +1,42 @@
 // Where `pop call`'s time goes (POP_BENCH_STEPS=1 bun run bench:hub): the minimal program with pop's steps added one
 // by one, each compiled the way dist/pop is, timed as fresh copies, interleaved round by round, medians.
 import { join, resolve } from "node:path";
-import { compile, freshCopy, median, timeCommand } from "./_util.ts";
+import { compile, FLOOR_BODY, FLOOR_HEAD, freshCopy, median, timeCommand } from "./_util.ts";
 
 const SRC = resolve(import.meta.dir, "../../src");
-const HEAD = 'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\n';
-const FLOOR_BODY =
-  '[...new Bun.Glob("*").scanSync({ cwd: root, onlyFiles: false })];\nconst m = await import(`${root}/${sub}/${mod}.ts`);\nconsole.log(m[fn!](null, ...JSON.parse(args)));\n';
 const HUB = `import * as hubApi from ${JSON.stringify(join(SRC, "hub/index.ts"))};\n`;
 const OPTS = "{ plugins: [root], env: process.env, cwd: process.cwd(), strict: false, disable: [] }";
 
 /** Each step adds one thing to the one before it. */
 export const STEPS: Array<[string, string]> = [
-  ["minimal program: list the root, import, call, print", HEAD + FLOOR_BODY],
-  ["+ pop's hub code loaded (src/hub/index.ts imported)", HUB + HEAD + "if (!hubApi.loadHub) throw 0;\n" + FLOOR_BODY],
-  ["+ createHub() (built-in pop sub added)", HUB + HEAD + "hubApi.createHub();\n" + FLOOR_BODY],
+  ["minimal program: list the root, import, call, print", FLOOR_HEAD + FLOOR_BODY],
+  ["+ pop's hub code loaded (src/hub/index.ts imported)", HUB + FLOOR_HEAD + "if (!hubApi.loadHub) throw 0;\n" + FLOOR_BODY],
+  ["+ createHub() (built-in pop sub added)", HUB + FLOOR_HEAD + "hubApi.createHub();\n" + FLOOR_BODY],
   [
     "+ discoverRoots (the root's package.json, conf.ts, dyne folders) before createHub",
-    HUB + HEAD + `hubApi.createHub({ roots: await hubApi.discoverRoots(${OPTS}) });\n` + FLOOR_BODY,
+    HUB + FLOOR_HEAD + `hubApi.createHub({ roots: await hubApi.discoverRoots(${OPTS}) });\n` + FLOOR_BODY,
   ],
-  ["+ the rest of loadHub (the sub added lazily, its init probed)", HUB + HEAD + `await hubApi.loadHub(${OPTS});\n` + FLOOR_BODY],
+  ["+ the rest of loadHub (the sub added lazily, its init probed)", HUB + FLOOR_HEAD + `await hubApi.loadHub(${OPTS});\n` + FLOOR_BODY],
   [
     "+ preloadRef (the module found by probing, imported by the hub: load timeout, exit trap)",
-    HUB + HEAD + `const hub = await hubApi.loadHub(${OPTS});\nawait hubApi.preloadRef(hub, ref);\n` + FLOOR_BODY,
+    HUB + FLOOR_HEAD + `const hub = await hubApi.loadHub(${OPTS});\nawait hubApi.preloadRef(hub, ref);\n` + FLOOR_BODY,
   ],
   [
     "+ resolveFunction (the module installed, its functions bound) and the call through it",
     HUB +
-      HEAD +
+      FLOOR_HEAD +
       `const hub = await hubApi.loadHub(${OPTS});\nawait hubApi.preloadRef(hub, ref);\nconsole.log(await hubApi.resolveFunction(hub, ref)(...JSON.parse(args)));\n`,
   ],
   [
     "+ pop call's command itself (src/cli/call.ts run, imported statically; its output module)",
     `import call from ${JSON.stringify(join(SRC, "cli/call.ts"))};\nimport { parseCommandArgs } from ${JSON.stringify(join(SRC, "cli/_args.ts"))};\nimport { flushOutput } from ${JSON.stringify(join(SRC, "output.ts"))};\n` +
-      HEAD +
+      FLOOR_HEAD +
       'const code = await call.run!(parseCommandArgs(call, [ref, "--args", args, "--plugins", root], "pop call"));\nawait flushOutput();\nprocess.exit(code ?? 0);\n',
   ],
   [
     "+ through pop's main() (dispatch; the command loaded by import(), as split chunks)",
     `import { main } from ${JSON.stringify(join(SRC, "cli/index.ts"))};\n` +
-      HEAD +
+      FLOOR_HEAD +
       'process.exit((await main(["call", ref, "--args", args, "--plugins", root])) ?? 0);\n',
   ],
 ];

@@ -2,6 +2,13 @@
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
+/** Figure 4's minimal program (`prog REF ARGS ROOT`): what pop call has to do at least, the way pop does it (no
+ * node:fs): list the root, import the module's file, call the function, print. The head reads the arguments. */
+export const FLOOR_HEAD = 'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\n';
+export const FLOOR_BODY =
+  '[...new Bun.Glob("*").scanSync({ cwd: root, onlyFiles: false })];\nconst m = await import(`${root}/${sub}/${mod}.ts`);\nconsole.log(m[fn!](null, ...JSON.parse(args)));\n';
+export const FLOOR_PROGRAM = FLOOR_HEAD + FLOOR_BODY;
+
 /** Median of numbers. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

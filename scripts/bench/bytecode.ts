@@ -7,20 +7,14 @@
 // program figure 4 compares with. The counts are exact and do not move with the machine's load, unlike timings.
 // Run: bun run build && bun run bench:bytecode   (TOP=N lists the N biggest functions of pop call, default 25)
 import { join, resolve } from "node:path";
-import { compile, freshCopy, generateRoot } from "./_util.ts";
+import { compile, FLOOR_PROGRAM, freshCopy, generateRoot } from "./_util.ts";
 import { tmp } from "../../test/helpers.ts";
 
 const POP = resolve(process.env.POP_BIN ?? join(import.meta.dir, "../../dist/pop"));
 const TOP = Number(process.env.TOP ?? 25);
 const work = tmp("pop-bench-bytecode-");
 const big = generateRoot(join(work, "big"), 1000);
-const floor = compile(
-  work,
-  "floor",
-  'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\n' +
-    '[...new Bun.Glob("*").scanSync({ cwd: root, onlyFiles: false })];\nconst m = await import(`${root}/${sub}/${mod}.ts`);\n' +
-    "console.log(m[fn!](null, ...JSON.parse(args)));\n",
-);
+const floor = compile(work, "floor", FLOOR_PROGRAM);
 const hello = compile(work, "hello", 'console.log("hi");\n');
 
 interface Block {

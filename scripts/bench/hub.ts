@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHub } from "../../src/hub/index.ts";
-import { compile, freshCopy, generateRoot, median, report, timePair } from "./_util.ts";
+import { compile, FLOOR_PROGRAM, freshCopy, generateRoot, median, report, timePair } from "./_util.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BUILT = resolve(process.env.POP_BIN ?? join(ROOT, "dist/pop"));
@@ -170,11 +170,9 @@ const viaHub = loopOf("hub.bench.plain.add(i)");
 
 // ---- Programs to compare pop with, all built now, with dist/pop's flags ---------------------------------------
 const big = generateRoot(join(work, "big"), 1000);
-const FLOOR = // What pop call has to do at least, the way pop does it (no node:fs): list the root, import the file, call, print.
-  'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\n[...new Bun.Glob("*").scanSync({ cwd: root, onlyFiles: false })];\nconst m = await import(`${root}/${sub}/${mod}.ts`);\nconsole.log(m[fn!](null, ...JSON.parse(args)));\n';
 const EAGER = // The bare eager program: list the sub, import every file in parallel, call one function, print.
   'const [ref, args, root] = [process.argv[2]!, process.argv[3]!, process.argv[4]!];\nconst [sub, mod, fn] = ref.split(".");\nconst dir = `${root}/${sub}`;\nconst files = [...new Bun.Glob("*.ts").scanSync({ cwd: dir })];\nconst all = await Promise.all(files.map((f) => import(`${dir}/${f}`)));\nconsole.log(all[files.indexOf(`${mod}.ts`)][fn!](null, ...JSON.parse(args)));\n';
-const floor = compile(work, "floor", FLOOR);
+const floor = compile(work, "floor", FLOOR_PROGRAM);
 const eager = compile(work, "eager-bare", EAGER);
 const hello = compile(work, "hello", 'console.log("hello");\n');
 const loadChild = compile(work, "load-child", undefined, join(import.meta.dir, "_load_child.ts"));
