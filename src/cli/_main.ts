@@ -53,7 +53,7 @@ async function dispatch(argv: string[]): Promise<Outcome> {
   // Not a command: the version, help, or a usage error (kept out of this function: a compiled pop pays for every
   // byte of a function's bytecode on its first call, docs/benchmarks.md).
   if (!entry) return notACommand(argv);
-  if (process.env.POP_LOG_FORMAT || process.env.POP_LOG_LEVEL) configureFromEnv(process.env); // a bad value is refused once a command runs; help and this line never need it
+  logEnv(); // a bad value is refused once a command runs; help and this line never need it
   let cmd = await entry.load();
   let path = `pop ${first}`;
   let rest = argv.slice(1);
@@ -72,7 +72,7 @@ function notACommand(argv: string[]): Outcome {
   // No command is a usage error: help goes to stderr so stdout stays empty.
   if (first === undefined) return { help: topHelp(2), code: EXIT.usage };
   if (first === "--help" || first === "-h" || first === "help") return { help: topHelp(1), code: EXIT.ok };
-  if (process.env.POP_LOG_FORMAT || process.env.POP_LOG_LEVEL) configureFromEnv(process.env);
+  logEnv();
   if (first.startsWith("-") && first !== "-")
     throw new UsageError(`unknown option ${quote(first)}; run "pop --help" for the commands and options`, "pop", { hint: false });
   throw new UsageError(`unknown command ${quote(first)}${suggestCommand(first)}; run "pop --help" for the list`, "pop", { hint: false });
@@ -90,9 +90,14 @@ async function subCommand(cmd: Command, path: string, rest: string[]): Promise<[
   return [cmd, path, rest];
 }
 
+/** POP_LOG_FORMAT and POP_LOG_LEVEL applied, when set; returns what is wrong with them. */
+function logEnv(): string | undefined {
+  return process.env.POP_LOG_FORMAT || process.env.POP_LOG_LEVEL ? configureFromEnv(process.env) : undefined;
+}
+
 /** POP_LOG_FORMAT and POP_LOG_LEVEL, over whatever the flags chose; a bad value is a usage error. */
 function applyEnv(): void {
-  const bad = process.env.POP_LOG_FORMAT || process.env.POP_LOG_LEVEL ? configureFromEnv(process.env) : undefined;
+  const bad = logEnv();
   if (bad) throw new UsageError(bad, "pop");
 }
 
