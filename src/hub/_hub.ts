@@ -108,19 +108,19 @@ function checkTimeouts(opts: HubOptions, fn: string): void {
   badTimeouts(opts, fn);
 }
 
+/** The UsageError for the first timeout fineTimeout refuses: not a whole number of milliseconds, or past the longest timer. */
 function badTimeouts(opts: HubOptions, fn: string): void {
   for (const key of TIMEOUTS) {
     const v: unknown = opts[key];
-    if (v === undefined) continue;
+    if (fineTimeout(v)) continue;
     const shown = typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v));
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
       throw new UsageError(`${fn}: option ${key} must be a whole number of milliseconds, 0 for no limit; got ${shown}`, fn, { hint: false });
-    if (v > MAX_TIMER_MS)
-      throw new UsageError(
-        `${fn}: option ${key} is ${shown} ms, more than ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer pop can set; give at most ${MAX_TIMER_MS}, or 0 for no limit`,
-        fn,
-        { hint: false },
-      );
+    throw new UsageError(
+      `${fn}: option ${key} is ${shown} ms, more than ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer pop can set; give at most ${MAX_TIMER_MS}, or 0 for no limit`,
+      fn,
+      { hint: false },
+    );
   }
 }
 
