@@ -18,4 +18,6 @@ export type { HubFunction, HubName, PluginModule, ProjectOptions, SubState } fro
 export type { CliOptionDef, ConfigFile, ConfigValues, ConfModule, LoadOptions, LoadResult, OptionDef } from "./config/_types.ts";
 // Writing a service type for the deploy agent (docs/deploy.md): its shapes and the readiness checks the built-ins use.
 export type { LaunchSpec, ServiceContext, ServiceTypeModule } from "./deploy/_types.ts";
+// Writing a template for pop create (docs/create.md): what a template receives and returns.
+export type { CreateContext, TemplateModule, TemplateOutput } from "./create/_types.ts";
 export { httpReady, tcpReady } from "./deploy/_readiness.ts";

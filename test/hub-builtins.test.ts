@@ -27,6 +27,34 @@ describe("plugins/pop and src/hub/_builtins.ts", () => {
     }
   });
 
+  // Every built-in plugin folder keeps to what a user's plugin could import: "pop" (types only where the folder is
+  // bundled into a start-up path that must not load zod), node: builtins, its own folder, and the one internal module.
+  const OTHERS: Array<[string, boolean]> = [
+    ["plugins/create", false],
+    ["plugins/service", true],
+  ];
+  test.each(OTHERS)('%s imports only "pop", node: builtins, its own files and src/hub/_internal.ts', (dir, popValues) => {
+    const names = readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(".ts"));
+    expect(names.length).toBeGreaterThan(0);
+    for (const file of names) {
+      // Import lines at the start of a line outside template strings: the templates' own text is indented or quoted.
+      const lines = readFileSync(join(ROOT, dir, file), "utf8").split("\n");
+      const imports = lines
+        .slice(
+          0,
+          lines.findIndex((l) => l !== "" && !/^(import |\/\/|\/\*| \*)/.test(l)),
+        )
+        .filter((l) => l.startsWith("import "));
+      for (const line of imports) {
+        const from = / from "([^"]+)";$/.exec(line)?.[1] ?? /^import "([^"]+)";$/.exec(line)?.[1];
+        const where = `${dir}/${file}: ${line}`;
+        if (from === "pop") {
+          if (!popValues) expect(line, where).toMatch(/^import type /);
+        } else if (!from?.startsWith("node:") && !from?.startsWith("./")) expect(from, where).toBe("../../src/hub/_internal.ts");
+      }
+    }
+  });
+
   test.each(files)("plugins/pop/%s is registered under its module name, with its exports and its source", async (file) => {
     const name = moduleName(file)!;
     const entry = BUILTIN_POP[name];

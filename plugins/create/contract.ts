@@ -1,7 +1,6 @@
 // Template `contract`: a module SUB/NAME and its contract (pre, call and post, and a schema contract), with the test.
-import type { Hub } from "pop";
-import { UsageError } from "../../src/errors.ts";
-import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
+import type { CreateContext, Hub, TemplateOutput } from "pop";
+import { UsageError } from "../../src/hub/_internal.ts";
 import { addSub, shellWord, subDir, testHeader } from "./_common.ts";
 
 export const description = "A module SUB/NAME with its contract SUB/contracts/NAME.ts: pre, call, post and a schema contract, with its test";

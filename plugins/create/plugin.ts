@@ -1,6 +1,5 @@
 // Template `plugin`: one module of a sub (SUB/NAME), with its test.
-import type { Hub } from "pop";
-import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
+import type { CreateContext, Hub, TemplateOutput } from "pop";
 import { addSub, shellWord, subDir, testHeader } from "./_common.ts";
 
 export const description = "A plugin module SUB/NAME: one function on the hub (hub.SUB.NAME.hello), with its test";

@@ -1,7 +1,6 @@
 // Template `project`: a project that runs (`pop app NAME`), passes its tests (`pop test NAME`) and type-checks the
 // moment it is written: conf.ts, the project's own sub (spine: init.ts with cli), one library sub, tests, README.
-import type { Hub } from "pop";
-import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
+import type { CreateContext, Hub, TemplateOutput } from "pop";
 import { shellWord, testHeader } from "./_common.ts";
 import { configSchemaText, type SchemaOption } from "./_schema.ts";
 

@@ -1,6 +1,5 @@
 // Template `service-type`: a deploy service type (docs/deploy.md): settings schema, command, readiness check, a task.
-import type { Hub } from "pop";
-import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
+import type { CreateContext, Hub, TemplateOutput } from "pop";
 import { shellWord, testHeader } from "./_common.ts";
 
 export const description = "A deploy service type service/NAME.ts: settings schema, command, readiness check and a task, with its test";

@@ -1,6 +1,5 @@
 // Template `sub`: a sub following one of POP's and stevedore's patterns, with a working example and its test.
-import type { Hub } from "pop";
-import type { CreateContext, TemplateOutput } from "../../src/create/_types.ts";
+import type { CreateContext, Hub, TemplateOutput } from "pop";
 import { shellWord, subDir } from "./_common.ts";
 import { driver, map } from "./_driver.ts";
 import { dispatch, router } from "./_router.ts";

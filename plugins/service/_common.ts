@@ -2,8 +2,7 @@
 // (`pop add TYPE --set port=8080`), so numbers, lists and records are also accepted as text and parsed here, and the
 // zod schema stays the one place that says what each setting is.
 import { constants } from "node:os";
-import { z } from "pop";
-import type { ServiceContext } from "../../src/deploy/_types.ts";
+import { type ServiceContext, z } from "pop";
 
 const numeric = (v: unknown) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
 const json = (v: unknown) => {

@@ -4,10 +4,7 @@
 //   pop run app install zod@4 && pop run app packages
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import type { Hub } from "pop";
-import { z } from "pop";
-import { tcpReady } from "../../src/deploy/_readiness.ts";
-import type { LaunchSpec, ServiceContext } from "../../src/deploy/_types.ts";
+import { type Hub, type LaunchSpec, type ServiceContext, tcpReady, z } from "pop";
 import { bunOf, common, envSetting, portSetting } from "./_common.ts";
 
 /** entry (a file in the instance dir, or an absolute path; default index.ts), port (readiness: it accepts connections; also $PORT), env. */

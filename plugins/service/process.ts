@@ -1,10 +1,7 @@
 // Service type `process`: any command line.
 //   pop add process --name web --set command="python3 -m http.server 8080" --set port=8080
 import { isAbsolute, join } from "node:path";
-import type { Hub } from "pop";
-import { z } from "pop";
-import { tcpReady } from "../../src/deploy/_readiness.ts";
-import type { LaunchSpec, ServiceContext } from "../../src/deploy/_types.ts";
+import { type Hub, type LaunchSpec, type ServiceContext, tcpReady, z } from "pop";
 import { commandSetting, common, envSetting, portSetting, signalSetting, splitCommand } from "./_common.ts";
 
 /** command (a string split shell-like, or a list), env, cwd (relative: to the instance dir), port (readiness: it accepts connections; also $PORT). */

@@ -3,10 +3,7 @@
 //   pop add static --name site --set root=/srv/site --port 8080
 import { mkdirSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import type { Hub } from "pop";
-import { z } from "pop";
-import { httpReady } from "../../src/deploy/_readiness.ts";
-import type { LaunchSpec, ServiceContext } from "../../src/deploy/_types.ts";
+import { type Hub, httpReady, type LaunchSpec, type ServiceContext, z } from "pop";
 import { bunOf, common, portSetting } from "./_common.ts";
 
 /** root (the directory served; relative: to the instance dir), port, host (default 0.0.0.0: every interface). */

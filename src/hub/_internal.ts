@@ -1,4 +1,6 @@
-// The one internal module the built-in plugins (plugins/pop/*.ts) import, besides types from "pop". Everything here
+// The one internal module the built-in plugins (plugins/pop, plugins/create, plugins/service) may import besides
+// "pop" itself: plugins/pop and plugins/create take only types from "pop" (they are bundled into start-up paths that
+// must not load zod), plugins/service also its values (it loads zod anyway). Everything here
 // works on the hub a plugin function receives; no built-in reads the hub's hidden state any other way. The public
 // functions a user's plugin imports from "pop" (hubRoots, hubWarn, RefError, ...) are re-exported here for the
 // built-ins, which are bundled into pop's start-up: importing "pop" itself would load zod on every `pop call`.
@@ -17,7 +19,7 @@ export function configTool(): Promise<typeof import("../config/index.ts")> {
 }
 
 export { addMonitor, type CallEnd, type CallStart, type Monitor } from "./_trace.ts";
-export { addSub, RefError, removeSub, resolveRef };
+export { addSub, RefError, removeSub, resolveRef, UsageError };
 
 /** The hub's plugin roots (the public `hubRoots` of "pop"). */
 export function hubRoots(hub: Hub): PluginRoot[] {
