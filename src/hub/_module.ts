@@ -193,11 +193,38 @@ function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Prom
     return Promise.reject(e);
   }
   if (ms <= 0) return p.finally(release);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeoutError(rec, doing, ms)), ms)));
-  return Promise.race([p, limit]).finally(() => {
-    clearTimeout(timer);
-    release();
+  // The limit's timer is armed on the next turn of the event loop, and only for a step still running then: an import
+  // without a top-level await settles before that turn, and a compiled pop's first setTimeout costs ~0.1 to 0.3 ms of
+  // every pop call (docs/benchmarks.md). The pending immediate, then the timer, keep Bun from spinning on a step that
+  // never settles (docs/plugins.md).
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let settled = false;
+    const end = () => {
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      release();
+    };
+    p.then(
+      (value) => {
+        if (settled) return;
+        end();
+        resolve(value);
+      },
+      (err: unknown) => {
+        if (settled) return;
+        end();
+        reject(err);
+      },
+    );
+    setImmediate(() => {
+      if (settled) return;
+      timer = setTimeout(() => {
+        if (settled) return;
+        end();
+        reject(timeoutError(rec, doing, ms));
+      }, ms);
+    });
   });
 }
 
