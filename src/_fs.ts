@@ -22,10 +22,17 @@ export function preferNodeFs(): void {
 const WINDOWS = process.platform === "win32";
 const GLOB_SPECIAL = /[*?[\]{}!]/g;
 
+/** Whether a name holds a glob special character (the regex replace runs only then: a process's first regex costs a compiled pop ~0.15 ms). */
+function globSpecial(name: string): boolean {
+  for (let i = 0; i < name.length; i++) if ("*?[]{}!".includes(name[i]!)) return true;
+  return false;
+}
+
 /** Whether one literal name exists in `dir` (as a file only, with `onlyFiles`); symlinks are followed, like stat. */
 function probe(dir: string, name: string, onlyFiles: boolean): boolean {
   try {
-    for (const _ of new Bun.Glob(name.replace(GLOB_SPECIAL, "\\$&")).scanSync({ cwd: dir, onlyFiles, dot: true })) return true;
+    const pattern = globSpecial(name) ? name.replace(GLOB_SPECIAL, "\\$&") : name;
+    for (const _ of new Bun.Glob(pattern).scanSync({ cwd: dir, onlyFiles, dot: true })) return true;
   } catch {
     // a missing or unreadable folder: nothing there
   }

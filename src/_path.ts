@@ -38,7 +38,8 @@ const posix: PathApi = {
     return abs ? `/${s}` : s;
   },
   join(...parts) {
-    const joined = parts.filter((x) => x !== "").join("/");
+    let joined = "";
+    for (const x of parts) if (x !== "") joined = joined === "" ? x : `${joined}/${x}`;
     return joined === "" ? "." : posix.normalize(joined);
   },
   resolve(...parts) {

@@ -101,7 +101,7 @@ export function hubOptions(args: Record<string, any>, path: string) {
   if (args.trace || (process.env.POP_TRACE !== undefined && traceEnv(path))) opts.trace = true;
   if (args.audit !== undefined) opts.audit = audit(args.audit as string, path);
   // Most commands place nothing: the placement checks run only when an option asks for them.
-  const placing = ["isolate", "remote", "isolate-env", "isolate-memory"].some((k) => args[k]?.length > 0);
+  const placing = args.isolate?.length > 0 || args.remote?.length > 0 || args["isolate-env"]?.length > 0 || args["isolate-memory"]?.length > 0;
   if (placing)
     for (const [sub, p] of placements(args, path)) {
       if (p.kind === "isolate") {

@@ -122,7 +122,8 @@ export async function readRoot(dir: string, source: string, pkg?: PackageJson, l
   const manifest =
     pkg || listing.names.includes("pop.json") || listing.names.includes("package.json") ? await readManifest(dir, listing.names, pkg) : undefined;
   if (manifest) checkEngine(dir, source, manifest);
-  const confName = CONF_FILES.find((f) => listing.names.includes(f));
+  let confName: string | undefined;
+  for (const f of CONF_FILES) if (listing.names.includes(f)) confName ??= f;
   if (!confName && !manifest) {
     // The common root: sub folders only (the rest, for a conf.ts or a manifest, below).
     const dyne: Record<string, string[]> = {};

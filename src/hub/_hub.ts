@@ -78,9 +78,10 @@ export function createHub(opts: HubOptions = {}): Hub {
   hide(hub, STATE, s);
   for (const d of opts.disable ?? []) s.disabled.set(d.ref, d.source);
   for (const root of opts.roots ?? []) {
-    for (const [name, dirs] of Object.entries(root.dyne)) {
-      s.dyne.set(name, [...(s.dyne.get(name) ?? []), ...dirs]);
-      s.dyneSource.set(name, [s.dyneSource.get(name), root.dir].filter(Boolean).join(", "));
+    for (const name in root.dyne) {
+      s.dyne.set(name, [...(s.dyne.get(name) ?? []), ...root.dyne[name]!]);
+      const prev = s.dyneSource.get(name);
+      s.dyneSource.set(name, prev ? `${prev}, ${root.dir}` : root.dir);
     }
     for (const ref of root.disable) if (!s.disabled.has(ref)) s.disabled.set(ref, `DISABLE in ${root.confFile}`);
   }

@@ -72,6 +72,6 @@ export function listNames(dir: string): Listing {
     const path = join(dir, entry);
     if (isDirectory(path)) dirs.push({ name: entry, dir: path });
   }
-  dirs.sort((a, b) => (a.name < b.name ? -1 : 1));
+  if (dirs.length > 1) dirs.sort((a, b) => (a.name < b.name ? -1 : 1));
   return { names, dirs };
 }
