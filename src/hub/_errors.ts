@@ -59,11 +59,14 @@ export function locateInStack(stack: string, file: string): SourceLocation {
 
 /** pop's own files: the executable's embedded ones, or this checkout's src/ and plugins/pop/ when run from source. */
 function isPopOwn(path: string): boolean {
-  return path.startsWith("/$bunfs/") || path.startsWith(POP_SRC) || path.startsWith(POP_BUILTINS);
+  if (path.startsWith("/$bunfs/")) return true;
+  // Worked out on first use, not when the module loads: it is on pop call's start-up path.
+  own ??= [join(import.meta.dir, "..") + sep, join(import.meta.dir, "../../plugins/pop") + sep];
+  return path.startsWith(own[0]) || path.startsWith(own[1]);
 }
 
-const POP_SRC = join(import.meta.dir, "..") + sep;
-const POP_BUILTINS = join(import.meta.dir, "../../plugins/pop") + sep;
+/** src/ and plugins/pop/ of the checkout pop runs from (from source, not the executable). */
+let own: [string, string] | undefined;
 
 /** The first line of `file` quoting `text`, as a location (the file alone when it cannot be read or found). */
 function locateText(file: string, text: string): SourceLocation {

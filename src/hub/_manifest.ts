@@ -138,11 +138,13 @@ const PART = "(?:0|[1-9]\\d*|[xX*])";
 const VERSION = `[v=]?${PART}(?:\\.${PART}(?:\\.${PART}(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?)?)?`;
 const COMPARATOR = `(?:[<>]=?|=|~>?|\\^)?\\s*${VERSION}`;
 const SET = `(?:${VERSION}\\s+-\\s+${VERSION}|${COMPARATOR}(?:\\s+${COMPARATOR})*)`;
-const RANGE = new RegExp(`^\\s*${SET}(?:\\s*\\|\\|\\s*${SET})*\\s*$`);
+/** Built on first use: this module is on every command's start-up path, where constructing a regex costs a compiled pop. */
+let range: RegExp | undefined;
 
 /** Whether `s` is a semver range in npm's syntax: comparators (`>=1.2 <2`), `^`/`~`, x-ranges, hyphen ranges, `||`. */
 export function isRange(s: string): boolean {
-  return RANGE.test(s);
+  range ??= new RegExp(`^\\s*${SET}(?:\\s*\\|\\|\\s*${SET})*\\s*$`);
+  return range.test(s);
 }
 
 /** `{ rpc: "worker" }` or `{ rpc: { mode: "process", env: ["HOME"], memory: 256 } }`, checked. */
