@@ -79,9 +79,10 @@ export function createHub(opts: HubOptions = {}): Hub {
   for (const d of opts.disable ?? []) s.disabled.set(d.ref, d.source);
   for (const root of opts.roots ?? []) {
     for (const name in root.dyne) {
-      s.dyne.set(name, [...(s.dyne.get(name) ?? []), ...root.dyne[name]!]);
-      const prev = s.dyneSource.get(name);
-      s.dyneSource.set(name, prev ? `${prev}, ${root.dir}` : root.dir);
+      const prev = s.dyne.get(name);
+      s.dyne.set(name, prev ? prev.concat(root.dyne[name]!) : root.dyne[name]!.slice());
+      const from = s.dyneSource.get(name);
+      s.dyneSource.set(name, from ? `${from}, ${root.dir}` : root.dir);
     }
     for (const ref of root.disable) if (!s.disabled.has(ref)) s.disabled.set(ref, `DISABLE in ${root.confFile}`);
   }

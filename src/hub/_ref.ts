@@ -152,8 +152,10 @@ function suggest(hub: Hub, parts: string[]): string | undefined {
 
 /** Load, the asynchronous way, the module a ref passes through, so async __virtual__ and __init__ are awaited before a sync walk. */
 export async function preloadRef(hub: Hub, ref: string): Promise<void> {
-  let meta = state(hub).subs.get(ref.split(".")[0] ?? "");
-  for (const key of ref.split(".").slice(1)) {
+  const parts = ref.split(".");
+  let meta = state(hub).subs.get(parts[0] ?? "");
+  for (let i = 1; i < parts.length; i++) {
+    const key = parts[i]!;
     if (!meta) return;
     const rec = findModule(hub, meta, key);
     if (rec) return loadModule(hub, rec);

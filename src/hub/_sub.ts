@@ -288,7 +288,8 @@ function preloadedMeta(hub: Hub, name: string, ref: string, tree: PreloadedTree,
     meta.modules.set(mod, rec);
   }
   meta.scanned = true;
-  for (const [child, sub] of Object.entries(tree.subs ?? {})) {
+  for (const child in tree.subs) {
+    const sub = tree.subs[child]!;
     if (meta.modules.has(child)) continue; // a module of that name wins, as for subs from folders
     const c = preloadedMeta(hub, child, `${ref}.${child}`, sub, meta);
     meta.subs.set(child, c.object);
@@ -648,6 +649,7 @@ export function findChild(hub: Hub, meta: SubMeta, name: string): SubMeta | unde
 /** Whether a sub or any of its sub-subs has an init module (which initSub would load). */
 function hasInit(hub: Hub, meta: SubMeta): boolean {
   if (findModule(hub, meta, "init")) return true;
+  if (meta.subs.size === 0) return false; // a lazy sub not yet reached into: no Map iteration (a first use costs)
   for (const child of meta.subs.values()) if (hasInit(hub, subMeta(child)!)) return true;
   return false;
 }
