@@ -61,7 +61,7 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
   // readRoot needs (no separate probes on start-up's path).
   const listings = new Map<string, Listing>();
   const listed = (dir: string): Listing | undefined => {
-    const l = listNames(dir);
+    const l = listNames(dir, true); // a plugin root: its sub folders, a few files
     if (l.missing || l.unreadable === "not a folder") return undefined;
     listings.set(dir, l);
     return l;

@@ -59,8 +59,8 @@ export interface Listing {
 }
 
 /** A sub folder's raw entry names (to probe for modules on demand) and its child folders (sub-subs); `unreadable` says why a folder that exists cannot be listed. */
-export function listNames(dir: string): Listing {
-  const names = readdir(dir);
+export function listNames(dir: string, small = false): Listing {
+  const names = readdir(dir, small);
   if (!names) {
     const why = unreadable(dir);
     return why ? { names: [], dirs: [], unreadable: why } : { names: [], dirs: [], missing: true };
