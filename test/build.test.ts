@@ -56,3 +56,21 @@ test("bun run build --target builds another platform's executable; an unknown ta
   expect([...head.slice(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]); // ELF
   expect(head[18]! | (head[19]! << 8)).toBe(0xb7); // e_machine: AArch64
 }, 120_000);
+
+// Start-up guard (docs/benchmarks.md, issue 7 figure 4): in a compiled Bun the first regex a process runs costs ~0.15 ms,
+// so `pop --version` and a plain `pop call` compile none. JSC lists every regex it compiles under
+// BUN_JSC_dumpCompiledRegExpPatterns=1; the error path below, which does compile one, shows the listing works.
+test("pop --version and a plain pop call compile no regex; an error message does", async () => {
+  const dir = writeTree(tmp(), { "root/calc/math.ts": "export function add(hub: unknown, x: number, y: number) { return x + y; }\n" });
+  const env = { BUN_JSC_dumpCompiledRegExpPatterns: "1" };
+  const version = await pop(["--version"], { env });
+  expect(version.code).toBe(0);
+  expect(version.stderr).not.toContain("RegExp pattern");
+  const call = await pop(["call", "calc.math.add", "--args", "[1, 2]", "--plugins", "root"], { cwd: dir, env });
+  expect(call.stdout.trim()).toBe("3");
+  expect(call.code).toBe(0);
+  expect(call.stderr).not.toContain("RegExp pattern");
+  const wrong = await pop(["nosuch\u0001"], { env });
+  expect(wrong.code).toBe(2);
+  expect(wrong.stderr).toContain("RegExp pattern");
+});
