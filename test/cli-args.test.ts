@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { COMMANDS, loadCommand } from "../src/cli/_commands.ts";
 import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
 const PLUGINS = join(ROOT, "test/fixtures/cli/plugins");
@@ -181,4 +182,11 @@ describe("hub options on every command", () => {
     expect(r.stdout).toMatch(/^ {2}--no-packages {2,}\S/m);
     expect(r.stdout).toMatch(/^ {2}--load-timeout MS {2,}.*default 30000, 0 for none/m);
   });
+});
+
+// The command table is data and loadCommand one switch (start-up cost, docs/benchmarks.md): each listed name must load its own command.
+test.each(Object.keys(COMMANDS))("pop %s loads its own command", async (name) => {
+  const cmd = await loadCommand(name);
+  expect(cmd.meta.name).toBe(name);
+  expect(typeof cmd.run === "function" || cmd.subCommands !== undefined).toBe(true);
 });

@@ -123,7 +123,11 @@ export async function readRoot(dir: string, source: string, pkg?: PackageJson, l
     pkg || listing.names.includes("pop.json") || listing.names.includes("package.json") ? await readManifest(dir, listing.names, pkg) : undefined;
   if (manifest) checkEngine(dir, source, manifest);
   let confName: string | undefined;
-  for (const f of CONF_FILES) if (listing.names.includes(f)) confName ??= f;
+  for (const f of CONF_FILES)
+    if (listing.names.includes(f)) {
+      confName = f;
+      break;
+    }
   if (!confName && !manifest) {
     // The common root: sub folders only (the rest, for a conf.ts or a manifest, below).
     const dyne: Record<string, string[]> = {};

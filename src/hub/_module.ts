@@ -203,7 +203,7 @@ function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Prom
   let settled = false;
   const end = () => {
     settled = true;
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
     release();
   };
   p.then(
@@ -221,8 +221,7 @@ function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Prom
   setImmediate(() => {
     if (settled) return;
     timer = setTimeout(() => {
-      if (settled) return;
-      end();
+      end(); // the step is still running: end() clears this timer once it settles
       reject(timeoutError(rec, doing, ms));
     }, ms);
   });

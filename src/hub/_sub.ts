@@ -624,7 +624,10 @@ function loopsBack(meta: SubMeta, dirs: string[]): string | undefined {
 function childDirs(meta: SubMeta, name: string): string[] {
   if (name === "" || name.includes(".") || name.includes("/") || name.startsWith("_") || RESERVED_DIRS.has(name)) return [];
   const out: string[] = [];
-  for (const d of meta.dirs) if (isDirectory(join(d, name))) out.push(join(d, name));
+  for (const d of meta.dirs) {
+    const dir = join(d, name);
+    if (isDirectory(dir)) out.push(dir);
+  }
   return out;
 }
 
