@@ -244,6 +244,27 @@ describe("pop types", () => {
     rmSync(dir, { recursive: true });
   });
 
+  test("with nothing named, a working directory that is no project is refused and nothing is written; named, any plugin root is typed", async () => {
+    const cwd = tmp("pop-types-home-");
+    writeTree(cwd, { "notes/a.ts": "export const a = (hub: unknown) => 1;\n" });
+    const r = await pop(["types"], { cwd, env: ENV });
+    expect(r.stderr).toBe(
+      `pop: the working directory "${realpathSync(cwd)}" is not a pop project: a project folder has a conf.ts, a pop.json or a package.json with a "pop" field; name the plugin root to type (pop types DIR, or pop types . for this folder) or its roots (--plugins DIR)\nrun "pop types --help" for usage\n`,
+    );
+    expect(r.stdout).toBe("");
+    expect(r.code).toBe(2);
+    expect(existsSync(join(cwd, ".pop"))).toBe(false);
+    const named = await pop(["types", ".", "--no-bun-types"], { cwd, env: ENV });
+    expect(named.code).toBe(0);
+    expect(readFileSync(join(cwd, ".pop/hub.d.ts"), "utf8")).toContain("notes: SubState & {");
+    // A project marker in the working directory is enough without naming it.
+    const project_ = tmp("pop-types-proj-");
+    writeTree(project_, { "pop.json": '{ "name": "p" }\n', "jobs/run.ts": "export const go = (hub: unknown) => 1;\n" });
+    const p = await pop(["types", "--no-bun-types", "--json"], { cwd: project_, env: ENV });
+    expect(p.code).toBe(0);
+    expect(JSON.parse(p.stdout).roots).toEqual(["."]);
+  });
+
   test("a folder that does not exist is a usage error naming it, and nothing is written", async () => {
     const cwd = tmp("pop-types-bad-");
     const r = await pop(["types", "nope"], { cwd, env: ENV });

@@ -7,7 +7,7 @@ import { log } from "../output.ts";
 import { messageOf, OutputError, quote } from "../errors.ts";
 import { exists, isFile } from "../_fs.ts";
 import { cachedFolder, writeTypes } from "../types/index.ts";
-import { isProject } from "./_project.ts";
+import { isProject } from "../types/_project.ts";
 import POP_MODULE_GZ from "./_popmodule.generated.js.gz" with { type: "file" };
 
 const PATH = "pop test";

@@ -1,7 +1,8 @@
 import { isAbsolute, relative } from "../_path.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
 import { out, outJson } from "../cli/_output.ts";
-import { EXIT } from "../errors.ts";
+import { EXIT, quote } from "../errors.ts";
+import { isProject } from "./_project.ts";
 import { writeTypes } from "./_write.ts";
 
 const PATH = "pop types";
@@ -19,7 +20,8 @@ export const command: Command = {
     dir: {
       type: "positional",
       required: false,
-      description: "The project folder (a plugin root: its conf.ts DYNE and CONFIG); default: the working directory, unless --plugins names the roots",
+      description:
+        "The project folder (a plugin root: its conf.ts DYNE and CONFIG); default: the working directory when it is a project (a conf.ts, a pop.json or a package.json with a \"pop\" field), unless --plugins names the roots",
     },
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Another plugin root, merged after DIR (app merging)" },
     out: {
@@ -40,6 +42,14 @@ export const command: Command = {
     const plugins = (args.plugins ?? []) as string[];
     const dirArg = args.dir as string | undefined;
     if (dirArg === "") throw new UsageError('DIR is empty: pass a project folder, e.g. "pop types ."', PATH);
+    // Run with nothing named in a folder that is no project (a home folder, a checkout's root), pop types would type
+    // each sub-folder as a sub and leave .pop/ there: the working directory is typed by default only when it is one.
+    if (dirArg === undefined && plugins.length === 0 && !isProject(".")) {
+      throw new UsageError(
+        `the working directory ${quote(process.cwd())} is not a pop project: a project folder has a conf.ts, a pop.json or a package.json with a "pop" field; name the plugin root to type (pop types DIR, or pop types . for this folder) or its roots (--plugins DIR)`,
+        PATH,
+      );
+    }
     const result = await writeTypes({
       dir: dirArg ?? ".",
       plugins,

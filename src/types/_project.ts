@@ -1,4 +1,4 @@
-// Whether a folder is a pop project, for `pop test`: what it would type and test, not any folder of tests.
+// Whether a folder is a pop project, for `pop test` and `pop types`: what they would type (and test), not any folder.
 import { readFileSync } from "node:fs";
 import { join } from "../_path.ts";
 import { isFile } from "../_fs.ts";
