@@ -195,16 +195,69 @@ describe("pop app --watch", () => {
     expect(r.stdout).toBe("v1:5\nrefused: under 10 refused\nv2:12\n");
   }, 30_000);
 
-  test("an isolated sub is not watched, and pop says so once at start-up", async () => {
+  for (const mode of ["worker", "process"] as const) {
+    test(`an isolated sub (${mode}) restarts on a change: a call in flight finishes on the old side, which then shuts down; a broken file keeps the old side`, async () => {
+      const dir = writeTree(tmp(), {
+        "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"], side: ["side"] };',
+        "side/m.ts": [
+          "export function f(hub) { return 'v1'; }",
+          "export async function slow(hub, ms) { await Bun.sleep(ms); return 'slow v1'; }",
+          "export function __shutdown__(hub) { console.error('side v1 shut down'); }",
+        ].join("\n"),
+        "live/init.ts": [
+          "export async function cli(hub) {",
+          "  await hub.pop.sub.add({ dyneName: 'side' });",
+          "  console.error('ready');",
+          "  const decoder = new TextDecoder();",
+          "  const pending = [];",
+          "  for await (const chunk of Bun.stdin.stream()) {",
+          "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
+          "      if (line === 'quit') { await Promise.all(pending); return; }",
+          "      const [fn, arg] = line.split(' ');",
+          "      const call = (async () => { try { console.log(await hub.side.m[fn](Number(arg))); } catch (e) { console.log('failed: ' + e.message); } })();",
+          "      pending.push(call);",
+          "    }",
+          "  }",
+          "}",
+        ].join("\n"),
+      });
+      const p = run(["app", "--watch", "--isolate", `side=${mode}`, dir]);
+      await p.until("stderr", /ready\n/);
+      p.send("f\n");
+      await p.until("stdout", /^v1\n$/);
+      p.send("slow 1500\n"); // in flight on the old side across the reload
+      await Bun.sleep(100);
+      await Bun.write(
+        join(dir, "side/m.ts"),
+        "export function f(hub) { return 'v2'; }\nexport function added(hub, x) { return x * 2; }\nexport function __shutdown__(hub) { console.error('side v2 shut down'); }",
+      );
+      await p.until("stderr", /pop: reloaded side from \S*side\/m\.ts\n/);
+      p.send("f\nadded 21\n");
+      await p.until("stdout", /v2\n42\n/);
+      expect(p.text.stderr).not.toContain("side v1 shut down"); // the slow call is still running there
+      await p.until("stdout", /slow v1\n/);
+      await p.until("stderr", /side v1 shut down\n/);
+      await Bun.write(join(dir, "side/m.ts"), "export function f(hub) { return 'v3' +; }");
+      await p.until("stderr", /side\/m\.ts: reload of isolated sub "side" failed, the old side keeps running: .+\n/);
+      p.send("f\nquit\n");
+      p.proc.stdin.end();
+      const r = await p.done();
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("v1\nv2\n42\nslow v1\nv2\n");
+      expect(r.stderr.match(/side v2 shut down/g)).toHaveLength(1); // closed with the hub at the end, once
+    }, 30_000);
+  }
+
+  test("a remote sub is not watched, and pop says so once at start-up", async () => {
     const dir = writeTree(tmp(), {
-      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"], side: ["side"] };',
-      "side/m.ts": "export function f(hub) { return 'side'; }",
-      "live/init.ts": "export async function cli(hub) { await hub.pop.sub.add({ dyneName: 'side' }); console.log(await hub.side.m.f()); }",
+      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
+      "live/init.ts": "export async function cli(hub) { console.log('ran'); }",
     });
-    const r = await run(["app", "--watch", "--isolate", "side=worker", dir]).done();
+    const r = await run(["app", "--watch", "--remote", "far=http://127.0.0.1:9", dir]).done();
+    expect(r.stdout).toBe("ran\n");
+    const said = 'pop: warning: sub "far" is remote (http://127.0.0.1:9) and is not watched: restart its server to pick up changes to its files\n';
+    expect(r.stderr.split(said)).toHaveLength(2); // once (beside the warning that no server answers there)
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("side\n");
-    expect(r.stderr).toBe('pop: warning: sub "side" runs in a worker (isolated) and is not watched: restart pop to pick up changes to its files\n');
   }, 30_000);
 
   test("pop's own options after DIR: a usage error saying they go before DIR", async () => {

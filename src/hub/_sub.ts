@@ -76,8 +76,11 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
   if (s.disabled.has(ref)) return undefined;
   const placed = parent ? undefined : s.placed.get(name);
   if (placed && !placed.placing) {
-    if (hub[name] === undefined) await placeSub(hub, name, dirs, tolerant);
-    return s.subs.get(name);
+    if (hub[name] !== undefined) return s.subs.get(name);
+    await placeSub(hub, name, dirs, tolerant);
+    const added = s.subs.get(name);
+    if (added && s.onSubAdded) for (const f of s.onSubAdded) f(added); // --watch: an isolated sub restarts on a change
+    return added;
   }
   for (const d of dirs) if (!isDirectory(d)) noFolder(hub, ref, d);
   const meta = buildSub(hub, name, ref, dirs, opts.load ?? "lazy", parent);

@@ -182,6 +182,8 @@ export interface HubState {
   callTimeout: number;
   /** Subs placed elsewhere (isolated, remote), by name: added through isolateSub / remoteSub instead of from their folders. */
   placed: Map<string, import("./_place.ts").Placed>;
+  /** How a placed sub picks its files' changes up under --watch (an isolated sub restarts its side): its folders and the reload, by sub name; set by isolateSub. */
+  placedReload?: Map<string, { folders: string[]; reload(): Promise<void> }>;
   /** Told of each sub added from now on (watchHub watches its folders too). */
   onSubAdded?: Set<(meta: SubMeta) => void>;
 }

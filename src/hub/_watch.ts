@@ -80,6 +80,8 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     if (stopped) return;
     const h = hashOf(file);
     if (h === undefined || h === hashes.get(file)) return; // deleted, or the same bytes (a second event for one write)
+    const isolated = placedFile.get(dirname(file));
+    if (isolated) return SOURCE.test(file) ? restart(isolated, file, h) : undefined;
     const rec = recordOf(hub, file);
     if (rec) {
       hashes.set(file, h);
@@ -127,14 +129,61 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     }
   };
 
-  // A sub placed elsewhere (isolated, remote) runs its modules on the other side: nothing here could reload them.
-  // Said once, at the start, for every placement the hub knows (they are fixed before any sub is added).
+  // A remote sub runs its modules on its server: nothing here could reload them. Said once, at the start, for every
+  // remote placement the hub knows (they are fixed before any sub is added). An isolated sub restarts its side instead.
   for (const [name, placed] of state(hub).placed) {
-    const where = placed.kind === "isolate" ? `runs in a ${placed.spec.mode} (isolated)` : `is remote (${placed.spec.url})`;
-    log.warn(`sub "${name}" ${where} and is not watched: restart pop to pick up changes to its files`);
+    if (placed.kind === "remote")
+      log.warn(`sub "${name}" is remote (${placed.spec.url}) and is not watched: restart its server to pick up changes to its files`);
   }
+
+  // An isolated sub: a change anywhere in its folders starts a fresh side (isolateSub's reload), one at a time.
+  const restarting = new Map<string, Promise<void>>();
+  const restart = (name: string, file: string, h: number | bigint) => {
+    const placed = state(hub).placedReload?.get(name);
+    if (!placed || stopped) return;
+    hashes.set(file, h);
+    const event: WatchEvent = { ref: name, file };
+    const next = (restarting.get(name) ?? Promise.resolve()).then(async () => {
+      if (stopped) return;
+      try {
+        await placed.reload();
+        opts.onReload?.(event);
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(messageOf(e));
+        if (opts.onError) opts.onError({ ...event, error });
+        else log.warn(`${file}: reload of isolated sub "${name}" failed, the old side keeps running: ${error.message}`);
+      }
+    });
+    restarting.set(name, next);
+  };
+  const placedFile = new Map<string, string>(); // folder -> the isolated sub it belongs to
+  const watchPlaced = (name: string) => {
+    const placed = state(hub).placedReload?.get(name);
+    if (!placed) return;
+    const walk = (dir: string) => {
+      if (placedFile.has(dir)) return;
+      placedFile.set(dir, name);
+      watchDir(dir);
+      let entries: import("node:fs").Dirent[] = [];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory() && e.name !== "node_modules" && !e.name.startsWith(".")) walk(path);
+        else if (SOURCE.test(e.name)) {
+          const h = hashOf(path);
+          if (h !== undefined) hashes.set(path, h);
+        }
+      }
+    };
+    for (const dir of placed.folders) walk(dir);
+  };
+
   const watchSub = (top: SubMeta) => {
-    if (state(hub).placed.has(top.name)) return;
+    if (state(hub).placed.has(top.name)) return watchPlaced(top.name);
     for (const meta of subTree(top)) {
       for (const dir of meta.dirs) watchDir(dir);
       for (const f of [...[...meta.contracts.values()].flat(), ...meta.rcontracts]) watchDir(dirname(f));

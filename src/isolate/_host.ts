@@ -55,6 +55,8 @@ interface Side {
   pings: Map<number, (answered: boolean) => void>;
   /** Settles once the pings in flight are answered (or the side ended): calls wait for it rather than join a side that may be spinning. */
   probing?: Promise<void> | undefined;
+  /** Set while a restart waits for this (superseded) side's calls in flight to settle: called when the last one has. */
+  drained?: (() => void) | undefined;
 }
 
 /** One isolated sub, seen from the host. */
@@ -63,6 +65,8 @@ export class IsolatedSub {
   #nextId = 1;
   #closed: string | undefined;
   readonly what: string;
+  /** Bumped each time the hub gets new stand-ins for the sub (a reload that changed its modules): only the current ones' __shutdown__ closes the side. */
+  generation = 0;
 
   constructor(
     readonly hub: Hub,
@@ -126,6 +130,62 @@ export class IsolatedSub {
       return; // it never started: nothing to shut down
     }
     if (side.ended) return;
+    const errors = await this.#shutDown(side, "was closed with the hub");
+    if (errors.length > 0) throw errors.length === 1 ? errors[0] : new ShutdownError(errors as Error[]);
+  }
+
+  /**
+   * Hot reload (--watch): start a fresh side on the sub's files as they are now and switch to it once it has loaded
+   * them. Calls made from then on go to the new side; calls in flight finish on the old one, which is then shut down
+   * (its modules' __shutdown__ run there) and ended, as an in-process reload does with the old copy of a module. A
+   * side that fails to load, or whose modules `refuse` returns an error for, is ended and the old one keeps serving:
+   * the error is thrown. Resolves to the new side's modules.
+   */
+  async restart(refuse?: (shape: SubShape) => unknown): Promise<SubShape> {
+    if (this.#closed) throw new IsolateError(`sub "${this.name}" cannot be restarted: ${this.#closed}`, this.name);
+    const fresh = this.#spawn();
+    let shape: SubShape;
+    try {
+      shape = await fresh.ready;
+      if (this.#closed) throw new IsolateError(`sub "${this.name}" was not restarted: ${this.#closed} meanwhile`, this.name);
+      const refused = refuse?.(shape);
+      if (refused !== undefined) throw refused;
+    } catch (e) {
+      fresh.ending = true;
+      fresh.link.kill("was ended: it was started for a reload that did not complete");
+      await fresh.exited;
+      throw e;
+    }
+    const old = this.#side;
+    this.#side = fresh;
+    if (old && !old.ended) void this.#retireWhenIdle(old);
+    return shape;
+  }
+
+  /** A superseded side: once its calls in flight have settled (at most the hub's shutdown timeout), shut it down and end it; what fails is a warning. */
+  async #retireWhenIdle(side: Side): Promise<void> {
+    const ms = state(this.hub).shutdownTimeout;
+    if (side.calls.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = await new Promise<boolean>((resolve) => {
+        side.drained = () => resolve(true);
+        timer = setTimeout(() => resolve(false), ms);
+      });
+      clearTimeout(timer);
+      side.drained = undefined;
+      if (!waited)
+        hubWarn(
+          this.hub,
+          `sub "${this.name}" (${this.what}): calls still running on the old ${this.what} after ${ms} ms of the reload; it is shut down anyway`,
+        );
+    }
+    if (side.ended) return;
+    const errors = await this.#shutDown(side, "was ended: a fresh one replaced it after the sub's files changed");
+    for (const e of errors) hubWarn(this.hub, `sub "${this.name}": shutting the old ${this.what} down after a reload: ${messageOf(e)}`);
+  }
+
+  /** Ask a side to shut its modules down (bounded by the hub's shutdown timeout), then end it; resolves to the errors its hooks reported. */
+  async #shutDown(side: Side, why: string): Promise<unknown[]> {
     const ms = state(this.hub).shutdownTimeout + 1000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const errors = await new Promise<unknown[]>((resolve) => {
@@ -143,9 +203,9 @@ export class IsolatedSub {
     let wait: ReturnType<typeof setTimeout> | undefined;
     if (this.opts.mode === "process") await Promise.race([side.exited, new Promise((res) => (wait = setTimeout(res, 2000)))]);
     clearTimeout(wait);
-    side.link.kill("was closed with the hub");
+    side.link.kill(why);
     await side.exited;
-    if (errors.length > 0) throw errors.length === 1 ? errors[0] : new ShutdownError(errors as Error[]);
+    return errors;
   }
 
   #spawn(): Side {
@@ -341,6 +401,7 @@ export class IsolatedSub {
     if (p?.timer) clearTimeout(p.timer);
     side.calls.delete(id);
     hold(side);
+    if (side.calls.size === 0) side.drained?.();
   }
 }
 

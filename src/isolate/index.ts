@@ -4,7 +4,7 @@ import type { Hub } from "../hub/_types.ts";
 import { hubWarn, onHubClose, subNames } from "../hub/index.ts";
 import { addPreloadedSub, type PreloadedModules, type PreloadedTree } from "../hub/_sub.ts";
 import { showApplied, showFolders } from "../hub/_introspect.ts";
-import { subMeta } from "../hub/_meta.ts";
+import { state, subMeta } from "../hub/_meta.ts";
 import type { SubMeta } from "../hub/_types.ts";
 import { MAX_TIMER_MS, UsageError } from "../errors.ts";
 import { IsolatedSub } from "./_host.ts";
@@ -50,10 +50,34 @@ export interface IsolateOptions {
 export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): Promise<void> {
   check(hub, name, opts);
   const iso = new IsolatedSub(hub, name, opts);
-  const tree = await iso.start();
-  const meta = addPreloadedSub(hub, name, standIns(hub, iso, name, tree), subsOf(hub, iso, name, tree));
-  annotate(meta, tree, `isolated ${opts.mode}`);
+  let tree = await iso.start();
+  const on = `isolated ${opts.mode}`;
+  annotate(addPreloadedSub(hub, name, standIns(hub, iso, name, tree), subsOf(hub, iso, name, tree)), tree, on);
   onHubClose(hub, () => iso.close("the hub is closed"));
+  // --watch: a change to the sub's files starts a fresh side (the old one finishes its calls in flight, then shuts
+  // down). Stand-ins call whichever side is current, so only when modules, functions or values came or went does the
+  // hub get new ones: the sub is put back with them, and the superseded stand-ins' __shutdown__ no longer closes the side.
+  (state(hub).placedReload ??= new Map()).set(name, {
+    folders: opts.folders,
+    async reload() {
+      // A module the old side loaded that fails on the new one is a failed reload: the old side keeps serving it.
+      const fresh = await iso.restart((shape) => newFailure(tree, shape));
+      if (JSON.stringify(fresh) === JSON.stringify(tree)) return;
+      tree = fresh;
+      iso.generation++;
+      annotate(addPreloadedSub(hub, name, standIns(hub, iso, name, fresh), subsOf(hub, iso, name, fresh)), fresh, on);
+    },
+  });
+}
+
+/** The first module that failed to load in `now` but not in `before` (each sub-sub's too), as its error; undefined when none did. */
+function newFailure(before: SubShape | undefined, now: SubShape): unknown {
+  for (const [mod, m] of Object.entries(now.modules)) if (m.error && !before?.modules[mod]?.error) return fromWire(m.error);
+  for (const [child, sub] of Object.entries(now.subs)) {
+    const e = newFailure(before?.subs[child], sub);
+    if (e !== undefined) return e;
+  }
+  return undefined;
 }
 
 /** The host's stand-ins for one (sub-)sub's modules: each function a call of its ref on the side, public values copied. */
@@ -75,7 +99,10 @@ function standIns(hub: Hub, iso: IsolatedSub, ref: string, shape: SubShape): Pre
     }
     // Taking the sub off the hub (hub.pop.sub.remove) shuts its first loaded module down: that closes the side. Taking
     // only a sub-sub off (rpc.admin) takes its stand-ins off this hub and leaves the side serving the rest.
-    if (ref === iso.name) exports.__shutdown__ = () => iso.close(`sub "${iso.name}" was removed from the hub`);
+    if (ref === iso.name) {
+      const generation = iso.generation;
+      exports.__shutdown__ = () => (generation === iso.generation ? iso.close(`sub "${iso.name}" was removed from the hub`) : undefined);
+    }
     modules[mod] = { file: m.file, exports };
   }
   return modules;

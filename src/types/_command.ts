@@ -21,7 +21,7 @@ export const command: Command = {
       type: "positional",
       required: false,
       description:
-        "The project folder (a plugin root: its conf.ts DYNE and CONFIG); default: the working directory when it is a project (a conf.ts, a pop.json or a package.json with a \"pop\" field), unless --plugins names the roots",
+        'The project folder (a plugin root: its conf.ts DYNE and CONFIG); default: the working directory when it is a project (a conf.ts, a pop.json or a package.json with a "pop" field), unless --plugins names the roots',
     },
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Another plugin root, merged after DIR (app merging)" },
     out: {
