@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { POP, ROOT, tmp, writeTree } from "./helpers.ts";
+import { serve } from "./fixtures/serve/_harness.ts";
 
 /** Start dist/pop with piped stdio; `until(stream, re)` waits (bounded) for what that stream has printed so far to match. */
 function run(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
@@ -248,16 +249,37 @@ describe("pop app --watch", () => {
     }, 30_000);
   }
 
-  test("a remote sub is not watched, and pop says so once at start-up", async () => {
+  test("a remote sub's function list is asked for again: a function its server's --watch added is callable without a restart", async () => {
+    const server = writeTree(tmp(), { "far/m.ts": "export function f(hub) { return 'f1'; }" });
+    await using s = await serve(["--plugins", server, "--sub", "far", "--watch"]);
     const dir = writeTree(tmp(), {
       "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
-      "live/init.ts": "export async function cli(hub) { console.log('ran'); }",
+      "live/init.ts": [
+        "export async function cli(hub) {",
+        "  console.error('ready');",
+        "  const decoder = new TextDecoder();",
+        "  for await (const chunk of Bun.stdin.stream()) {",
+        "    for (const fn of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
+        "      if (fn === 'quit') return;",
+        "      try { console.log(await hub.far.m[fn]()); } catch (e) { console.log('failed: ' + e.message); }",
+        "    }",
+        "  }",
+        "}",
+      ].join("\n"),
     });
-    const r = await run(["app", "--watch", "--remote", "far=http://127.0.0.1:9", dir]).done();
-    expect(r.stdout).toBe("ran\n");
-    const said = 'pop: warning: sub "far" is remote (http://127.0.0.1:9) and is not watched: restart its server to pick up changes to its files\n';
-    expect(r.stderr.split(said)).toHaveLength(2); // once (beside the warning that no server answers there)
+    const p = run(["app", "--watch", "--remote", `far=${s.url}`, dir]);
+    await p.until("stderr", /ready\n/);
+    p.send("f\ng\n");
+    await p.until("stdout", /^f1\nfailed: .+\n$/);
+    await Bun.write(join(server, "far/m.ts"), "export function f(hub) { return 'f2'; }\nexport function g(hub) { return 'g1'; }");
+    await s.waitFor("stderr", /pop: reloaded far\.m from /);
+    await p.until("stderr", /pop: reloaded far from http:\/\/\S+\n/);
+    p.send("f\ng\nquit\n");
+    p.proc.stdin.end();
+    const r = await p.done();
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^f1\nfailed: .+\nf2\ng1\n$/);
+    expect(r.stderr).not.toContain("not watched");
   }, 30_000);
 
   test("pop's own options after DIR: a usage error saying they go before DIR", async () => {

@@ -182,8 +182,12 @@ export interface HubState {
   callTimeout: number;
   /** Subs placed elsewhere (isolated, remote), by name: added through isolateSub / remoteSub instead of from their folders. */
   placed: Map<string, import("./_place.ts").Placed>;
-  /** How a placed sub picks its files' changes up under --watch (an isolated sub restarts its side): its folders and the reload, by sub name; set by isolateSub. */
-  placedReload?: Map<string, { folders: string[]; reload(): Promise<void> }>;
+  /**
+   * How a placed sub picks changes up under --watch, by sub name: an isolated sub restarts its side when a file in
+   * its `folders` changes (isolateSub); a remote sub asks its server at `url` for its function list again, true when
+   * it changed (remoteSub).
+   */
+  placedReload?: Map<string, { folders?: string[]; url?: string; reload(): Promise<boolean | void> }>;
   /** Told of each sub added from now on (watchHub watches its folders too). */
   onSubAdded?: Set<(meta: SubMeta) => void>;
 }

@@ -10,16 +10,17 @@ import { reloadRef } from "./_internal.ts";
 import { state, subMeta } from "./_meta.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
-/** What `watchHub` reports for each reload: the module and its file, and the file whose change caused it when that is another one (a contract or an imported helper). */
+/** What `watchHub` reports for each reload: the module and its file, and the file whose change caused it when that is another one (a contract or an imported helper); for an isolated sub, the sub and the changed file; for a remote sub, the sub and its server's URL. */
 export interface WatchEvent {
   ref: string;
   file: string;
   changed?: string;
 }
 
-/** The line pop app --watch and pop serve --watch print for a reload: `reloaded live.m from app/live/m.ts (app/live/_fmt.ts changed)`, files relative to the working directory. */
+/** The line pop app --watch and pop serve --watch print for a reload: `reloaded live.m from app/live/m.ts (app/live/_fmt.ts changed)`, files relative to the working directory (`reloaded far from http://10.0.0.5:8080` for a remote sub). */
 export function reloadMessage(event: WatchEvent): string {
   const rel = (f: string) => {
+    if (!f.startsWith("/")) return f; // a remote sub's server URL
     const r = relative(process.cwd(), f);
     return r && !r.startsWith("..") ? r : f;
   };
@@ -129,12 +130,29 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     }
   };
 
-  // A remote sub runs its modules on its server: nothing here could reload them. Said once, at the start, for every
-  // remote placement the hub knows (they are fixed before any sub is added). An isolated sub restarts its side instead.
-  for (const [name, placed] of state(hub).placed) {
-    if (placed.kind === "remote")
-      log.warn(`sub "${name}" is remote (${placed.spec.url}) and is not watched: restart its server to pick up changes to its files`);
-  }
+  // A remote sub's code runs on its server (whose own --watch reloads it there): its function list is asked for
+  // again every REMOTE_POLL_MS, and a list that changed puts the sub back with stand-ins for it. A server that does not
+  // answer a poll is skipped quietly: the calls into it say so.
+  const polls = new Map<string, ReturnType<typeof setInterval>>();
+  const pollRemote = (name: string) => {
+    const placed = state(hub).placedReload?.get(name);
+    if (!placed?.url || polls.has(name)) return;
+    const url = placed.url;
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy || stopped) return;
+      busy = true;
+      try {
+        if (await placed.reload()) opts.onReload?.({ ref: name, file: url });
+      } catch {
+        // not answering now: the next poll asks again
+      } finally {
+        busy = false;
+      }
+    }, REMOTE_POLL_MS);
+    timer.unref(); // polling never keeps a finished app alive
+    polls.set(name, timer);
+  };
 
   // An isolated sub: a change anywhere in its folders starts a fresh side (isolateSub's reload), one at a time.
   const restarting = new Map<string, Promise<void>>();
@@ -179,11 +197,12 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
         }
       }
     };
-    for (const dir of placed.folders) walk(dir);
+    for (const dir of placed.folders ?? []) walk(dir);
   };
 
   const watchSub = (top: SubMeta) => {
-    if (state(hub).placed.has(top.name)) return watchPlaced(top.name);
+    const placed = state(hub).placed.get(top.name);
+    if (placed) return placed.kind === "remote" ? pollRemote(top.name) : watchPlaced(top.name);
     for (const meta of subTree(top)) {
       for (const dir of meta.dirs) watchDir(dir);
       for (const f of [...[...meta.contracts.values()].flat(), ...meta.rcontracts]) watchDir(dirname(f));
@@ -206,10 +225,14 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     untrack();
     s.onSubAdded?.delete(watchSub);
     for (const t of timers.values()) clearTimeout(t);
+    for (const t of polls.values()) clearInterval(t);
     for (const w of watchers.values()) w.close();
     watchers.clear();
   };
 }
+
+/** How often --watch asks a remote sub's server for its function list. */
+const REMOTE_POLL_MS = 1000;
 
 /** Files a plugin may import (and so a change that may matter). */
 const SOURCE = /\.(?:[cm]?[jt]sx?|json)$/;

@@ -3,7 +3,7 @@
 // call (POST /) and returns the result or throws what the remote call threw, so hub.name.mod.fn(...) reads the
 // same as a local call, is traced by the hub's call monitor, and is listed by pop tree.
 import { type Hub, hubWarn, state, subNames } from "../hub/index.ts";
-import { addPreloadedSub } from "../hub/_sub.ts";
+import { addPreloadedSub, type PreloadedModules } from "../hub/_sub.ts";
 import { ConfigError, quote, RemoteError, TimeoutError, UsageError } from "../errors.ts";
 import { callRemote, type Connection, listRemote } from "./_client.ts";
 import { addUnreachableSub } from "./_unreachable.ts";
@@ -77,9 +77,28 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
     throw new ConfigError(
       `${opts.source}: ${conn.url} serves sub ${quote(list.sub)}, not ${quote(name)}; point it at a "pop serve --sub ${name}" (or at one serving every sub)`,
     );
+  addPreloadedSub(hub, name, standIns(hub, name, conn, list));
+  // --watch: the function list is asked for again every second (the server's own --watch may have reloaded a module
+  // with functions added or removed); a list that changed puts the sub back with stand-ins for it.
+  let last = JSON.stringify(list);
+  (state(hub).placedReload ??= new Map()).set(name, {
+    url: conn.url,
+    async reload() {
+      const now = await listRemote(conn, loadTimeout);
+      const text = JSON.stringify(now);
+      if (text === last || (now.sub !== null && now.sub !== name)) return false;
+      last = text;
+      addPreloadedSub(hub, name, standIns(hub, name, conn, now));
+      return true;
+    },
+  });
+}
+
+/** One preloaded module per module of the list, each function a plain hub function posting the call to the server. */
+function standIns(hub: Hub, name: string, conn: Connection, list: Awaited<ReturnType<typeof listRemote>>): PreloadedModules {
   // A server of one sub answers refs relative to it; a server of every sub answers full refs: keep this sub's.
   const prefix = list.sub === null ? `${name}.` : "";
-  const modules: Record<string, { file: string; exports: Record<string, unknown>; source: string }> = {};
+  const modules: PreloadedModules = {};
   const skipped: string[] = [];
   for (const info of list.refs) {
     if (typeof info?.ref !== "string" || !info.ref.startsWith(prefix)) continue;
@@ -94,12 +113,12 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
     const shown = `${name}.${mod}.${fn}`;
     m.exports[fn] = (_hub: Hub, ...args: unknown[]) => callRemote(conn, wire, args, shown);
     const params = typeof info.params === "string" ? info.params : "...args";
-    m.source += `${info.doc ? `/** ${info.doc.replace(/\*\//g, "* /")} */\n` : ""}export async function ${fn}(hub, ${params}) {}\n`;
+    m.source = (m.source ?? "") + `${info.doc ? `/** ${info.doc.replace(/\*\//g, "* /")} */\n` : ""}export async function ${fn}(hub, ${params}) {}\n`;
   }
   if (skipped.length > 0)
     hubWarn(
       hub,
       `remote sub "${name}" (${conn.url}): ${skipped.length} function${skipped.length > 1 ? "s" : ""} in sub-subs left out (${skipped.slice(0, 3).join(", ")}); remote subs carry modules of the sub itself`,
     );
-  addPreloadedSub(hub, name, modules);
+  return modules;
 }
