@@ -1,6 +1,6 @@
 // pop serve --watch: a changed plugin file is reloaded without a restart; a broken one leaves the old version serving.
 import { expect, test } from "bun:test";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmp } from "./helpers.ts";
 import { CALC, post, serve } from "./fixtures/serve/_harness.ts";
@@ -23,5 +23,21 @@ test("a changed module answers with its new code, a broken one is reported and t
 
   writeFileSync(file, "export function add(hub, a, b) { return a - ; }\n");
   await s.waitFor("stderr", /reload of "calc\.math" failed, the old version keeps running: /);
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 6 } });
+}, 30_000);
+
+test("an isolated sub's edited file restarts its side: changed and added functions are served, a broken file keeps the old side serving", async () => {
+  const root = tmp("pop-serve-watch-iso-");
+  const file = join(root, "calc", "math.ts");
+  mkdirSync(join(root, "calc"));
+  writeFileSync(file, "export function add(hub, a, b) { return a + b; }\n");
+  await using s = await serve(["--plugins", root, "--sub", "calc", "--watch", "--isolate", "calc=worker"]);
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 5 } });
+  writeFileSync(file, "export function add(hub, a, b) { return a * b; }\nexport function neg(hub, a) { return -a; }\n");
+  await s.waitFor("stderr", /pop: reloaded calc from \S*calc\/math\.ts\n/);
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 6 } });
+  expect(await post(s.url, { ref: "math.neg", args: [4] })).toMatchObject({ status: 200, json: { result: -4 } });
+  writeFileSync(file, "export function add(hub, a, b) { return a - ; }\n");
+  await s.waitFor("stderr", /calc\/math\.ts: reload of isolated sub "calc" failed, the old side keeps running: /);
   expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 6 } });
 }, 30_000);

@@ -2,7 +2,7 @@
 // same hub.sub.mod.fn(...) API (every call a promise). See docs/isolation.md.
 import type { Hub } from "../hub/_types.ts";
 import { hubWarn, onHubClose, subNames } from "../hub/index.ts";
-import { addPreloadedSub, type PreloadedModules, type PreloadedTree } from "../hub/_sub.ts";
+import { addPreloadedSub, loadAll, type PreloadedModules, type PreloadedTree } from "../hub/_sub.ts";
 import { showApplied, showFolders } from "../hub/_introspect.ts";
 import { state, subMeta } from "../hub/_meta.ts";
 import type { SubMeta } from "../hub/_types.ts";
@@ -65,7 +65,10 @@ export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): 
       if (JSON.stringify(fresh) === JSON.stringify(tree)) return;
       tree = fresh;
       iso.generation++;
-      annotate(addPreloadedSub(hub, name, standIns(hub, iso, name, fresh), subsOf(hub, iso, name, fresh)), fresh, on);
+      const meta = addPreloadedSub(hub, name, standIns(hub, iso, name, fresh), subsOf(hub, iso, name, fresh));
+      annotate(meta, fresh, on);
+      // Installed now (stand-ins run no plugin code): what lists the loaded modules (pop serve's refs) sees the new ones.
+      await loadAll(hub, meta, true);
     },
   });
 }

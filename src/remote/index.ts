@@ -3,7 +3,7 @@
 // call (POST /) and returns the result or throws what the remote call threw, so hub.name.mod.fn(...) reads the
 // same as a local call, is traced by the hub's call monitor, and is listed by pop tree.
 import { type Hub, hubWarn, state, subNames } from "../hub/index.ts";
-import { addPreloadedSub, type PreloadedModules } from "../hub/_sub.ts";
+import { addPreloadedSub, loadAll, type PreloadedModules } from "../hub/_sub.ts";
 import { ConfigError, quote, RemoteError, TimeoutError, UsageError } from "../errors.ts";
 import { callRemote, type Connection, listRemote } from "./_client.ts";
 import { addUnreachableSub } from "./_unreachable.ts";
@@ -88,7 +88,8 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
       const text = JSON.stringify(now);
       if (text === last || (now.sub !== null && now.sub !== name)) return false;
       last = text;
-      addPreloadedSub(hub, name, standIns(hub, name, conn, now));
+      // Installed now (stand-ins run no plugin code): what lists the loaded modules (pop serve's refs) sees the new ones.
+      await loadAll(hub, addPreloadedSub(hub, name, standIns(hub, name, conn, now)), true);
       return true;
     },
   });
