@@ -204,3 +204,30 @@ describe("watchHub", () => {
     await closeHub(hub);
   });
 });
+
+describe("watchHub on an isolated sub", () => {
+  test("a changed file restarts its side (values and functions that came are on the hub); once the sub is removed, a change does nothing", async () => {
+    const dir = writeTree(tmp(), { "side/m.ts": "export const V = 1;\nexport function f(hub) { return 'f1'; }" });
+    const hub = createHub();
+    const { isolateSub } = await import("../src/isolate/index.ts");
+    await isolateSub(hub, "side", { mode: "worker", folders: [join(dir, "side")], source: "test" });
+    const events: WatchEvent[] = [];
+    const errors: Error[] = [];
+    stops.push(watchHub(hub, { onReload: (e) => void events.push(e), onError: (e) => void errors.push(e.error), debounce: 20 }));
+    expect(await hub.side.m.f()).toBe("f1");
+    await Bun.write(join(dir, "side/m.ts"), "export const V = 2;\nexport function f(hub) { return 'f2'; }\nexport function g(hub) { return 'g'; }");
+    for (let i = 0; i < 100 && events.length === 0; i++) await Bun.sleep(50);
+    expect(events).toEqual([{ ref: "side", file: join(dir, "side/m.ts") }]);
+    expect(errors).toEqual([]);
+    expect(await hub.side.m.f()).toBe("f2");
+    expect(await hub.side.m.g()).toBe("g");
+    expect(hub.side.m.V).toBe(2);
+    await hub.pop.sub.remove("side");
+    await Bun.write(join(dir, "side/m.ts"), "export function f(hub) { return 'f3'; }");
+    await Bun.sleep(500);
+    expect(events).toHaveLength(1);
+    expect(errors).toEqual([]);
+    expect(hub.side).toBeUndefined();
+    await closeHub(hub);
+  }, 20_000);
+});

@@ -184,10 +184,10 @@ export interface HubState {
   placed: Map<string, import("./_place.ts").Placed>;
   /**
    * How a placed sub picks changes up under --watch, by sub name: an isolated sub restarts its side when a file in
-   * its `folders` changes (isolateSub); a remote sub asks its server at `url` for its function list again, true when
-   * it changed (remoteSub).
+   * its `folders` changes (isolateSub); a remote sub asks its server at `url` for its function list again (remoteSub).
+   * `reload` resolves to whether anything was reloaded (false: the list was the same, or the sub is off the hub).
    */
-  placedReload?: Map<string, { folders?: string[]; url?: string; reload(): Promise<boolean | void> }>;
+  placedReload?: Map<string, { folders?: string[]; url?: string; reload(): Promise<boolean> }>;
   /** Told of each sub added from now on (watchHub watches its folders too). */
   onSubAdded?: Set<(meta: SubMeta) => void>;
 }

@@ -164,8 +164,7 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     const next = (restarting.get(name) ?? Promise.resolve()).then(async () => {
       if (stopped) return;
       try {
-        await placed.reload();
-        opts.onReload?.(event);
+        if (await placed.reload()) opts.onReload?.(event);
       } catch (e) {
         const error = e instanceof Error ? e : new Error(messageOf(e));
         if (opts.onError) opts.onError({ ...event, error });
@@ -201,8 +200,9 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
   };
 
   const watchSub = (top: SubMeta) => {
-    const placed = state(hub).placed.get(top.name);
-    if (placed) return placed.kind === "remote" ? pollRemote(top.name) : watchPlaced(top.name);
+    const placed = state(hub).placedReload?.get(top.name);
+    if (placed) return placed.url ? pollRemote(top.name) : watchPlaced(top.name);
+    if (state(hub).placed.has(top.name)) return; // placed elsewhere, not on the hub (yet)
     for (const meta of subTree(top)) {
       for (const dir of meta.dirs) watchDir(dir);
       for (const f of [...[...meta.contracts.values()].flat(), ...meta.rcontracts]) watchDir(dirname(f));

@@ -60,15 +60,17 @@ export async function isolateSub(hub: Hub, name: string, opts: IsolateOptions): 
   (state(hub).placedReload ??= new Map()).set(name, {
     folders: opts.folders,
     async reload() {
+      if (!state(hub).subs.has(name)) return false; // taken off the hub (hub.pop.sub.remove): its side is closed
       // A module the old side loaded that fails on the new one is a failed reload: the old side keeps serving it.
       const fresh = await iso.restart((shape) => newFailure(tree, shape));
-      if (JSON.stringify(fresh) === JSON.stringify(tree)) return;
+      if (JSON.stringify(fresh) === JSON.stringify(tree)) return true;
       tree = fresh;
       iso.generation++;
       const meta = addPreloadedSub(hub, name, standIns(hub, iso, name, fresh), subsOf(hub, iso, name, fresh));
       annotate(meta, fresh, on);
       // Installed now (stand-ins run no plugin code): what lists the loaded modules (pop serve's refs) sees the new ones.
       await loadAll(hub, meta, true);
+      return true;
     },
   });
 }

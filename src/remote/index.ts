@@ -84,6 +84,7 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
   (state(hub).placedReload ??= new Map()).set(name, {
     url: conn.url,
     async reload() {
+      if (!state(hub).subs.has(name)) return false; // taken off the hub (hub.pop.sub.remove)
       const now = await listRemote(conn, loadTimeout);
       const text = JSON.stringify(now);
       if (text === last || (now.sub !== null && now.sub !== name)) return false;
