@@ -31,7 +31,11 @@ const app: Command = {
     ...HUB_ARGS,
     plugins: { type: "string", multiple: true, valueHint: "DIR", description: "Merge another project onto the hub (its subs and its config), before DIR" },
     json: { type: "boolean", description: "Diagnostics as JSON lines (the app prints its own data)" },
-    watch: { type: "boolean", description: "Reload a plugin file when it changes (a file that fails to load leaves the old version running)" },
+    watch: {
+      type: "boolean",
+      description:
+        "Reload a plugin file when it changes (a file that fails to load leaves the old version running; an isolated sub restarts its side, a remote sub's function list is read again)",
+    },
   },
   passThrough: true,
   async run({ args, rest }) {

@@ -51,7 +51,11 @@ const serve: Command = {
       valueHint: "MS",
       description: `On SIGTERM, how long the calls in flight may take to finish (default ${DRAIN_TIMEOUT}; 0 waits for ever); past it the server exits 1 naming them`,
     },
-    watch: { type: "boolean", description: "Reload a changed plugin file without restarting (calls in flight finish on the old version)" },
+    watch: {
+      type: "boolean",
+      description:
+        "Reload a changed plugin file without restarting (calls in flight finish on the old version; an isolated sub restarts its side, a remote sub's function list is read again)",
+    },
     json: { type: "boolean", description: "The startup line and log lines as JSON" },
   },
   async run({ args }) {
