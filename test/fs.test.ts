@@ -1,6 +1,6 @@
 // pop's start-up file checks (src/_fs.ts, on Bun.Glob) must answer as node:fs does, odd names and links included.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exists, isDirectory, isFile, readdir, readText } from "../src/_fs.ts";
 import { tmp } from "./helpers.ts";
@@ -13,6 +13,13 @@ function tree(): string {
   symlinkSync("a.ts", join(d, "link.ts"));
   symlinkSync("real", join(d, "linkdir"));
   symlinkSync("nowhere", join(d, "broken.ts"));
+  // Times no check may take for "missing": the epoch (reproducible builds, archives) and the far future.
+  writeFileSync(join(d, "epoch.ts"), "");
+  utimesSync(join(d, "epoch.ts"), 0, 0);
+  mkdirSync(join(d, "epochdir"));
+  utimesSync(join(d, "epochdir"), 0, 0);
+  writeFileSync(join(d, "future.ts"), "");
+  utimesSync(join(d, "future.ts"), 32503680000, 32503680000); // the year 3000
   return d;
 }
 
@@ -30,11 +37,24 @@ describe("src/_fs.ts answers as node:fs", () => {
       `${d}/sub/..`,
       `${d}/sub/.`,
       ".",
+      join(d, "a.ts/x"), // under a file
+      join(d, "nope/x.ts"), // under nothing
     ];
     for (const p of paths) {
-      const st = statSync(p, { throwIfNoEntry: false });
+      let st: ReturnType<typeof statSync> | undefined;
+      try {
+        st = statSync(p, { throwIfNoEntry: false });
+      } catch {} // ENOTDIR: under a file
       expect([p, isFile(p), isDirectory(p), exists(p)]).toEqual([p, st?.isFile() ?? false, st?.isDirectory() ?? false, existsSync(p)]);
     }
+  });
+
+  test("the probes' fast miss: Bun.file().lastModified of a missing path is the value src/_fs.ts takes for 'nothing there'", () => {
+    // If a Bun answers something else, the checks above still pass (every probe is then asked precisely), only slower.
+    const d = tree();
+    for (const p of [join(d, "nope.ts"), join(d, "nope/x.ts"), join(d, "a.ts/x"), join(d, "broken.ts")])
+      expect(Bun.file(p).lastModified).toBe(4503599627370495);
+    for (const p of [join(d, "a.ts"), join(d, "sub"), join(d, "epoch.ts"), join(d, "link.ts")]) expect(Bun.file(p).lastModified).not.toBe(4503599627370495);
   });
 
   test("readdir lists what readdirSync lists, small and big folders alike", () => {
