@@ -1,6 +1,7 @@
 // Hot reload in-process: watchHub reloads a changed plugin file, keeps the old version when the new one fails to
 // load (and says why), lets calls in flight finish on the old one, and stops when disposed.
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { addSub, closeHub, createHub, type Hub, watchHub, type WatchEvent } from "../src/hub/index.ts";
 import { tmp, writeTree } from "./helpers.ts";
@@ -206,7 +207,7 @@ describe("watchHub", () => {
 });
 
 describe("watchHub on an isolated sub", () => {
-  test("a changed file restarts its side (values and functions that came are on the hub); once the sub is removed, a change does nothing", async () => {
+  test("a changed file, a new file or a new folder restarts its side (what came is on the hub); once the sub is removed, a change does nothing", async () => {
     const dir = writeTree(tmp(), { "side/m.ts": "export const V = 1;\nexport function f(hub) { return 'f1'; }" });
     const hub = createHub();
     const { isolateSub } = await import("../src/isolate/index.ts");
@@ -222,10 +223,24 @@ describe("watchHub on an isolated sub", () => {
     expect(await hub.side.m.f()).toBe("f2");
     expect(await hub.side.m.g()).toBe("g");
     expect(hub.side.m.V).toBe(2);
+    // A new file, and a new folder (a sub-sub) with a file in it: the side restarts with them.
+    const until = async (what: () => unknown) => {
+      for (let i = 0; i < 100 && !what(); i++) await Bun.sleep(50);
+    };
+    await Bun.write(join(dir, "side/n.ts"), "export function h(hub) { return 'h'; }");
+    await until(() => hub.side.n);
+    expect(await hub.side.n.h()).toBe("h");
+    mkdirSync(join(dir, "side/deep"));
+    await Bun.sleep(100);
+    await Bun.write(join(dir, "side/deep/x.ts"), "export function y(hub) { return 'y'; }");
+    await until(() => hub.side.deep?.x);
+    expect(await hub.side.deep.x.y()).toBe("y");
+    expect(errors).toEqual([]);
+    const before = events.length;
     await hub.pop.sub.remove("side");
     await Bun.write(join(dir, "side/m.ts"), "export function f(hub) { return 'f3'; }");
     await Bun.sleep(500);
-    expect(events).toHaveLength(1);
+    expect(events).toHaveLength(before);
     expect(errors).toEqual([]);
     expect(hub.side).toBeUndefined();
     await closeHub(hub);

@@ -79,10 +79,15 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
 
   const reload = async (file: string): Promise<void> => {
     if (stopped) return;
+    const inIsolated = placedFile.get(dirname(file));
+    // A folder made in an isolated sub's folders (a new sub-sub): watched from now on, and the side restarted when it holds plugin files.
+    if (inIsolated && !placedFile.has(file) && isFolder(file)) {
+      const found = walkPlaced(inIsolated, file);
+      return found ? restart(inIsolated, found.file, found.hash) : undefined;
+    }
     const h = hashOf(file);
     if (h === undefined || h === hashes.get(file)) return; // deleted, or the same bytes (a second event for one write)
-    const isolated = placedFile.get(dirname(file));
-    if (isolated) return SOURCE.test(file) ? restart(isolated, file, h) : undefined;
+    if (inIsolated) return SOURCE.test(file) ? restart(inIsolated, file, h) : undefined;
     const rec = recordOf(hub, file);
     if (rec) {
       hashes.set(file, h);
@@ -174,29 +179,42 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     restarting.set(name, next);
   };
   const placedFile = new Map<string, string>(); // folder -> the isolated sub it belongs to
+  /** Watch `dir` and the folders under it for isolated sub `name`, noting each plugin file's hash; returns the first such file. */
+  const walkPlaced = (name: string, dir: string): { file: string; hash: number | bigint } | undefined => {
+    if (placedFile.has(dir)) return undefined;
+    placedFile.set(dir, name);
+    watchDir(dir);
+    let entries: import("node:fs").Dirent[] = [];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return undefined;
+    }
+    let first: { file: string; hash: number | bigint } | undefined;
+    for (const e of entries) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory()) {
+        if (e.name === "node_modules" || e.name.startsWith(".")) continue;
+        const found = walkPlaced(name, path);
+        first ??= found;
+      } else if (SOURCE.test(e.name)) {
+        const hash = hashOf(path);
+        if (hash === undefined) continue;
+        hashes.set(path, hash);
+        first ??= { file: path, hash };
+      }
+    }
+    return first;
+  };
   const watchPlaced = (name: string) => {
-    const placed = state(hub).placedReload?.get(name);
-    if (!placed) return;
-    const walk = (dir: string) => {
-      if (placedFile.has(dir)) return;
-      placedFile.set(dir, name);
-      watchDir(dir);
-      let entries: import("node:fs").Dirent[] = [];
-      try {
-        entries = fs.readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const path = `${dir}/${e.name}`;
-        if (e.isDirectory() && e.name !== "node_modules" && !e.name.startsWith(".")) walk(path);
-        else if (SOURCE.test(e.name)) {
-          const h = hashOf(path);
-          if (h !== undefined) hashes.set(path, h);
-        }
-      }
-    };
-    for (const dir of placed.folders ?? []) walk(dir);
+    for (const dir of state(hub).placedReload?.get(name)?.folders ?? []) walkPlaced(name, dir);
+  };
+  const isFolder = (path: string): boolean => {
+    try {
+      return fs.statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
   };
 
   const watchSub = (top: SubMeta) => {
