@@ -245,4 +245,35 @@ describe("watchHub on an isolated sub", () => {
     expect(hub.side).toBeUndefined();
     await closeHub(hub);
   }, 20_000);
+
+  test("closing the hub while a replaced side still runs a call ends that side too, its __shutdown__ run", async () => {
+    const dir = tmp();
+    const marker = join(dir, "marker");
+    writeTree(dir, {
+      "side/m.ts": [
+        "import { appendFileSync } from 'node:fs';",
+        "export async function slow(hub, ms) { await Bun.sleep(ms); return 'slow'; }",
+        "export function v(hub) { return 1; }",
+        `export function __shutdown__(hub) { appendFileSync(${JSON.stringify(marker)}, 'v1\\n'); }`,
+      ].join("\n"),
+    });
+    const hub = createHub({ shutdownTimeout: 5000 });
+    const { isolateSub } = await import("../src/isolate/index.ts");
+    await isolateSub(hub, "side", { mode: "worker", folders: [join(dir, "side")], source: "test" });
+    const events: WatchEvent[] = [];
+    stops.push(watchHub(hub, { onReload: (e) => void events.push(e), debounce: 20 }));
+    const held = hub.side.m.slow(30_000).then(
+      () => "resolved",
+      (e: Error) => e.name,
+    );
+    await Bun.sleep(100);
+    await Bun.write(join(dir, "side/m.ts"), "export function v(hub) { return 2; }");
+    for (let i = 0; i < 100 && events.length === 0; i++) await Bun.sleep(50);
+    expect(await hub.side.m.v()).toBe(2);
+    const t0 = performance.now();
+    await closeHub(hub);
+    expect(await held).toBe("IsolateError");
+    expect(performance.now() - t0).toBeLessThan(4000); // ended by the close: not after the 30 s call, nor the 5 s drain wait
+    expect(await Bun.file(marker).text()).toBe("v1\n");
+  }, 20_000);
 });

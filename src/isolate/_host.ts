@@ -67,6 +67,8 @@ export class IsolatedSub {
   readonly what: string;
   /** Bumped each time the hub gets new stand-ins for the sub (a reload that changed its modules): only the current ones' __shutdown__ closes the side. */
   generation = 0;
+  /** Sides a reload replaced, still finishing their calls in flight: closing the sub closes them too. */
+  #superseded = new Set<Side>();
 
   constructor(
     readonly hub: Hub,
@@ -122,15 +124,20 @@ export class IsolatedSub {
   async close(why: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = why;
+    // Sides a reload replaced first (their calls in flight are cut short), then the current one.
+    const superseded = [...this.#superseded].filter((side) => !side.ended);
+    this.#superseded.clear();
+    const errors = (await Promise.all(superseded.map((side) => this.#shutDown(side, "was closed with the hub")))).flat();
     const side = this.#side;
-    if (!side || side.ended) return;
-    try {
-      await side.ready;
-    } catch {
-      return; // it never started: nothing to shut down
-    }
-    if (side.ended) return;
-    const errors = await this.#shutDown(side, "was closed with the hub");
+    // One that never started has nothing to shut down.
+    const started =
+      side !== undefined &&
+      !side.ended &&
+      (await side.ready.then(
+        () => true,
+        () => false,
+      ));
+    if (started && !side.ended) errors.push(...(await this.#shutDown(side, "was closed with the hub")));
     if (errors.length > 0) throw errors.length === 1 ? errors[0] : new ShutdownError(errors as Error[]);
   }
 
@@ -158,7 +165,10 @@ export class IsolatedSub {
     }
     const old = this.#side;
     this.#side = fresh;
-    if (old && !old.ended) void this.#retireWhenIdle(old);
+    if (old && !old.ended) {
+      this.#superseded.add(old);
+      void this.#retireWhenIdle(old).finally(() => this.#superseded.delete(old));
+    }
     return shape;
   }
 
@@ -170,6 +180,7 @@ export class IsolatedSub {
       const waited = await new Promise<boolean>((resolve) => {
         side.drained = () => resolve(true);
         timer = setTimeout(() => resolve(false), ms);
+        timer.unref?.(); // the calls in flight hold the process, not this wait
       });
       clearTimeout(timer);
       side.drained = undefined;
@@ -179,7 +190,7 @@ export class IsolatedSub {
           `sub "${this.name}" (${this.what}): calls still running on the old ${this.what} after ${ms} ms of the reload; it is shut down anyway`,
         );
     }
-    if (side.ended) return;
+    if (side.ended || !this.#superseded.has(side)) return; // ended, or closed with the sub meanwhile
     const errors = await this.#shutDown(side, "was ended: a fresh one replaced it after the sub's files changed");
     for (const e of errors) hubWarn(this.hub, `sub "${this.name}": shutting the old ${this.what} down after a reload: ${messageOf(e)}`);
   }
