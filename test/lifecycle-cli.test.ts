@@ -282,6 +282,45 @@ describe("pop app --watch", () => {
     expect(r.stderr).not.toContain("not watched");
   }, 30_000);
 
+  test("a remote sub whose server was down at the start is called once the server is up, without a restart", async () => {
+    const free = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = free.port;
+    free.stop(true);
+    const server = writeTree(tmp(), { "far/m.ts": "export function f(hub) { return 'up'; }" });
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
+      "live/init.ts": [
+        "export async function cli(hub) {",
+        "  console.error('ready');",
+        "  const decoder = new TextDecoder();",
+        "  for await (const chunk of Bun.stdin.stream()) {",
+        "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
+        "      if (line === 'quit') return;",
+        "      try { console.log(await hub.far.m.f()); } catch (e) { console.log('failed: ' + e.name); }",
+        "    }",
+        "  }",
+        "}",
+      ].join("\n"),
+    });
+    const p = run(["app", "--watch", "--remote", `far=http://127.0.0.1:${port}`, dir]);
+    await p.until("stderr", /ready\n/);
+    expect(p.text.stderr).toContain('calls into sub "far" fail until pop is started again with its server up');
+    p.send("f\n");
+    await p.until("stdout", /^failed: PluginLoadError\n$/);
+    const up = Bun.spawn([POP, "serve", "--plugins", server, "--sub", "far", "--port", String(port)], { stdout: "pipe", stderr: "pipe" });
+    try {
+      await p.until("stderr", /pop: reloaded far from http:\/\/127\.0\.0\.1:\d+\n/);
+      p.send("f\nquit\n");
+      p.proc.stdin.end();
+      const r = await p.done();
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("failed: PluginLoadError\nup\n");
+    } finally {
+      up.kill();
+      await up.exited;
+    }
+  }, 30_000);
+
   test("pop's own options after DIR: a usage error saying they go before DIR", async () => {
     const dir = writeTree(tmp(), {
       "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',

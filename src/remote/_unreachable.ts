@@ -15,9 +15,9 @@ export const EVERY_MODULE = "*";
 
 /**
  * Put sub `name` on the hub as unreachable: `cause` (the RemoteError or TimeoutError of its /refs fetch) is recorded
- * as a load failure and warned about once; every ref into the sub fails with it.
+ * as a load failure and warned about once; every ref into the sub fails with it. Returns that failure.
  */
-export function addUnreachableSub(hub: Hub, name: string, url: string, cause: Error): void {
+export function addUnreachableSub(hub: Hub, name: string, url: string, cause: Error): PluginLoadError {
   const meta = addPreloadedSub(hub, name, {});
   const failed = (mod: string): ModuleRecord => {
     const rec = newRecord(hub, meta, mod, url);
@@ -29,6 +29,7 @@ export function addUnreachableSub(hub: Hub, name: string, url: string, cause: Er
   meta.modules = new Unreachable(meta, failed, every);
   hubFailures(hub).push(every.error!);
   hubWarn(hub, `${cause.message}; calls into sub "${name}" fail until pop is started again with its server up`);
+  return every.error as PluginLoadError;
 }
 
 /** The module map of an unreachable sub: any module name a lookup asks for is there, failed with the sub's error. */

@@ -2,9 +2,9 @@
 // comes from the server (GET /refs) when the sub is added; each function is a plain hub function that posts the
 // call (POST /) and returns the result or throws what the remote call threw, so hub.name.mod.fn(...) reads the
 // same as a local call, is traced by the hub's call monitor, and is listed by pop tree.
-import { type Hub, hubWarn, state, subNames } from "../hub/index.ts";
+import { type Hub, hubFailures, hubWarn, state, subNames } from "../hub/index.ts";
 import { addPreloadedSub, loadAll, type PreloadedModules } from "../hub/_sub.ts";
-import { ConfigError, quote, RemoteError, TimeoutError, UsageError } from "../errors.ts";
+import { ConfigError, type PluginLoadError, quote, RemoteError, TimeoutError, UsageError } from "../errors.ts";
 import { callRemote, type Connection, listRemote } from "./_client.ts";
 import { addUnreachableSub } from "./_unreachable.ts";
 
@@ -68,7 +68,7 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
     // Not there, not answering in time, not a pop serve (a proxy's error page): that sub's load failure, like a module
     // that failed to import, so a command that never calls it runs on. A refused token is a mistake here: it stops.
     if (!opts.tolerant || !(e instanceof RemoteError || e instanceof TimeoutError)) throw e;
-    addUnreachableSub(hub, name, conn.url, e);
+    watchList(hub, name, conn, loadTimeout, undefined, addUnreachableSub(hub, name, conn.url, e));
     return;
   }
   // A server of another sub would put its modules under this sub's name: plugin code calling hub.calc.math.add would
@@ -78,9 +78,16 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
       `${opts.source}: ${conn.url} serves sub ${quote(list.sub)}, not ${quote(name)}; point it at a "pop serve --sub ${name}" (or at one serving every sub)`,
     );
   addPreloadedSub(hub, name, standIns(hub, name, conn, list));
-  // --watch: the function list is asked for again every second (the server's own --watch may have reloaded a module
-  // with functions added or removed); a list that changed puts the sub back with stand-ins for it.
-  let last = JSON.stringify(list);
+  watchList(hub, name, conn, loadTimeout, JSON.stringify(list));
+}
+
+/**
+ * --watch: the function list is asked for again every second (the server's own --watch may have reloaded a module
+ * with functions added or removed, or a server down at the start is up now); a list that changed puts the sub back
+ * with stand-ins for it, and a sub that was unreachable loses its recorded failure.
+ */
+function watchList(hub: Hub, name: string, conn: Connection, loadTimeout: number, listed: string | undefined, failure?: PluginLoadError): void {
+  let last = listed;
   (state(hub).placedReload ??= new Map()).set(name, {
     url: conn.url,
     async reload() {
@@ -89,6 +96,12 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
       const text = JSON.stringify(now);
       if (text === last || (now.sub !== null && now.sub !== name)) return false;
       last = text;
+      if (failure) {
+        const failures = hubFailures(hub);
+        const at = failures.indexOf(failure);
+        if (at >= 0) failures.splice(at, 1);
+        failure = undefined;
+      }
       // Installed now (stand-ins run no plugin code): what lists the loaded modules (pop serve's refs) sees the new ones.
       await loadAll(hub, addPreloadedSub(hub, name, standIns(hub, name, conn, now)), true);
       return true;
