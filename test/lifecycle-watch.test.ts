@@ -206,6 +206,20 @@ describe("watchHub", () => {
   });
 });
 
+describe("watchHub: new files", () => {
+  test("a new plugin file in an eager sub's folder is loaded as a new module (added: true); a helper is not", async () => {
+    const { hub, dir, next, events } = await watched({ "s/a.ts": "export function who(hub) { return 'a'; }" });
+    await Bun.write(join(dir, "s/_helper.ts"), "export const x = 1;");
+    await Bun.write(join(dir, "s/n.ts"), "export function who(hub) { return 'n'; }");
+    const e = await next();
+    expect(e).toEqual({ kind: "reload", event: { ref: "s.n", file: join(dir, "s/n.ts"), added: true } });
+    expect(hub.s.n.who()).toBe("n");
+    await Bun.sleep(200);
+    expect(events).toHaveLength(1);
+    await closeHub(hub);
+  });
+});
+
 describe("watchHub on an isolated sub", () => {
   test("a changed file, a new file or a new folder restarts its side (what came is on the hub); once the sub is removed, a change does nothing", async () => {
     const dir = writeTree(tmp(), { "side/m.ts": "export const V = 1;\nexport function f(hub) { return 'f1'; }" });

@@ -41,3 +41,21 @@ test("an isolated sub's edited file restarts its side: changed and added functio
   await s.waitFor("stderr", /calc\/math\.ts: reload of isolated sub "calc" failed, the old side keeps running: /);
   expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 6 } });
 }, 30_000);
+
+test("a new plugin file is served once written (helpers and tests are not modules); a broken new file is reported, nothing served from it until fixed", async () => {
+  const root = tmp("pop-serve-watch-new-");
+  mkdirSync(join(root, "calc"));
+  writeFileSync(join(root, "calc", "math.ts"), "export function add(hub, a, b) { return a + b; }\n");
+  await using s = await serve(["--plugins", root, "--sub", "calc", "--watch"]);
+  writeFileSync(join(root, "calc", "_fmt.ts"), "export const fmt = (x) => `${x}`;\n");
+  writeFileSync(join(root, "calc", "extra.ts"), "export function neg(hub, a) { return -a; }\n");
+  await s.waitFor("stderr", /pop: loaded new module calc\.extra from \S*calc\/extra\.ts\n/);
+  expect(await post(s.url, { ref: "extra.neg", args: [4] })).toMatchObject({ status: 200, json: { result: -4 } });
+  writeFileSync(join(root, "calc", "bad.ts"), "export function f(hub) { return ; ;( }\n");
+  await s.waitFor("stderr", /calc\/bad\.ts: new module "calc\.bad" failed to load: /);
+  expect(await post(s.url, { ref: "bad.f", args: [] })).toMatchObject({ status: 404 });
+  writeFileSync(join(root, "calc", "bad.ts"), "export function f(hub) { return 'fixed'; }\n");
+  await s.waitFor("stderr", /pop: reloaded calc\.bad from \S*calc\/bad\.ts\n/);
+  expect(await post(s.url, { ref: "bad.f", args: [] })).toMatchObject({ status: 200, json: { result: "fixed" } });
+  expect(s.stderr()).not.toContain("_fmt");
+}, 30_000);

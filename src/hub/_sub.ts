@@ -474,6 +474,24 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
   return rec;
 }
 
+/**
+ * A plugin file that appeared in one of `meta`'s folders while pop runs (hot reload), given as that folder's index and
+ * the entry's name: a sub that listed its folders notes it, and one that made its records from the listing (scanned:
+ * eager, or listed whole by pop tree) gets a record for it, returned for the caller to load. Undefined when it makes
+ * no new module (a helper, a test, a name the sub already has) or the sub is lazy and will find it by name anyway.
+ */
+export function addedFile(hub: Hub, meta: SubMeta, index: number, entry: string): ModuleRecord | undefined {
+  const n = moduleName(entry);
+  if (n === undefined || n.includes(".") || meta.modules.has(n) || meta.subs.has(n)) return undefined;
+  meta.entries?.[index]?.add(entry);
+  if (!meta.scanned) return undefined;
+  const file = `${meta.dirs[index]}/${entry}`;
+  const rec = newRecord(hub, meta, n, file, []);
+  meta.modules.set(n, rec);
+  meta.files.set(file, rec);
+  return rec;
+}
+
 /** Make a record for every plugin file of the sub (tree, patterns, load-all and suggestions need them all). */
 export function scanModules(hub: Hub, meta: SubMeta): void {
   if (meta.scanned) return;

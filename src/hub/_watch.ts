@@ -8,6 +8,8 @@ import { log } from "../output.ts";
 import { trackCalls } from "./_inflight.ts";
 import { reloadRef } from "./_internal.ts";
 import { state, subMeta } from "./_meta.ts";
+import { loadModule } from "./_module.ts";
+import { addedFile } from "./_sub.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
 /** What `watchHub` reports for each reload: the module and its file, and the file whose change caused it when that is another one (a contract or an imported helper); for an isolated sub, the sub and the changed file; for a remote sub, the sub and its server's URL. */
@@ -15,6 +17,8 @@ export interface WatchEvent {
   ref: string;
   file: string;
   changed?: string;
+  /** A new plugin file, loaded as a new module of its sub (a sub that loads all its modules: pop serve's). */
+  added?: boolean;
 }
 
 /** The line pop app --watch and pop serve --watch print for a reload: `reloaded live.m from app/live/m.ts (app/live/_fmt.ts changed)`, files relative to the working directory (`reloaded far from http://10.0.0.5:8080` for a remote sub). */
@@ -24,6 +28,7 @@ export function reloadMessage(event: WatchEvent): string {
     const r = relative(process.cwd(), f);
     return r && !r.startsWith("..") ? r : f;
   };
+  if (event.added) return `loaded new module ${event.ref} from ${rel(event.file)}`;
   return `reloaded ${event.ref} from ${rel(event.file)}${event.changed ? ` (${rel(event.changed)} changed)` : ""}`;
 }
 
@@ -77,6 +82,16 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     }
   };
 
+  const loadAdded = async (rec: ModuleRecord): Promise<void> => {
+    const event: WatchEvent = { ref: rec.ref, file: rec.file, added: true };
+    await loadModule(hub, rec);
+    if (rec.state === "loaded") opts.onReload?.(event);
+    else if (rec.error) {
+      if (opts.onError) opts.onError({ ...event, error: rec.error });
+      else log.warn(`${rec.file}: new module "${rec.ref}" failed to load: ${rec.error.message}`);
+    }
+  };
+
   const reload = async (file: string): Promise<void> => {
     if (stopped) return;
     const inIsolated = placedFile.get(dirname(file));
@@ -94,6 +109,12 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
       return reloadOne(rec);
     }
     if (!SOURCE.test(file)) return; // an editor's swap file, a README: nothing a module imports
+    // A new plugin file in a sub's folder: a sub that loads all its modules (eager: pop serve's) loads it now.
+    const added = newModule(hub, file);
+    if (added) {
+      hashes.set(file, h);
+      return loadAdded(added);
+    }
     // Not a module: a contract, or a helper some module imports. Their cached copies are dropped and the modules
     // they apply to (or that import them) reload, importing fresh copies; a file nothing uses changes nothing.
     const contract = isContract(hub, file);
@@ -307,6 +328,18 @@ function importers(hub: Hub, file: string): Array<{ rec: ModuleRecord; chain: st
     if (visit(rec.file)) found.push({ rec, chain: [file, ...[...reaches].filter(([f, r]) => r && f !== rec.file).map(([f]) => f)] });
   }
   return found;
+}
+
+/** The record a new plugin file makes in the sub whose folder holds it, when that sub loads all its modules (see addedFile). */
+function newModule(hub: Hub, file: string): ModuleRecord | undefined {
+  const dir = dirname(file);
+  for (const meta of allSubs(hub)) {
+    const i = meta.dirs.indexOf(dir);
+    if (i < 0) continue;
+    const rec = addedFile(hub, meta, i, basename(file));
+    return rec && meta.load === "eager" ? rec : undefined;
+  }
+  return undefined;
 }
 
 function loadedRecords(hub: Hub): ModuleRecord[] {
