@@ -304,7 +304,7 @@ describe("pop app --watch", () => {
     });
     const p = run(["app", "--watch", "--remote", `far=http://127.0.0.1:${port}`, dir]);
     await p.until("stderr", /ready\n/);
-    expect(p.text.stderr).toContain('calls into sub "far" fail until pop is started again with its server up');
+    expect(p.text.stderr).toContain('calls into sub "far" fail until pop is started again with its server up (under --watch: until the server answers)');
     p.send("f\n");
     await p.until("stdout", /^failed: PluginLoadError\n$/);
     const up = Bun.spawn([POP, "serve", "--plugins", server, "--sub", "far", "--port", String(port)], { stdout: "pipe", stderr: "pipe" });

@@ -28,7 +28,7 @@ export function addUnreachableSub(hub: Hub, name: string, url: string, cause: Er
   const every = failed(EVERY_MODULE);
   meta.modules = new Unreachable(meta, failed, every);
   hubFailures(hub).push(every.error!);
-  hubWarn(hub, `${cause.message}; calls into sub "${name}" fail until pop is started again with its server up`);
+  hubWarn(hub, `${cause.message}; calls into sub "${name}" fail until pop is started again with its server up (under --watch: until the server answers)`);
   return every.error as PluginLoadError;
 }
 
