@@ -28,7 +28,8 @@ function refusedUrl(): string {
 
 const refused = (url: string) =>
   `cannot reach remote sub "calc" at ${url} (connection refused); start "pop serve --sub calc" there, or fix the URL given to --remote`;
-const warning = (why: string) => `pop: warning: ${why}; calls into sub "calc" fail until pop is started again with its server up (under --watch: until the server answers)\n`;
+const warning = (why: string) =>
+  `pop: warning: ${why}; calls into sub "calc" fail until pop is started again with its server up (under --watch: until the server answers)\n`;
 
 describe("a remote sub whose server is down", () => {
   const root = otherRoot();
