@@ -1,7 +1,7 @@
 // Hot reload in-process: watchHub reloads a changed plugin file, keeps the old version when the new one fails to
 // load (and says why), lets calls in flight finish on the old one, and stops when disposed.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { addSub, closeHub, createHub, type Hub, watchHub, type WatchEvent } from "../src/hub/index.ts";
 import { tmp, writeTree } from "./helpers.ts";
@@ -212,10 +212,27 @@ describe("watchHub: new files", () => {
     await Bun.write(join(dir, "s/_helper.ts"), "export const x = 1;");
     await Bun.write(join(dir, "s/n.ts"), "export function who(hub) { return 'n'; }");
     const e = await next();
-    expect(e).toEqual({ kind: "reload", event: { ref: "s.n", file: join(dir, "s/n.ts"), added: true } });
+    expect(e).toEqual({ kind: "reload", event: { ref: "s.n", file: join(dir, "s/n.ts"), added: "module" } });
     expect(hub.s.n.who()).toBe("n");
     await Bun.sleep(200);
     expect(events).toHaveLength(1);
+    await closeHub(hub);
+  });
+
+  test("a new folder in an eager sub's folder becomes a sub-sub, loaded whole; files written into it afterwards too", async () => {
+    const { hub, dir, next } = await watched({ "s/a.ts": "export function who(hub) { return 'a'; }" });
+    // Made elsewhere and moved in whole (as a copy or a checkout does): its files are there when it appears.
+    writeTree(join(dir, "elsewhere"), { "admin/x.ts": "export function who(hub) { return 'x'; }" });
+    renameSync(join(dir, "elsewhere/admin"), join(dir, "s/admin"));
+    expect(await next()).toEqual({ kind: "reload", event: { ref: "s.admin", file: join(dir, "s/admin"), added: "sub" } });
+    expect(hub.s.admin.x.who()).toBe("x");
+    await Bun.write(join(dir, "s/admin/y.ts"), "export function who(hub) { return 'y'; }");
+    expect(await next()).toEqual({ kind: "reload", event: { ref: "s.admin.y", file: join(dir, "s/admin/y.ts"), added: "module" } });
+    expect(hub.s.admin.y.who()).toBe("y");
+    // Not sub-subs: a reserved name, a private one.
+    mkdirSync(join(dir, "s/_private"));
+    mkdirSync(join(dir, "s/contracts"));
+    await expect(next(300)).rejects.toThrow(/no reload event/);
     await closeHub(hub);
   });
 });

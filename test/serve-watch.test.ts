@@ -1,8 +1,8 @@
 // pop serve --watch: a changed plugin file is reloaded without a restart; a broken one leaves the old version serving.
 import { expect, test } from "bun:test";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmp } from "./helpers.ts";
+import { tmp, writeTree } from "./helpers.ts";
 import { CALC, post, serve } from "./fixtures/serve/_harness.ts";
 
 test("a changed module answers with its new code, a broken one is reported and the old one keeps serving", async () => {
@@ -58,4 +58,9 @@ test("a new plugin file is served once written (helpers and tests are not module
   await s.waitFor("stderr", /pop: reloaded calc\.bad from \S*calc\/bad\.ts\n/);
   expect(await post(s.url, { ref: "bad.f", args: [] })).toMatchObject({ status: 200, json: { result: "fixed" } });
   expect(s.stderr()).not.toContain("_fmt");
+  // A new folder is a new sub-sub, served with what is in it.
+  writeTree(join(root, "staging"), { "admin/x.ts": "export function f(hub) { return 'admin'; }\n" });
+  renameSync(join(root, "staging", "admin"), join(root, "calc", "admin"));
+  await s.waitFor("stderr", /pop: loaded new sub calc\.admin from \S*calc\/admin\n/);
+  expect(await post(s.url, { ref: "admin.x.f", args: [] })).toMatchObject({ status: 200, json: { result: "admin" } });
 }, 30_000);

@@ -492,6 +492,20 @@ export function addedFile(hub: Hub, meta: SubMeta, index: number, entry: string)
   return rec;
 }
 
+/**
+ * A folder that appeared in one of `meta`'s folders while pop runs (hot reload): a sub that made its records from the
+ * listing (scanned) gets it as a sub-sub, returned for the caller to load; undefined when the sub is lazy (it finds
+ * it by name), already has that name (a module or a sub-sub) or the name is disabled or reserved.
+ */
+export function addedFolder(hub: Hub, meta: SubMeta, index: number, entry: string): SubMeta | undefined {
+  // The folders a listing takes for sub-subs (listNames): no dot, no leading "_", not a reserved name.
+  if (!meta.scanned || entry.includes(".") || entry.startsWith("_") || RESERVED_DIRS.has(entry)) return undefined;
+  if (meta.subs.has(entry) || meta.modules.has(entry)) return undefined;
+  if (state(hub).disabled.has(`${meta.ref}.${entry}`)) return undefined;
+  meta.entries?.[index]?.add(entry);
+  return addChild(hub, meta, entry, [`${meta.dirs[index]}/${entry}`]);
+}
+
 /** Make a record for every plugin file of the sub (tree, patterns, load-all and suggestions need them all). */
 export function scanModules(hub: Hub, meta: SubMeta): void {
   if (meta.scanned) return;

@@ -9,7 +9,7 @@ import { trackCalls } from "./_inflight.ts";
 import { reloadRef } from "./_internal.ts";
 import { state, subMeta } from "./_meta.ts";
 import { loadModule } from "./_module.ts";
-import { addedFile } from "./_sub.ts";
+import { addedFile, addedFolder, loadAll } from "./_sub.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
 /** What `watchHub` reports for each reload: the module and its file, and the file whose change caused it when that is another one (a contract or an imported helper); for an isolated sub, the sub and the changed file; for a remote sub, the sub and its server's URL. */
@@ -17,8 +17,8 @@ export interface WatchEvent {
   ref: string;
   file: string;
   changed?: string;
-  /** A new plugin file, loaded as a new module of its sub (a sub that loads all its modules: pop serve's). */
-  added?: boolean;
+  /** A new plugin file or folder, loaded as a new module or sub-sub of its sub (a sub that loads all its modules: pop serve's). */
+  added?: "module" | "sub";
 }
 
 /** The line pop app --watch and pop serve --watch print for a reload: `reloaded live.m from app/live/m.ts (app/live/_fmt.ts changed)`, files relative to the working directory (`reloaded far from http://10.0.0.5:8080` for a remote sub). */
@@ -28,7 +28,7 @@ export function reloadMessage(event: WatchEvent): string {
     const r = relative(process.cwd(), f);
     return r && !r.startsWith("..") ? r : f;
   };
-  if (event.added) return `loaded new module ${event.ref} from ${rel(event.file)}`;
+  if (event.added) return `loaded new ${event.added} ${event.ref} from ${rel(event.file)}`;
   return `reloaded ${event.ref} from ${rel(event.file)}${event.changed ? ` (${rel(event.changed)} changed)` : ""}`;
 }
 
@@ -83,7 +83,7 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
   };
 
   const loadAdded = async (rec: ModuleRecord): Promise<void> => {
-    const event: WatchEvent = { ref: rec.ref, file: rec.file, added: true };
+    const event: WatchEvent = { ref: rec.ref, file: rec.file, added: "module" };
     await loadModule(hub, rec);
     if (rec.state === "loaded") opts.onReload?.(event);
     else if (rec.error) {
@@ -92,8 +92,25 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     }
   };
 
+  /** A new folder in an eager sub's folder: its sub-sub, loaded whole and watched from now on. */
+  const loadAddedSub = async (meta: SubMeta): Promise<void> => {
+    watchSub(meta);
+    const event: WatchEvent = { ref: meta.ref, file: meta.dirs[0]!, added: "sub" };
+    try {
+      await loadAll(hub, meta, true); // a module of it that fails is said as any load failure is; the sub is there
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(messageOf(e));
+      if (opts.onError) opts.onError({ ...event, error });
+      else log.warn(`${event.file}: new sub "${meta.ref}" failed to load: ${error.message}`);
+      return;
+    }
+    opts.onReload?.(event);
+  };
+
   const reload = async (file: string): Promise<void> => {
     if (stopped) return;
+    const newSub = !placedFile.has(file) && isFolder(file) ? newFolder(hub, file) : undefined;
+    if (newSub) return loadAddedSub(newSub);
     const inIsolated = placedFile.get(dirname(file));
     // A folder made in an isolated sub's folders (a new sub-sub): watched from now on, and the side restarted when it holds plugin files.
     if (inIsolated && !placedFile.has(file) && isFolder(file)) {
@@ -328,6 +345,17 @@ function importers(hub: Hub, file: string): Array<{ rec: ModuleRecord; chain: st
     if (visit(rec.file)) found.push({ rec, chain: [file, ...[...reaches].filter(([f, r]) => r && f !== rec.file).map(([f]) => f)] });
   }
   return found;
+}
+
+/** The sub-sub a new folder makes in the sub whose folder holds it, when that sub loads all its modules (see addedFolder). */
+function newFolder(hub: Hub, dir: string): SubMeta | undefined {
+  const parent = dirname(dir);
+  for (const meta of allSubs(hub)) {
+    const i = meta.dirs.indexOf(parent);
+    if (i < 0) continue;
+    return meta.load === "eager" ? addedFolder(hub, meta, i, basename(dir)) : undefined;
+  }
+  return undefined;
 }
 
 /** The record a new plugin file makes in the sub whose folder holds it, when that sub loads all its modules (see addedFile). */
