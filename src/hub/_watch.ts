@@ -46,7 +46,9 @@ export interface WatchOptions {
  * Watch the folders of every sub on the hub and reload a plugin file when its content changes; returns the disposer.
  * Calls in flight finish on the old module, which is shut down once they have settled (at most the hub's shutdown
  * timeout, then anyway with a warning). A file that fails to load leaves the old version running and is
- * reported (onError, else a warning naming the file and why); fixing it reloads it.
+ * reported (onError, else a warning naming the file and why); fixing it reloads it. A sub that loads all its
+ * modules takes new plugin files and folders as new modules and sub-subs; an isolated sub restarts its side on any
+ * change in its folders; a remote sub's function list is asked for again every second (docs/lifecycle.md).
  * @example
  * const stop = watchHub(hub, { onReload: ({ ref }) => log.info(`reloaded ${ref}`) });
  * onHubClose(hub, stop);
