@@ -35,7 +35,7 @@ const NO_FILE = 4503599627370495;
  * Whether nothing is at `path`, known from one stat: `Bun.file().lastModified` (~4 us) answers NO_FILE there, where
  * a `Bun.Glob` probe costs ~15 us, and most of pop's probes miss (init files, contract folders, other extensions).
  * Any other answer (a time, an mtime of 0 included) is "maybe": the caller asks precisely. A Bun that answers
- * something else for a missing path only makes every probe precise (test/paths.test.ts checks the value).
+ * something else for a missing path only makes every probe precise (test/fs.test.ts checks the value).
  */
 function surelyMissing(path: string): boolean {
   try {

@@ -42,6 +42,28 @@ function run(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
   return { proc, text, until, done, send };
 }
 
+/**
+ * A project init.ts whose cli reads stdin line by line until "quit" and runs `onLine` (a statement using `line`) for
+ * each; `before` runs first. With `concurrent`, a line's work is not awaited before the next is read ("quit" waits for all).
+ */
+function stdinCli(onLine: string, opts: { before?: string; concurrent?: boolean } = {}): string {
+  const handle = opts.concurrent ? `pending.push((async () => { ${onLine} })());` : onLine;
+  return [
+    "export async function cli(hub) {",
+    ...(opts.before ? [`  ${opts.before}`] : []),
+    "  console.error('ready');",
+    "  const decoder = new TextDecoder();",
+    "  const pending = [];",
+    "  for await (const chunk of Bun.stdin.stream()) {",
+    "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
+    "      if (line === 'quit') { await Promise.all(pending); return; }",
+    `      ${handle}`,
+    "    }",
+    "  }",
+    "}",
+  ].join("\n");
+}
+
 describe("SIGTERM", () => {
   test.each([
     ["a,b,c", "c\nb\na\nmain\n"],
@@ -79,18 +101,7 @@ describe("pop app --watch", () => {
     writeTree(tmp(), {
       "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
       "live/greet.ts": "export function hi(hub) { return 'v1'; }",
-      "live/init.ts": [
-        "export async function cli(hub) {",
-        "  console.error('ready');",
-        "  const decoder = new TextDecoder();",
-        "  for await (const chunk of Bun.stdin.stream()) {",
-        "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
-        "      if (line === 'quit') return;",
-        "      console.log(hub.live.greet.hi());",
-        "    }",
-        "  }",
-        "}",
-      ].join("\n"),
+      "live/init.ts": stdinCli("console.log(hub.live.greet.hi());"),
     });
 
   test("a changed file serves at once; a broken one leaves the old version running and says why; fixed, it reloads", async () => {
@@ -166,18 +177,7 @@ describe("pop app --watch", () => {
       "live/_fmt.ts": "export const fmt = (x) => `v1:${x}`;",
       "live/m.ts": 'import { fmt } from "./_fmt.ts";\nexport function show(hub, x) { return fmt(x); }',
       "live/contracts/m.ts": "export function pre_show(hub, ctx) { if (ctx.args[0] < 0) throw new Error('negative refused'); }",
-      "live/init.ts": [
-        "export async function cli(hub) {",
-        "  console.error('ready');",
-        "  const decoder = new TextDecoder();",
-        "  for await (const chunk of Bun.stdin.stream()) {",
-        "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
-        "      if (line === 'quit') return;",
-        "      try { console.log(hub.live.m.show(Number(line))); } catch (e) { console.log('refused: ' + e.message); }",
-        "    }",
-        "  }",
-        "}",
-      ].join("\n"),
+      "live/init.ts": stdinCli("try { console.log(hub.live.m.show(Number(line))); } catch (e) { console.log('refused: ' + e.message); }"),
     });
     const p = run(["app", "--watch", dir]);
     await p.until("stderr", /ready\n/);
@@ -205,22 +205,10 @@ describe("pop app --watch", () => {
           "export async function slow(hub, ms) { await Bun.sleep(ms); return 'slow v1'; }",
           "export function __shutdown__(hub) { console.error('side v1 shut down'); }",
         ].join("\n"),
-        "live/init.ts": [
-          "export async function cli(hub) {",
-          "  await hub.pop.sub.add({ dyneName: 'side' });",
-          "  console.error('ready');",
-          "  const decoder = new TextDecoder();",
-          "  const pending = [];",
-          "  for await (const chunk of Bun.stdin.stream()) {",
-          "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
-          "      if (line === 'quit') { await Promise.all(pending); return; }",
-          "      const [fn, arg] = line.split(' ');",
-          "      const call = (async () => { try { console.log(await hub.side.m[fn](Number(arg))); } catch (e) { console.log('failed: ' + e.message); } })();",
-          "      pending.push(call);",
-          "    }",
-          "  }",
-          "}",
-        ].join("\n"),
+        "live/init.ts": stdinCli(
+          "const [fn, arg] = line.split(' '); try { console.log(await hub.side.m[fn](Number(arg))); } catch (e) { console.log('failed: ' + e.message); }",
+          { before: "await hub.pop.sub.add({ dyneName: 'side' });", concurrent: true },
+        ),
       });
       const p = run(["app", "--watch", "--isolate", `side=${mode}`, dir]);
       await p.until("stderr", /ready\n/);
@@ -254,18 +242,7 @@ describe("pop app --watch", () => {
     await using s = await serve(["--plugins", server, "--sub", "far", "--watch"]);
     const dir = writeTree(tmp(), {
       "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
-      "live/init.ts": [
-        "export async function cli(hub) {",
-        "  console.error('ready');",
-        "  const decoder = new TextDecoder();",
-        "  for await (const chunk of Bun.stdin.stream()) {",
-        "    for (const fn of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
-        "      if (fn === 'quit') return;",
-        "      try { console.log(await hub.far.m[fn]()); } catch (e) { console.log('failed: ' + e.message); }",
-        "    }",
-        "  }",
-        "}",
-      ].join("\n"),
+      "live/init.ts": stdinCli("try { console.log(await hub.far.m[line]()); } catch (e) { console.log('failed: ' + e.message); }"),
     });
     const p = run(["app", "--watch", "--remote", `far=${s.url}`, dir]);
     await p.until("stderr", /ready\n/);
@@ -289,18 +266,7 @@ describe("pop app --watch", () => {
     const server = writeTree(tmp(), { "far/m.ts": "export function f(hub) { return 'up'; }" });
     const dir = writeTree(tmp(), {
       "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
-      "live/init.ts": [
-        "export async function cli(hub) {",
-        "  console.error('ready');",
-        "  const decoder = new TextDecoder();",
-        "  for await (const chunk of Bun.stdin.stream()) {",
-        "    for (const line of decoder.decode(chunk).split('\\n').slice(0, -1)) {",
-        "      if (line === 'quit') return;",
-        "      try { console.log(await hub.far.m.f()); } catch (e) { console.log('failed: ' + e.name); }",
-        "    }",
-        "  }",
-        "}",
-      ].join("\n"),
+      "live/init.ts": stdinCli("try { console.log(await hub.far.m.f()); } catch (e) { console.log('failed: ' + e.name); }"),
     });
     const p = run(["app", "--watch", "--remote", `far=http://127.0.0.1:${port}`, dir]);
     await p.until("stderr", /ready\n/);

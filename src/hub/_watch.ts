@@ -109,18 +109,22 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     opts.onReload?.(event);
   };
 
+  /** A folder made in a watched folder: a new sub-sub of an eager sub, or of an isolated sub (its side restarts when it holds plugin files). */
+  const folderMade = (dir: string): Promise<void> | void => {
+    if (placedFile.has(dir) || watchers.has(dir)) return undefined; // watched already
+    const newSub = newFolder(hub, dir);
+    if (newSub) return loadAddedSub(newSub);
+    const isolated = placedFile.get(dirname(dir));
+    const found = isolated ? walkPlaced(isolated, dir) : undefined;
+    return found ? restart(isolated!, found.file, found.hash) : undefined;
+  };
+
   const reload = async (file: string): Promise<void> => {
     if (stopped) return;
-    const newSub = !placedFile.has(file) && isFolder(file) ? newFolder(hub, file) : undefined;
-    if (newSub) return loadAddedSub(newSub);
-    const inIsolated = placedFile.get(dirname(file));
-    // A folder made in an isolated sub's folders (a new sub-sub): watched from now on, and the side restarted when it holds plugin files.
-    if (inIsolated && !placedFile.has(file) && isFolder(file)) {
-      const found = walkPlaced(inIsolated, file);
-      return found ? restart(inIsolated, found.file, found.hash) : undefined;
-    }
     const h = hashOf(file);
-    if (h === undefined || h === hashes.get(file)) return; // deleted, or the same bytes (a second event for one write)
+    if (h === undefined) return isFolder(file) ? folderMade(file) : undefined; // a folder made, or a file deleted
+    if (h === hashes.get(file)) return; // the same bytes (a second event for one write)
+    const inIsolated = placedFile.get(dirname(file));
     if (inIsolated) return SOURCE.test(file) ? restart(inIsolated, file, h) : undefined;
     const rec = recordOf(hub, file);
     if (rec) {
@@ -351,23 +355,23 @@ function importers(hub: Hub, file: string): Array<{ rec: ModuleRecord; chain: st
 
 /** The sub-sub a new folder makes in the sub whose folder holds it, when that sub loads all its modules (see addedFolder). */
 function newFolder(hub: Hub, dir: string): SubMeta | undefined {
-  const parent = dirname(dir);
-  for (const meta of allSubs(hub)) {
-    const i = meta.dirs.indexOf(parent);
-    if (i < 0) continue;
-    return meta.load === "eager" ? addedFolder(hub, meta, i, basename(dir)) : undefined;
-  }
-  return undefined;
+  const [meta, i] = folderOf(hub, dirname(dir)) ?? [];
+  return meta?.load === "eager" ? addedFolder(hub, meta, i!, basename(dir)) : undefined;
 }
 
 /** The record a new plugin file makes in the sub whose folder holds it, when that sub loads all its modules (see addedFile). */
 function newModule(hub: Hub, file: string): ModuleRecord | undefined {
-  const dir = dirname(file);
+  const [meta, i] = folderOf(hub, dirname(file)) ?? [];
+  if (!meta) return undefined;
+  const rec = addedFile(hub, meta, i!, basename(file)); // a lazy sub notes the name too: it finds the file by it
+  return rec && meta.load === "eager" ? rec : undefined;
+}
+
+/** The sub (or sub-sub) that has `dir` among its folders, and its index there. */
+function folderOf(hub: Hub, dir: string): [SubMeta, number] | undefined {
   for (const meta of allSubs(hub)) {
     const i = meta.dirs.indexOf(dir);
-    if (i < 0) continue;
-    const rec = addedFile(hub, meta, i, basename(file));
-    return rec && meta.load === "eager" ? rec : undefined;
+    if (i >= 0) return [meta, i];
   }
   return undefined;
 }
