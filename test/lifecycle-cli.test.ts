@@ -259,6 +259,31 @@ describe("pop app --watch", () => {
     expect(r.stderr).not.toContain("not watched");
   }, 30_000);
 
+  test("a remote sub's functions in sub-subs left out: said once per set left out, not on each new list", async () => {
+    const server = writeTree(tmp(), { "far/m.ts": "export function f(hub) { return 'f1'; }", "far/deep/d.ts": "export function x(hub) { return 1; }" });
+    await using s = await serve(["--plugins", server, "--sub", "far", "--watch"]);
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
+      "live/init.ts": stdinCli("console.log(await hub.far.m[line]());"),
+    });
+    const p = run(["app", "--watch", "--remote", `far=${s.url}`, dir]);
+    await p.until("stderr", /ready\n/);
+    const leftOut = (n: string, refs: string) =>
+      `pop: warning: remote sub "far" (${s.url}): ${n} in sub-subs left out (${refs}); remote subs carry modules of the sub itself\n`;
+    expect(p.text.stderr).toContain(leftOut("1 function", "deep.d.x"));
+    await Bun.write(join(server, "far/m.ts"), "export function f(hub) { return 'f2'; }\nexport function g(hub) { return 'g1'; }");
+    await p.until("stderr", /pop: reloaded far from http:\/\/\S+\n/);
+    await Bun.write(join(server, "far/deep/d.ts"), "export function x(hub) { return 1; }\nexport function y(hub) { return 2; }");
+    await p.until("stderr", /in sub-subs left out \(deep\.d\.x, deep\.d\.y\)/);
+    p.send("g\nquit\n");
+    p.proc.stdin.end();
+    const r = await p.done();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("g1\n");
+    expect(r.stderr.split(leftOut("1 function", "deep.d.x"))).toHaveLength(2); // once, at the start
+    expect(r.stderr.split(leftOut("2 functions", "deep.d.x, deep.d.y"))).toHaveLength(2);
+  }, 30_000);
+
   test("a remote sub whose server was down at the start is called once the server is up, without a restart", async () => {
     const free = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const port = free.port;

@@ -130,10 +130,19 @@ function standIns(hub: Hub, name: string, conn: Connection, list: Awaited<Return
     const params = typeof info.params === "string" ? info.params : "...args";
     m.source = (m.source ?? "") + `${info.doc ? `/** ${info.doc.replace(/\*\//g, "* /")} */\n` : ""}export async function ${fn}(hub, ${params}) {}\n`;
   }
-  if (skipped.length > 0)
+  // Said once per set left out: under --watch the list is asked for again every second, and a change elsewhere in it
+  // must not repeat the warning.
+  const said = skippedSaid.get(hub) ?? new Map<string, string>();
+  skippedSaid.set(hub, said);
+  const key = skipped.join("\n");
+  if (skipped.length > 0 && said.get(name) !== key)
     hubWarn(
       hub,
       `remote sub "${name}" (${conn.url}): ${skipped.length} function${skipped.length > 1 ? "s" : ""} in sub-subs left out (${skipped.slice(0, 3).join(", ")}); remote subs carry modules of the sub itself`,
     );
+  said.set(name, key);
   return modules;
 }
+
+/** The refs each hub's remote subs last said they left out, by sub name. */
+const skippedSaid = new WeakMap<Hub, Map<string, string>>();
