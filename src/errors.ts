@@ -4,6 +4,8 @@
 // Nothing here imports anything: every tool (hub, config, CLI, the coming deploy agent) can depend on it.
 
 /** The longest timer setTimeout can set (2^31 - 1 ms); a longer one fires after 1 ms. Every timeout option is bounded by it. */
+import { relative } from "./_path.ts";
+
 export const MAX_TIMER_MS = 2_147_483_647;
 
 /** Exit codes, stable for scripts; `pop --help` lists them (EXIT_HELP). */
@@ -168,6 +170,15 @@ export class CallError extends PopError {
   }
 }
 
+/** An error thrown where no caller could catch it (a timer, a promise nobody awaited): `where` names the plugin's line. */
+export class UncaughtError extends PopError {
+  override name = "UncaughtError";
+  override readonly code: string = "POP_UNCAUGHT";
+  constructor(cause: unknown, what = "") {
+    super(`${locate(cause)}uncaught error${what}: ${messageOf(cause)}`, { cause });
+  }
+}
+
 /** A plugin called `process.exit()` while pop was loading or running it: turned into an error of that module. */
 export class ExitCalledError extends PopError {
   override name = "ExitCalledError";
@@ -263,4 +274,17 @@ export function formatLocation(loc: SourceLocation): string {
   if (loc.line !== undefined) s += `:${loc.line}`;
   if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
   return s;
+}
+
+/** `file:line:column: ` of the first stack frame in a file on disk (the plugin's own code, not pop's), or "". */
+export function locate(e: unknown): string {
+  const stack = e instanceof Error ? e.stack : undefined;
+  if (!stack) return "";
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /((?:\/|[A-Za-z]:[\\/])[^():]*?):(\d+):(\d+)\)?\s*$/.exec(line);
+    if (!m || m[1]!.includes("$bunfs") || m[1]!.includes("~BUN")) continue;
+    const file = relative(process.cwd(), m[1]!);
+    return `${file && !file.startsWith("..") ? file : m[1]}:${m[2]}:${m[3]}: `;
+  }
+  return "";
 }

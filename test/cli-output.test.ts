@@ -66,7 +66,7 @@ describe("--json: diagnostics are JSON lines on stderr", () => {
       {
         time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         level: "error",
-        msg: '"rpc.echo.fails" failed: it went wrong badly',
+        msg: 'test/fixtures/hub/loading/rpc/echo.ts:18:13: "rpc.echo.fails" failed: it went wrong badly',
         code: "POP_CALL",
         ref: "rpc.echo.fails",
         exitCode: 1,
@@ -125,7 +125,7 @@ describe("POP_LOG_FORMAT and POP_LOG_LEVEL", () => {
 
   test("POP_LOG_FORMAT=text overrides --json for diagnostics; stdout is still JSON only", async () => {
     const r = await pop(["call", "rpc.echo.fails", "--plugins", LOADING, "--json"], { env: { POP_LOG_FORMAT: "text" } });
-    expect(r).toEqual({ code: 1, stdout: "", stderr: 'pop: "rpc.echo.fails" failed: it went wrong badly\n' });
+    expect(r).toEqual({ code: 1, stdout: "", stderr: 'pop: test/fixtures/hub/loading/rpc/echo.ts:18:13: "rpc.echo.fails" failed: it went wrong badly\n' });
   });
 
   test("POP_LOG_FORMAT=auto: JSON lines when stderr is not a terminal (a pipe here)", async () => {
@@ -217,7 +217,11 @@ describe("control characters in what a message echoes are escaped, JSON-style", 
 
   test("a plugin's error message with an escape sequence reaches the terminal escaped", async () => {
     const dir = writeTree(tmp(), { "s/m.ts": "export function f(hub) { throw new Error('red \\x1b[31malert\\x07'); }" });
-    expect(await pop(["call", "s.m.f", "--plugins", dir])).toEqual({ code: 1, stdout: "", stderr: 'pop: "s.m.f" failed: red \\u001b[31malert\\u0007\n' });
+    expect(await pop(["call", "s.m.f", "--plugins", dir])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `pop: ${join(dir, "s/m.ts")}:1:36: "s.m.f" failed: red \\u001b[31malert\\u0007\n`,
+    });
   });
 });
 

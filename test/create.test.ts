@@ -206,7 +206,7 @@ describe("pop create project", () => {
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
         code: 1,
         stdout: "",
-        stderr: `pop: "calc.math.fib" failed: num must be a whole number from 0 to 1476, got ${shown}\n`,
+        stderr: `pop: calc/math.ts:8:66: "calc.math.fib" failed: num must be a whole number from 0 to 1476, got ${shown}\n`,
       });
     }
     const top = await pop(["call", "calc.math.fib", "num=1476", "--plugins", "."], { cwd: dir, env: NO_BUN });

@@ -62,7 +62,11 @@ describe("output", () => {
   });
 
   test("a function that throws: exit 1, its message on one line of stderr, nothing on stdout", async () => {
-    expect(await call("rpc.echo.fails")).toEqual({ code: 1, stdout: "", stderr: 'pop: "rpc.echo.fails" failed: it went wrong badly\n' });
+    expect(await call("rpc.echo.fails")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'pop: test/fixtures/hub/loading/rpc/echo.ts:18:13: "rpc.echo.fails" failed: it went wrong badly\n',
+    });
   });
 
   test("POP_DEBUG adds the stack", async () => {
@@ -92,7 +96,9 @@ describe("unknown refs", () => {
   test("hub.pop.ref.last says the same inside a plugin", async () => {
     const r = await call("probe.check.last", "ref=rpc.math.fbi");
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('pop: "probe.check.last" failed: no function "rpc.math.fbi"; did you mean "rpc.math.fib"?\n');
+    expect(r.stderr).toBe(
+      'pop: test/fixtures/hub/loading/probe/check.ts:46:30: "probe.check.last" failed: no function "rpc.math.fbi"; did you mean "rpc.math.fib"?\n',
+    );
   });
 
   test("hub.pop.ref.last returns the function a ref names", async () => {

@@ -87,7 +87,11 @@ describe("pre, call, post", () => {
 
   test("a refusal reaches pop call as the function's failure: exit 1, its message on stderr", async () => {
     const r = await pop(["call", "calc.ops.div", "a=1", "b=0", "--plugins", CONTRACTS]);
-    expect(r).toEqual({ code: 1, stdout: "", stderr: 'pop: "calc.ops.div" failed: refusing to divide by zero\n' });
+    expect(r).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'pop: test/fixtures/hub/contracts/calc/contracts/ops.ts:35:26: "calc.ops.div" failed: refusing to divide by zero\n',
+    });
   });
 });
 

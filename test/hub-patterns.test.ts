@@ -19,7 +19,9 @@ describe("driver", () => {
   test("a mistyped name says what was meant", async () => {
     const r = await pop(["call", "probe.check.driver", "name=dsk", "--plugins", PATTERNS]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('pop: "probe.check.driver" failed: no module or sub "store.dsk"; did you mean "store.disk"?\n');
+    expect(r.stderr).toBe(
+      'pop: test/fixtures/hub/patterns/probe/check.ts:8:25: "probe.check.driver" failed: no module or sub "store.dsk"; did you mean "store.disk"?\n',
+    );
   });
 
   test("a sub or a function is not a driver", async () => {

@@ -191,7 +191,9 @@ describe("remote subs through the binary", () => {
       expect(await fibCalls(calc.url)).toBe(1);
       const failMerged = await call(["call", "calc.math.fail", "--plugins", CALC]);
       const failSplit = await call(["call", "calc.math.fail", "--plugins", CALC, "--remote", `calc=${calc.url}`]);
-      expect(failSplit).toEqual(failMerged);
+      // The merged app names the plugin's line; the server's line stays on the server.
+      expect(failMerged.stderr).toStartWith("pop: test/fixtures/serve/calc-root/calc/math.ts:22:13: ");
+      expect(failSplit).toEqual({ ...failMerged, stderr: failMerged.stderr.replace(/^pop: \S+:\d+:\d+: /, "pop: ") });
       expect(failSplit.code).toBe(1);
       expect(failSplit.stderr).toContain('"calc.math.fail" failed: boom: the input was bad');
     },

@@ -2,7 +2,7 @@ import { version as popVersion } from "../../package.json" with { type: "json" }
 import { type Command, ownArgv, parseCommandArgs, UsageError } from "./_args.ts";
 import { COMMANDS, EXIT, EXIT_HELP, GROUPS, loadCommand } from "./_commands.ts";
 import { commandHelp } from "./_help.ts";
-import { quote } from "../errors.ts";
+import { quote, UncaughtError } from "../errors.ts";
 import { configureFromEnv, configureOutput, keepStdoutForData, log, report } from "../output.ts";
 import { errRaw, flushOutput, out, styles, useColor } from "./_output.ts";
 
@@ -115,6 +115,7 @@ async function runCommand(cmd: Command, argv: string[], path: string, popPrints:
   applyEnv();
   const ctx = parseCommandArgs(cmd, argv, path);
   trapSignals();
+  trapUncaught();
   let code: number | undefined;
   try {
     const ret = await cmd.run(ctx);
@@ -169,6 +170,56 @@ function trapSignals(): void {
   };
   process.on("SIGINT", on("SIGINT", EXIT.sigint));
   process.on("SIGTERM", on("SIGTERM", EXIT.sigterm));
+}
+
+/**
+ * An error thrown where no caller can catch it (a timer, a promise nobody awaits) while a command runs: one `pop:`
+ * line naming the plugin's file and line, the hubs closed, exit 1 (not Bun's crash report, not an exit 0). A command
+ * that traps these itself (pop app names its app; an isolated sub's child tells its host) is left to do so.
+ */
+function trapUncaught(): void {
+  let done = false;
+  const fatal = (event: "uncaughtException" | "unhandledRejection") => (e: unknown) => {
+    if (done || process.listenerCount(event) > 1) return;
+    done = true;
+    const code = report(new UncaughtError(e));
+    process.exitCode = code;
+    const alive = setTimeout(() => {}, 60_000); // the hubs' __shutdown__ hooks run before the exit
+    void (async () => {
+      try {
+        const { closeOpenHubs } = await import("../hub/index.ts");
+        await closeOpenHubs();
+      } catch (err) {
+        report(err);
+      }
+      await flushOutput().catch(() => {});
+      clearTimeout(alive);
+      process.exit(code);
+    })();
+  };
+  process.on("uncaughtException", fatal("uncaughtException"));
+  process.on("unhandledRejection", fatal("unhandledRejection"));
+}
+
+/**
+ * `value` awaited, with the event loop kept waiting (a timer) while it is pending: Bun spins a core at 100% on an
+ * await that never settles once nothing else is pending (docs/plugins.md), so a plugin's call whose promise never
+ * settles would otherwise burn a CPU. It idles instead (until --timeout, or a signal). A value that is no promise, or
+ * one settled within the turn, sets no timer.
+ */
+export async function settled<T>(value: T | Promise<T>): Promise<T> {
+  if (!(value instanceof Promise)) return value;
+  let done = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  setImmediate(() => {
+    if (!done) timer = setInterval(() => {}, 1 << 30);
+  });
+  try {
+    return await value;
+  } finally {
+    done = true;
+    clearInterval(timer);
+  }
 }
 
 /** Print an error the CLI way and pick its exit code: the one funnel, src/output.ts `report` (kept for callers of the CLI's index). */

@@ -1,13 +1,14 @@
 import { isDirectory } from "../_fs.ts";
 import { join, relative } from "../_path.ts";
 import { ConfigError, early } from "../config/index.ts";
-import { CallError, PopError } from "../errors.ts";
+import { CallError, locate, PopError, quote, UncaughtError } from "../errors.ts";
 import { reloadMessage } from "../hub/_watch.ts";
 import { addSub, closeHub, dyneDirs, type Hub, hubFailures, hubRoots, onHubClose, placeUnrooted, watchHub } from "../hub/index.ts";
 import { configureOutput, flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS } from "./_hubargs.ts";
+import { settled } from "./_main.ts";
 import { out } from "./_output.ts";
 import { openProject } from "./_project.ts";
 
@@ -85,12 +86,17 @@ const app: Command = {
     }
     let code: unknown;
     try {
-      code = await cli();
+      code = await settled(cli());
     } catch (e) {
       // pop's own errors (a bad config value: exit 2) say what they are; anything else is the app's failure.
       throw e instanceof PopError ? e : new CallError(ref, e, locate(e));
     }
-    if (typeof code === "number") return code;
+    if (typeof code === "number") {
+      // An exit status is one byte: 256 would end as 0 (success), -1 as 255, 1.5 as Node's range error.
+      if (!Number.isInteger(code) || code < 0 || code > 255)
+        throw new PopError(`${quote(ref)} returned ${code} as the exit code; return a whole number from 0 to 255 (or nothing, for process.exitCode)`);
+      return code;
+    }
     // When the event loop empties (a server stopped, a timer done), the hub closes: its __shutdown__ hooks run.
     process.once("beforeExit", () => void closeHub(hub).catch((e: unknown) => void (process.exitCode = report(e))));
     // Nothing returned: the event loop runs on (a server the app started keeps pop alive), and the exit code is
@@ -144,7 +150,7 @@ function trapUncaught(hub: Hub, name: string): void {
   const fatal = (e: unknown) => {
     if (done) return;
     done = true;
-    const code = report(e, `${locate(e)}uncaught error in app "${name}"`);
+    const code = report(new UncaughtError(e, ` in app "${name}"`));
     process.exitCode = code; // the exit code even if the event loop ends before the hub has closed
     const alive = setTimeout(() => {}, 60_000); // keep it running until then
     const exit = () =>
@@ -161,17 +167,4 @@ function trapUncaught(hub: Hub, name: string): void {
   };
   process.on("uncaughtException", fatal);
   process.on("unhandledRejection", fatal);
-}
-
-/** `file:line:column: ` of the first stack frame in a file on disk (the plugin's own code), or "". */
-function locate(e: unknown): string {
-  const stack = e instanceof Error ? e.stack : undefined;
-  if (!stack) return "";
-  for (const line of stack.split("\n").slice(1)) {
-    const m = /((?:\/|[A-Za-z]:[\\/])[^():]*?):(\d+):(\d+)\)?\s*$/.exec(line);
-    if (!m || m[1]!.includes("$bunfs") || m[1]!.includes("~BUN")) continue;
-    const file = relative(process.cwd(), m[1]!);
-    return `${file && !file.startsWith("..") ? file : m[1]}:${m[2]}:${m[3]}: `;
-  }
-  return "";
 }

@@ -1,11 +1,12 @@
 // The hub's own files, not its index: `pop call` never loads what only other commands use (introspection, watching).
 import { loadHub } from "../hub/_hub.ts";
 import { preloadRef, resolveFunction } from "../hub/_ref.ts";
-import { CallError, DiscoveryError, messageOf, PluginLoadError, PopError, quote, RefError, TimeoutError } from "../errors.ts";
+import { CallError, DiscoveryError, locate, messageOf, PluginLoadError, PopError, quote, RefError, TimeoutError } from "../errors.ts";
 import { log } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
+import { settled } from "./_main.ts";
 import { out, toJson } from "./_output.ts";
 
 const PATH = "pop call";
@@ -61,7 +62,7 @@ const call: Command = {
     }
     let result: unknown;
     try {
-      result = await fn(...callArgs);
+      result = await settled(fn(...callArgs));
     } catch (e) {
       throw callFailure(ref, e);
     }
@@ -93,7 +94,7 @@ function loadFailure(e: unknown): unknown {
 /** --timeout's own error names the ref already; anything else is the function's failure. */
 function callFailure(ref: string, e: unknown): unknown {
   if (e instanceof TimeoutError && e.message.startsWith(`call "${ref}"`)) return e;
-  return new CallError(ref, e);
+  return new CallError(ref, e, locate(e));
 }
 
 /** The result as pop call prints it: plain scalars as JSON prints them (no trip through JSON.stringify's replacer), the rest as JSON. */
