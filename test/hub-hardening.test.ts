@@ -156,6 +156,29 @@ describe("files and names", () => {
     expect(r.stderr).toContain('module "s.m" not loaded: __func_alias__ maps "p_" to "__proto__", which is not a public name');
   });
 
+  test("functions named like Object.prototype's (toString, constructor, hasOwnProperty) are listed and callable as any other", async () => {
+    const dir = writeTree(tmp(), {
+      "p/proto.ts":
+        "export function toString(hub) { return 'ts'; }\nexport function constructor(hub) { return 'c'; }\nexport function hasOwnProperty(hub) { return 'h'; }\n",
+    });
+    const tree = await pop(["tree", "--plugins", dir, "--json"]);
+    const mod = JSON.parse(tree.stdout).subs.find((s: { name: string }) => s.name === "p").modules[0];
+    expect(mod.functions.map((f: { ref: string }) => f.ref)).toEqual(["p.proto.constructor", "p.proto.hasOwnProperty", "p.proto.toString"]);
+    for (const [fn, out] of [
+      ["toString", "ts"],
+      ["constructor", "c"],
+      ["hasOwnProperty", "h"],
+    ])
+      expect(await pop(["call", `p.proto.${fn}`, "--plugins", dir])).toEqual({ code: 0, stdout: `${out}\n`, stderr: "" });
+  });
+
+  test("a root's folder no ref can name (1num, a space) is a warning naming it, and the other subs load; --strict stops", async () => {
+    const dir = writeTree(tmp(), { "good/m.ts": "export function f(hub) { return 1; }\n", "1num/m.ts": "export function g(hub) { return 2; }\n" });
+    const warning = `${join(dir, "1num")}: a sub cannot be named "1num" (use ASCII letters, digits, _ and -, starting with a letter); rename the folder, or start its name with _ to keep it off the hub`;
+    expect(await pop(["call", "good.m.f", "--plugins", dir])).toEqual({ code: 0, stdout: "1\n", stderr: `pop: warning: ${warning}\n` });
+    expect(await pop(["call", "good.m.f", "--plugins", dir, "--strict"])).toEqual({ code: 1, stdout: "", stderr: `pop: ${warning}\n` });
+  });
+
   test("a file a.b.ts is a load failure saying why, and no suggestion points at it", async () => {
     const dir = writeTree(tmp(), { "s/a.b.ts": "export function f(hub) {}\n", "s/c.ts": "export function f(hub) {}\n" });
     const tree = await pop(["tree", "--plugins", dir, "--json"]);

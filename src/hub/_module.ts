@@ -436,7 +436,7 @@ export function moduleObject(hub: Hub, rec: ModuleRecord): Record<string, unknow
 /** Bind the module's public functions to the hub, wrapped by its contracts, put its public values beside them, and put it on its sub. */
 function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedContract[]): Record<string, unknown> {
   const plain = contracts.length === 0;
-  const alias = exports.__func_alias__ === undefined ? {} : readAlias(rec, exports);
+  const alias = exports.__func_alias__ === undefined ? NO_ALIAS : readAlias(rec, exports);
   const ns: Record<string, unknown> = {};
   const bare: Record<string, AnyFn> = {};
   for (const key of Object.keys(exports)) {
@@ -490,7 +490,7 @@ function exportKind(key: string, value: unknown, alias: Record<string, string>):
 export function moduleFunctions(rec: ModuleRecord): FunctionRecord[] {
   const exports = rec.exports;
   if (rec.state !== "loaded" || !exports) return [];
-  const alias = (exports.__func_alias__ as Record<string, string> | undefined) ?? {};
+  const alias = exports.__func_alias__ === undefined ? NO_ALIAS : aliasTable(exports.__func_alias__ as Record<string, string>);
   const contracts = rec.applied ?? [];
   const out: FunctionRecord[] = [];
   for (const key of Object.keys(exports)) {
@@ -505,6 +505,16 @@ export function moduleFunctions(rec: ModuleRecord): FunctionRecord[] {
   return out;
 }
 
+/**
+ * Aliases by export name, with no prototype: an export named `toString` or `constructor` must not find
+ * Object.prototype's (it would become a "function" named by the native function's text).
+ */
+const NO_ALIAS: Record<string, string> = Object.freeze(Object.create(null));
+
+function aliasTable(a: Record<string, string>): Record<string, string> {
+  return Object.assign(Object.create(null), a);
+}
+
 /** The module's `__func_alias__`, checked: every target a fresh identifier, no two functions under one name. */
 function readAlias(rec: ModuleRecord, exports: Exports): Record<string, string> {
   const a = exports.__func_alias__;
@@ -513,14 +523,14 @@ function readAlias(rec: ModuleRecord, exports: Exports): Record<string, string> 
   if (!a || typeof a !== "object" || Array.isArray(a) || Object.values(a).some((v) => typeof v !== "string")) {
     throw bad(`must map export names to hub names, e.g. { del_: "delete" }; got ${JSON.stringify(a)}`);
   }
-  const alias = a as Record<string, string>;
+  const alias = aliasTable(a as Record<string, string>);
   const targets = new Map<string, string>();
   for (const [from, to] of Object.entries(alias)) {
     if (!IDENT.test(to) || to === "__proto__" || to.startsWith("_"))
       throw bad(`maps "${from}" to ${JSON.stringify(to)}, which is not a public name: use an identifier that does not start with "_"`);
     const prev = targets.get(to);
     if (prev !== undefined) throw bad(`maps both "${prev}" and "${from}" to "${to}": one name, one function`);
-    if (to !== from && Object.hasOwn(exports, to) && !(to in alias) && exportKind(to, exports[to], {}) !== undefined) {
+    if (to !== from && Object.hasOwn(exports, to) && !(to in alias) && exportKind(to, exports[to], NO_ALIAS) !== undefined) {
       throw bad(`maps "${from}" to "${to}", but the module also exports "${to}": rename one of them`);
     }
     targets.set(to, from);

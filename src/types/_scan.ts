@@ -126,7 +126,7 @@ function readSource(file: string): string {
 
 function readAlias(text: string): Record<string, string> {
   const body = ALIAS.exec(text)?.[1];
-  const alias: Record<string, string> = {};
+  const alias: Record<string, string> = Object.create(null); // no prototype: an export named toString is its own
   if (body === undefined) return alias;
   for (const m of body.matchAll(PAIR)) alias[(m[2] ?? m[3])!] = m[5]!;
   return alias;
