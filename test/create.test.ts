@@ -441,6 +441,13 @@ describe("into a project", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toStartWith("pop: calc/money.ts exists: this template writes a new module with its contract;");
     expect(files(cwd)).toEqual(["calc/money.ts"]);
+    // With a contract beside it too, and with --force: the module is the user's code, never replaced.
+    writeTree(cwd, { "calc/contracts/money.ts": "export function pre() {}\n" });
+    const forced = await pop(["create", "contract", "calc/money", "--force"], { cwd });
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toStartWith("pop: calc/money.ts exists: this template writes a new module with its contract;");
+    expect(readFileSync(join(cwd, "calc/money.ts"), "utf8")).toBe("export function f() {}\n");
+    expect(files(cwd)).toEqual(["calc/contracts/money.ts", "calc/money.ts"]);
   });
 
   test("a failure half-way leaves the folder as it was", async () => {

@@ -13,7 +13,8 @@ export function render(_hub: Hub, ctx: CreateContext): TemplateOutput {
   const sub = ctx.sub!;
   const n = ctx.name;
   const dir = subDir(ctx.dyne, sub);
-  if (ctx.exists(`${dir}/${n}.ts`) && !ctx.exists(`${dir}/contracts/${n}.ts`))
+  // The module may be the user's own code, whether or not a contract file exists too: never replaced, even with --force.
+  if (ctx.exists(`${dir}/${n}.ts`))
     throw new UsageError(
       `${dir}/${n}.ts exists: this template writes a new module with its contract; for a module you have, write ${dir}/contracts/${n}.ts by hand (docs/plugins.md, Contracts), or pick another NAME`,
       "pop create",

@@ -8,6 +8,7 @@ import { PopError, quote, UsageError } from "../errors.ts";
 import { log } from "../output.ts";
 import { hubOptions } from "../cli/_hubargs.ts";
 import { addBuiltinSub, createHub, discoverRoots, DiscoveryError, type Hub, hubRoots, type PluginRoot, readRoot } from "../hub/index.ts";
+import { confEdited } from "../hub/_discover.ts";
 import { iterRef } from "../hub/_internal.ts";
 import { BUILTIN_CREATE } from "./_builtin.ts";
 import { addToDyne } from "./_dyne.ts";
@@ -196,6 +197,7 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
   } catch (e) {
     throw fsError(e, dir, where);
   }
+  if (root?.confFile && actions.some((a) => a.action === "edit")) confEdited(root.confFile); // pop types reads the DYNE just written
   if (req.types && out.types !== false) for (const f of await refreshTypes(dir, where)) result.files.push({ path: f, action: "types" });
   return result;
 }

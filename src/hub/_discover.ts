@@ -137,12 +137,21 @@ export async function readRoot(dir: string, source: string, pkg?: PackageJson, l
   return withConf(dir, source, listing, manifest, confName ? join(dir, confName) : undefined);
 }
 
+/** conf.ts files pop itself edited since it imported them (pop create adds to DYNE), and how often. */
+const confEdits = new Map<string, number>();
+
+/** Say that pop rewrote `file` (a root's conf.ts): the next read of that root imports it afresh, not the cached module. */
+export function confEdited(file: string): void {
+  confEdits.set(file, (confEdits.get(file) ?? 0) + 1);
+}
+
 /** readRoot for a root with a conf.ts (DYNE, DISABLE, ISOLATE, REMOTE) or a manifest. */
 async function withConf(dir: string, source: string, listing: Listing, manifest: Manifest | undefined, confFile: string | undefined): Promise<PluginRoot> {
   let conf: Record<string, unknown> | undefined;
   if (confFile) {
     try {
-      conf = (await import(confFile)) as Record<string, unknown>;
+      const edits = confEdits.get(confFile);
+      conf = (await import(edits ? `${confFile}?pop-conf=${edits}` : confFile)) as Record<string, unknown>;
     } catch (err) {
       const { reason, location } = describeThrow(err, confFile);
       throw new DiscoveryError(`${formatLocation(location)}: cannot load the plugin root's conf: ${reason}`, { cause: err });
