@@ -490,6 +490,68 @@ describe("into a project", () => {
   });
 });
 
+describe("refusals that keep a project working (each: exit 2, nothing written)", () => {
+  async function project(): Promise<string> {
+    const cwd = tmp();
+    expect((await pop(["create", "project", "shop"], { cwd })).code).toBe(0);
+    return join(cwd, "shop");
+  }
+  const refused = async (cwd: string, args: string[], stderr: string) => {
+    const before = files(cwd);
+    expect(await pop(["create", ...args], { cwd })).toEqual({ code: 2, stdout: "", stderr: `pop: ${stderr}\n` });
+    expect(files(cwd)).toEqual(before);
+  };
+
+  test("a driver's sig contract over a sub whose modules lack its functions; a module into a driver sub without them", async () => {
+    const cwd = await project();
+    await refused(
+      cwd,
+      ["sub", "calc", "--pattern", "driver"],
+      'calc/contracts/init.ts would require "put", "get" of every module of "calc", and calc/math.ts lacks them: nothing written; create this sub under a new name',
+    );
+    expect((await pop(["create", "sub", "store", "--pattern", "driver"], { cwd })).code).toBe(0);
+    const into = (f: string) =>
+      `store/${f}.ts would not load: store/contracts/init.ts requires "put", "get" of every module of "store": nothing written; write the module by hand with them, or put it in another sub`;
+    await refused(cwd, ["plugin", "store/x"], into("x"));
+    await refused(cwd, ["contract", "store/y"], into("y"));
+    const t = await pop(["test", "."], { cwd, env: NO_BUN });
+    expect(t.code).toBe(0);
+  }, 60_000);
+
+  test("a name differing only in case from one that exists", async () => {
+    const cwd = await project();
+    await refused(cwd, ["plugin", "calc/Math"], "calc/Math.ts differs only in case from calc/math.ts, which exists: nothing written; choose another name");
+    await refused(cwd, ["sub", "Calc", "--pattern", "library"], "Calc differs only in case from calc, which exists: nothing written; choose another name");
+  });
+
+  test("--dir under a file is a usage error (exit 2) like --dir naming a file", async () => {
+    const cwd = tmp();
+    writeTree(cwd, { afile: "x\n" });
+    expect(await pop(["create", "project", "x", "--dir", "afile/sub"], { cwd })).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'pop: "afile" is a file, so "afile/sub" cannot be made under it: pass --dir with another place\nrun "pop create --help" for usage\n',
+    });
+  });
+
+  test("into a folder that is no project, the next steps say pop test --no-types (pop test refuses to type it)", async () => {
+    const cwd = tmp();
+    mkdirSync(join(cwd, "plain"));
+    const r = await pop(["create", "sub", "s", "--pattern", "library", "--in", "plain"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("\n  pop test --no-types plain\n");
+    expect((await pop(["test", "--no-types", "plain"], { cwd, env: NO_BUN })).code).toBe(0);
+  }, 30_000);
+
+  test('a sub or project named "create" (it would become templates)', async () => {
+    const cwd = await project();
+    const r = await pop(["create", "sub", "create", "--pattern", "library"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toStartWith('pop: sub name "create" is taken by pop create\'s templates (the create sub of its hub): choose another, e.g. "creator"\n');
+    expect((await pop(["create", "project", "create"], { cwd: tmp() })).stderr).toStartWith('pop: project name "create" is taken by pop create\'s templates');
+  });
+});
+
 describe("templates are plugins", () => {
   test("pop create --list shows each template and where it comes from", async () => {
     const r = await pop(["create", "--list"], { cwd: tmp() });

@@ -1,7 +1,7 @@
 // `pop create TEMPLATE NAME`: find the template on the hub's `create` sub, check the name, render the files, find
 // conflicts, edit DYNE, then write everything at once (or, with --dry-run, only say what would be written).
 import { version as popVersion } from "../../package.json" with { type: "json" };
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { preferNodeFs } from "../_fs.ts";
 import { PopError, quote, UsageError } from "../errors.ts";
@@ -9,6 +9,7 @@ import { log } from "../output.ts";
 import { hubOptions } from "../cli/_hubargs.ts";
 import { addBuiltinSub, createHub, discoverRoots, DiscoveryError, type Hub, hubRoots, type PluginRoot, readRoot } from "../hub/index.ts";
 import { confEdited } from "../hub/_discover.ts";
+import { isProject } from "../types/_project.ts";
 import { iterRef } from "../hub/_internal.ts";
 import { BUILTIN_CREATE } from "./_builtin.ts";
 import { addToDyne } from "./_dyne.ts";
@@ -131,6 +132,18 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
     throw new UsageError(`project folder ${quote(where)} is not a folder: pass --in with the folder holding the project (its conf.ts and subs)`, PATH);
   if (tpl.target === "new" && existsSync(dir) && !isDir(dir))
     throw new UsageError(`${quote(where)} exists and is not a folder: pass --dir with another place`, PATH);
+  if (tpl.target === "new") {
+    // A file on the way (--dir afile/sub): the same mistake, said before anything is staged.
+    for (let up = dirname(dir); up !== dirname(up); up = dirname(up))
+      if (existsSync(up)) {
+        if (!isDir(up))
+          throw new UsageError(
+            `${quote(relative(process.cwd(), up) || up)} is a file, so ${quote(where)} cannot be made under it: pass --dir with another place`,
+            PATH,
+          );
+        break;
+      }
+  }
 
   const root = tpl.target === "project" ? await projectRootOf(hub, dir) : undefined;
   // Into a folder that is not there yet, nothing exists: no look-up per file.
@@ -167,6 +180,10 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
       actions.push({ path: confPath, action: "edit" });
     }
   }
+  if (!fresh) {
+    sameButCase(dir, where, actions);
+    unmetSigs(dir, where, planned);
+  }
   for (const a of actions)
     if (a.action !== "edit" && !fresh && isDir(join(dir, a.path)))
       throw new UsageError(`${join(where, a.path)} is a folder: nothing written`, PATH, { hint: false });
@@ -189,7 +206,10 @@ export async function create(req: CreateRequest): Promise<CreateResult> {
       );
     }
   }
-  const result: CreateResult = { template: req.template, name: req.name, dir: where, dryRun: req.dryRun, files: actions, notes, todo, next: out.next ?? [] };
+  let next = out.next ?? [];
+  // pop test types the hub of a project only (conf.ts, pop.json or a "pop" package.json): elsewhere it runs untyped.
+  if (tpl.target === "project" && !isProject(dir)) next = next.map((n) => (n.startsWith("pop test ") ? `pop test --no-types ${n.slice(9)}` : n));
+  const result: CreateResult = { template: req.template, name: req.name, dir: where, dryRun: req.dryRun, files: actions, notes, todo, next };
   if (req.dryRun) return result;
 
   try {
@@ -254,6 +274,87 @@ async function projectRootOf(hub: Hub, dir: string): Promise<PluginRoot> {
   } catch (e) {
     if (e instanceof DiscoveryError) throw new UsageError(e.message, PATH, { cause: e, hint: false });
     throw e;
+  }
+}
+
+/**
+ * A new file whose name differs only in case from one already there (store.ts beside Store.ts): two modules on a
+ * case-sensitive disk, a clash on another, and tsc and bun test stumble on them. Refused.
+ */
+function sameButCase(dir: string, where: string, actions: FileAction[]): void {
+  for (const a of actions) {
+    if (a.action !== "create") continue;
+    const parts = a.path.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      const parent = join(dir, ...parts.slice(0, i));
+      const entries = listFolder(parent);
+      if (!entries) break;
+      const want = parts[i]!;
+      const other = entries.find((e) => e !== want && e.toLowerCase() === want.toLowerCase());
+      if (other)
+        throw new UsageError(
+          `${join(where, ...parts.slice(0, i), want)} differs only in case from ${join(where, ...parts.slice(0, i), other)}, which exists: nothing written; choose another name`,
+          PATH,
+          { hint: false },
+        );
+      if (!entries.includes(want)) break;
+    }
+  }
+}
+
+function listFolder(path: string): string[] | undefined {
+  try {
+    return readdirSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+const SIG = /export\s+(?:async\s+)?(?:function\s*\*?\s*|const\s+|let\s+|var\s+)sig_([A-Za-z_$][\w$]*)/g;
+const EXPORTED = /export\s+(?:async\s+)?(?:function\s*\*?\s*|const\s+|let\s+|var\s+|class\s+)([A-Za-z_$][\w$]*)/g;
+
+/**
+ * A sub whose contracts/init.ts has sig contracts requires those functions of every module but init (docs/plugins.md):
+ * a module written without them, or a sig contract written over modules that lack them, would fail to load and take
+ * the project's tests with it. Refused, naming what is missing (text read, nothing imported).
+ */
+function unmetSigs(dir: string, where: string, planned: PlannedFile[]): void {
+  const text = (path: string) => planned.find((f) => f.path === path)?.text ?? readText(join(dir, path));
+  const folders = new Set<string>();
+  for (const f of planned) {
+    const m = /^(.+)\/(?:contracts\/init|[^/]+)\.(?:ts|mts|js|mjs)$/.exec(f.path);
+    if (m && !m[1]!.startsWith("test") && !m[1]!.endsWith("/contracts")) folders.add(m[1]!);
+  }
+  for (const folder of folders) {
+    const contract = `${folder}/contracts/init.ts`;
+    const sigs = [...(text(contract) ?? "").matchAll(SIG)].map((m) => m[1]!);
+    if (sigs.length === 0) continue;
+    const contractNew = planned.some((f) => f.path === contract);
+    const modules = contractNew ? (listFolder(join(dir, folder)) ?? []).map((e) => `${folder}/${e}`) : [];
+    for (const f of planned) if (f.path.startsWith(`${folder}/`) && !f.path.slice(folder.length + 1).includes("/")) modules.push(f.path);
+    for (const path of new Set(modules)) {
+      const base = path.slice(folder.length + 1);
+      if (!/\.(?:ts|mts|js|mjs)$/.test(base) || /^(?:init|_)|\.(?:test|spec|d)\./.test(base)) continue;
+      const exported = new Set([...(text(path) ?? "").matchAll(EXPORTED)].map((m) => m[1]!));
+      const missing = sigs.filter((s) => !exported.has(s));
+      if (missing.length === 0) continue;
+      const names = missing.map((s) => `"${s}"`).join(", ");
+      throw new UsageError(
+        contractNew && !planned.some((p) => p.path === path)
+          ? `${join(where, contract)} would require ${names} of every module of ${quote(folder)}, and ${join(where, path)} lacks them: nothing written; create this sub under a new name`
+          : `${join(where, path)} would not load: ${join(where, contract)} requires ${names} of every module of ${quote(folder)}: nothing written; write the module by hand with them, or put it in another sub`,
+        PATH,
+        { hint: false },
+      );
+    }
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
   }
 }
 

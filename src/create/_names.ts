@@ -22,6 +22,10 @@ export function badName(name: string, what: string, example = "shop"): string | 
   if (!IDENT.test(name))
     return `${what} name ${quote(name)} is not an identifier: use letters, digits and _, starting with a letter (it is a folder name and a name on the hub), e.g. ${quote(suggest(name))}`;
   if (JS_RESERVED.has(name)) return `${what} name ${quote(name)} is a JavaScript reserved word: choose another, e.g. ${quote(`${name}_`.replace(/^_+/, ""))}`;
+  // The scaffolder's templates are the `create` sub of the hub pop create builds over the project's roots: a project's
+  // sub of that name would become templates (and a project named so gets a sub of its name).
+  if (name === "create" && (what === "sub" || what === "project"))
+    return `${what} name "create" is taken by pop create's templates (the create sub of its hub): choose another, e.g. "creator"`;
   if (POP_RESERVED.has(name)) return `${what} name ${quote(name)} is reserved by pop: choose another, e.g. ${quote(`my_${name}`)}`;
   return undefined;
 }
