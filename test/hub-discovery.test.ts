@@ -80,7 +80,22 @@ describe("where plugin roots come from", () => {
     const r = await pop(["tree", "--plugins", "/no/such/root"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toStartWith('pop: plugin root "/no/such/root" (from --plugins) is not a folder');
+    expect(r.stderr).toStartWith('pop: plugin root "/no/such/root" (from --plugins) does not exist: pass a folder whose sub-folders are subs');
+    const file = await pop(["tree", "--plugins", "package.json"]);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toStartWith('pop: plugin root "package.json" (from --plugins) is a file, not a folder: pass a folder whose sub-folders are subs');
+  });
+
+  test("an unknown command under --json is a JSON line on stderr, exit 2", async () => {
+    const r = await pop(["nosuch", "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(JSON.parse(r.stderr)).toMatchObject({
+      level: "error",
+      code: "POP_USAGE",
+      exitCode: 2,
+      msg: 'unknown command "nosuch"; run "pop --help" for the list',
+    });
   });
 
   test("a conf.ts that throws: exit 2 (a definition error, like a malformed DYNE) naming the file and line", async () => {
@@ -174,5 +189,24 @@ describe("disabling", () => {
     const r = await pop(["tree", "--plugins", A, "--disable", "rpc/math"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toStartWith('pop: --disable "rpc/math" is not a ref like "rpc.math"');
+    const env = await pop(["tree", "--plugins", A], { env: { POP_DISABLE: "bad..ref" } });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toStartWith('pop: POP_DISABLE holds "bad..ref", which is not a ref like "rpc.math"; give comma-separated refs\n');
+  });
+
+  test("a disabled ref naming no sub of the hub, or pop's own sub, is a warning, not silently nothing", async () => {
+    const r = await pop(["call", "rpc.math.fib", "num=5", "--plugins", A, "--disable", "zz.qq", "--disable", "pop"], { env: { POP_DISABLE: "rcp" } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("5\n");
+    const subs = JSON.parse((await pop(["tree", "--plugins", A, "--json"])).stdout)
+      .subs.map((x: { name: string }) => x.name)
+      .filter((n: string) => n !== "pop")
+      .sort()
+      .join(", ");
+    expect(r.stderr).toBe(
+      `pop: warning: POP_DISABLE "rcp" names no sub of this hub (${subs}); ignored: check the spelling\n` +
+        `pop: warning: --disable "zz.qq" names no sub of this hub (${subs}); ignored: check the spelling\n` +
+        `pop: warning: --disable "pop": pop's own sub cannot be disabled; ignored\n`,
+    );
   });
 });

@@ -308,6 +308,23 @@ describe("pop serve: SIGTERM drains", () => {
   );
 
   test(
+    "SIGINT (Ctrl-C) drains the same way, says so, and exits 130",
+    async () => {
+      await using s = await serve(["--plugins", CALC, "--sub", "calc"]);
+      const inflight = post(s.url, { ref: "math.hold", kwargs: { value: "finished" } });
+      await s.waitFor("stderr", /holding/);
+      s.proc.kill("SIGINT");
+      await s.waitFor("stderr", /SIGINT received: draining \(no new requests; calls in flight finish\), then closing the hub/);
+      expect(s.proc.exitCode).toBeNull();
+      s.proc.kill("SIGUSR2");
+      expect(await inflight).toMatchObject({ status: 200, json: { ref: "math.hold", result: "finished" } });
+      expect(await s.exited()).toBe(130);
+      expect(s.stderr()).toMatch(/calc\.math shut down\n(.|\n)*pop: stopped\n$/);
+    },
+    T,
+  );
+
+  test(
     "an idle server stops at once on SIGTERM with exit 0",
     async () => {
       await using s = await serve(["--plugins", CALC, "--sub", "calc", "--json"]);

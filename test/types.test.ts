@@ -272,7 +272,7 @@ describe("pop types", () => {
     expect(r.code).toBe(2);
     expect(existsSync(join(cwd, ".pop"))).toBe(false);
     const p = await pop(["types", "--plugins", "missing"], { cwd, env: ENV });
-    expect(p.stderr).toContain(`plugin root "missing" (from --plugins) is not a folder`);
+    expect(p.stderr).toContain(`plugin root "missing" (from --plugins) does not exist`);
     expect(p.code).toBe(2);
   });
 

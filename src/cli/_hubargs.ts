@@ -121,13 +121,16 @@ function audit(file: string, path: string): string {
 /** POP_DISABLE's refs, then --disable's, each with where it came from. */
 function disables(args: Record<string, any>, path: string): Array<{ ref: string; source: string }> {
   const disable: Array<{ ref: string; source: string }> = [];
+  const REF = /^[\w$-]+(\.[\w$-]+)*$/;
   for (const ref of (process.env.POP_DISABLE ?? "")
     .split(",")
     .map((x) => x.trim())
-    .filter(Boolean))
+    .filter(Boolean)) {
+    if (!REF.test(ref)) throw new UsageError(`POP_DISABLE holds ${quote(ref)}, which is not a ref like "rpc.math"; give comma-separated refs`, path);
     disable.push({ ref, source: "POP_DISABLE" });
+  }
   for (const ref of (args.disable ?? []) as string[]) {
-    if (!/^[\w$-]+(\.[\w$-]+)*$/.test(ref)) throw new UsageError(`--disable ${quote(ref)} is not a ref like "rpc.math"`, path);
+    if (!REF.test(ref)) throw new UsageError(`--disable ${quote(ref)} is not a ref like "rpc.math"`, path);
     disable.push({ ref, source: "--disable" });
   }
   return disable;

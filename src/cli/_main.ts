@@ -73,6 +73,7 @@ function notACommand(argv: string[]): Outcome {
   if (first === undefined) return { help: topHelp(2), code: EXIT.usage };
   if (first === "--help" || first === "-h" || first === "help") return { help: topHelp(1), code: EXIT.ok };
   logEnv();
+  if (argv.includes("--json")) configureOutput({ json: true }); // the usage error below is a JSON line too
   if (first.startsWith("-") && first !== "-")
     throw new UsageError(`unknown option ${quote(first)}; run "pop --help" for the commands and options`, "pop", { hint: false });
   throw new UsageError(`unknown command ${quote(first)}${suggestCommand(first)}; run "pop --help" for the list`, "pop", { hint: false });

@@ -70,7 +70,7 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
   if (envPath) named.push(...envRoots(envPath, listed, warn));
   for (const p of opts.plugins ?? []) {
     const dir = resolve(p);
-    if (!listed(dir)) throw notAFolder(p);
+    if (!listed(dir)) throw notAFolder(p, dir);
     named.push({ dir, source: "--plugins" });
   }
   const packages = opts.packages ?? true;
@@ -105,8 +105,9 @@ function envRoots(envPath: string, listed: (dir: string) => Listing | undefined,
   return out;
 }
 
-function notAFolder(p: string): DiscoveryError {
-  return new DiscoveryError(`plugin root "${p}" (from --plugins) is not a folder: pass a folder whose sub-folders are subs`);
+function notAFolder(p: string, dir: string): DiscoveryError {
+  const what = isFile(dir) ? "is a file, not a folder" : "does not exist";
+  return new DiscoveryError(`plugin root "${p}" (from --plugins) ${what}: pass a folder whose sub-folders are subs`);
 }
 
 /**

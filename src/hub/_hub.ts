@@ -147,6 +147,7 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   const roots = await discoverRoots({ ...opts, warn: opts.warn ?? warnOnStderr });
   const hub = createHub({ ...opts, roots });
   const s = state(hub);
+  if (opts.disable?.length) unmatchedDisables(hub, opts.disable);
   // Watching calls loads its code only when asked for: a plain `pop call` never imports it.
   if (opts.trace || opts.audit) await (await import("../observe/index.ts")).observeHub(hub, opts);
   if (opts.load === "eager") await loadAll(hub, s.subs.get("pop")!, false); // built-ins are otherwise installed on first read
@@ -159,6 +160,17 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   }
   if (opts.load === "eager") await loadEverything(hub);
   return hub;
+}
+
+/** A --disable or POP_DISABLE ref naming no sub of any root (a typo, a sub renamed) does nothing: said, not silent. */
+function unmatchedDisables(hub: Hub, disable: Array<{ ref: string; source: string }>): void {
+  const s = state(hub);
+  for (const { ref, source } of disable) {
+    const sub = ref.split(".")[0]!;
+    if (sub === "pop") s.warn(`${source} ${JSON.stringify(ref)}: pop's own sub cannot be disabled; ignored`);
+    else if (!s.dyne.has(sub) && !s.placed.has(sub))
+      s.warn(`${source} ${JSON.stringify(ref)} names no sub of this hub (${[...s.dyne.keys()].sort().join(", ") || "none"}); ignored: check the spelling`);
+  }
 }
 
 /** A root's folder named like pop's own namespaces (pop, OPT): one bad folder must not take the hub down. */

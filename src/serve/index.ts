@@ -59,7 +59,8 @@ const serve: Command = {
     json: { type: "boolean", description: "The startup line and log lines as JSON" },
   },
   async run({ args }) {
-    const cliHandlers = process.listeners("SIGTERM"); // the CLI's own, taken over below (not a plugin's)
+    // The CLI's own handlers, taken over below (not a plugin's).
+    const cliHandlers = { SIGTERM: process.listeners("SIGTERM"), SIGINT: process.listeners("SIGINT") };
     const port = whole(args.port as string | undefined, "--port", 8888, 65535);
     const maxBody = whole(args["max-body"] as string | undefined, "--max-body", MAX_BODY, Number.MAX_SAFE_INTEGER);
     if (maxBody === 0) throw new UsageError(`invalid value for option --max-body: "0"; give a size in bytes, e.g. --max-body ${MAX_BODY}`, PATH);
@@ -129,7 +130,8 @@ const serve: Command = {
       });
       onHubClose(hub, stop);
     }
-    drainOnSigterm(server, cliHandlers);
+    drainOn(server, "SIGTERM", 0, cliHandlers.SIGTERM);
+    drainOn(server, "SIGINT", 130, cliHandlers.SIGINT);
     if (args.json) out(JSON.stringify({ event: "listening", url: server.url, sub: sub ?? null, refs }));
     else
       out(`pop serve: listening on ${server.url} (${sub ? `sub "${sub}", ` : ""}${refs} function${refs === 1 ? "" : "s"}; GET ${server.url}/ for an example)`);
@@ -142,35 +144,39 @@ export default serve;
 
 /**
  * SIGTERM is the normal way to stop a server: stop taking requests, let the calls in flight finish, close the hub,
- * exit 0 (the CLI's own handler would exit 143). A second SIGTERM while draining exits 143 at once.
+ * exit 0 (the CLI's own handler would exit 143). SIGINT (Ctrl-C) drains the same way and exits 130, as every pop
+ * command does. The same signal again while draining exits at once (143, 130).
  */
-function drainOnSigterm(server: Server, replace: Array<(...a: any[]) => void>): void {
-  for (const l of replace) process.off("SIGTERM", l);
-  let draining = false;
-  process.on("SIGTERM", () => {
-    if (draining) process.exit(143);
+function drainOn(server: Server, signal: "SIGTERM" | "SIGINT", code: number, replace: Array<(...a: any[]) => void>): void {
+  for (const l of replace) process.off(signal, l);
+  const now = signal === "SIGTERM" ? 143 : 130;
+  process.on(signal, () => {
+    if (draining) process.exit(now);
     draining = true;
     void server.stop(); // at once: once the line below is out, no new request is taken
-    log.info("SIGTERM received: draining (no new requests; calls in flight finish), then closing the hub; send it again to stop at once", {
+    log.info(`${signal} received: draining (no new requests; calls in flight finish), then closing the hub; send it again to stop at once`, {
       event: "draining",
     });
     void (async () => {
-      let code = 0;
+      let exit = code;
       try {
         await closeOpenHubs();
       } catch (e) {
-        code = report(e);
+        exit = report(e);
       }
       log.info("stopped", { event: "stopped" });
       try {
         await flushOutput();
       } catch (e) {
-        code = report(e);
+        exit = report(e);
       }
-      process.exit(code);
+      process.exit(exit);
     })();
   });
 }
+
+/** Set by the first SIGTERM or SIGINT: the server is draining. */
+let draining = false;
 
 /** The token: --token, else POP_TOKEN (empty means none); an empty --token is a mistake. */
 function tokenOf(flag: string | undefined): string | undefined {
