@@ -48,6 +48,17 @@ describe("the app's exit code and errors", () => {
     expect(r.code).toBe(1);
   });
 
+  test("a project folder whose name no sub can have: the fix is a NAME in conf.ts (valid code), not a DYNE key with a space", async () => {
+    const cwd = tmp();
+    writeTree(cwd, { "my app/readme.txt": "x\n" });
+    expect(await pop(["app", "my app"], { cwd })).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        'pop: project folder my app is named "my app", which no sub can be named: add export const NAME = "my_app" and DYNE = { my_app: ["my_app"] } to its conf.ts\n',
+    });
+  });
+
   test("a DYNE folder of the app's own sub that does not exist is an error naming conf.ts and the folder", async () => {
     expect(await pop(["app", `${FIX}/nodyne`])).toEqual({
       stdout: "",

@@ -104,7 +104,15 @@ describe("--json: diagnostics are JSON lines on stderr", () => {
     expect(JSON.parse(r.stdout).failures).toHaveLength(1);
     const lines = jsonLines(r.stderr);
     expect(lines).toEqual([
-      { time: expect.any(String), level: "warn", msg: expect.stringMatching(/bad\.ts:1:\d+: module "s\.bad" not loaded: threw Error: boom$/) },
+      {
+        time: expect.any(String),
+        level: "warn",
+        msg: expect.stringMatching(/bad\.ts:1:\d+: module "s\.bad" not loaded: threw Error: boom$/),
+        // What the error line of the same failure carries (pop call of it, --strict).
+        code: "POP_PLUGIN_LOAD",
+        ref: "s.bad",
+        location: { file: join(dir, "s/bad.ts"), line: 1, column: 11 },
+      },
     ]);
   });
 

@@ -1,6 +1,6 @@
 // Defects found by trying pop as a new user would, each reproduced through dist/pop before it was fixed.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
 
@@ -177,6 +177,31 @@ describe("files and names", () => {
     const warning = `${join(dir, "1num")}: a sub cannot be named "1num" (use ASCII letters, digits, _ and -, starting with a letter); rename the folder, or start its name with _ to keep it off the hub`;
     expect(await pop(["call", "good.m.f", "--plugins", dir])).toEqual({ code: 0, stdout: "1\n", stderr: `pop: warning: ${warning}\n` });
     expect(await pop(["call", "good.m.f", "--plugins", dir, "--strict"])).toEqual({ code: 1, stdout: "", stderr: `pop: ${warning}\n` });
+  });
+
+  test("a plugin file that is a dangling link is a load failure naming the link and where it points, not pop's bundle", async () => {
+    const dir = writeTree(tmp(), { "ok/m.ts": "export function f(hub) { return 1; }\n" });
+    symlinkSync("nowhere.ts", join(dir, "ok/dangling.ts"));
+    const why = `${join(dir, "ok/dangling.ts")}: module "ok.dangling" not loaded: it is a link to "nowhere.ts", which does not exist: fix or remove the link`;
+    expect(await pop(["call", "ok.dangling.f", "--plugins", dir])).toEqual({ code: 1, stdout: "", stderr: `pop: ${why}\n` });
+    const tree = await pop(["tree", "--plugins", dir, "--json"]);
+    // A load failure's warning line carries what its error line would: code, ref, location.
+    expect(JSON.parse(tree.stderr)).toMatchObject({
+      level: "warn",
+      msg: why,
+      code: "POP_PLUGIN_LOAD",
+      ref: "ok.dangling",
+      location: { file: join(dir, "ok/dangling.ts") },
+    });
+    expect(JSON.parse(tree.stdout).failures).toEqual([
+      { ref: "ok.dangling", file: join(dir, "ok/dangling.ts"), reason: 'it is a link to "nowhere.ts", which does not exist: fix or remove the link' },
+    ]);
+  });
+
+  test("a bigint result prints as a number in text (as a string under --json, which has no bigint)", async () => {
+    const dir = writeTree(tmp(), { "ok/b.ts": "export function big(hub) { return 10n; }\n" });
+    expect(await pop(["call", "ok.b.big", "--plugins", dir])).toEqual({ code: 0, stdout: "10\n", stderr: "" });
+    expect(await pop(["call", "ok.b.big", "--plugins", dir, "--json"])).toEqual({ code: 0, stdout: '"10"\n', stderr: "" });
   });
 
   test("a file a.b.ts is a load failure saying why, and no suggestion points at it", async () => {

@@ -1,5 +1,5 @@
 import type { Hub, LoadOptions, LoadResult } from "pop";
-import { configTool, hubRoots, hubWarn } from "../../src/hub/_internal.ts";
+import { configTool, hubRoots, hubWarn, UsageError } from "../../src/hub/_internal.ts";
 
 // The config integrator is imported on first use only: `pop --version` and `pop call` never load c12 or zod through here.
 // It knows nothing of the hub: this plugin hands it the hub's roots, its warning channel, and the app's command line.
@@ -21,6 +21,14 @@ export function __init__(hub: Hub): void {
  * hub.OPT.poppy.port; // 8888, or what a file, POPPY_PORT or --port said
  */
 export async function load(hub: Hub, projects: string[], opts: LoadOptions = {}): Promise<LoadResult> {
+  if (!Array.isArray(projects) || projects.some((p) => typeof p !== "string"))
+    throw new UsageError(
+      `hub.pop.config.load needs the projects' names, e.g. hub.pop.config.load(["poppy"]); got ${JSON.stringify(projects) ?? String(projects)}`,
+      "pop.config.load",
+      {
+        hint: false,
+      },
+    );
   const { load } = await configTool();
   const mod = hub.pop.config as { ARGV?: unknown; PROG?: unknown };
   const argv = opts.argv ?? (Array.isArray(mod.ARGV) ? (mod.ARGV as string[]) : []);

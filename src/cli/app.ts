@@ -53,12 +53,18 @@ const app: Command = {
     hub.pop.config.ARGV = rest;
     hub.pop.config.PROG = prog;
     const dirs = dyneDirs(hub, name);
-    if (!dirs)
+    if (!dirs) {
+      // A folder name no sub can have ("my app"): the fix is a NAME, not a DYNE key that is no identifier.
+      const fine = /^[A-Za-z][\w-]*$/.test(name);
+      const fix = name.replace(/[^A-Za-z0-9_]+/g, "_").replace(/^[^A-Za-z]+/, "") || "app";
       throw new UsageError(
-        `project "${name}" (${dirArg}) has no sub "${name}": add DYNE = { ${name}: ["${name}"] } to its conf.ts, or a folder ${join(dirArg, name)}`,
+        fine
+          ? `project "${name}" (${dirArg}) has no sub "${name}": add DYNE = { ${/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name)}: ["${name}"] } to its conf.ts, or a folder ${join(dirArg, name)}`
+          : `project folder ${dirArg} is named ${JSON.stringify(name)}, which no sub can be named: add export const NAME = "${fix}" and DYNE = { ${fix}: ["${fix}"] } to its conf.ts`,
         PATH,
         { hint: false },
       );
+    }
     const missing = dirs.filter((d) => !isDirectory(d));
     if (missing.length > 0) {
       const where = root.confFile ? relative(process.cwd(), root.confFile) || root.confFile : dirArg;

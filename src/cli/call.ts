@@ -42,11 +42,11 @@ const call: Command = {
     if (hasControl(ref)) throw new UsageError(`invalid ref ${quote(ref)}: expected dotted names like "rpc.math.fib"`, PATH, { hint: false });
     const callArgs = await buildArgs(args.params as string[], args.args as string | undefined);
     // Warnings wait until the ref resolves, so the target's own load failure is printed once, as the error.
-    let held: string[] | undefined = [];
-    const warn = (m: string) => (held ? held.push(m) : log.warn(m));
+    let held: Array<[string, Record<string, unknown> | undefined]> | undefined = [];
+    const warn = (m: string, fields?: Record<string, unknown>) => (held ? held.push([m, fields]) : log.warn(m, fields));
     const release = (except?: unknown) => {
       const target = except instanceof PluginLoadError ? `module "${except.ref}"` : undefined;
-      for (const m of held ?? []) if (!target || !m.includes(target)) log.warn(m);
+      for (const [m, fields] of held ?? []) if (!target || !m.includes(target)) log.warn(m, fields);
       held = undefined;
     };
     let fn;
@@ -100,6 +100,7 @@ function callFailure(ref: string, e: unknown): unknown {
 /** The result as pop call prints it: plain scalars as JSON prints them (no trip through JSON.stringify's replacer), the rest as JSON. */
 function printable(ref: string, result: unknown, json: boolean): string | undefined {
   if (!json && (typeof result === "string" || result === undefined)) return result;
+  if (!json && typeof result === "bigint") return String(result); // as JSON it is a string, "10"; as text, 10
   if ((typeof result === "number" && Number.isFinite(result)) || typeof result === "boolean" || result === null) return String(result);
   try {
     return toJson(result);

@@ -43,7 +43,7 @@ export interface DiscoverOptions {
   cwd?: string;
   /** Discover packages at all (default true; `--no-packages` turns it off). */
   packages?: boolean;
-  warn?: (message: string) => void;
+  warn?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
 const CONF_FILES = ["conf.ts", "conf.mts", "conf.js", "conf.mjs"];

@@ -34,11 +34,24 @@ export function describeThrow(err: unknown, file: string): { reason: string; loc
   // An import that does not resolve: Bun gives no position, so find the specifier in the file.
   if (e && typeof e === "object" && typeof (e as { specifier?: unknown }).specifier === "string" && e.constructor?.name === "ResolveMessage") {
     const { specifier, referrer } = e as { specifier: string; referrer?: string };
+    // pop's own import of the plugin file failed to resolve: the file itself is not there (a dangling link).
+    if (!referrer || referrer.includes("$bunfs") || referrer.includes("~BUN")) return { reason: missingFile(specifier), location: { file: specifier } };
     const fix = /^[./]/.test(specifier) ? "check the path" : `install it where the plugin can find it (npm install ${specifier})`;
     return { reason: `cannot resolve import: ${oneLine(e.message ?? "")}; ${fix}`, location: locateText(referrer || file, specifier) };
   }
   const message = e && typeof e === "object" && "message" in e ? `${e.name || "Error"}: ${e.message}` : String(err);
   return { reason: `threw ${oneLine(message)}`, location: locateInStack(typeof e?.stack === "string" ? e.stack : "", file) };
+}
+
+/** Why a plugin file pop listed cannot be imported: a link to nothing, or gone since it was listed. */
+function missingFile(file: string): string {
+  const fs = require("node:fs") as typeof import("node:fs");
+  try {
+    if (fs.lstatSync(file).isSymbolicLink()) return `it is a link to ${JSON.stringify(fs.readlinkSync(file))}, which does not exist: fix or remove the link`;
+  } catch {
+    // gone
+  }
+  return "the file is gone (removed since the sub was listed)";
 }
 
 /** The first stack frame inside `file`, else the first in a file of the plugin's own (a helper it imports, a package), as a location. */

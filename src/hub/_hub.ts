@@ -19,8 +19,8 @@ export interface HubOptions {
   strict?: boolean;
   /** Refs of subs or modules to leave disabled, each with where the request came from. */
   disable?: Array<{ ref: string; source: string }>;
-  /** Where load warnings go (default: stderr). */
-  warn?: (message: string) => void;
+  /** Where load warnings go (default: stderr); `fields` is what a JSON log line carries beside the message (a load failure's code, ref, location). */
+  warn?: (message: string, fields?: Record<string, unknown>) => void;
   /** Milliseconds an import or `__init__` may take before that module fails (default 30000; 0 for no limit). */
   loadTimeout?: number;
   /** Milliseconds each `__shutdown__` may take when the hub closes (default 10000). */
@@ -127,8 +127,8 @@ function badTimeouts(opts: HubOptions, fn: string): void {
 }
 
 /** The default warning sink: the output module (one `pop: warning: ...` line, or a JSON line). */
-function warnOnStderr(message: string): void {
-  log.warn(message);
+function warnOnStderr(message: string, fields?: Record<string, unknown>): void {
+  log.warn(message, fields);
 }
 
 /** Options of `loadHub`: discovery plus hub options, and what to record of its calls. */

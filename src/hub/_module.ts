@@ -594,7 +594,7 @@ export function fail(hub: Hub, rec: ModuleRecord, err: unknown): void {
   const s = state(hub);
   s.failures.push(error);
   if (s.strict || rec.sub.stopOnFailures) throw error;
-  s.warn(error.message);
+  s.warn(error.message, { code: error.code, ref: error.ref, location: error.location });
 }
 
 function loadError(rec: ModuleRecord, err: unknown): PluginLoadError {

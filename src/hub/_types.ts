@@ -165,7 +165,8 @@ export interface HubState {
   failures: PluginLoadError[];
   subs: Map<string, SubMeta>;
   contractCache: Map<string, Record<string, unknown>>;
-  warn: (message: string) => void;
+  /** `fields`: what a JSON log line carries beside the message (a load failure's code, ref, location). */
+  warn: (message: string, fields?: Record<string, unknown>) => void;
   /** Records in the order they were loaded: the hub closes them in reverse. */
   loaded: ModuleRecord[];
   /** Milliseconds an import or __init__ may take before it fails the module (0: no limit). */
