@@ -119,6 +119,20 @@ describe("engines.pop", () => {
     expect(await pop(["call", "s.a.f", "--plugins", dir])).toEqual({ code: 0, stdout: "1\n", stderr: "" });
   });
 
+  test('"pop": "plugins" (the string form) gives the root the package\'s name and version, as { "plugins": [...] } does; so does "pop": "." in a root\'s own package.json', async () => {
+    const dir = writeTree(tmp(), {
+      "package.json": JSON.stringify({ name: "app", dependencies: { extpkg: "1" } }),
+      "node_modules/extpkg/package.json": JSON.stringify({ name: "extpkg", version: "1.2.3", pop: "plugins" }),
+      "node_modules/extpkg/plugins/ext/m.ts": MARK,
+      "mine/m.ts": MARK,
+    });
+    const roots = JSON.parse((await pop(["tree", "--plugins", dir, "--json"])).stdout).roots;
+    expect(roots[0]).toMatchObject({ dir: join(dir, "node_modules/extpkg/plugins"), name: "extpkg", version: "1.2.3" });
+    expect(roots[1]).toEqual({ dir, source: "--plugins", conf: null }); // its package.json points elsewhere: no manifest of its own
+    const self = writeTree(tmp(), { "package.json": JSON.stringify({ name: "selfy", version: "9.9.9", pop: "." }), "s/m.ts": MARK });
+    expect((await pop(["tree", "--plugins", self])).stdout).toStartWith(`roots:\n  ${self}  from --plugins\n    selfy 9.9.9\n`);
+  });
+
   test("a root without a manifest shows no name in pop tree, as before", async () => {
     const dir = writeTree(tmp(), { "s/a.ts": MARK });
     const data = JSON.parse((await pop(["tree", "--plugins", dir, "--json"])).stdout);

@@ -4,6 +4,7 @@
 // `remote` (the URL of a pop serve of that sub). A conf.ts may place subs too (ISOLATE, REMOTE: the same shapes).
 import { version as popVersion } from "../../package.json" with { type: "json" };
 import { readText } from "../_fs.ts";
+import { resolve } from "../_path.ts";
 import { DiscoveryError, quote } from "../errors.ts";
 import { log } from "../output.ts";
 
@@ -70,9 +71,17 @@ export async function readManifest(dir: string, names: readonly string[], pkg?: 
   // nothing of this root unless engines.pop is there too.
   const popObject = field && typeof field === "object" && !Array.isArray(field) ? (field as Record<string, unknown>) : undefined;
   const engines = json.engines && typeof json.engines === "object" ? (json.engines as Record<string, unknown>) : undefined;
-  if (!popObject && engines?.pop === undefined) return undefined;
+  // Unless it points at this very root: a package that brought it here, or "pop": "." in the root's own package.json.
+  if (!popObject && engines?.pop === undefined && !(pkg && !own) && !pointsAt(field, file, dir)) return undefined;
   const merged: Record<string, unknown> = { name: json.name, version: json.version, engines: { pop: engines?.pop }, ...popObject };
   return manifestOf(file, merged, true, Object.keys(popObject ?? {}));
+}
+
+/** Whether a "pop" field naming plugin roots ("plugins", [".", "more"], { plugins: [...] }) names `dir` itself. */
+function pointsAt(field: unknown, file: string, dir: string): boolean {
+  const list = typeof field === "string" ? [field] : Array.isArray(field) ? field : [];
+  const base = file.slice(0, file.lastIndexOf("/"));
+  return list.some((x) => typeof x === "string" && resolve(base, x) === resolve(dir));
 }
 
 /** What a package.json says of a plugin root, besides naming plugin roots ("pop".plugins): its "pop" fields, engines.pop. */
