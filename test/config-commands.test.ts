@@ -60,6 +60,24 @@ describe("pop config show", () => {
   });
 });
 
+describe("pop config under --json: every error is a JSON line, --json before or after DIR", () => {
+  for (const [args, fields] of [
+    [
+      ["config", "show", "examples/poppy", "--json", "--port", "abc"],
+      { code: "POP_CONFIG", msg: 'invalid value for option "port" from --port: "abc" is not a number (expected number)' },
+    ],
+    [["config", "show", "nonexist", "--json"], { code: "POP_USAGE", command: "pop config show" }],
+    [["config", "bogus", "--json"], { code: "POP_USAGE", msg: 'unknown command "pop config bogus"; run "pop config --help"' }],
+    [["config", "--json"], { code: "POP_USAGE", msg: '"pop config" needs a subcommand: show, schema' }],
+  ] as const)
+    test(`pop ${args.join(" ")}`, async () => {
+      const r = await pop([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(JSON.parse(r.stderr)).toMatchObject({ level: "error", exitCode: 2, ...fields });
+    });
+});
+
 describe("pop config schema", () => {
   test("a JSON Schema of the config file: each option's type, help and default; secrets' defaults left out", async () => {
     const r = await pop(["config", "schema", SHOP]);

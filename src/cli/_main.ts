@@ -83,7 +83,10 @@ function notACommand(argv: string[]): Outcome {
 async function subCommand(cmd: Command, path: string, rest: string[]): Promise<[Command, string, string[]]> {
   while (cmd.subCommands && rest[0] && !rest[0].startsWith("-")) {
     const next = Object.hasOwn(cmd.subCommands, rest[0]) ? cmd.subCommands[rest[0]] : undefined;
-    if (!next) throw new UsageError(`unknown command ${quote(`${path} ${rest[0]}`)}; run "${path} --help"`, path, { hint: false });
+    if (!next) {
+      if (rest.includes("--json")) configureOutput({ json: true }); // the usage error is a JSON line too
+      throw new UsageError(`unknown command ${quote(`${path} ${rest[0]}`)}; run "${path} --help"`, path, { hint: false });
+    }
     path = `${path} ${rest[0]}`;
     cmd = await next();
     rest = rest.slice(1);
@@ -104,7 +107,10 @@ function applyEnv(): void {
 
 /** Parse and run a command, then close its hubs. `popPrints`: pop prints the data, so under --json nothing else may. */
 async function runCommand(cmd: Command, argv: string[], path: string, popPrints: boolean): Promise<number | undefined> {
-  if (!cmd.run) throw new UsageError(`${quote(path)} needs a subcommand: ${Object.keys(cmd.subCommands ?? {}).join(", ")}`, path);
+  if (!cmd.run) {
+    if (argv.includes("--json")) configureOutput({ json: true });
+    throw new UsageError(`${quote(path)} needs a subcommand: ${Object.keys(cmd.subCommands ?? {}).join(", ")}`, path);
+  }
   // --json: diagnostics become JSON lines and stdout carries only the data (a plugin's console.log goes to stderr).
   // Decided before parsing, so a usage error under --json is a JSON line too.
   const own = ownArgv(cmd, argv);

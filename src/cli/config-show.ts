@@ -1,6 +1,7 @@
 import { formatJson, formatText, load } from "../config/index.ts";
 import { hubRoots } from "../hub/index.ts";
 import type { Command } from "./_args.ts";
+import { configureOutput, keepStdoutForData } from "../output.ts";
 import { EXIT } from "./_commands.ts";
 import { LOAD_ARGS } from "./_hubargs.ts";
 import { out, outJson } from "./_output.ts";
@@ -35,6 +36,11 @@ const show: Command = {
     const head = cut < 0 ? rest : rest.slice(0, cut);
     const explain = Boolean(args.explain) || head.includes("--explain");
     const json = Boolean(args.json) || head.includes("--json");
+    // --json after DIR: diagnostics become JSON lines from here on, as with --json before DIR (runCommand's doing).
+    if (json && !args.json) {
+      configureOutput({ json: true });
+      keepStdoutForData();
+    }
     const argv = [...head.filter((a) => !OWN.has(a)), ...(cut < 0 ? [] : rest.slice(cut))];
     const dirArg = args.dir as string;
     const { hub, name, projects } = await openProject(dirArg, args, PATH);
