@@ -78,6 +78,17 @@ describe("pop config under --json: every error is a JSON line, --json before or 
     });
 });
 
+test("a list option's value starting with [ must be a JSON array, not split on commas", async () => {
+  const bad = await pop(["config", "show", SHOP], { env: { SHOP_TAG: '["x",' } });
+  expect(bad).toEqual({
+    code: 2,
+    stdout: "",
+    stderr: 'pop: invalid value for option "tag" from environment variable SHOP_TAG: "[\\"x\\"," is not a list (expected a list of string)\n',
+  });
+  expect((await pop(["config", "show", SHOP], { env: { SHOP_TAG: '["x","y"]' } })).stdout).toContain('shop.tag     = ["x","y"]\n');
+  expect((await pop(["config", "show", SHOP], { env: { SHOP_TAG: "a,b" } })).stdout).toContain('shop.tag     = ["a","b"]\n');
+});
+
 describe("pop config schema", () => {
   test("a JSON Schema of the config file: each option's type, help and default; secrets' defaults left out", async () => {
     const r = await pop(["config", "schema", SHOP]);

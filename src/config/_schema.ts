@@ -192,12 +192,12 @@ function matchLiteral(values: unknown[], raw: unknown): unknown {
   return values.find((v) => String(v) === raw) ?? raw;
 }
 
-/** A list from one string: JSON when it starts with "[", else comma-separated. */
-function splitList(s: string): unknown[] {
+/** A list from one string: JSON when it starts with "[" (none when that is not a JSON array: the value is refused), else comma-separated. */
+function splitList(s: string): unknown[] | undefined {
   const t = s.trim();
   if (t.startsWith("[")) {
     const parsed = parseJson(t);
-    if (Array.isArray(parsed)) return parsed;
+    return Array.isArray(parsed) ? parsed : undefined;
   }
   return t === "" ? [] : t.split(",").map((x) => x.trim());
 }
