@@ -69,12 +69,14 @@ export function configureFromEnv(env: Record<string, string | undefined>): strin
 
 /**
  * Keep stdout for data: console.log, info, debug, dir, dirxml, table, count, group and trace (which Bun writes to
- * stdout) go to stderr from now on, so a plugin's logging cannot corrupt `--json` output. pop's own data is written
- * through its own stdout sink, untouched by this. process.stdout is left alone: redirecting it means touching it, which costs a
- * compiled pop ~10 ms (more on a slow machine) of every run.
+ * stdout) go to stderr from now on, so a plugin's logging cannot corrupt `--json` output. On Linux and macOS file
+ * descriptor 1 itself is pointed at stderr too (dup2 through bun:ffi, ~0.3 ms), so `process.stdout.write`,
+ * `Bun.write(Bun.stdout)` and child processes inheriting stdout cannot either; pop's own data goes to a copy of the
+ * original stdout. (Redirecting process.stdout in JavaScript would mean touching it: ~10 ms of a compiled pop's run.)
  */
 export function keepStdoutForData(): void {
   kept = true;
+  dataFd ??= moveStdout();
   const c = console as unknown as Record<string, unknown>;
   const toErr = console.error.bind(console);
   const counts = new Map<string, number>();
@@ -168,6 +170,27 @@ export function errRaw(text: string): void {
 
 /** stdout as one FileSink, made on the first write and not keeping the process alive. */
 let sink: import("bun").FileSink | undefined;
+/** Where pop's data goes once keepStdoutForData moved fd 1 to stderr: a copy of the original stdout (null: not moved). */
+let dataFd: number | null | undefined;
+
+/** Point fd 1 at stderr, keeping a copy of stdout for pop's data; null where that cannot be done (no libc found: Windows, musl). */
+function moveStdout(): number | null {
+  if (process.platform !== "linux" && process.platform !== "darwin") return null;
+  try {
+    const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
+    const fd = { args: [FFIType.i32], returns: FFIType.i32 } as const;
+    const libc = dlopen(process.platform === "darwin" ? "libc.dylib" : "libc.so.6", {
+      dup: fd,
+      dup2: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    });
+    const copy = libc.symbols.dup(1);
+    if (copy < 0) return null;
+    if (libc.symbols.dup2(2, 1) < 0) return null;
+    return copy;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Write data to stdout, with one trailing newline. Writes keep their order; `flushOutput()` waits for them.
@@ -179,7 +202,7 @@ export function out(text: string): void {
   const write = async () => {
     try {
       if (!sink) {
-        sink = Bun.stdout.writer();
+        sink = (dataFd ? Bun.file(dataFd) : Bun.stdout).writer();
         sink.unref();
       }
       // A write past the sink's buffer returns a promise, which carries that write's error.

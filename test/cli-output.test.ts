@@ -37,6 +37,23 @@ describe("--json: stdout carries only the data", () => {
       expect(r.stderr).toContain(text);
   });
 
+  test("pop call: process.stdout.write, Bun.write(Bun.stdout) and a child inheriting stdout go to stderr too (fd 1 is moved)", async () => {
+    const dir = writeTree(tmp(), {
+      "log/l.ts":
+        'export async function f(hub) {\n  process.stdout.write("raw write\\n");\n  await Bun.write(Bun.stdout, "bun write\\n");\n  Bun.spawnSync(["echo", "child"], { stdout: "inherit" });\n  return { ok: true };\n}\n',
+    });
+    const r = await pop(["call", "log.l.f", "--plugins", dir, "--json"]);
+    expect(r).toEqual({ code: 0, stdout: '{\n  "ok": true\n}\n', stderr: "raw write\nbun write\nchild\n" });
+    // Without --json they are the plugin's own business, on stdout.
+    expect(await pop(["call", "log.l.f", "--plugins", dir])).toEqual({ code: 0, stdout: 'raw write\nbun write\nchild\n{\n  "ok": true\n}\n', stderr: "" });
+  });
+
+  test("pop call --json > /dev/full still fails saying so (the data's copy of stdout is the one checked)", async () => {
+    const ok = Bun.spawn([POP, "call", "talk.noisy.speak", "--plugins", PLUGINS, "--json"], { stdout: Bun.file("/dev/full"), stderr: "pipe" });
+    expect(await ok.exited).toBe(1);
+    expect(await new Response(ok.stderr).text()).toContain('"msg":"cannot write the output: no space left on the device stdout writes to (ENOSPC)"');
+  });
+
   test("pop tree --json: parses whole, the plugin's noise on stderr", async () => {
     const r = await pop(["tree", "--plugins", PLUGINS, "--json"], { env: { POP_TEST_INIT_MS: "0" } });
     expect(r.code).toBe(0);

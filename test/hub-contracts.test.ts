@@ -105,6 +105,9 @@ describe("schema contracts", () => {
     const r = await pop(["call", "calc.typed.area", "w=2", "h=-1", "--plugins", CONTRACTS]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('pop: "calc.typed.area" failed: Invalid argument "h" for "calc.typed.area": Too small: expected number to be >0 (got -1)\n');
+    // A number JSON cannot print (1e400 parses as Infinity) is shown as it is, not as null.
+    const inf = await pop(["call", "calc.typed.area", "--args", '[{"w": 2, "h": -1e400}]', "--plugins", CONTRACTS]);
+    expect(inf.stderr).toEndWith('for "calc.typed.area": Invalid input: expected number, received -Infinity (got -Infinity)\n');
   });
 
   test("a bad return value fails with the ref", async () => {

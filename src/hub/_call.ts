@@ -152,7 +152,8 @@ function pick(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 }
 
 function show(v: unknown): string {
-  if (v === undefined) return "undefined";
+  // What JSON would print as null (Infinity, NaN) or not at all is shown as it is.
+  if (v === undefined || typeof v === "number" || typeof v === "bigint") return typeof v === "bigint" ? `${v}n` : String(v);
   try {
     const s = JSON.stringify(v);
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
