@@ -246,7 +246,8 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, jsonReplacer, 2) ?? "null";
 }
 
-function jsonReplacer(_key: string, value: unknown): unknown {
+/** How pop's JSON shows what JSON.stringify would not: errors, bigints (as strings), maps, sets. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Map) return Object.fromEntries(value);

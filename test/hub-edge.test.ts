@@ -79,6 +79,27 @@ test("a result that cannot be printed as JSON: exit 1 naming the ref and the fix
   expect(r.stdout).toBe("");
   expect(r.stderr).toStartWith('pop: "e.odd.circ" returned a value that cannot be printed as JSON: ');
   expect(r.stderr).toEndWith("; return plain data (no cycles) from it\n");
+  expect(r.stderr).not.toContain(".;");
+});
+
+test("a result JSON would change without a word: NaN or Infinity refused (text prints them as they are), typed arrays as arrays", async () => {
+  const dir = writeTree(tmp(), {
+    "r/e/v.ts":
+      "export function nan(hub: any) { return NaN; }\nexport function obj(hub: any) { return { a: 1, b: -Infinity }; }\nexport function bytes(hub: any) { return new Uint8Array([1, 2]); }\n",
+  });
+  const call = (ref: string, ...more: string[]) => pop(["call", ref, "--plugins", "r", ...more], { cwd: dir });
+  expect(await call("e.v.nan")).toEqual({ code: 0, stdout: "NaN\n", stderr: "" });
+  expect(await call("e.v.nan", "--json")).toMatchObject({ code: 1, stdout: "" });
+  expect((await call("e.v.nan", "--json")).stderr).toContain(
+    'returned a value that cannot be printed as JSON: NaN has no JSON form; return a finite number, a string or null"',
+  );
+  expect(await call("e.v.obj")).toEqual({
+    code: 1,
+    stdout: "",
+    stderr:
+      'pop: "e.v.obj" returned a value that cannot be printed as JSON: -Infinity (at key "b") has no JSON form; return a finite number, a string or null\n',
+  });
+  expect(await call("e.v.bytes", "--json")).toEqual({ code: 0, stdout: "[\n  1,\n  2\n]\n", stderr: "" });
 });
 
 test("pop tree --json always has doc (null without a doc comment); pop config schema accepts --json", async () => {

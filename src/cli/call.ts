@@ -2,12 +2,12 @@
 import { loadHub } from "../hub/_hub.ts";
 import { preloadRef, resolveFunction } from "../hub/_ref.ts";
 import { CallError, DiscoveryError, locate, messageOf, PluginLoadError, PopError, quote, RefError, TimeoutError } from "../errors.ts";
-import { log } from "../output.ts";
+import { jsonReplacer, log } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
 import { settled } from "./_main.ts";
-import { out, toJson } from "./_output.ts";
+import { out } from "./_output.ts";
 
 const PATH = "pop call";
 
@@ -102,11 +102,25 @@ function printable(ref: string, result: unknown, json: boolean): string | undefi
   if (!json && (typeof result === "string" || result === undefined)) return result;
   if (!json && typeof result === "bigint") return String(result); // as JSON it is a string, "10"; as text, 10
   if ((typeof result === "number" && Number.isFinite(result)) || typeof result === "boolean" || result === null) return String(result);
+  if (!json && typeof result === "number") return String(result); // NaN, Infinity: as text they are what they are
   try {
-    return toJson(result);
+    return JSON.stringify(result, resultReplacer, 2) ?? "null";
   } catch (e) {
-    throw new PopError(`${quote(ref)} returned a value that cannot be printed as JSON: ${messageOf(e)}; return plain data (no cycles) from it`, { cause: e });
+    const why = e instanceof Lossy ? e.message : `${messageOf(e).replace(/\.$/, "")}; return plain data (no cycles) from it`;
+    throw new PopError(`${quote(ref)} returned a value that cannot be printed as JSON: ${why}`, { cause: e });
   }
+}
+
+/** A value JSON would turn into null without a word (NaN, Infinity): the result would be wrong, not just ugly. */
+class Lossy extends Error {}
+
+/** pop's JSON of a result (errors, bigints, maps, sets as the log's JSON has them), typed arrays as arrays, NaN and Infinity refused. */
+function resultReplacer(key: string, value: unknown): unknown {
+  if (typeof value === "number" && !Number.isFinite(value))
+    throw new Lossy(`${value}${key ? ` (at key ${JSON.stringify(key)})` : ""} has no JSON form; return a finite number, a string or null`);
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return Array.from(value as unknown as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? String(x) : x));
+  return jsonReplacer(key, value);
 }
 
 export default call;
