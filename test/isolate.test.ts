@@ -71,10 +71,17 @@ for (const mode of ["worker", "process"] as const) {
       expect(ref).toBeInstanceOf(RefError);
       expect(ref.exitCode).toBe(2);
       expect(ref.ref).toBe("a.b");
-      expect((await rejection(hub.calc.math.fnResult())).message).toContain('the result of "calc.math.fnResult" cannot cross to the host');
+      expect((await rejection(hub.calc.math.fnResult())).message).toStartWith(
+        'the result of "calc.math.fnResult" cannot cross to the host: it holds a function at ',
+      );
+      expect((await rejection(hub.calc.math.fnResult())).message).toEndWith(
+        "; only plain data crosses (structured clone: no functions, symbols or class instances)",
+      );
       const args = await rejection(hub.calc.echo.echo(() => 1));
       expect(args).toBeInstanceOf(TypeError);
-      expect(args.message).toStartWith(`the arguments of "calc.echo.echo" cannot cross to the ${mode} of sub "calc": `);
+      expect(args.message).toStartWith(
+        `the arguments of "calc.echo.echo" cannot cross to the ${mode} of sub "calc": it holds a function at [0]; only plain data crosses`,
+      );
       expect(await hub.calc.echo.echo({ at: new Date(0), tags: new Set(["a"]) })).toEqual({ at: new Date(0), tags: new Set(["a"]) });
     }, 20_000);
 

@@ -6,7 +6,7 @@ import { hubWarn, resolveFunction, state, type Hub } from "../hub/index.ts";
 import { stdoutKeptForData } from "../output.ts";
 import type { IsolateMode } from "./index.ts";
 import { type Link, startProcess, startWorker } from "./_link.ts";
-import { cloneable, fromWire, type SideMessage, type SubShape, toWire } from "./_protocol.ts";
+import { cloneable, fromWire, type SideMessage, type SubShape, toWire, whyNotCloneable } from "./_protocol.ts";
 
 /** What the host needs to run one isolated sub. */
 export interface HostOptions {
@@ -110,7 +110,7 @@ export class IsolatedSub {
         side.link.send(opt ? { t: "call", id, ref, args, opt } : { t: "call", id, ref, args });
       } catch (e) {
         clearTimeout(p.timer);
-        reject(new TypeError(`the arguments of "${ref}" cannot cross to the ${this.what} of sub "${this.name}": ${messageOf(e)}`));
+        reject(new TypeError(`the arguments of "${ref}" cannot cross to the ${this.what} of sub "${this.name}": ${whyNotCloneable(args, messageOf(e))}`));
         return;
       }
       side.calls.set(id, p);
@@ -352,7 +352,14 @@ export class IsolatedSub {
     try {
       side.link.send(msg);
     } catch (e) {
-      side.link.send({ t: "back", id, ok: false, error: toWire(new TypeError(`the result of "${ref}" cannot cross to sub "${this.name}": ${messageOf(e)}`)) });
+      side.link.send({
+        t: "back",
+        id,
+        ok: false,
+        error: toWire(
+          new TypeError(`the result of "${ref}" cannot cross to sub "${this.name}": ${whyNotCloneable((msg as { value?: unknown }).value, messageOf(e))}`),
+        ),
+      });
     }
   }
 

@@ -92,6 +92,33 @@ export function cloneable(v: unknown): boolean {
   }
 }
 
+/**
+ * Why `v` cannot cross between host and side, for the error: the first function, symbol or other value structured
+ * clone refuses, with where it is (`a function at .items[2].format`), and the fix; else structured clone's own words.
+ */
+export function whyNotCloneable(v: unknown, fallback: string): string {
+  const seen = new Set<unknown>();
+  const find = (x: unknown, at: string, depth: number): string | undefined => {
+    if (typeof x === "function") return `a function at ${at || "the top"}`;
+    if (typeof x === "symbol") return `a symbol at ${at || "the top"}`;
+    if (!x || typeof x !== "object" || seen.has(x) || depth > 20) return undefined;
+    seen.add(x);
+    if (cloneable(x)) return undefined;
+    const entries: Array<[string, unknown]> = Array.isArray(x)
+      ? x.map((e, i) => [`${at}[${i}]`, e])
+      : x instanceof Map
+        ? [...x].map(([k, e]) => [`${at}.get(${JSON.stringify(k) ?? String(k)})`, e])
+        : Object.entries(x).map(([k, e]) => [`${at}.${k}`, e]);
+    for (const [where, e] of entries) {
+      const found = find(e, where, depth + 1);
+      if (found) return found;
+    }
+    return `a ${x.constructor?.name ?? "value"} at ${at || "the top"} (${fallback})`;
+  };
+  const what = find(v, "", 0);
+  return `${what ? `it holds ${what}` : fallback}; only plain data crosses (structured clone: no functions, symbols or class instances)`;
+}
+
 /** Turn a thrown value into something that crosses (structured clone never fails on it). */
 export function toWire(e: unknown): WireError {
   if (!(e instanceof Error)) return cloneable(e) ? { error: false, value: e } : { error: true, name: "Error", message: String(e), fields: {} };

@@ -9,7 +9,17 @@ import { moduleFunctions } from "../hub/_module.ts";
 import type { SubMeta } from "../hub/_types.ts";
 import { ShutdownError } from "../errors.ts";
 import { keepStdoutForData } from "../output.ts";
-import { cloneable, fromWire, type HostMessage, type InitMessage, type ModuleShape, type SideMessage, type SubShape, toWire } from "./_protocol.ts";
+import {
+  cloneable,
+  fromWire,
+  type HostMessage,
+  type InitMessage,
+  type ModuleShape,
+  type SideMessage,
+  type SubShape,
+  toWire,
+  whyNotCloneable,
+} from "./_protocol.ts";
 
 /** Serve one isolated sub over `send` (the host's messages arrive through the returned handler). `done` runs once the hub is closed. */
 export function serveSide(send: (m: SideMessage) => void, done: () => void): (m: HostMessage) => void {
@@ -29,7 +39,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
         send(from === undefined ? { t: "call", id, ref, args } : { t: "call", id, ref, args, from });
       } catch (e) {
         waiting.delete(id);
-        reject(new TypeError(`the arguments of "${ref}" cannot cross to the host: ${(e as Error).message}`));
+        reject(new TypeError(`the arguments of "${ref}" cannot cross to the host: ${whyNotCloneable(args, (e as Error).message)}`));
       }
     });
 
@@ -39,7 +49,12 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
         try {
           send({ t: "ret", id, ok: true, value });
         } catch (e) {
-          send({ t: "ret", id, ok: false, error: toWire(new TypeError(`the result of "${ref}" cannot cross to the host: ${(e as Error).message}`)) });
+          send({
+            t: "ret",
+            id,
+            ok: false,
+            error: toWire(new TypeError(`the result of "${ref}" cannot cross to the host: ${whyNotCloneable(value, (e as Error).message)}`)),
+          });
         }
       },
       (e) => send({ t: "ret", id, ok: false, error: toWire(e) }),
