@@ -4,8 +4,6 @@
 // Nothing here imports anything: every tool (hub, config, CLI, the coming deploy agent) can depend on it.
 
 /** The longest timer setTimeout can set (2^31 - 1 ms); a longer one fires after 1 ms. Every timeout option is bounded by it. */
-import { relative } from "./_path.ts";
-
 export const MAX_TIMER_MS = 2_147_483_647;
 
 /** Exit codes, stable for scripts; `pop --help` lists them (EXIT_HELP). */
@@ -283,8 +281,10 @@ export function locate(e: unknown): string {
   for (const line of stack.split("\n").slice(1)) {
     const m = /((?:\/|[A-Za-z]:[\\/])[^():]*?):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!m || m[1]!.includes("$bunfs") || m[1]!.includes("~BUN")) continue;
-    const file = relative(process.cwd(), m[1]!);
-    return `${file && !file.startsWith("..") ? file : m[1]}:${m[2]}:${m[3]}: `;
+    // Relative to the working directory when inside it, else as it is (no path module: errors.ts is on every start-up).
+    const cwd = `${process.cwd()}/`;
+    const file = m[1]!.startsWith(cwd) ? m[1]!.slice(cwd.length) : m[1]!;
+    return `${file}:${m[2]}:${m[3]}: `;
   }
   return "";
 }

@@ -185,48 +185,37 @@ function trapSignals(): void {
  * that traps these itself (pop app names its app; an isolated sub's child tells its host) is left to do so.
  */
 function trapUncaught(): void {
-  let done = false;
-  const fatal = (event: "uncaughtException" | "unhandledRejection") => (e: unknown) => {
-    if (done || process.listenerCount(event) > 1) return;
-    done = true;
-    const code = report(new UncaughtError(e));
-    process.exitCode = code;
-    const alive = setTimeout(() => {}, 60_000); // the hubs' __shutdown__ hooks run before the exit
-    void (async () => {
-      try {
-        const { closeOpenHubs } = await import("../hub/index.ts");
-        await closeOpenHubs();
-      } catch (err) {
-        report(err);
-      }
-      await flushOutput().catch(() => {});
-      clearTimeout(alive);
-      process.exit(code);
-    })();
-  };
-  process.on("uncaughtException", fatal("uncaughtException"));
-  process.on("unhandledRejection", fatal("unhandledRejection"));
+  process.on("uncaughtException", uncaught);
+  process.on("unhandledRejection", rejected);
 }
 
-/**
- * `value` awaited, with the event loop kept waiting (a timer) while it is pending: Bun spins a core at 100% on an
- * await that never settles once nothing else is pending (docs/plugins.md), so a plugin's call whose promise never
- * settles would otherwise burn a CPU. It idles instead (until --timeout, or a signal). A value that is no promise, or
- * one settled within the turn, sets no timer.
- */
-export async function settled<T>(value: T | Promise<T>): Promise<T> {
-  if (!(value instanceof Promise)) return value;
-  let done = false;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  setImmediate(() => {
-    if (!done) timer = setInterval(() => {}, 1 << 30);
-  });
-  try {
-    return await value;
-  } finally {
-    done = true;
-    clearInterval(timer);
-  }
+function uncaught(e: unknown): void {
+  if (process.listenerCount("uncaughtException") === 1) fatal(e);
+}
+
+function rejected(e: unknown): void {
+  if (process.listenerCount("unhandledRejection") === 1) fatal(e);
+}
+
+let fatalDone = false;
+
+function fatal(e: unknown): void {
+  if (fatalDone) return;
+  fatalDone = true;
+  const code = report(new UncaughtError(e));
+  process.exitCode = code;
+  const alive = setTimeout(() => {}, 60_000); // the hubs' __shutdown__ hooks run before the exit
+  void (async () => {
+    try {
+      const { closeOpenHubs } = await import("../hub/index.ts");
+      await closeOpenHubs();
+    } catch (err) {
+      report(err);
+    }
+    await flushOutput().catch(() => {});
+    clearTimeout(alive);
+    process.exit(code);
+  })();
 }
 
 /** Print an error the CLI way and pick its exit code: the one funnel, src/output.ts `report` (kept for callers of the CLI's index). */

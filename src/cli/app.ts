@@ -5,10 +5,9 @@ import { CallError, locate, PopError, quote, UncaughtError } from "../errors.ts"
 import { reloadMessage } from "../hub/_watch.ts";
 import { addSub, closeHub, dyneDirs, type Hub, hubFailures, hubRoots, onHubClose, placeUnrooted, watchHub } from "../hub/index.ts";
 import { configureOutput, flushOutput, log, report } from "../output.ts";
-import { type Command, UsageError } from "./_args.ts";
+import { type Command, settled, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS } from "./_hubargs.ts";
-import { settled } from "./_main.ts";
 import { out } from "./_output.ts";
 import { openProject } from "./_project.ts";
 

@@ -3,10 +3,9 @@ import { loadHub } from "../hub/_hub.ts";
 import { preloadRef, resolveFunction } from "../hub/_ref.ts";
 import { CallError, DiscoveryError, locate, messageOf, PluginLoadError, PopError, quote, RefError, TimeoutError } from "../errors.ts";
 import { jsonReplacer, log } from "../output.ts";
-import { type Command, UsageError } from "./_args.ts";
+import { type Command, settled, UsageError } from "./_args.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
-import { settled } from "./_main.ts";
 import { out } from "./_output.ts";
 
 const PATH = "pop call";
@@ -62,7 +61,8 @@ const call: Command = {
     }
     let result: unknown;
     try {
-      result = await settled(fn(...callArgs));
+      const r = fn(...callArgs);
+      result = r instanceof Promise ? await settled(r) : r; // a sync result: no promise, no timer
     } catch (e) {
       throw callFailure(ref, e);
     }

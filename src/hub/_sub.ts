@@ -65,14 +65,7 @@ export async function addSubMeta(hub: Hub, opts: AddSubOptions, tolerant = false
   if (opts.path !== undefined) for (const p of Array.isArray(opts.path) ? opts.path : [opts.path]) dirs.push(resolve(p));
   const name = opts.name ?? opts.dyneName ?? (dirs[0] ? basename(dirs[0]) : undefined);
   if (!name || (dirs.length === 0 && !remoteOnly)) throw subUsage("hub.pop.sub.add needs a dyneName or a path");
-  if (!subName(name)) {
-    if (!tolerant || parent) throw badName(name);
-    // A root's folder with a name no ref can reach (1num, "sp ace", ünï): one bad folder must not take the hub down.
-    const message = `${dirs.join(", ")}: a sub cannot be named ${JSON.stringify(name)} (${SUB_NAMES}); rename the folder, or start its name with _ to keep it off the hub`;
-    if (s.strict) throw new PopError(message);
-    s.warn(message);
-    return undefined;
-  }
+  if (!subName(name)) return badFolder(hub, name, dirs, tolerant && !parent);
   const holder = parent ? parent.object : hub;
   const ref = parent ? `${parent.ref}.${name}` : name;
   if (!parent && RESERVED.has(name) && hub[name] !== undefined) throw subUsage(`cannot add a sub named "${name}": the name is reserved`);
@@ -149,6 +142,16 @@ function noDyne(hub: Hub, dyneName: string): RefError {
 }
 
 const SUB_NAMES = "use ASCII letters, digits, _ and -, starting with a letter";
+
+/** A root's folder with a name no ref can reach (1num, "sp ace", ünï): one bad folder must not take the hub down (loadHub's adds). */
+function badFolder(hub: Hub, name: string, dirs: string[], tolerant: boolean): undefined {
+  if (!tolerant) throw badName(name);
+  const s = state(hub);
+  const message = `${dirs.join(", ")}: a sub cannot be named ${JSON.stringify(name)} (${SUB_NAMES}); rename the folder, or start its name with _ to keep it off the hub`;
+  if (s.strict) throw new PopError(message);
+  s.warn(message);
+  return undefined;
+}
 
 function badName(name: string): UsageError {
   return subUsage(`hub.pop.sub.add: ${JSON.stringify(name)} is not a sub name: ${SUB_NAMES}`);
