@@ -25,4 +25,8 @@ test("the greeter type from docs/deploy.md: add with --plugins, deploy, it answe
   const bad = await w.pop("m1", ["add", "greeter", "--plugins", EXAMPLE, "--name", "bad", "--port", "nope"]);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('setting "port" of type "greeter"');
+  // The root's types come beside the built-ins: an agent given --plugins still runs a process service.
+  await w.ok("m1", ["add", "process", "--plugins", EXAMPLE, "--name", "sleeper", "--set", "command=sleep 30"]);
+  expect(await w.ok("m1", ["deploy", "sleeper"])).toBe("deployed sleeper to m1\n");
+  await w.ready("sleeper", "m1");
 }, 60_000);

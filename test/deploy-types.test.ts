@@ -227,6 +227,39 @@ describe("bun", () => {
 });
 
 describe("on a hub", () => {
+  test("a plugin root's service/ folder adds types beside the built-ins (as pop deploy's hub loads it), and replaces one only with __override__", async () => {
+    const { loadHub, hubFailures } = await import("../src/hub/index.ts");
+    const GREETER =
+      "export const settings = {};\nexport function command(hub, svc) { return ['sleep', '1']; }\nexport function ready(hub, svc) { return true; }\n";
+    const root = writeTree(tmp(), { "service/greeter.ts": GREETER });
+    const h = await loadHub({ plugins: [root], env: {}, cwd: root, packages: false, warn: () => {} });
+    try {
+      await addBuiltinSub(h, "service", BUILTIN_SERVICE);
+      const service = h.service as Record<string, unknown>;
+      for (const t of ["bun", "process", "static", "greeter"]) expect(typeof h.pop.ref.last(`service.${t}`)).toBe("object");
+      expect(Object.keys(service).sort()).toEqual(["bun", "greeter", "process", "static"]);
+    } finally {
+      await closeHub(h);
+    }
+    const clash = writeTree(tmp(), { "service/process.ts": GREETER });
+    const c = await loadHub({ plugins: [clash], env: {}, cwd: clash, packages: false, warn: () => {} });
+    try {
+      await addBuiltinSub(c, "service", BUILTIN_SERVICE);
+      expect(() => c.pop.ref.last("service.process")).toThrow(/defined by both/);
+      expect(hubFailures(c).map((f) => f.ref)).toEqual(["service.process"]);
+    } finally {
+      await closeHub(c);
+    }
+    const over = writeTree(tmp(), { "service/process.ts": `export const __override__ = true;\n${GREETER}` });
+    const o = await loadHub({ plugins: [over], env: {}, cwd: over, packages: false, warn: () => {} });
+    try {
+      await addBuiltinSub(o, "service", BUILTIN_SERVICE);
+      expect(Object.keys(o.pop.ref.last("service.process") as object).sort()).toEqual(["command", "ready", "settings"]);
+    } finally {
+      await closeHub(o);
+    }
+  });
+
   test("the built-in service sub: types are modules whose functions take the hub first", async () => {
     const h = createHub({ warn: () => {} });
     try {

@@ -324,15 +324,17 @@ export async function addBuiltinSub(
   modules: Record<string, { file: string; exports: Record<string, unknown>; source?: string }>,
 ): Promise<SubObject> {
   const s = state(hub);
-  const existing = s.subs.get(name);
-  if (existing) return existing.object;
-  const meta = s.dyne.has(name) ? await addSubMeta(hub, { dyneName: name }) : undefined;
+  // A sub of that name already on the hub (loadHub added the roots' service/ folders) gets the built-ins too: the
+  // roots' modules beside them, not instead of them.
+  const meta = s.subs.get(name) ?? (s.dyne.has(name) ? await addSubMeta(hub, { dyneName: name }) : undefined);
   const sub = meta ?? newMeta(hub, name, name, [], "lazy", undefined);
   if (!meta) {
     hub[name] = sub.object;
     s.subs.set(name, sub);
   }
   for (const [mod, m] of Object.entries(modules)) {
+    const had = sub.modules.get(mod);
+    if (had && (had.file === m.file || had.others.includes(m.file))) continue; // added already
     const own = sub.dirs.length > 0 ? findModule(hub, sub, mod) : undefined;
     if (own) {
       own.others = [m.file, ...own.others];
