@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { connectZk } from "../src/deploy/_zk.ts";
 import type { Zk } from "../src/deploy/_types.ts";
 import { alive, World } from "./fixtures/deploy-agent/harness.ts";
+import { pop } from "./helpers.ts";
 import { startEnsemble, startZk, waitFor, type ZkCluster } from "./_zk.ts";
 
 /** What a test started, ended after it whatever happened: agents and services first, then sessions, then servers. */
@@ -83,6 +84,34 @@ describe("kill -9 of the agent", () => {
     expect(again).toMatchObject({ pid: m.pid, restarts: 0 });
     expect(readFileSync(marks, "utf8")).toBe("started\n");
   }, 90_000);
+});
+
+describe("the layout reset under live agents (pop init --force)", () => {
+  test("the agent registers again and reports the services deployed afterwards; machines shows it live", async () => {
+    const { w } = await setup();
+    const a = await w.fg("m1");
+    await w.ok("m1", ["add", "process", "--name", "web", "--set", "command=sleep 600"]);
+    await w.ok("m1", ["deploy", "web"]);
+    await w.ready("web", "m1");
+    await w.ok("m1", ["init", "--force"]);
+    await w.ok("m1", ["add", "process", "--name", "sleeper", "--set", "command=sleep 601"]);
+    await w.ok("m1", ["deploy", "sleeper"]);
+    await w.ready("sleeper", "m1");
+    expect((await w.ok("m1", ["machines"])).split("\n")[0]).toStartWith("m1: live");
+    expect(w.logOf(a)).toContain("registered again at");
+  }, 90_000);
+
+  test("pop fg with a --root that has no layout: the usage error every command gives (exit 2), not a failed create", async () => {
+    const { cluster, w } = await setup();
+    const r = await pop(["fg", "--zk", cluster.connectString, "--root", "/nothere", "--machine-id", "m9", "--state-dir", join(w.dir, "m9")]);
+    expect(r.code).toBe(2);
+    // pop fg logs JSON lines when stderr is not a terminal (a daemon's log).
+    expect(JSON.parse(r.stderr)).toMatchObject({
+      level: "error",
+      code: "POP_USAGE",
+      msg: `no pop layout at /nothere on ZooKeeper ${cluster.connectString}: run "pop init" first (or pass --root)`,
+    });
+  }, 30_000);
 });
 
 describe("session expiry", () => {

@@ -58,6 +58,36 @@ describe("the walkthrough", () => {
   }, 60_000);
 });
 
+describe("pop start", () => {
+  test("right after the agent was killed (kill -9): a new agent starts (the old pid is dead, even unreaped), waiting out its registration", async () => {
+    const w = await world();
+    const first = Number(/pid (\d+)/.exec(await w.ok("m1", ["start"]))![1]);
+    process.kill(first, "SIGKILL");
+    await Bun.sleep(100);
+    const again = await w.pop("m1", ["start"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^started the agent for machine m1 \(pid \d+, log .*agent\.log\)\n$/);
+    const second = Number(/pid (\d+)/.exec(again.stdout)![1]);
+    expect(second).not.toBe(first);
+    expect(alive(second)).toBe(true);
+    expect(await w.ok("m1", ["stop"])).toBe("stopped the agent for machine m1 and its services\n");
+  }, 60_000);
+
+  test("a failed start says only its own reason (not an earlier start's, from the same log) with the agent's exit code", async () => {
+    const w = await world();
+    const bad = await w.pop("m1", ["start", "--plugins", join(w.dir, "nonexistent")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("does not exist");
+    const second = await w.pop("m1", ["start", "--zk-timeout", "1000"], {});
+    expect(second.code).toBe(0);
+    await w.ok("m1", ["stop"]);
+    const third = await w.pop("m1", ["start", "--plugins", join(w.dir, "missing-too")]);
+    expect(third.code).toBe(2);
+    expect(third.stderr).toContain("missing-too");
+    expect(third.stderr).not.toContain("nonexistent");
+  }, 60_000);
+});
+
 describe("several agents", () => {
   test("three agents with distinct machine ids each run the service; status shows each machine's pid and ready", async () => {
     const w = await world();

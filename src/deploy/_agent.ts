@@ -10,8 +10,8 @@ import pkg from "../../package.json" with { type: "json" };
 import { messageOf, PopError } from "../errors.ts";
 import { type Hub, onHubClose } from "../hub/index.ts";
 import { log } from "../output.ts";
-import { serviceType } from "./_context.ts";
-import { parseMachines, parseSettings, type Paths, paths } from "./_layout.ts";
+import { checkLayout, serviceType } from "./_context.ts";
+import { layoutVersion, parseMachines, parseSettings, type Paths, paths } from "./_layout.ts";
 import type { DeployOptions } from "./_options.ts";
 import type { ReadyCheck } from "./_readiness.ts";
 import { processSpec, validateSettings } from "./_servicetypes.ts";
@@ -158,6 +158,8 @@ export class Agent {
       if (s === "connected" && gen === this.gen) this.reconnected();
     });
     try {
+      // No layout (a wrong --root, pop init not run): said as every command says it, not as a failed create.
+      if (gen === 1) checkLayout(await layoutVersion(zk, this.p), this.p, this.opts, "pop fg");
       await this.register(zk);
       await zk.mkdirp(this.p.machine(this.opts.machineId));
     } catch (e) {
@@ -225,6 +227,32 @@ export class Agent {
       log.info("ZooKeeper session renewed");
     } catch (e) {
       this.trouble(e);
+    }
+  }
+
+  private registering = false;
+
+  /**
+   * The layout was reset (pop init --force) or removed while this agent ran: its registration and machine node are
+   * gone. Once a layout is there again, register and report every service again; until then, say so once a resync.
+   */
+  private async registerAgain(): Promise<void> {
+    if (this.registering || this.stopped) return;
+    this.registering = true;
+    try {
+      if ((await layoutVersion(this.zk, this.p)) === undefined) {
+        log.warn(`no pop layout at ${this.p.root} any more (removed, or pop init --force under way): waiting for "pop init"; services keep running`);
+        return;
+      }
+      if (!(await this.zk.exists(this.p.agent(this.opts.machineId)))) await this.register(this.zk);
+      await this.zk.mkdirp(this.p.machine(this.opts.machineId));
+      for (const name of new Set([...this.running.keys(), ...this.lastState.keys()])) this.unreported.add(name);
+      await this.republish();
+      log.info(`registered again at ${this.p.agent(this.opts.machineId)}: the layout at ${this.p.root} was reset`);
+    } catch (e) {
+      if (!this.stopped) log.warn(`cannot register again yet: ${messageOf(e)} (will retry)`);
+    } finally {
+      this.registering = false;
     }
   }
 
@@ -355,6 +383,11 @@ export class Agent {
   }
 
   private trouble(e: unknown): void {
+    // This machine's node gone under a live agent: the layout was reset (pop init --force) or removed. Register again.
+    if (e instanceof ZkNodeError && e.zkCode === "NO_NODE" && e.path?.startsWith(`${this.p.machine(this.opts.machineId)}/`)) {
+      void this.registerAgain();
+      return;
+    }
     if (!this.stopped) log.warn(`ZooKeeper: ${messageOf(e)} (nothing changed; will retry)`);
   }
 

@@ -1,6 +1,6 @@
 // The agent's commands: fg (the agent in the foreground), start (as a daemon), stop, run (a task on every machine
 // running a service, coordinated through ZooKeeper), logs (a service's output on this machine).
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Command } from "../cli/_args.ts";
@@ -21,9 +21,15 @@ function agentFile(stateDir: string): string {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  // A killed agent nobody has reaped yet (a container whose init does not) still answers kill(0): a zombie is dead.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (macOS): kill(0) is the answer
   }
 }
 
@@ -92,6 +98,7 @@ const start: Command = {
     }
     const logFile = join(opts.stateDir, "agent.log");
     const fd = openSync(logFile, "a");
+    const from = statSync(logFile).size; // what earlier starts logged is not this start's reason
     const child = Bun.spawn([process.execPath, "fg", ...argv], {
       stdin: "ignore",
       stdout: fd,
@@ -112,7 +119,7 @@ const start: Command = {
         }
       }
       if (child.exitCode !== null || child.signalCode !== null) {
-        const lines = readFileSync(logFile, "utf8").trimEnd().split("\n").slice(-3);
+        const lines = readFileSync(logFile).subarray(from).toString("utf8").trimEnd().split("\n").filter(Boolean).slice(-3);
         const reasons = lines.map((l) => {
           try {
             return (JSON.parse(l) as { msg?: string }).msg ?? l;
@@ -120,8 +127,11 @@ const start: Command = {
             return l;
           }
         });
+        // The agent's own exit code: 2 a usage error (a bad option, a missing layout), 3 ZooKeeper unreachable.
         const code = child.exitCode ?? 1;
-        throw Object.assign(new PopError(`the agent did not start: ${reasons.join("; ")} (log ${logFile})`), { exitCode: code === 3 ? 3 : 1 });
+        throw Object.assign(new PopError(`the agent did not start: ${reasons.join("; ") || "it exited saying nothing"} (log ${logFile})`), {
+          exitCode: code === 2 || code === 3 ? code : 1,
+        });
       }
       await Bun.sleep(50);
     }
