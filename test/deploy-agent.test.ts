@@ -217,6 +217,26 @@ describe("tasks and logs", () => {
     });
     expect(out).toEqual({ code: 0, stdout: "two\nthree\n", stderr: "" });
     expect((await w.pop("m1", ["logs", "talker", "-n", "5"])).stdout).toBe("one\ntwo\nthree\n");
+    const json = await w.pop("m1", ["logs", "talker", "-n", "2", "--json"]);
+    expect(json.code).toBe(0);
+    expect(
+      json.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      { service: "talker", machine: "m1", line: "two" },
+      { service: "talker", machine: "m1", line: "three" },
+    ]);
+  }, 60_000);
+
+  test("pop status masks secret-looking keys at any depth (an env setting's DB_PASSWORD)", async () => {
+    const w = await world();
+    await w.ok("m1", ["add", "process", "--name", "sec", "--set", "command=sleep 100", "--set", 'env={"DB_PASSWORD":"hunter2","API_TOKEN":"abc","MODE":"x"}']);
+    const status = await w.ok("m1", ["status", "sec", "--json"]);
+    expect(status).not.toContain("hunter2");
+    expect(status).not.toContain('"abc"');
+    expect(JSON.stringify(JSON.parse(status))).toContain('"env":{"DB_PASSWORD":"********","API_TOKEN":"********","MODE":"x"}');
   }, 60_000);
 });
 

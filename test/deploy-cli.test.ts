@@ -97,7 +97,7 @@ describe("add, set, remove", () => {
     expect(refused).toEqual({
       code: 2,
       stdout: "",
-      stderr: 'pop: service "web" is deployed on m1, m2: "pop undeploy web" first, or "pop remove web --force"\n',
+      stderr: 'pop: service "web" is deployed on m1, m2: "pop undeploy web m1 m2" first, or "pop remove web --force"\n',
     });
     expect((await zpop(r, ["remove", "web", "--force"])).stdout).toBe("removed service web\n");
     expect(await client.exists(`${r}/services/web`)).toBe(false);

@@ -104,3 +104,18 @@ describe("pop deploy and undeploy: where the servers, root and credentials come 
     SLOW,
   );
 });
+
+describe("bad ZooKeeper options are usage errors (exit 2) naming the option, before any connection", () => {
+  for (const [flags, says] of [
+    [
+      ["--zk", "127.0.0.1:abc"],
+      'ZooKeeper address "127.0.0.1:abc" (--zk or POP_ZK): "127.0.0.1:abc" has no port from 1 to 65535; expected HOST:PORT[,HOST:PORT...][/chroot], e.g. 127.0.0.1:2181',
+    ],
+    [["--zk", ""], 'ZooKeeper address "" (--zk or POP_ZK): no host given; expected HOST:PORT[,HOST:PORT...][/chroot], e.g. 127.0.0.1:2181'],
+    [["--zk", ":2181"], 'ZooKeeper address ":2181" (--zk or POP_ZK): ":2181" has no host; expected HOST:PORT[,HOST:PORT...][/chroot], e.g. 127.0.0.1:2181'],
+    [["--zk-timeout", "0"], "--zk-timeout 0 (or POP_ZK_TIMEOUT) must be more than 0 milliseconds, e.g. 5000"],
+  ] as const)
+    test(`pop status ${flags.join(" ")}`, async () => {
+      expect(await pop(["status", ...flags])).toEqual({ code: 2, stdout: "", stderr: `pop: ${says}\n` });
+    });
+});

@@ -262,6 +262,7 @@ const logs: Command = {
     service: { type: "positional", description: "The service" },
     follow: { type: "boolean", alias: "f", description: "Keep printing new output (through rotation) until interrupted" },
     lines: { type: "string", alias: "n", valueHint: "N", description: "How many of the last lines to print (default 50)" },
+    json: { type: "boolean", description: 'One JSON object per line of output: {"service", "machine", "line"} (JSON Lines, with -f too)' },
     ...DEPLOY_ARGS,
   },
   async run({ args }) {
@@ -271,9 +272,10 @@ const logs: Command = {
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`-n ${quote(String(args.lines))} is not a number of lines`, "pop logs");
     if (!existsSync(logPath(opts.stateDir, name)))
       throw new UsageError(`no log for service ${quote(name)} on machine ${opts.machineId} (in ${join(opts.stateDir, "logs")})`, "pop logs", { hint: false });
-    for (const l of tail(opts.stateDir, name, n)) out(l);
+    const print = args.json ? (l: string) => out(JSON.stringify({ service: name, machine: opts.machineId, line: l })) : out;
+    for (const l of tail(opts.stateDir, name, n)) print(l);
     if (!args.follow) return 0;
-    follow(opts.stateDir, name, (l: string) => out(l));
+    follow(opts.stateDir, name, print);
     return undefined;
   },
 };

@@ -205,7 +205,7 @@ const remove: Command = {
         const view = await mustRead(d, name, prog);
         if (view.machines.length > 0 && !args.force) {
           throw new UsageError(
-            `service ${quote(name)} is deployed on ${view.machines.join(", ")}: "pop undeploy ${name}" first, or "pop remove ${name} --force"`,
+            `service ${quote(name)} is deployed on ${view.machines.join(", ")}: "pop undeploy ${name} ${view.machines.join(" ")}" first, or "pop remove ${name} --force"`,
             prog,
             { hint: false },
           );
@@ -286,10 +286,23 @@ function targetCommand(kind: "deploy" | "undeploy"): Command {
   };
 }
 
-/** Setting names a type marks secret, masked in status. */
+/**
+ * Setting names a type marks secret, masked in status; and any key that looks like a password, secret or token, at
+ * any depth (an `env` setting's DB_PASSWORD too).
+ */
 function masked(settings: Record<string, unknown>, secret: readonly string[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(settings)) out[k] = secret?.includes(k) || /password|secret|token/i.test(k) ? "********" : v;
+  for (const [k, v] of Object.entries(settings)) out[k] = secret?.includes(k) || SECRET_KEY.test(k) ? "********" : maskDeep(v, 0);
+  return out;
+}
+
+const SECRET_KEY = /password|passwd|secret|token/i;
+
+function maskDeep(v: unknown, depth: number): unknown {
+  if (!v || typeof v !== "object" || depth > 10) return v;
+  if (Array.isArray(v)) return v.map((x) => maskDeep(x, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) ? "********" : maskDeep(x, depth + 1);
   return out;
 }
 

@@ -29,8 +29,28 @@ export async function deployOptions(flags: Record<string, unknown>, prog: string
   const machineId = String(o.machine_id) || (opts.needMachineId === false ? "" : detectMachineId());
   if (machineId && !/^[A-Za-z0-9][\w.:-]*$/.test(machineId))
     throw new ConfigError(`machine id "${machineId}" is not a name ZooKeeper paths can hold: use letters, digits, . _ : -`);
+  const zk = String(o.zk);
+  const bad = badHosts(zk);
+  if (bad) throw new ConfigError(`ZooKeeper address "${zk}" (--zk or POP_ZK): ${bad}; expected HOST:PORT[,HOST:PORT...][/chroot], e.g. 127.0.0.1:2181`);
+  const zkTimeout = Number(o.zk_timeout);
+  if (!(zkTimeout > 0)) throw new ConfigError(`--zk-timeout ${zkTimeout} (or POP_ZK_TIMEOUT) must be more than 0 milliseconds, e.g. 5000`);
   const stateDir = String(o.state_dir) || join(homeDir(), ".pop", "agent", machineId || "unknown");
-  return { zk: String(o.zk), zkAuth: String(o.zk_auth) || undefined, zkTimeout: Number(o.zk_timeout), root, machineId, stateDir };
+  return { zk, zkAuth: String(o.zk_auth) || undefined, zkTimeout, root, machineId, stateDir };
+}
+
+/** What is wrong with a ZooKeeper connect string, or undefined: each host a name with a port from 1 to 65535. */
+function badHosts(zk: string): string | undefined {
+  const slash = zk.indexOf("/");
+  const hosts = slash < 0 ? zk : zk.slice(0, slash);
+  if (hosts.trim() === "") return "no host given";
+  for (const h of hosts.split(",")) {
+    const colon = h.lastIndexOf(":");
+    const host = colon < 0 ? h : h.slice(0, colon);
+    const port = colon < 0 ? "2181" : h.slice(colon + 1);
+    if (host.trim() === "") return `"${h}" has no host`;
+    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) return `"${h}" has no port from 1 to 65535`;
+  }
+  return undefined;
 }
 
 /** The user's home folder: $HOME, else what the OS says. */
