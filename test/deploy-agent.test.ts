@@ -168,6 +168,17 @@ describe("the layout is a public interface", () => {
       await other.set(`${w.root}/services/web/machines`, JSON.stringify(["m1"]));
       const again = await w.ready("web", "m1");
       expect(readFileSync(`/proc/${again.pid}/cmdline`, "utf8").split("\0")).toEqual(["sleep", "601", ""]);
+      // A bad settings node written by hand does not take the healthy service down: it runs on, the error reported.
+      await other.set(`${w.root}/services/web/settings`, JSON.stringify({ command: 5 }));
+      const kept = await w.until(
+        "web",
+        "m1",
+        (m) => (m.lastError ?? "").includes("still running with the settings it was started with"),
+        "the bad settings reported",
+      );
+      expect(kept).toMatchObject({ state: "ready", pid: again.pid });
+      expect(kept.lastError).toContain('fix them with "pop set web"');
+      expect(alive(again.pid!)).toBe(true);
     } finally {
       await other.close();
     }

@@ -443,6 +443,14 @@ export class Agent {
       mod = serviceType(this.hub, type, "pop agent");
       parsed = validateSettings(type, mod, settings);
     } catch (e) {
+      // Running already: a bad change (settings written by hand, a type gone) must not take a healthy service down.
+      const st = current ? this.sup.status(name) : undefined;
+      if (st?.pid !== undefined && st.state !== "stopped" && st.state !== "failed") {
+        const state = st.ready ? "ready" : (this.lastState.get(name)?.state ?? "starting");
+        const lastError = `${messageOf(e)}; still running with the settings it was started with: fix them with "pop set ${name}"`;
+        await this.serial(() => this.reportState(name, { state, lastError }));
+        return;
+      }
       if (current) await this.stopService(name);
       await this.serial(() => this.reportState(name, { state: "failed", lastError: messageOf(e) }));
       return;
