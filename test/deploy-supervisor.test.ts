@@ -131,7 +131,12 @@ describe("supervision", () => {
     expect(started.pid).not.toBe(pid);
     await next((e) => e.type === "ready", from);
     expect(sup.status("web")).toMatchObject({ state: "running", restarts: 1, pid: started.pid, lastExit: { signal: "SIGKILL" } });
+    // The crash stays on record, said as past: no "restarting in 30 ms" beside a running process.
+    expect(sup.status("web")!.lastError).toMatch(/^exited unexpectedly \(killed by SIGKILL\) at \d{4}-\d\d-\d\dT[\d:.]+Z; restarted$/);
     expect(JSON.parse(readFileSync(join(sup.stateDir, "run/web.json"), "utf8")).pid).toBe(started.pid);
+    // A fresh start asked for (pop set, a redeploy) forgets it.
+    sup.clear("web");
+    expect(sup.status("web")!.lastError).toBeUndefined();
   });
 
   test("after N quick crashes the service is failed, with backoff doubling before; clear lets it start again", async () => {
@@ -192,6 +197,8 @@ describe("adoption", () => {
     await second.next((e) => e.type === "exited", from);
     const started = (await second.next((e) => e.type === "started", from)) as Extract<SupervisorEvent, { type: "started" }>;
     expect(started).toMatchObject({ adopted: false });
+    // No child of this supervisor: its exit status cannot be known, and the reason says so (not "exit code null").
+    expect(second.sup.status("web")!.lastError).toContain("exited unexpectedly (exit status unknown: adopted from an earlier agent, so not its child)");
     await fileMatches(logPath(stateDir, "web"), new RegExp(`hello from ${started.pid}`));
     await second.sup.stop("web");
     expect(isAlive(started.pid)).toBe(false);
@@ -228,6 +235,24 @@ describe("adoption", () => {
     await fileMatches(logPath(stateDir, "svc"), new RegExp(`hello from ${restarted.pid}`));
     await next.sup.stop("svc");
     expect(isAlive(restarted.pid)).toBe(false);
+  });
+
+  test("adoption keeps the service's history: its restarts, last exit and last error", async () => {
+    const stateDir = tmp("adopt-");
+    const first = supervisor({ stateDir, backoffMs: 10 });
+    const pid = await first.sup.start(spec("web", "sleeper.ts"));
+    await first.next((e) => e.type === "ready");
+    const from = first.events.length;
+    process.kill(pid, "SIGKILL");
+    await first.next((e) => e.type === "started", from);
+    await first.next((e) => e.type === "ready", from);
+    const before = first.sup.status("web")!;
+    expect(before.restarts).toBe(1);
+    first.sup.detach();
+    const second = supervisor({ stateDir });
+    expect(await second.sup.adopt()).toEqual(["web"]);
+    expect(second.sup.status("web")).toMatchObject({ restarts: 1, lastExit: before.lastExit, lastError: before.lastError, adopted: true });
+    await second.sup.stop("web");
   });
 
   test("an adopted service is stopped like one's own: signal to its group, pid file removed", async () => {

@@ -48,6 +48,10 @@ interface PidFile {
   startedAt: string;
   argv: string[];
   spec: Omit<ProcessSpec, "ready">;
+  /** The service's history so far, carried to an agent that adopts it: restarts, the last exit and why. */
+  restarts?: number;
+  lastExit?: { code: number | null; signal: string | null; at: string };
+  lastError?: string;
 }
 
 interface Entry {
@@ -170,10 +174,8 @@ export class Supervisor {
     const e = this.#entries.get(name);
     if (!e) return;
     this.#reset(e);
-    if (e.state === "failed") {
-      e.state = "stopped";
-      e.lastError = undefined;
-    }
+    e.lastError = undefined; // a fresh start asked for: an old crash's reason would sit beside "ready"
+    if (e.state === "failed") e.state = "stopped";
   }
 
   /** Drop the supervision and leave every service running (the agent stopping with --keep-services): pid files stay for the next agent to adopt. */
@@ -224,6 +226,9 @@ export class Supervisor {
       e.startedAt = rec.startedAt;
       e.startedAtMs = Date.parse(rec.startedAt) || Date.now();
       e.state = "starting";
+      e.restarts = rec.restarts ?? 0;
+      if (rec.lastExit) e.lastExit = rec.lastExit;
+      if (rec.lastError) e.lastError = rec.lastError;
       const { promise, resolve } = Promise.withResolvers<void>();
       e.gone = promise;
       e.markGone = resolve;
@@ -356,7 +361,8 @@ export class Supervisor {
     const ranMs = Date.now() - e.startedAtMs;
     if (ranMs >= this.#opt.stableMs) this.#reset(e);
     e.crashes++;
-    const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+    // An adopted process is no child of this agent: it is seen gone, its exit status cannot be known.
+    const how = signal ? `killed by ${signal}` : code === null ? "exit status unknown: adopted from an earlier agent, so not its child" : `exit code ${code}`;
     if (e.crashes >= this.#opt.maxCrashes) {
       e.state = "failed";
       e.lastError = `crashed ${e.crashes} times in a row, each within ${this.#opt.stableMs} ms of starting (last: ${how}); not restarted until cleared (pop set, or a redeploy)`;
@@ -372,6 +378,7 @@ export class Supervisor {
     e.timer = setTimeout(() => {
       e.timer = undefined;
       if (this.#detached || e.state !== "backoff") return;
+      e.lastError = `exited unexpectedly (${how}) at ${e.lastExit?.at}; restarted`; // no "restarting in" beside a running process
       e.restarts++;
       this.#spawn(e);
     }, ms);
@@ -400,7 +407,9 @@ export class Supervisor {
 
   #writePidFile(e: Entry, pid: number): void {
     const { ready: _ready, ...spec } = e.spec;
-    const rec: PidFile = { pid, startTime: procStartTime(pid) ?? "", startedAt: e.startedAt!, argv: e.spec.argv, spec };
+    const rec: PidFile = { pid, startTime: procStartTime(pid) ?? "", startedAt: e.startedAt!, argv: e.spec.argv, spec, restarts: e.restarts };
+    if (e.lastExit) rec.lastExit = e.lastExit;
+    if (e.lastError) rec.lastError = e.lastError;
     const file = join(this.stateDir, "run", `${e.spec.name}.json`);
     writeFileSync(`${file}.tmp`, JSON.stringify(rec, null, 2) + "\n", { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
