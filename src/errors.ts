@@ -274,6 +274,11 @@ export function formatLocation(loc: SourceLocation): string {
   return s;
 }
 
+/** A word as a POSIX shell reads it back: as it is when safe, else single-quoted (for commands pop prints to run). */
+export function shellWord(p: string): string {
+  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
 /** `file:line:column: ` of the first stack frame in a file on disk (the plugin's own code, not pop's), or "". */
 export function locate(e: unknown): string {
   const stack = e instanceof Error ? e.stack : undefined;

@@ -59,6 +59,20 @@ describe("the app's exit code and errors", () => {
     });
   });
 
+  test("the help hint of a project folder with a space in its name is a command that runs as printed (shell-quoted)", async () => {
+    const cwd = tmp();
+    writeTree(cwd, {
+      "my app/conf.ts": 'export const NAME = "x";\nexport const DYNE = { x: ["x"] };\n',
+      "my app/x/init.ts": 'export async function cli(hub: any) { await hub.pop.config.load(["x"], { cli: "x" }); }\n',
+    });
+    expect(await pop(["app", "my app", "--bogus"], { cwd })).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `pop: unknown option "--bogus"\nrun "pop app 'my app' --help" for the options\n`,
+    });
+    expect((await pop(["app", "my app", "--help"], { cwd })).code).toBe(0);
+  });
+
   test("a DYNE folder of the app's own sub that does not exist is an error naming conf.ts and the folder", async () => {
     expect(await pop(["app", `${FIX}/nodyne`])).toEqual({
       stdout: "",

@@ -198,6 +198,15 @@ describe("files and names", () => {
     ]);
   });
 
+  test("a default-exported function is said to be off the hub (only named exports are), with the fix", async () => {
+    const dir = writeTree(tmp(), { "s/m.ts": "export default function greet(hub) { return 1; }\nexport function other(hub) { return 2; }\n" });
+    expect(await pop(["call", "s.m.other", "--plugins", dir])).toEqual({
+      code: 0,
+      stdout: "2\n",
+      stderr: `pop: warning: ${join(dir, "s/m.ts")}: its default export is not on the hub (only named exports are): write "export function greet(hub, ...)" to call it as s.m.greet\n`,
+    });
+  });
+
   test("a bigint result prints as a number in text (as a string under --json, which has no bigint)", async () => {
     const dir = writeTree(tmp(), { "ok/b.ts": "export function big(hub) { return 10n; }\n" });
     expect(await pop(["call", "ok.b.big", "--plugins", dir])).toEqual({ code: 0, stdout: "10\n", stderr: "" });

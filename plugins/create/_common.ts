@@ -21,7 +21,5 @@ export function subDir(dyne: Record<string, string[]> | undefined, sub: string):
   return listed === undefined ? sub : listed.replace(/^\.\//, "").replace(/\/+$/, "");
 }
 
-/** A path as one shell word, for the `next:` lines: as it is when it needs no quoting, else in single quotes. */
-export function shellWord(p: string): string {
-  return /^[\w./@%+=:,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
-}
+/** A path as one shell word, for the `next:` lines (src/errors.ts shellWord). */
+export { shellWord } from "../../src/hub/_internal.ts";

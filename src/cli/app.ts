@@ -1,7 +1,7 @@
 import { isDirectory } from "../_fs.ts";
 import { join, relative } from "../_path.ts";
 import { ConfigError, early } from "../config/index.ts";
-import { CallError, locate, PopError, quote, UncaughtError } from "../errors.ts";
+import { CallError, locate, PopError, quote, shellWord, UncaughtError } from "../errors.ts";
 import { reloadMessage } from "../hub/_watch.ts";
 import { addSub, closeHub, dyneDirs, type Hub, hubFailures, hubRoots, onHubClose, placeUnrooted, watchHub } from "../hub/index.ts";
 import { configureOutput, flushOutput, log, report } from "../output.ts";
@@ -41,7 +41,7 @@ const app: Command = {
   async run({ args, rest }) {
     if (args.json) configureOutput({ json: true });
     const dirArg = args.dir as string;
-    const prog = `${PATH} ${dirArg}`;
+    const prog = `${PATH} ${shellWord(dirArg)}`;
     const { hub, name, root, projects } = await openProject(dirArg, args, PATH);
     // --help, --version and the logging options are answered before any of the app's code runs: help is a result.
     const pre = ownOptionsFirst(() => early({ roots: hubRoots(hub) }, projects, { cli: name, argv: rest, prog }), rest, dirArg);

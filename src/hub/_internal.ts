@@ -20,6 +20,7 @@ export function configTool(): Promise<typeof import("../config/index.ts")> {
 
 export { addMonitor, type CallEnd, type CallStart, type Monitor } from "./_trace.ts";
 export { addSub, RefError, removeSub, resolveRef, UsageError };
+export { shellWord } from "../errors.ts";
 
 /** The hub's plugin roots (the public `hubRoots` of "pop"). */
 export function hubRoots(hub: Hub): PluginRoot[] {

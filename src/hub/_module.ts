@@ -437,6 +437,7 @@ export function moduleObject(hub: Hub, rec: ModuleRecord): Record<string, unknow
 function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedContract[]): Record<string, unknown> {
   const plain = contracts.length === 0;
   const alias = exports.__func_alias__ === undefined ? NO_ALIAS : readAlias(rec, exports);
+  if (typeof exports.default === "function") defaultNotOnHub(hub, rec, exports.default as AnyFn);
   const ns: Record<string, unknown> = {};
   const bare: Record<string, AnyFn> = {};
   for (const key of Object.keys(exports)) {
@@ -464,6 +465,14 @@ function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedC
   if (wrapsCalls(hub)) for (const name of Object.keys(bare)) ns[name] = traceFn(hub, `${rec.ref}.${name}`, bare[name]!, rec);
   put(rec.sub.object, rec.name, ns);
   return ns;
+}
+
+/** `export default function` is a common habit, and pop puts only named exports on the hub: said, not silently dropped. */
+function defaultNotOnHub(hub: Hub, rec: ModuleRecord, fn: AnyFn): void {
+  const name = fn.name && fn.name !== "default" ? fn.name : "run";
+  state(hub).warn(
+    `${rec.file}: its default export is not on the hub (only named exports are): write "export function ${name}(hub, ...)" to call it as ${rec.ref}.${name}`,
+  );
 }
 
 /** `missing function "a" required by x.ts, "b" and "c" required by y.ts: export them from m.ts` */
