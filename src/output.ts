@@ -175,7 +175,8 @@ let dataFd: number | null | undefined;
 
 /** Point fd 1 at stderr, keeping a copy of stdout for pop's data; null where that cannot be done (no libc found: Windows, musl). */
 function moveStdout(): number | null {
-  if (process.platform !== "linux" && process.platform !== "darwin") return null;
+  // A worker shares the process's descriptors: its host has moved fd 1 already (or chose not to).
+  if ((process.platform !== "linux" && process.platform !== "darwin") || !Bun.isMainThread) return null;
   try {
     const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
     const fd = { args: [FFIType.i32], returns: FFIType.i32 } as const;
