@@ -265,6 +265,19 @@ describe("remote subs through the binary", () => {
   );
 
   test(
+    "a --remote URL whose server of every sub has no such sub is refused naming what it serves (even without --strict)",
+    async () => {
+      await using all = await serve(["--plugins", CALC, "--plugins", FRONT]);
+      expect(await pop(["tree", "--remote", `zzz=${all.url}`])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `pop: --remote zzz=${all.url}: ${all.url} serves no sub "zzz" (it serves calc, front); point it at a pop serve whose roots hold "zzz", or name one of those\n`,
+      });
+    },
+    T,
+  );
+
+  test(
     "an app split across two pop serve processes answers as the merged one does",
     async () => {
       await using calc = await serve(["--plugins", CALC, "--sub", "calc"]);

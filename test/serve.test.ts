@@ -138,6 +138,13 @@ describe("pop serve: calls and status codes", () => {
       const put = await fetch(s.url, { method: "PUT", body: "{}" });
       expect([put.status, put.headers.get("allow")]).toEqual([405, "GET, HEAD, POST"]);
       expect((await fetch(`${s.url}/metrics`, { method: "POST", body: "" })).status).toBe(405);
+      // A route there is not is 404 whatever the method (405 is for a route there is).
+      for (const [method, path] of [
+        ["POST", "/nope"],
+        ["DELETE", "/nope"],
+        ["POST", "/refs/"],
+      ] as const)
+        expect((await fetch(`${s.url}${path}`, { method, body: method === "POST" ? "1" : null })).status).toBe(404);
     },
     T,
   );

@@ -82,7 +82,7 @@ async function readJson(conn: Connection, res: Response, what: string): Promise<
   } catch {
     const clip = text.length > 80 ? `${text.slice(0, 77)}...` : text;
     throw new RemoteError(
-      `${conn.url} answered ${quote(what)} with status ${res.status} and a body that is not JSON (${quote(clip)}); is it a pop serve?`,
+      `${res.url || conn.url} (${what}) answered status ${res.status} with a body that is not JSON (${quote(clip)}); is it a pop serve?`,
       conn.url,
     );
   }

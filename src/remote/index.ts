@@ -77,6 +77,13 @@ export async function remoteSub(hub: Hub, name: string, opts: RemoteOptions): Pr
     throw new ConfigError(
       `${opts.source}: ${conn.url} serves sub ${quote(list.sub)}, not ${quote(name)}; point it at a "pop serve --sub ${name}" (or at one serving every sub)`,
     );
+  // A server of every sub that has none of this name would give an empty sub: calls into it fail far from the cause.
+  if (list.sub === null && !list.refs.some((r) => typeof r?.ref === "string" && r.ref.startsWith(`${name}.`))) {
+    const subs = [...new Set(list.refs.map((r) => (typeof r?.ref === "string" ? r.ref.split(".")[0] : "")).filter(Boolean))].sort();
+    throw new ConfigError(
+      `${opts.source}: ${conn.url} serves no sub ${quote(name)} (it serves ${subs.join(", ") || "nothing"}); point it at a pop serve whose roots hold ${quote(name)}, or name one of those`,
+    );
+  }
   addPreloadedSub(hub, name, standIns(hub, name, conn, list));
   watchList(hub, name, conn, loadTimeout, JSON.stringify(list));
 }

@@ -183,7 +183,8 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
         if (method === "GET" || method === "HEAD") return example(req);
         return usage(405, `method ${method} is not allowed on "/": POST a call, or GET an example`, undefined, { allow: "GET, HEAD, POST" });
       }
-      if (method !== "GET" && method !== "HEAD")
+      // 405 for a route there is with a method it does not take; a route there is not is 404 whatever the method.
+      if (method !== "GET" && method !== "HEAD" && (path === "/health" || path === "/refs" || path === "/metrics"))
         return usage(405, `method ${method} is not allowed on ${quote(path)}: use GET`, undefined, { allow: "GET, HEAD" });
       if (path === "/health") return answer(200, { status: "ok", refs: index.list().length });
       if (path === "/refs") {
