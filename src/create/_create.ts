@@ -1,9 +1,9 @@
 // `pop create TEMPLATE NAME`: find the template on the hub's `create` sub, check the name, render the files, find
 // conflicts, edit DYNE, then write everything at once (or, with --dry-run, only say what would be written).
 import { version as popVersion } from "../../package.json" with { type: "json" };
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { preferNodeFs } from "../_fs.ts";
+import { preferNodeFs, readdir } from "../_fs.ts";
 import { PopError, quote, UsageError } from "../errors.ts";
 import { log } from "../output.ts";
 import { hubOptions } from "../cli/_hubargs.ts";
@@ -287,7 +287,7 @@ function sameButCase(dir: string, where: string, actions: FileAction[]): void {
     const parts = a.path.split("/");
     for (let i = 0; i < parts.length; i++) {
       const parent = join(dir, ...parts.slice(0, i));
-      const entries = listFolder(parent);
+      const entries = readdir(parent);
       if (!entries) break;
       const want = parts[i]!;
       const other = entries.find((e) => e !== want && e.toLowerCase() === want.toLowerCase());
@@ -299,14 +299,6 @@ function sameButCase(dir: string, where: string, actions: FileAction[]): void {
         );
       if (!entries.includes(want)) break;
     }
-  }
-}
-
-function listFolder(path: string): string[] | undefined {
-  try {
-    return readdirSync(path);
-  } catch {
-    return undefined;
   }
 }
 
@@ -330,7 +322,7 @@ function unmetSigs(dir: string, where: string, planned: PlannedFile[]): void {
     const sigs = [...(text(contract) ?? "").matchAll(SIG)].map((m) => m[1]!);
     if (sigs.length === 0) continue;
     const contractNew = planned.some((f) => f.path === contract);
-    const modules = contractNew ? (listFolder(join(dir, folder)) ?? []).map((e) => `${folder}/${e}`) : [];
+    const modules = contractNew ? (readdir(join(dir, folder)) ?? []).map((e) => `${folder}/${e}`) : [];
     for (const f of planned) if (f.path.startsWith(`${folder}/`) && !f.path.slice(folder.length + 1).includes("/")) modules.push(f.path);
     for (const path of new Set(modules)) {
       const base = path.slice(folder.length + 1);

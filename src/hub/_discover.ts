@@ -2,7 +2,17 @@ import { isDirectory, isFile, readText } from "../_fs.ts";
 import { dirname, join, resolve } from "../_path.ts";
 import { DiscoveryError } from "../errors.ts";
 import { describeThrow, formatLocation } from "./_errors.ts";
-import { checkEngine, type IsolateSpec, type Manifest, type PackageJson, placeIsolated, placeRemote, readManifest, type RemoteSpec } from "./_manifest.ts";
+import {
+  checkEngine,
+  pluginRootsNamed,
+  type IsolateSpec,
+  type Manifest,
+  type PackageJson,
+  placeIsolated,
+  placeRemote,
+  readManifest,
+  type RemoteSpec,
+} from "./_manifest.ts";
 import { registerPopModule } from "./_popmodule.ts";
 import { type Listing, listNames } from "./_scan.ts";
 
@@ -196,8 +206,7 @@ async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Arr
     const dep = await readJson(pkgFile);
     if (!dep || dep.pop === undefined) continue;
     const spec = dep.pop as unknown;
-    const list =
-      typeof spec === "string" ? [spec] : Array.isArray(spec) ? spec : spec && typeof spec === "object" ? toList((spec as { plugins?: unknown }).plugins) : [];
+    const list = pluginRootsNamed(spec);
     if (list.length === 0 || list.some((x) => typeof x !== "string")) {
       warn(`${pkgFile}: "pop" must name plugin roots, e.g. "pop": { "plugins": ["plugins"] }; skipped`);
       continue;
@@ -209,10 +218,6 @@ async function packageRoots(cwd: string, warn: (m: string) => void): Promise<Arr
     }
   }
   return out;
-}
-
-function toList(v: unknown): unknown[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
 async function readJson(file: string): Promise<Record<string, any> | undefined> {

@@ -77,11 +77,18 @@ export async function readManifest(dir: string, names: readonly string[], pkg?: 
   return manifestOf(file, merged, true, Object.keys(popObject ?? {}));
 }
 
-/** Whether a "pop" field naming plugin roots ("plugins", [".", "more"], { plugins: [...] }) names `dir` itself. */
+/** The plugin roots a package.json "pop" field names, as written: "plugins", [".", "more"] or { plugins: [...] }. */
+export function pluginRootsNamed(field: unknown): unknown[] {
+  if (typeof field === "string") return [field];
+  if (Array.isArray(field)) return field;
+  const plugins = field && typeof field === "object" ? (field as { plugins?: unknown }).plugins : undefined;
+  return plugins === undefined ? [] : Array.isArray(plugins) ? plugins : [plugins];
+}
+
+/** Whether a "pop" field naming plugin roots names `dir` itself. */
 function pointsAt(field: unknown, file: string, dir: string): boolean {
-  const list = typeof field === "string" ? [field] : Array.isArray(field) ? field : [];
   const base = file.slice(0, file.lastIndexOf("/"));
-  return list.some((x) => typeof x === "string" && resolve(base, x) === resolve(dir));
+  return pluginRootsNamed(field).some((x) => typeof x === "string" && resolve(base, x) === resolve(dir));
 }
 
 /** What a package.json says of a plugin root, besides naming plugin roots ("pop".plugins): its "pop" fields, engines.pop. */
