@@ -30,6 +30,8 @@ async function build(target: string | undefined): Promise<void> {
     "src/cli.ts",
     // A worker-isolated sub runs this file in a Bun Worker: workers of a compiled executable must be entry points.
     "src/isolate/_worker.ts",
+    // pop call's lean path require()s the hub it makes on first use: an entry point can be required at run time.
+    "src/cli/_leanhub.ts",
     "--compile",
     `--outfile=${outfile}`,
     // ESM bytecode starts fastest; splitting keeps what a command imports lazily (zod, c12) out of start-up.

@@ -3,6 +3,9 @@
 // `pop config show` takes use these instead: a literal Bun.Glob pattern is one stat, not a listing. node:fs is still
 // loaded, on first use, for what only it does (writes, realpath, big listings); on Windows it does everything.
 import type * as NodeFs from "node:fs";
+import { surelyMissing } from "./_probe.ts";
+
+export { surelyMissing };
 
 let fs: typeof NodeFs | undefined;
 /** node:fs for every check: set by a command that loads it anyway (pop create writes with it), where it is the faster. */
@@ -26,23 +29,6 @@ const GLOB_SPECIAL = /[*?[\]{}!]/g;
 function globSpecial(name: string): boolean {
   for (let i = 0; i < name.length; i++) if ("*?[]{}!".includes(name[i]!)) return true;
   return false;
-}
-
-/** What Bun 1.4's `Bun.file(path).lastModified` answers for a path where nothing is (2^52 - 1): no file's time. */
-const NO_FILE = 4503599627370495;
-
-/**
- * Whether nothing is at `path`, known from one stat: `Bun.file().lastModified` (~4 us) answers NO_FILE there, where
- * a `Bun.Glob` probe costs ~15 us, and most of pop's probes miss (init files, contract folders, other extensions).
- * Any other answer (a time, an mtime of 0 included) is "maybe": the caller asks precisely. A Bun that answers
- * something else for a missing path only makes every probe precise (test/fs.test.ts checks the value).
- */
-function surelyMissing(path: string): boolean {
-  try {
-    return Bun.file(path).lastModified === NO_FILE;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether one literal name exists in `dir` (as a file only, with `onlyFiles`); symlinks are followed, like stat. */

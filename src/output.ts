@@ -230,16 +230,22 @@ export async function flushOutput(): Promise<void> {
     if (st.pending === p) st.pending = undefined;
   }
   if (st.failed !== undefined) {
-    const e = st.failed as { code?: string };
+    const e = st.failed;
     st.failed = undefined;
-    const why =
-      e.code === "EPIPE"
-        ? "stdout was closed before the output was written (EPIPE)"
-        : e.code === "ENOSPC"
-          ? "no space left on the device stdout writes to (ENOSPC)"
-          : messageOf(e);
-    throw new OutputError(`cannot write the output: ${why}`, { cause: e });
+    throw outputError(e);
   }
+}
+
+/** The OutputError for a failed write to stdout, naming why (pop call's lean path, which writes on its own, reports it too). */
+export function outputError(err: unknown): OutputError {
+  const e = err as { code?: string };
+  const why =
+    e.code === "EPIPE"
+      ? "stdout was closed before the output was written (EPIPE)"
+      : e.code === "ENOSPC"
+        ? "no space left on the device stdout writes to (ENOSPC)"
+        : messageOf(e);
+  return new OutputError(`cannot write the output: ${why}`, { cause: e });
 }
 
 /** JSON text for any result: Errors, bigints, Maps and Sets included; `null` for undefined. */

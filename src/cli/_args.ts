@@ -169,23 +169,4 @@ function scan(argv: string[], options: OptionSpec, path: string): { values: Reco
   return { values, positionals };
 }
 
-/**
- * `value` awaited, with the event loop kept waiting (a timer) while it is pending: Bun spins a core at 100% on an
- * await that never settles once nothing else is pending (docs/plugins.md), so a plugin's call whose promise never
- * settles would otherwise burn a CPU. It idles instead (until --timeout, or a signal). A value that is no promise, or
- * one settled within the turn, sets no timer.
- */
-export async function settled<T>(value: T | Promise<T>): Promise<T> {
-  if (!(value instanceof Promise)) return value;
-  let done = false;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  setImmediate(() => {
-    if (!done) timer = setInterval(() => {}, 1 << 30);
-  });
-  try {
-    return await value;
-  } finally {
-    done = true;
-    clearInterval(timer);
-  }
-}
+export { settled } from "./_callcore.ts";

@@ -137,7 +137,7 @@ async function runCommand(cmd: Command, argv: string[], path: string, popPrints:
 }
 
 /** Close every hub still open; a shutdown failure is reported and turns a success into exit 1. */
-async function closeHubs(code: number): Promise<number> {
+export async function closeHubs(code: number): Promise<number> {
   try {
     // Left by createHub: a command that made no hub has nothing to close, one whose hubs have no hook nothing to run.
     const hubs = (globalThis as Record<symbol, unknown>)[Symbol.for("pop.hubs")] as { closeOpenHubs(): Promise<void>; hubsNeedClosing(): boolean } | undefined;
@@ -157,26 +157,30 @@ let stopping: Promise<never> | undefined;
  * (EXIT_HELP); a second signal while closing exits at once.
  */
 function trapSignals(): void {
-  const on = (signal: "SIGINT" | "SIGTERM", code: number) => () => {
-    if (stopping) process.exit(code);
-    log.info(`${signal} received: closing the hub (send it again to stop at once)`);
-    stopping = (async () => {
-      try {
-        const { closeOpenHubs } = await import("../hub/index.ts");
-        await closeOpenHubs();
-      } catch (e) {
-        report(e);
-      }
-      try {
-        await flushOutput();
-      } catch (e) {
-        report(e);
-      }
-      process.exit(code);
-    })();
-  };
-  process.on("SIGINT", on("SIGINT", EXIT.sigint));
-  process.on("SIGTERM", on("SIGTERM", EXIT.sigterm));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+}
+
+/** A SIGINT or SIGTERM while a command runs (pop call's lean path traps them and calls this too). Returns the work that ends in process.exit. */
+export function onSignal(signal: "SIGINT" | "SIGTERM"): Promise<never> {
+  const code = signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
+  if (stopping) process.exit(code);
+  log.info(`${signal} received: closing the hub (send it again to stop at once)`);
+  stopping = (async () => {
+    try {
+      const { closeOpenHubs } = await import("../hub/index.ts");
+      await closeOpenHubs();
+    } catch (e) {
+      report(e);
+    }
+    try {
+      await flushOutput();
+    } catch (e) {
+      report(e);
+    }
+    process.exit(code);
+  })();
+  return stopping;
 }
 
 /**
@@ -199,7 +203,8 @@ function rejected(e: unknown): void {
 
 let fatalDone = false;
 
-function fatal(e: unknown): void {
+/** An uncaught error or unhandled rejection while a command runs: reported once, the hubs closed, exit 1 (pop call's lean path calls this too). */
+export function fatal(e: unknown): void {
   if (fatalDone) return;
   fatalDone = true;
   const code = report(new UncaughtError(e));

@@ -1,9 +1,11 @@
 // The hub's own files, not its index: `pop call` never loads what only other commands use (introspection, watching).
 import { loadHub } from "../hub/_hub.ts";
 import { preloadRef, resolveFunction } from "../hub/_ref.ts";
-import { CallError, DiscoveryError, locate, messageOf, PluginLoadError, PopError, quote, RefError, TimeoutError } from "../errors.ts";
-import { jsonReplacer, log } from "../output.ts";
+import { DiscoveryError, messageOf, PluginLoadError, quote, RefError } from "../errors.ts";
+import { log } from "../output.ts";
 import { type Command, settled, UsageError } from "./_args.ts";
+import { hasControl, pairObject } from "./_callcore.ts";
+import { callFailure, printable } from "./_result.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
 import { out } from "./_output.ts";
@@ -75,52 +77,11 @@ const call: Command = {
 // The failure paths live in functions of their own: a compiled pop pays for every byte of a function's bytecode on
 // its first call (docs/benchmarks.md), so what a successful call never runs stays out of run().
 
-/** Whether `text` holds a control character (C0, DEL or C1). A loop, not a regex: the first regex a process runs costs a compiled pop ~0.15 ms. */
-function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return true;
-  }
-  return false;
-}
-
 /** A ref that does not resolve, or a plugin root that is no folder, is the user's mistake: a usage error. */
 function loadFailure(e: unknown): unknown {
   if (e instanceof RefError) return new UsageError(e.message, PATH, { hint: false, cause: e });
   if (e instanceof DiscoveryError) return new UsageError(e.message, PATH, { cause: e, hint: false });
   return e;
-}
-
-/** --timeout's own error names the ref already; anything else is the function's failure. */
-function callFailure(ref: string, e: unknown): unknown {
-  if (e instanceof TimeoutError && e.message.startsWith(`call "${ref}"`)) return e;
-  return new CallError(ref, e, locate(e));
-}
-
-/** The result as pop call prints it: plain scalars as JSON prints them (no trip through JSON.stringify's replacer), the rest as JSON. */
-function printable(ref: string, result: unknown, json: boolean): string | undefined {
-  if (!json && (typeof result === "string" || result === undefined)) return result;
-  if (!json && typeof result === "bigint") return String(result); // as JSON it is a string, "10"; as text, 10
-  if ((typeof result === "number" && Number.isFinite(result)) || typeof result === "boolean" || result === null) return String(result);
-  if (!json && typeof result === "number") return String(result); // NaN, Infinity: as text they are what they are
-  try {
-    return JSON.stringify(result, resultReplacer, 2) ?? "null";
-  } catch (e) {
-    const why = e instanceof Lossy ? e.message : `${messageOf(e).replace(/\.$/, "")}; return plain data (no cycles) from it`;
-    throw new PopError(`${quote(ref)} returned a value that cannot be printed as JSON: ${why}`, { cause: e });
-  }
-}
-
-/** A value JSON would turn into null without a word (NaN, Infinity): the result would be wrong, not just ugly. */
-class Lossy extends Error {}
-
-/** pop's JSON of a result (errors, bigints, maps, sets as the log's JSON has them), typed arrays as arrays, NaN and Infinity refused. */
-function resultReplacer(key: string, value: unknown): unknown {
-  if (typeof value === "number" && !Number.isFinite(value))
-    throw new Lossy(`${value}${key ? ` (at key ${JSON.stringify(key)})` : ""} has no JSON form; return a finite number, a string or null`);
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
-    return Array.from(value as unknown as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? String(x) : x));
-  return jsonReplacer(key, value);
 }
 
 export default call;
@@ -131,7 +92,7 @@ export default call;
  */
 export async function buildArgs(pairs: string[], json: string | undefined): Promise<unknown[]> {
   if (json !== undefined) return jsonArgs(pairs, json);
-  return pairs.length === 0 ? [] : [pairObject(pairs)];
+  return pairs.length === 0 ? [] : [pairsArg(pairs)];
 }
 
 /** --args JSON (inline, @FILE or - for stdin): a JSON array of positional arguments. */
@@ -149,23 +110,10 @@ async function jsonArgs(pairs: string[], json: string): Promise<unknown[]> {
 }
 
 /** KEY=VALUE pairs: one object, values parsed as JSON where they parse. */
-function pairObject(pairs: string[]): Record<string, unknown> {
-  // Keys are defined, not assigned: "__proto__" is a key like any other (assigning it would set the object's
-  // prototype), and so are "constructor" and "prototype".
-  const obj: Record<string, unknown> = {};
-  for (const p of pairs) {
-    const eq = p.indexOf("=");
-    if (eq <= 0) throw new UsageError(`${quote(p)} is not KEY=VALUE; write e.g. num=11, or pass --args JSON`, PATH);
-    const raw = p.slice(eq + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // kept as a string
-    }
-    Object.defineProperty(obj, p.slice(0, eq), { value, enumerable: true, writable: true, configurable: true });
-  }
-  return obj;
+function pairsArg(pairs: string[]): Record<string, unknown> {
+  const r = pairObject(pairs);
+  if ("bad" in r) throw new UsageError(`${quote(r.bad)} is not KEY=VALUE; write e.g. num=11, or pass --args JSON`, PATH);
+  return r.obj;
 }
 
 /** The text of --args and how to name it in an error: inline JSON, `@FILE`, or `-` (stdin). */

@@ -14,7 +14,7 @@ import {
   type RemoteSpec,
 } from "./_manifest.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { type Listing, listNames } from "./_scan.ts";
+import { CONF_FILES, type Listing, listNames } from "./_scan.ts";
 
 export { DiscoveryError };
 
@@ -55,8 +55,6 @@ export interface DiscoverOptions {
   packages?: boolean;
   warn?: (message: string, fields?: Record<string, unknown>) => void;
 }
-
-const CONF_FILES = ["conf.ts", "conf.mts", "conf.js", "conf.mjs"];
 
 /**
  * Find plugin roots. Named roots, in order: `named`, then POP_PLUGIN_PATH, then --plugins (later roots may override
@@ -139,13 +137,16 @@ export async function readRoot(dir: string, source: string, pkg?: PackageJson, l
       confName = f;
       break;
     }
-  if (!confName && !manifest) {
-    // The common root: sub folders only (the rest, for a conf.ts or a manifest, below).
-    const dyne: Record<string, string[]> = {};
-    for (const d of listing.dirs) dyne[d.name] = [d.dir];
-    return { dir, source, dyne, disable: [], conf: undefined, confFile: undefined };
-  }
+  // The common root: sub folders only (the rest, for a conf.ts or a manifest, in withConf).
+  if (!confName && !manifest) return plainRoot(dir, source, listing);
   return withConf(dir, source, listing, manifest, confName ? join(dir, confName) : undefined);
+}
+
+/** A root with no manifest and no conf file (its listing has neither): each sub folder a sub. pop call's lean path builds its hub's root with it too. */
+export function plainRoot(dir: string, source: string, listing: Listing): PluginRoot {
+  const dyne: Record<string, string[]> = {};
+  for (const d of listing.dirs) dyne[d.name] = [d.dir];
+  return { dir, source, dyne, disable: [], conf: undefined, confFile: undefined };
 }
 
 /** conf.ts files pop itself edited since it imported them (pop create adds to DYNE), and how often. */

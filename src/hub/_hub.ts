@@ -2,7 +2,8 @@ import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 import { hide, STATE, state, subMeta } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
-import { endExitTrap, shutdownModule } from "./_module.ts";
+import { endExitTrap } from "./_exit.ts";
+import { shutdownModule } from "./_module.ts";
 import type { IsolateSpec, RemoteSpec } from "./_manifest.ts";
 import { placements } from "./_place.ts";
 import { addPreloadedSub, addSubMeta, loadAll } from "./_sub.ts";
@@ -49,10 +50,14 @@ const OPEN = new Set<Hub>();
  * await hub.rpc.math.fib({ num: 11 }); // 89
  */
 export function createHub(opts: HubOptions = {}): Hub {
+  return createHubOn({ OPT: {} } as Hub, opts);
+}
+
+/** createHub onto an object that already holds `OPT` (pop call's lean path passes a function its hub before there is one: src/cli/_leanhub.ts). */
+export function createHubOn(hub: Hub, opts: HubOptions): Hub {
   checkTimeouts(opts, "createHub");
   registerPopModule();
   endExitTrap(false);
-  const hub = { OPT: {} } as Hub;
   const s: HubState = {
     roots: opts.roots ?? [],
     dyne: new Map(),

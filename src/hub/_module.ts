@@ -11,6 +11,7 @@
 // bounded by the hub's load timeout, and a plugin calling process.exit() while it loads fails that module instead
 // of ending pop.
 import { ExitCalledError, formatLocation, PopError, type SourceLocation, TimeoutError } from "../errors.ts";
+import { ExitCalled, exitErrorIs, guardExitSync, releaseExit, trapExit } from "./_exit.ts";
 import { log } from "../output.ts";
 import { bindChain, bindHub } from "./_call.ts";
 import { buildChain, checkSigParams, contractsFor, type LoadedContract, requiredSigs } from "./_contracts.ts";
@@ -19,6 +20,9 @@ import { callsRunning, settleCalls } from "./_inflight.ts";
 import { MOD, put, state } from "./_meta.ts";
 import { traceFn, wrapsCalls } from "./_trace.ts";
 import type { AnyFn, FunctionRecord, Hub, ModuleRecord, ModuleState, SubMeta } from "./_types.ts";
+
+// A trapped process.exit() throws a PopError from here on (before the hub loads, pop call's lean path has its own).
+exitErrorIs((message, requested) => new ExitCalledError(message, requested));
 
 type Exports = Record<string, unknown>;
 
@@ -232,52 +236,6 @@ function timeoutError(rec: ModuleRecord, doing: string, ms: number): PluginLoadE
   const err = new TimeoutError(`${rec.file}: module "${rec.ref}" did not finish ${doing} within ${ms} ms`, ms);
   const hint = doing === "importing it" ? "a top-level await that never settles?" : "an __init__ that never resolves?";
   return new PluginLoadError(rec.ref, { file: rec.file }, `timed out after ${ms} ms ${doing} (${hint} raise the limit with --load-timeout MS)`, { cause: err });
-}
-
-// While plugins load, process.exit() throws instead: a plugin ending the process would end pop with exit 0 and no output.
-let guards = 0;
-let trapped = false;
-
-/**
- * Installed once, on the first load: while a plugin step runs (guards > 0), process.exit() throws; otherwise it is
- * the real one. One property write per process, not two per plugin step.
- */
-function trapExit(): void {
-  guards++;
-  if (trapped) return;
-  trapped = true;
-  const real = process.exit;
-  process.exit = function exit(code?: number | string | null): never {
-    if (guards === 0 || ending) return real.call(process, code as number);
-    const n = Number(code ?? process.exitCode ?? 0);
-    throw new ExitCalledError(
-      `process.exit(${code ?? ""}) called while the plugin loaded: a plugin must not end the process; throw an error instead`,
-      Number.isFinite(n) ? n : 1,
-    );
-  } as typeof process.exit;
-}
-
-function releaseExit(): void {
-  guards--;
-}
-
-let ending = false;
-
-/**
- * The process is ending (closeOpenHubs: a signal, a command's end): process.exit is the real one again, even while a
- * plugin still loads. A hub created afterwards (the CLI run again in-process, as tests do) turns the trap back on.
- */
-export function endExitTrap(on = true): void {
-  ending = on;
-}
-
-function guardExitSync<T>(fn: () => T): T {
-  trapExit();
-  try {
-    return fn();
-  } finally {
-    releaseExit();
-  }
 }
 
 // ---- After the import: virtual name, __virtual__, checks, install, __init__ ------------------------------------
@@ -608,7 +566,8 @@ export function fail(hub: Hub, rec: ModuleRecord, err: unknown): void {
 
 function loadError(rec: ModuleRecord, err: unknown): PluginLoadError {
   if (err instanceof PluginLoadError) return err;
-  if (err instanceof ExitCalledError) return new PluginLoadError(rec.ref, describeThrow(err, rec.file).location, err.message, { cause: err });
+  if (err instanceof ExitCalledError || err instanceof ExitCalled)
+    return new PluginLoadError(rec.ref, describeThrow(err, rec.file).location, err.message, { cause: err });
   const { reason, location } = describeThrow(err, rec.file);
   return new PluginLoadError(rec.ref, location, reason, { cause: err });
 }

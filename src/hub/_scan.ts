@@ -1,22 +1,10 @@
 import { isDirectory, readdir, unreadable } from "../_fs.ts";
 import { join } from "../_path.ts";
+import { moduleName, RESERVED_DIRS } from "./_names.ts";
+
+export { CONF_FILES, EXTS, moduleName, RESERVED_DIRS, ROOT_FILES, subName } from "./_names.ts";
 
 const PLUGIN_EXT = /\.(ts|mts|js|mjs)$/;
-/** Folders inside a sub that are not sub-subs. */
-export const RESERVED_DIRS = new Set(["contracts", "rcontracts", "node_modules", "test", "tests"]);
-
-/** A plugin file's module name, or undefined when the file is not a plugin. */
-export function moduleName(file: string): string | undefined {
-  // String tests, not regexes: this runs once per file of every listed sub.
-  const c = file.charCodeAt(0);
-  if (c === 95 /* _ */ || c === 46 /* . */) return undefined;
-  const dot = file.lastIndexOf(".");
-  if (dot <= 0) return undefined;
-  const ext = file.slice(dot);
-  if (ext !== ".ts" && ext !== ".mts" && ext !== ".js" && ext !== ".mjs") return undefined;
-  const name = file.slice(0, dot);
-  return name.endsWith(".d") || name.endsWith(".test") || name.endsWith(".spec") ? undefined : name;
-}
 
 /** What one folder of a sub holds: plugin files by module name, and child folders. */
 export interface DirListing {

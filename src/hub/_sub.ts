@@ -4,7 +4,7 @@ import { PluginLoadError, PopError, RefError, UsageError } from "../errors.ts";
 import { fail, loadModule, loadModules, loadModuleSync, moduleObject, newRecord, shutdownModule } from "./_module.ts";
 import { hide, state, SUB, subMeta } from "./_meta.ts";
 import { placeSub } from "./_place.ts";
-import { listContracts, listNames, moduleName, RESERVED_DIRS } from "./_scan.ts";
+import { EXTS, listContracts, listNames, moduleName, RESERVED_DIRS, subName } from "./_scan.ts";
 import type { Hub, LoadMode, ModuleRecord, SubMeta, SubObject } from "./_types.ts";
 
 /** Options of `hub.pop.sub.add`. */
@@ -283,16 +283,6 @@ export function addPreloadedSub(hub: Hub, name: string, modules: PreloadedModule
   return meta;
 }
 
-/** A sub name: a letter or `$`, then letters, digits, `_`, `$` or `-` (/^[A-Za-z$][\w$-]*$/ without a regex: the first regex a process runs costs a compiled pop ~0.15 ms). */
-function subName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 36;
-    if (!letter && (i === 0 || !((c >= 48 && c <= 57) || c === 95 || c === 45))) return false;
-  }
-  return name.length > 0;
-}
-
 function preloadedMeta(hub: Hub, name: string, ref: string, tree: PreloadedTree, parent: SubMeta | undefined): SubMeta {
   const meta = newMeta(hub, name, ref, [], "eager", parent);
   for (const mod in tree.modules) {
@@ -457,7 +447,6 @@ function mayRename(file: string): boolean {
   }
 }
 
-const EXTS = [".ts", ".mts", ".js", ".mjs"];
 /** Files Bun could import that are not plugins: said once when a sub is listed, never skipped silently. */
 const OTHER_EXT = /\.(cjs|cts|tsx|jsx)$/;
 

@@ -1,0 +1,70 @@
+// While plugin code loads, process.exit() throws instead: a plugin ending the process would end pop with exit 0 and
+// no output. One trap for the hub's loads (src/hub/_module.ts) and pop call's lean path (src/cli/_lean.ts), which
+// imports a plugin before the hub's code is loaded: this file imports nothing.
+
+/** Makes the error a trapped process.exit() throws: the hub sets ExitCalledError (src/errors.ts) when it loads. */
+let makeError: (message: string, requested: number) => Error = (message, requested) => new ExitCalled(message, requested);
+
+/**
+ * What a trapped process.exit() throws before the hub's code is loaded (pop call's lean path): the same message as
+ * ExitCalledError, which the hub turns into the same load failure (src/hub/_module.ts loadError).
+ */
+export class ExitCalled extends Error {
+  override name = "ExitCalledError";
+  readonly code = "POP_EXIT_CALLED";
+  constructor(
+    message: string,
+    readonly requested: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The hub's error class for a trapped exit (set once, by src/hub/_module.ts). */
+export function exitErrorIs(make: (message: string, requested: number) => Error): void {
+  makeError = make;
+}
+
+let guards = 0;
+let trapped = false;
+let ending = false;
+
+/**
+ * Installed once, on the first load: while a plugin step runs (guards > 0), process.exit() throws; otherwise it is
+ * the real one. One property write per process, not two per plugin step.
+ */
+export function trapExit(): void {
+  guards++;
+  if (trapped) return;
+  trapped = true;
+  const real = process.exit;
+  process.exit = function exit(code?: number | string | null): never {
+    if (guards === 0 || ending) return real.call(process, code as number);
+    const n = Number(code ?? process.exitCode ?? 0);
+    throw makeError(
+      `process.exit(${code ?? ""}) called while the plugin loaded: a plugin must not end the process; throw an error instead`,
+      Number.isFinite(n) ? n : 1,
+    );
+  } as typeof process.exit;
+}
+
+export function releaseExit(): void {
+  guards--;
+}
+
+/**
+ * The process is ending (closeOpenHubs: a signal, a command's end): process.exit is the real one again, even while a
+ * plugin still loads. A hub created afterwards (the CLI run again in-process, as tests do) turns the trap back on.
+ */
+export function endExitTrap(on = true): void {
+  ending = on;
+}
+
+export function guardExitSync<T>(fn: () => T): T {
+  trapExit();
+  try {
+    return fn();
+  } finally {
+    releaseExit();
+  }
+}
