@@ -18,6 +18,9 @@ import type { Listing } from "../hub/_scan.ts";
 import { hasControl, NOT_SCALAR, pairObject, scalarText, settled } from "./_callcore.ts";
 import type { LeanPlan } from "./_leanhub.ts";
 
+/** The hook Bun.inspect and console.log look for (util.inspect.custom). */
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
 /** Environment variables that change what pop call does: any of them set, the full path runs. */
 const ENV = ["POP_PLUGIN_PATH", "POP_DISABLE", "POP_LOAD_TIMEOUT", "POP_TRACE", "POP_LOG_FORMAT", "POP_LOG_LEVEL"];
 
@@ -192,13 +195,29 @@ function plainExports(exports: Record<string, unknown>): boolean {
  * function it reaches through it, sees one hub.
  */
 function standIn(plan: LeanPlan): Record<PropertyKey, unknown> {
-  const hub: Record<PropertyKey, unknown> = {};
+  // console.log(hub) and Bun.inspect look for an inspect hook first: one inherited from the stand-in's prototype
+  // makes the hub real before they list its properties (own accessors would print as [Getter/Setter]).
+  const proto = Object.create(Object.prototype, {
+    [INSPECT]: {
+      get() {
+        become();
+        return undefined;
+      },
+      configurable: true,
+    },
+  }) as object;
+  const hub = Object.create(proto) as Record<PropertyKey, unknown>;
+  // The keys in the order the real hub gets them (createHub: OPT, its state, pop; then loadHub's subs), each made a
+  // plain value in place when the hub becomes real, so its keys keep that order (console.log shows them so).
   // Plain loops, no Array.prototype.map or spread: a JS builtin's first use costs a compiled pop tens of microseconds.
-  const all: PropertyKey[] = ["OPT", "pop"];
+  const all: PropertyKey[] = ["OPT", STATE, "pop"];
   for (const d of plan.listing.dirs) all.push(d.name);
-  all.push(STATE);
+  let real = false;
   const become = () => {
-    for (const k of all) delete hub[k];
+    if (real) return;
+    real = true;
+    for (const k of all) Object.defineProperty(hub, k, { value: undefined, writable: true, enumerable: k !== STATE, configurable: true });
+    Object.setPrototypeOf(hub, Object.prototype);
     (require(leanHubEntry()) as { becomeHub(hub: object, plan: LeanPlan): void }).becomeHub(hub, plan);
   };
   for (const k of all)

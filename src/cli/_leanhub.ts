@@ -10,6 +10,7 @@ import type { Listing } from "../hub/_scan.ts";
 import { addSubMeta } from "../hub/_sub.ts";
 import type { Hub } from "../hub/_types.ts";
 import { parseCommandArgs } from "./_args.ts";
+import { log } from "../output.ts";
 import { hubOptions } from "./_hubargs.ts";
 import call from "./call.ts";
 
@@ -21,13 +22,15 @@ export interface LeanPlan {
   ref: string;
 }
 
-/** Make `target` (the stand-in, its own keys deleted) the hub loadHub, preloadRef and resolveFunction make for pop call. */
+/** Make `target` (the stand-in, its keys made plain undefined values) the hub loadHub, preloadRef and resolveFunction make for pop call. */
 export function becomeHub(target: Record<PropertyKey, unknown>, plan: LeanPlan): void {
   const path = "pop call";
   const opts = hubOptions(parseCommandArgs(call, plan.argv.slice(1), path), path);
   const root = plainRoot(plan.dir, "--plugins", plan.listing);
   target.OPT = {};
-  const hub = createHubOn(target as unknown as Hub, { ...opts, roots: [root] });
+  // Warnings go where call.ts sends them once its ref resolved: straight to the output module.
+  const warn = (message: string, fields?: Record<string, unknown>) => log.warn(message, fields);
+  const hub = createHubOn(target as unknown as Hub, { ...opts, roots: [root], warn });
   // loadHub's adds. A lazy sub with no init file (the lean path took only such roots) is on the hub when addSubMeta
   // returns: its activation runs nothing, and what is left for the promise is bookkeeping.
   for (const name in root.dyne) {
