@@ -85,8 +85,8 @@ export async function steps(o: { work: string; big: string; pop: string; runs: n
   const env = (i: number) => (i === cmds.length - 3 ? { BUN_JSC_warmUpMarkedBlockStartAfterBlocks: "100000" } : undefined);
   const names = [
     ...STEPS.map(([n]) => n),
-    "pop call (dist/pop: the same as the line above, plus whatever else src/cli.ts does)",
-    "(pop call with JSC's warm-up thread held off, BUN_JSC_warmUpMarkedBlockStartAfterBlocks=100000: what that thread costs)",
+    "pop call (dist/pop: its lean path, src/cli/_lean.ts, which runs none of the steps above)",
+    "(the same with JSC's warm-up thread held off, BUN_JSC_warmUpMarkedBlockStartAfterBlocks=100000: what that thread costs)",
     "(pop --version, for reference)",
     "(a hub written for this one job: lazy sub lookup, probe, import, bind; what 1.2x leaves room for)",
   ];
