@@ -10,7 +10,7 @@
 // reported by pop's own funnel, loaded then.
 // What it imports is as small as it: a compiled pop's start-up pays for all the code a module graph holds.
 import { surelyMissing } from "../_probe.ts";
-import { releaseExit, trapExit } from "../hub/_exit.ts";
+import { releaseCallExit, releaseExit, trapCallExit, trapExit } from "../hub/_exit.ts";
 import { STATE } from "../hub/_meta.ts";
 import { EXTS, moduleName, RESERVED_DIRS, ROOT_FILES, subName } from "../hub/_names.ts";
 import { registerPopModule } from "../hub/_popmodule.ts";
@@ -268,11 +268,14 @@ async function run(ref: string, fn: (...a: unknown[]) => unknown, hub: Record<Pr
 
 async function callAndPrint(ref: string, fn: (...a: unknown[]) => unknown, hub: Record<PropertyKey, unknown>, args: unknown[]): Promise<number> {
   let result: unknown;
+  trapCallExit();
   try {
     const r = fn(hub, ...args);
     result = r instanceof Promise ? await settled(r) : r;
   } catch (e) {
     throw (await import("./_result.ts")).callFailure(ref, e);
+  } finally {
+    releaseCallExit();
   }
   const scalar = scalarText(result, false);
   const text = scalar === NOT_SCALAR ? (await import("./_result.ts")).printable(ref, result, false) : scalar;

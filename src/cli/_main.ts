@@ -3,6 +3,7 @@ import { type Command, ownArgv, parseCommandArgs, UsageError } from "./_args.ts"
 import { COMMANDS, EXIT, EXIT_HELP, GROUPS, loadCommand } from "./_commands.ts";
 import { commandHelp } from "./_help.ts";
 import { quote, UncaughtError } from "../errors.ts";
+import { endExitTrap } from "../hub/_exit.ts";
 import { configureFromEnv, configureOutput, keepStdoutForData, log, report } from "../output.ts";
 import { errRaw, flushOutput, out, styles, useColor } from "./_output.ts";
 
@@ -164,6 +165,7 @@ function trapSignals(): void {
 /** A SIGINT or SIGTERM while a command runs (pop call's lean path traps them and calls this too). Returns the work that ends in process.exit. */
 export function onSignal(signal: "SIGINT" | "SIGTERM"): Promise<never> {
   const code = signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
+  endExitTrap(); // pop ends the process now, even while a plugin's call or load is running
   if (stopping) process.exit(code);
   log.info(`${signal} received: closing the hub (send it again to stop at once)`);
   stopping = (async () => {
@@ -207,6 +209,7 @@ let fatalDone = false;
 export function fatal(e: unknown): void {
   if (fatalDone) return;
   fatalDone = true;
+  endExitTrap();
   const code = report(new UncaughtError(e));
   process.exitCode = code;
   const alive = setTimeout(() => {}, 60_000); // the hubs' __shutdown__ hooks run before the exit

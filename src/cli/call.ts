@@ -1,4 +1,5 @@
 // The hub's own files, not its index: `pop call` never loads what only other commands use (introspection, watching).
+import { releaseCallExit, trapCallExit } from "../hub/_exit.ts";
 import { loadHub } from "../hub/_hub.ts";
 import { preloadRef, resolveFunction } from "../hub/_ref.ts";
 import { DiscoveryError, messageOf, PluginLoadError, quote, RefError } from "../errors.ts";
@@ -62,11 +63,14 @@ const call: Command = {
       throw loadFailure(e);
     }
     let result: unknown;
+    trapCallExit(); // the function ending the process is its failure, not pop's end
     try {
       const r = fn(...callArgs);
       result = r instanceof Promise ? await settled(r) : r; // a sync result: no promise, no timer
     } catch (e) {
       throw callFailure(ref, e);
+    } finally {
+      releaseCallExit();
     }
     const text = printable(ref, result, Boolean(args.json));
     if (text !== undefined) out(text);

@@ -1,6 +1,7 @@
-// While plugin code loads, process.exit() throws instead: a plugin ending the process would end pop with exit 0 and
-// no output. One trap for the hub's loads (src/hub/_module.ts) and pop call's lean path (src/cli/_lean.ts), which
-// imports a plugin before the hub's code is loaded: this file imports nothing.
+// While plugin code loads, or runs a call that pop call or pop serve made, process.exit() throws instead: a plugin
+// ending the process would end pop with exit 0 and no output, or end a server with every call in flight. One trap
+// for the hub's loads (src/hub/_module.ts), pop call (src/cli/call.ts, and its lean path src/cli/_lean.ts, which
+// runs before the hub's code is loaded) and pop serve's calls: this file imports nothing.
 
 /** Makes the error a trapped process.exit() throws: the hub sets ExitCalledError (src/errors.ts) when it loads. */
 let makeError: (message: string, requested: number) => Error = (message, requested) => new ExitCalled(message, requested);
@@ -26,6 +27,8 @@ export function exitErrorIs(make: (message: string, requested: number) => Error)
 }
 
 let guards = 0;
+/** Of `guards`, how many are calls (the rest are loads): the message says which the plugin was doing. */
+let calls = 0;
 let trapped = false;
 let ending = false;
 
@@ -41,14 +44,23 @@ export function trapExit(): void {
   process.exit = function exit(code?: number | string | null): never {
     if (guards === 0 || ending) return real.call(process, code as number);
     const n = Number(code ?? process.exitCode ?? 0);
-    throw makeError(
-      `process.exit(${code ?? ""}) called while the plugin loaded: a plugin must not end the process; throw an error instead`,
-      Number.isFinite(n) ? n : 1,
-    );
+    const doing = guards > calls ? "the plugin loaded" : "a plugin's function ran";
+    throw makeError(`process.exit(${code ?? ""}) called while ${doing}: a plugin must not end the process; throw an error instead`, Number.isFinite(n) ? n : 1);
   } as typeof process.exit;
 }
 
 export function releaseExit(): void {
+  guards--;
+}
+
+/** A call the CLI made (pop call's function, a call pop serve answers) is running: process.exit() throws until releaseCallExit. */
+export function trapCallExit(): void {
+  calls++;
+  trapExit();
+}
+
+export function releaseCallExit(): void {
+  calls--;
   guards--;
 }
 
