@@ -64,3 +64,29 @@ test("a new plugin file is served once written (helpers and tests are not module
   await s.waitFor("stderr", /pop: loaded new sub calc\.admin from \S*calc\/admin\n/);
   expect(await post(s.url, { ref: "admin.x.f", args: [] })).toMatchObject({ status: 200, json: { result: "admin" } });
 }, 30_000);
+
+test.each([
+  ["in-process", []],
+  ["worker-isolated", ["--isolate", "calc=worker"]],
+] as const)(
+  "GET /refs after a reload (%s) lists each function's new parameters and doc, and an added one's own",
+  async (_, place) => {
+    const root = tmp("pop-serve-watch-refs-");
+    const file = join(root, "calc", "math.ts");
+    mkdirSync(join(root, "calc"));
+    writeFileSync(file, "/** Add two numbers. */\nexport function add(hub: any, a: number, b: number) { return a + b; }\n");
+    await using s = await serve(["--plugins", root, "--sub", "calc", "--watch", ...place]);
+    const refs = async () => (await (await fetch(`${s.url}/refs`)).json()).refs;
+    expect(await refs()).toEqual([{ ref: "math.add", params: "a: number, b: number", doc: "Add two numbers." }]);
+    writeFileSync(
+      file,
+      "/** Add three numbers. */\nexport function add(hub: any, x: number, y: number, z: number) { return x + y + z; }\n/** Negate. */\nexport function neg(hub: any, v: number) { return -v; }\n",
+    );
+    await s.waitFor("stderr", /pop: reloaded calc(\.math)? from /);
+    expect(await refs()).toEqual([
+      { ref: "math.add", params: "x: number, y: number, z: number", doc: "Add three numbers." },
+      { ref: "math.neg", params: "v: number", doc: "Negate." },
+    ]);
+  },
+  30_000,
+);

@@ -36,19 +36,22 @@ export function showApplied(rec: ModuleRecord, contracts: string[], functions: R
   appliedElsewhere.set(rec, { contracts, functions, on });
 }
 
-const sources = new Map<string, string | undefined>();
+/** Each plugin file's text, read again once the file changed (a --watch reload, an isolated side's fresh start). */
+const sources = new Map<string, { stamp: string; text: string | undefined }>();
 
 function source(file: string): string | undefined {
-  if (!sources.has(file)) {
-    let text: string | undefined;
-    try {
-      text = nodeFs().readFileSync(file, "utf8");
-    } catch {
-      text = undefined;
-    }
-    sources.set(file, text);
+  const f = Bun.file(file);
+  const stamp = `${f.lastModified}:${f.size}`;
+  const known = sources.get(file);
+  if (known && known.stamp === stamp) return known.text;
+  let text: string | undefined;
+  try {
+    text = nodeFs().readFileSync(file, "utf8");
+  } catch {
+    text = undefined;
   }
-  return sources.get(file);
+  sources.set(file, { stamp, text });
+  return text;
 }
 
 /** Describe a loaded module's functions from its source: parameter list, JSDoc summary, line. */
