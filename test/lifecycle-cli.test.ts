@@ -237,6 +237,31 @@ describe("pop app --watch", () => {
     }, 30_000);
   }
 
+  for (const mode of ["worker", "process"] as const) {
+    test(`an app whose cli returns while an isolated sub (${mode}) is still starting for a reload ends at once, and so does that side`, async () => {
+      const dir = writeTree(tmp(), {
+        "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"], side: ["side"] };',
+        "side/m.ts": "export function f(hub) { return 'v1'; }",
+        "live/init.ts": stdinCli("console.log(await hub.side.m.f());", { before: "await hub.pop.sub.add({ dyneName: 'side' });" }),
+      });
+      // The load timeout is far past the test's own: only ending the reload lets pop exit in time.
+      const p = run(["app", "--watch", "--load-timeout", "600000", "--isolate", `side=${mode}`, dir]);
+      await p.until("stderr", /ready\n/);
+      p.send("f\n");
+      await p.until("stdout", /^v1\n$/);
+      await Bun.write(join(dir, "side/m.ts"), "while (true) {}\nexport function f(hub) { return 'v2'; }");
+      await Bun.sleep(1500); // the reload has started its side, which spins
+      p.send("quit\n");
+      p.proc.stdin.end();
+      const r = await p.done();
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("v1\n");
+      // No process of pop's is left spinning (a child side would be, with its parent gone).
+      const left = Bun.spawnSync(["pgrep", "-f", dir]).stdout.toString().trim();
+      expect(left).toBe("");
+    }, 20_000);
+  }
+
   test("a remote sub's function list is asked for again: a function its server's --watch added is callable without a restart", async () => {
     const server = writeTree(tmp(), { "far/m.ts": "export function f(hub) { return 'f1'; }" });
     await using s = await serve(["--plugins", server, "--sub", "far", "--watch"]);

@@ -76,7 +76,7 @@ test.each([
     mkdirSync(join(root, "calc"));
     writeFileSync(file, "/** Add two numbers. */\nexport function add(hub: any, a: number, b: number) { return a + b; }\n");
     await using s = await serve(["--plugins", root, "--sub", "calc", "--watch", ...place]);
-    const refs = async () => (await (await fetch(`${s.url}/refs`)).json()).refs;
+    const refs = async () => ((await (await fetch(`${s.url}/refs`)).json()) as { refs: unknown }).refs;
     expect(await refs()).toEqual([{ ref: "math.add", params: "a: number, b: number", doc: "Add two numbers." }]);
     writeFileSync(
       file,

@@ -69,6 +69,8 @@ export class IsolatedSub {
   generation = 0;
   /** Sides a reload replaced, still finishing their calls in flight: closing the sub closes them too. */
   #superseded = new Set<Side>();
+  /** Sides a reload is starting (not yet current): closing the hub ends them too. */
+  #starting = new Set<Side>();
 
   constructor(
     readonly hub: Hub,
@@ -124,6 +126,11 @@ export class IsolatedSub {
   async close(why: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = why;
+    // A side a reload is still starting has loaded nothing anyone called: it is ended (restart then says so).
+    for (const side of this.#starting) {
+      side.ending = true;
+      side.link.kill(`was ended: the hub was closed while it started for a reload`);
+    }
     // Sides a reload replaced first (their calls in flight are cut short), then the current one.
     const superseded = [...this.#superseded].filter((side) => !side.ended);
     this.#superseded.clear();
@@ -150,7 +157,10 @@ export class IsolatedSub {
    */
   async restart(refuse?: (shape: SubShape) => unknown): Promise<SubShape> {
     if (this.#closed) throw new IsolateError(`sub "${this.name}" cannot be restarted: ${this.#closed}`, this.name);
-    const fresh = this.#spawn();
+    // Background work: while it loads, the fresh side does not keep pop running (an app whose cli returned ends), and
+    // closing the hub ends it.
+    const fresh = this.#spawn(true);
+    this.#starting.add(fresh);
     let shape: SubShape;
     try {
       shape = await fresh.ready;
@@ -162,6 +172,8 @@ export class IsolatedSub {
       fresh.link.kill("was ended: it was started for a reload that did not complete");
       await fresh.exited;
       throw e;
+    } finally {
+      this.#starting.delete(fresh);
     }
     const old = this.#side;
     this.#side = fresh;
@@ -219,7 +231,7 @@ export class IsolatedSub {
     return errors;
   }
 
-  #spawn(): Side {
+  #spawn(background = false): Side {
     let ready!: { resolve(v: SubShape): void; reject(e: unknown): void };
     let exited!: () => void;
     const side: Side = {
@@ -277,6 +289,7 @@ export class IsolatedSub {
       tolerant: this.opts.tolerant !== false,
       stdoutForData,
     });
+    if (background) side.link.unref();
     // Bounded like any load: a side that never answers (an import that spins) is ended.
     if (s.loadTimeout > 0) {
       const t = setTimeout(
@@ -286,6 +299,7 @@ export class IsolatedSub {
           ),
         s.loadTimeout,
       );
+      if (background) t.unref?.();
       side.ready.then(
         () => clearTimeout(t),
         () => clearTimeout(t),
