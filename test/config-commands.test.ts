@@ -48,8 +48,13 @@ describe("pop config show", () => {
     expect(r).toEqual({ stdout: 'market.name    = "corner shop"\nmoney.currency = "USD"\nmoney.rounding = 2\n', stderr: "", code: 0 });
   });
 
-  test("a folder without conf.ts has no options", async () => {
-    expect(await pop(["config", "show", tmp()], { env: CLEAN })).toEqual({ stdout: "(no options)\n", stderr: "", code: 0 });
+  test("a folder without conf.ts has no options, and pop says so (it may be the wrong folder)", async () => {
+    const dir = tmp();
+    expect(await pop(["config", "show", dir], { env: CLEAN })).toEqual({
+      stdout: "(no options)\n",
+      stderr: `pop: warning: project folder "${dir}" has no conf.ts (nor conf.mts, conf.js, conf.mjs), so it defines no options; is it the folder holding the project's conf.ts?\n`,
+      code: 0,
+    });
   });
 
   test("pop config alone needs a subcommand", async () => {

@@ -1,5 +1,5 @@
 import type { Hub, LoadOptions, LoadResult } from "pop";
-import { configTool, hubRoots, hubWarn, UsageError } from "../../src/hub/_internal.ts";
+import { configTool, hubRoots, hubWarn, putOptions, UsageError } from "../../src/hub/_internal.ts";
 
 // The config integrator is imported on first use only: `pop --version` and `pop call` never load c12 or zod through here.
 // It knows nothing of the hub: this plugin hands it the hub's roots, its warning channel, and the app's command line.
@@ -34,7 +34,7 @@ export async function load(hub: Hub, projects: string[], opts: LoadOptions = {})
   const argv = opts.argv ?? (Array.isArray(mod.ARGV) ? (mod.ARGV as string[]) : []);
   const prog = opts.prog ?? (typeof mod.PROG === "string" ? mod.PROG : undefined);
   const result = await load({ roots: hubRoots(hub), warn: (m) => hubWarn(hub, m) }, projects, { ...opts, argv, ...(prog === undefined ? {} : { prog }) });
-  for (const [name, frozen] of Object.entries(result.opt)) hub.OPT[name] = frozen;
+  putOptions(hub, result.opt);
   const prev = LOADED.get(hub);
   LOADED.set(hub, { opt: { ...prev?.opt, ...result.opt }, sources: { ...prev?.sources, ...result.sources } });
   return result;

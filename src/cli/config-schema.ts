@@ -22,7 +22,7 @@ const schema: Command = {
     json: { type: "boolean", description: "Accepted for scripts that pass --json everywhere: the schema is always JSON" },
   },
   async run({ args }) {
-    const { hub, name, projects } = await openProject(args.dir as string, args, PATH);
+    const { hub, name, projects } = await openProject(args.dir as string, args, PATH, true);
     const defs = definitions({ roots: hubRoots(hub) }, projects, { cli: name });
     outJson(configSchema(defs.top, defs.projects));
     return EXIT.ok;

@@ -43,7 +43,7 @@ const show: Command = {
     }
     const argv = [...head.filter((a) => !OWN.has(a)), ...(cut < 0 ? [] : rest.slice(cut))];
     const dirArg = args.dir as string;
-    const { hub, name, projects } = await openProject(dirArg, args, PATH);
+    const { hub, name, projects } = await openProject(dirArg, args, PATH, true);
     const result = await load({ roots: hubRoots(hub) }, projects, { cli: name, argv, prog: `${PATH} ${dirArg}` });
     // --help and --version are results too: the project's help (or version) instead of its options.
     if (result.help !== undefined || result.version !== undefined) {

@@ -132,7 +132,8 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
       if (negated && (negated.action === "store_true" || negated.action === "store_false")) {
         if (inline !== undefined) throw usage(`option ${flag} is a switch and takes no value`);
         used.push([negated, flag]);
-        values.set(negated.option, { value: false, flag });
+        // The opposite of the switch: --no-quiet on a store_false --quiet is true.
+        values.set(negated.option, { value: negated.action === "store_false", flag });
         continue;
       }
       throw usage(`unknown option "${flag}"${didYouMean(flag, known)}`);

@@ -82,6 +82,8 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
   if (!isRecord(config)) throw fail(`CONFIG must map option names to { default, help }, e.g. { port: { default: 8888, help: "The port to bind to" } }`);
   if (!isRecord(cli)) throw fail(`CLI_CONFIG must map option names to CLI settings, e.g. { port: { options: ["-p"] } }`);
   const options = new Map<string, Option>();
+  /** Environment variable name -> the option reading it: two options must not read one variable. */
+  const envOwners = new Map<string, string>();
   for (const [key, def] of Object.entries(config as Record<string, OptionDef>)) {
     if (!isRecord(def)) throw fail(`CONFIG option "${key}" must be an object like { default: 8888, help: "..." }`);
     if (RESERVED.includes(key.replace(/-/g, "_")))
@@ -100,14 +102,23 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
     } catch (e) {
       throw fail(`CONFIG option "${key}": ${(e as Error).message}`);
     }
-    const env = def.env === undefined ? [envName(name, key)] : typeof def.env === "string" ? [def.env] : [...def.env];
+    const envDef: unknown = def.env;
+    if (envDef !== undefined && typeof envDef !== "string" && !Array.isArray(envDef))
+      throw fail(`CONFIG option "${key}": "env" must be a variable name or a list of them (or [] for none); got ${JSON.stringify(envDef) ?? String(envDef)}`);
+    const env = envDef === undefined ? [envName(name, key)] : typeof envDef === "string" ? [envDef] : [...(envDef as unknown[])];
     if (env.some((e) => typeof e !== "string" || e === "")) throw fail(`CONFIG option "${key}": "env" must be a variable name or a list of them`);
+    for (const e of env as string[]) {
+      const other = envOwners.get(e);
+      if (other !== undefined)
+        throw fail(`CONFIG options "${other}" and "${key}" both read the environment variable ${e}; give one another name with "env"`);
+      envOwners.set(e, key);
+    }
     options.set(key, {
       project: name,
       name: key,
       help: def.help,
       default: def.default,
-      env,
+      env: env as string[],
       secret: def.secret === true,
       confFile,
       choices: undefined,

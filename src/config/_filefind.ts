@@ -106,7 +106,7 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
     try {
       mod = (await import(file)) as Record<string, unknown>;
     } catch (e) {
-      throw new ConfigError(`${where(e, file)}: cannot load the config file: ${firstLine(e)}`, { cause: e });
+      throw new ConfigError(`${where(e, file)}: cannot load the config file: ${firstLine(buildError(e))}`, { cause: e });
     }
     if (!("default" in mod))
       throw new ConfigError(
@@ -128,7 +128,11 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
       const code = (e as { code?: string }).code;
       throw new ConfigError(`cannot read ${displayPath(file)}: ${code === "EACCES" ? "permission denied" : firstLine(e)}`, { cause: e });
     }
-    value = await parseData(file, ext, text);
+    // A byte-order mark (Notepad writes one) is no part of the data; an empty file is a file with no settings yet.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    value = text.trim() === "" ? {} : await parseData(file, ext, text);
+    // YAML holding only comments parses to nothing: no settings, as an empty file.
+    if ((value === null || value === undefined) && (ext === ".yaml" || ext === ".yml")) value = {};
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new ConfigError(`${displayPath(file)}: a config file must hold an object of options, e.g. { "port": 8080 }; this one holds ${kind(value)}`);
@@ -151,6 +155,12 @@ function short(v: unknown): string {
     s = String(v);
   }
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** Bun's "N errors building" for a syntax error: the first of its errors, which says what is wrong. */
+function buildError(e: unknown): unknown {
+  const errors = (e as { errors?: unknown[] })?.errors;
+  return Array.isArray(errors) && errors.length > 0 ? errors[0] : e;
 }
 
 function firstLine(e: unknown): string {

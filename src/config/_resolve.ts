@@ -49,7 +49,7 @@ function pick(o: Option, filePath: string[], src: Sources): Picked {
 
 function check(o: Option, p: Picked, top: string): Resolved | string {
   if (p.origin.kind === "default" && (p.raw === undefined || p.raw === null)) return { value: p.raw, origin: p.origin, secret: o.secret };
-  if (p.origin.kind === "default" && o.trustsDefault && (!o.choices || o.choices.some((c) => Object.is(c, p.raw))))
+  if (p.origin.kind === "default" && o.trustsDefault && (!o.choices || offChoice(o.choices, p.raw) === undefined))
     return { value: p.raw, origin: p.origin, secret: o.secret };
   // z.string() passes any string unchanged (and coercion leaves a string a string): skip building zod for it.
   if (o.trustsString && typeof p.raw === "string" && !o.choices) return { value: p.raw, origin: p.origin, secret: o.secret };
@@ -68,8 +68,22 @@ function check(o: Option, p: Picked, top: string): Resolved | string {
     const at = issue.path.length ? ` at ${issue.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("")}` : "";
     return `${head} is invalid${at}: ${lowerFirst(issue.message)} (expected ${exp})`;
   }
-  if (o.choices && !o.choices.some((c) => Object.is(c, r.data))) return `${head} is not ${expected(o.schema, o.choices)}`;
+  const off = o.choices ? offChoice(o.choices, r.data) : undefined;
+  if (off) return `${head}${off.at === undefined ? "" : ` has ${show(off.value)} at [${off.at}], which`} is not ${expected(o.schema, o.choices)}`;
   return { value: r.data, origin: p.origin, secret: o.secret };
+}
+
+/**
+ * The value that is not one of `choices`, or undefined when all are. A list (an `append` or `nargs` option, a list
+ * default) is checked element by element, unless the choices are lists themselves.
+ */
+function offChoice(choices: readonly unknown[], value: unknown): { value: unknown; at?: number } | undefined {
+  const ok = (v: unknown) => choices.some((c) => Object.is(c, v));
+  if (Array.isArray(value) && !choices.some((c) => Array.isArray(c))) {
+    const at = value.findIndex((v) => !ok(v));
+    return at < 0 ? undefined : { value: value[at], at };
+  }
+  return ok(value) ? undefined : { value };
 }
 
 /** Where a value came from, as messages and `--explain` say it. */

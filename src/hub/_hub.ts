@@ -58,6 +58,8 @@ export function createHubOn(hub: Hub, opts: HubOptions): Hub {
   checkTimeouts(opts, "createHub");
   registerPopModule();
   endExitTrap(false);
+  // hub.OPT is the config's, replaced by no one: `hub.OPT = {}` throws, as assigning to hub.OPT.<project> does.
+  Object.defineProperty(hub, "OPT", { value: hub.OPT, enumerable: true, writable: false, configurable: true });
   const s: HubState = {
     roots: opts.roots ?? [],
     dyne: new Map(),

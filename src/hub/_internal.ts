@@ -7,7 +7,7 @@
 // It is not public API (its names may change).
 import { RefError, UsageError } from "../errors.ts";
 import type { PluginRoot } from "./_discover.ts";
-import { state, subMeta } from "./_meta.ts";
+import { putOptions, state, subMeta } from "./_meta.ts";
 import { loadModule, moduleObject, nextGeneration, reloadModule } from "./_module.ts";
 import { resolveRef } from "./_ref.ts";
 import { addSub, findChild, findModule, loadAll, removeSub, scanModules } from "./_sub.ts";
@@ -19,7 +19,7 @@ export function configTool(): Promise<typeof import("../config/index.ts")> {
 }
 
 export { addMonitor, type CallEnd, type CallStart, type Monitor } from "./_trace.ts";
-export { addSub, RefError, removeSub, resolveRef, UsageError };
+export { addSub, putOptions, RefError, removeSub, resolveRef, UsageError };
 export { shellWord } from "../errors.ts";
 
 /** The hub's plugin roots (the public `hubRoots` of "pop"). */

@@ -26,3 +26,11 @@ export function hide(obj: object, key: symbol, value: unknown): void {
 export function put(obj: SubObject, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
+
+/**
+ * Put each project's frozen options on `hub.OPT.<project>`, read-only there: assigning to `hub.OPT.shop` throws a
+ * TypeError, as assigning inside it does; only pop (a config load, an isolated side told of the host's) replaces it.
+ */
+export function putOptions(hub: Hub, opts: Record<string, unknown>): void {
+  for (const name of Object.keys(opts)) Object.defineProperty(hub.OPT, name, { value: opts[name], enumerable: true, writable: false, configurable: true });
+}

@@ -4,7 +4,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { closeHub, createHub, hubFailures, type Hub } from "../hub/index.ts";
 import { addSubMeta } from "../hub/_sub.ts";
-import { subMeta } from "../hub/_meta.ts";
+import { putOptions, subMeta } from "../hub/_meta.ts";
 import { moduleFunctions } from "../hub/_module.ts";
 import type { SubMeta } from "../hub/_types.ts";
 import { ShutdownError } from "../errors.ts";
@@ -75,7 +75,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
       strict: m.strict,
     });
     hub = h;
-    Object.assign(h.OPT, m.opt);
+    putOptions(h, m.opt);
     for (const other of m.hostSubs) if (other !== name && other !== "pop") h[other] = hostRef(other, callHost);
     await addSubMeta(h, { path: m.folders, name, load: "eager" }, m.tolerant && !m.strict);
     starting = false;
@@ -99,7 +99,7 @@ export function serveSide(send: (m: SideMessage) => void, done: () => void): (m:
         init(m).catch((e) => send({ t: "fatal", error: toWire(e) }));
         return;
       case "call":
-        if (m.opt) Object.assign(hub!.OPT, m.opt); // the host's config changed since the last call
+        if (m.opt) putOptions(hub!, m.opt); // the host's config changed since the last call
         reply(m.id, during.run(m.id, callLocal, hub!, m.ref, m.args), m.ref);
         return;
       case "back": {

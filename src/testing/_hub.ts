@@ -1,5 +1,6 @@
 import { basename, resolve } from "../_path.ts";
 import { quote, UsageError } from "../errors.ts";
+import { putOptions } from "../hub/_meta.ts";
 import { closeHub, type Hub, hubRoots, isDirectory, loadHub } from "../hub/index.ts";
 
 /** Options of `testHub`. */
@@ -66,7 +67,7 @@ export async function testHub(dir: string, opts: TestHubOptions = {}): Promise<H
     }
     if (CONFIG !== undefined) {
       await hub.pop.config.load([name], { argv: [], env: {}, cwd: root, prog: name });
-      if (given.length > 0) hub.OPT[name] = Object.freeze({ ...hub.OPT[name], ...opts.config });
+      if (given.length > 0) putOptions(hub, { [name]: Object.freeze({ ...hub.OPT[name], ...opts.config }) });
     }
   }
   return hub;

@@ -1,0 +1,97 @@
+// What a new user tripped over in the config integrator (session 9's pass), each through dist/pop: choices on a list
+// option, --no- on a store_false switch, a bad "env" setting, two options on one variable, a BOM, empty files, a TS
+// config's syntax error, and hub.OPT assignments that must throw.
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { pop, ROOT, tmp, writeTree } from "./helpers.ts";
+
+const POPPY = join(ROOT, "examples/poppy");
+const CLEAN = { POPPY_PORT: undefined, POPPY_ADDR: undefined, NODE_ENV: undefined };
+
+/** A project "ty" with `conf` as its conf.ts; returns its folder. */
+function project(conf: string, files: Record<string, string> = {}): string {
+  return join(writeTree(tmp(), { "ty/conf.ts": conf, ...files }), "ty");
+}
+
+describe("option definitions", () => {
+  test("choices on an append option are checked element by element", async () => {
+    const dir = project(
+      'export const CONFIG = { t: { default: [], help: "tags", type: "array" } };\nexport const CLI_CONFIG = { t: { action: "append", choices: ["a", "b"] } };\n',
+    );
+    expect(await pop(["config", "show", dir, "--json"])).toEqual({ code: 0, stdout: `${JSON.stringify({ ty: { t: [] } }, null, 2)}\n`, stderr: "" });
+    expect(JSON.parse((await pop(["config", "show", dir, "--json", "--t", "a", "--t", "b"])).stdout)).toEqual({ ty: { t: ["a", "b"] } });
+    const bad = await pop(["config", "show", dir, "--t", "a", "--t", "x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('pop: invalid value for option "t" from --t: ["a","x"] has "x" at [1], which is not one of "a", "b"\n');
+  });
+
+  test("--no-<name> on a store_false switch sets it true, the opposite of the switch", async () => {
+    const dir = project('export const CONFIG = { quiet: { default: true, help: "q" } };\nexport const CLI_CONFIG = { quiet: { action: "store_false" } };\n');
+    const value = async (...flags: string[]) => JSON.parse((await pop(["config", "show", dir, "--json", ...flags])).stdout).ty.quiet;
+    expect(await value()).toBe(true);
+    expect(await value("--quiet")).toBe(false);
+    expect(await value("--no-quiet")).toBe(true);
+  });
+
+  test('"env" that is no name nor list is a definition error naming conf.ts, not a crash', async () => {
+    for (const env of ["null", "5", "{}"]) {
+      const dir = project(`export const CONFIG = { port: { default: 1, help: "p", env: ${env} } };\n`);
+      const r = await pop(["config", "show", dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `pop: ${join(dir, "conf.ts")}: CONFIG option "port": "env" must be a variable name or a list of them (or [] for none); got ${env}\n`,
+      );
+    }
+  });
+
+  test("two options of one project reading one environment variable is a definition error", async () => {
+    const dir = project('export const CONFIG = { "a-b": { default: 1, help: "x" }, a_b: { default: 2, help: "y" } };\n');
+    const r = await pop(["config", "show", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `pop: ${join(dir, "conf.ts")}: CONFIG options "a-b" and "a_b" both read the environment variable TY_A_B; give one another name with "env"\n`,
+    );
+    const named = project('export const CONFIG = { host: { default: "h", help: "x" }, port: { default: 2, help: "y", env: "TY_HOST" } };\n');
+    expect((await pop(["config", "show", named])).stderr).toContain('CONFIG options "host" and "port" both read the environment variable TY_HOST');
+  });
+});
+
+describe("config files", () => {
+  const show = async (files: Record<string, string | Uint8Array>) => {
+    const cwd = tmp();
+    for (const [name, data] of Object.entries(files)) await Bun.write(join(cwd, name), data);
+    return pop(["config", "show", POPPY, "--json"], { cwd, env: CLEAN });
+  };
+  const port = async (files: Record<string, string | Uint8Array>) => JSON.parse((await show(files)).stdout).poppy.port;
+
+  test("a JSON file saved with a byte-order mark is read", async () => {
+    expect(await port({ "poppy.config.json": new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"port": 1234}')]) })).toBe(1234);
+  });
+
+  test("an empty file, of any format, or YAML of comments only, is a file with no settings yet", async () => {
+    for (const name of ["poppy.config.json", "poppy.config.yaml", "poppy.config.toml", "poppy.config.json5"]) expect(await port({ [name]: "\n" })).toBe(8888);
+    expect(await port({ "poppy.config.yaml": "# nothing here yet\n" })).toBe(8888);
+  });
+
+  test("a TS config file's syntax error says what is wrong, where", async () => {
+    const r = await show({ "poppy.config.ts": "export default { port: 9004,, };\n" });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(JSON.parse(r.stderr).msg).toBe('poppy.config.ts:1:30: cannot load the config file: Expected identifier but found ","');
+  });
+});
+
+test("hub.OPT: assigning to it, to a project's options or inside them throws a TypeError", async () => {
+  const dir = project('export const CONFIG = { port: { default: 1, help: "p" } };\n', {
+    "ty/ty/init.ts": [
+      "export async function cli(hub: any) {",
+      '  await hub.pop.config.load(["ty"], { cli: "ty" });',
+      "  for (const f of [() => { hub.OPT.ty = { port: 2 }; }, () => { hub.OPT = {}; }, () => { hub.OPT.ty.port = 3; }]) {",
+      '    try { f(); console.log("assigned"); } catch (e) { console.log((e as Error).constructor.name); }',
+      "  }",
+      "  console.log(hub.OPT.ty.port);",
+      "}",
+    ].join("\n"),
+  });
+  expect(await pop(["app", dir])).toEqual({ code: 0, stdout: "TypeError\nTypeError\nTypeError\n1\n", stderr: "" });
+});
