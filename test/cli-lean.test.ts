@@ -10,8 +10,10 @@ import { POP, pop, type Result, tmp, writeTree } from "./helpers.ts";
 const FULL = { POP_LOAD_TIMEOUT: "30000" };
 
 /** Run `args` both ways; expect the same outcome from each and return it. */
-async function both(args: string[], opts: { cwd?: string } = {}): Promise<Result> {
-  const [lean, full] = await Promise.all([pop(args, opts), pop(args, { ...opts, env: FULL })]);
+async function both(args: string[], opts: { cwd?: string; oneAtATime?: boolean } = {}): Promise<Result> {
+  const [lean, full] = opts.oneAtATime
+    ? [await pop(args, opts), await pop(args, { ...opts, env: FULL })]
+    : await Promise.all([pop(args, opts), pop(args, { ...opts, env: FULL })]);
   expect(lean).toEqual(full);
   return lean;
 }
@@ -186,5 +188,38 @@ describe("pop call's lean path does what the full path does", () => {
     const [lean, full] = await Promise.all([run({}), run(FULL)]);
     expect(lean).toEqual({ code, stdout: "", stderr: `started\npop: ${signal} received: closing the hub (send it again to stop at once)\n${shutdown}` });
     expect(full).toEqual(lean);
+  });
+
+  test("found by a second, adversarial pass: each the same both ways", async () => {
+    const r = writeTree(tmp("pop-lean-adv-"), {
+      "s/frompop.ts":
+        'import { onHubClose } from "pop";\nexport function f(hub: any) { onHubClose(hub, () => { console.log("closing"); }); return "result"; }\n',
+      "s/m.ts": [
+        "export function envFirst(hub: any) { process.env.POP_DISABLE = 't'; return typeof hub.t; }",
+        "export function rejected(hub: any) { Promise.reject(new Error('unhandled')); }",
+        "export function addFile(hub: any) { require('node:fs').writeFileSync(import.meta.dir + '/m.js', ''); const k = typeof hub.s.m.envFirst; require('node:fs').unlinkSync(import.meta.dir + '/m.js'); return k; }",
+        "export function big(hub: any) { hub.t.d.x(); return 'y'.repeat(300000); }",
+      ].join("\n"),
+      "s/qm.ts": "queueMicrotask(() => { throw new Error('at import'); });\nexport function f(hub: any) { return 'ok'; }\n",
+      "t/d.ts": "export function x(hub: any) { return 1; }\nexport function __shutdown__(hub: any) { console.log('shutdown d'); }\n",
+    });
+    // A plugin that imports "pop" gets the hub its functions expect (onHubClose keys on it): its hooks run.
+    expect(await both(["call", "s.frompop.f", "--plugins", r])).toEqual({ code: 0, stdout: "result\nclosing\n", stderr: "" });
+    // The hub is made from what pop started with, not from what the function changed before reading it.
+    expect(await both(["call", "s.m.envFirst", "--plugins", r])).toEqual({ code: 0, stdout: "object\n", stderr: "" });
+    expect(await both(["call", "s.m.addFile", "--plugins", r], { oneAtATime: true })).toEqual({ code: 0, stdout: "function\n", stderr: "" });
+    // A rejection nobody handles during a sync call, an error thrown at import by a microtask: reported, exit 1.
+    expect(await both(["call", "s.m.rejected", "--plugins", r])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `pop: ${join(r, "s/m.ts")}:2:57: uncaught error: unhandled\n`,
+    });
+    expect(await both(["call", "s.qm.f", "--plugins", r])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `pop: ${join(r, "s/qm.ts")}:1:34: uncaught error: at import\n`,
+    });
+    // The result is written whole before a __shutdown__ hook prints (it was spliced in at 64 KiB on a pipe).
+    expect((await both(["call", "s.m.big", "--plugins", r])).stdout).toBe(`${"y".repeat(300000)}\nshutdown d\n`);
   });
 });

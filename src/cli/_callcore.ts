@@ -71,3 +71,14 @@ export async function settled<T>(value: T | Promise<T>): Promise<T> {
     clearInterval(timer);
   }
 }
+
+/**
+ * One turn of the event loop after a call returned: what the call left for the loop happens now, in every path
+ * (an unhandled rejection is reported, a signal handled), not only when writing the result happens to take a turn.
+ */
+export function turn(): Promise<void> {
+  // Promise.withResolvers, not new Promise(executor): the constructor's first use costs a compiled pop ~0.15 ms.
+  const { promise, resolve } = Promise.withResolvers<void>();
+  setImmediate(resolve);
+  return promise;
+}

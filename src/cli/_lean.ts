@@ -13,20 +13,20 @@ import { surelyMissing } from "../_probe.ts";
 import { releaseCallExit, releaseExit, trapCallExit, trapExit } from "../hub/_exit.ts";
 import { STATE } from "../hub/_meta.ts";
 import { EXTS, moduleName, RESERVED_DIRS, ROOT_FILES, subName } from "../hub/_names.ts";
-import { registerPopModule } from "../hub/_popmodule.ts";
+import { popModuleServed, registerPopModule } from "../hub/_popmodule.ts";
 import type { Listing } from "../hub/_scan.ts";
-import { hasControl, NOT_SCALAR, pairObject, scalarText, settled } from "./_callcore.ts";
+import { hasControl, NOT_SCALAR, pairObject, scalarText, settled, turn } from "./_callcore.ts";
 import type { LeanPlan } from "./_leanhub.ts";
 
 /** The hook Bun.inspect and console.log look for (util.inspect.custom). */
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /** Environment variables that change what pop call does: any of them set, the full path runs. */
-const ENV = ["POP_PLUGIN_PATH", "POP_DISABLE", "POP_LOAD_TIMEOUT", "POP_TRACE", "POP_LOG_FORMAT", "POP_LOG_LEVEL"];
+export const LEAN_ENV = ["POP_PLUGIN_PATH", "POP_DISABLE", "POP_LOAD_TIMEOUT", "POP_TRACE", "POP_LOG_FORMAT", "POP_LOG_LEVEL"];
 
 /** Run `argv` (`call ...`) the lean way: its exit code, or undefined when the full path must run it (nothing done that it would not do). */
 export async function leanCall(argv: string[]): Promise<number | undefined> {
-  for (const name of ENV) if (process.env[name] !== undefined) return undefined;
+  for (const name of LEAN_ENV) if (process.env[name] !== undefined) return undefined;
   const words = callWords(argv);
   if (!words) return undefined;
   const { ref, json, plugins } = words;
@@ -59,6 +59,8 @@ export async function leanCall(argv: string[]): Promise<number | undefined> {
   // The import, as the hub's: process.exit() trapped, `import … from "pop"` served. One that has not settled by the
   // next turn (a top-level await) is left to the full path, which waits for the same evaluation under its load timeout.
   registerPopModule();
+  // Signals and errors nobody catches are pop's from here, as the full path traps them before it imports anything.
+  trap(true);
   trapExit();
   let exports: Record<string, unknown> | undefined;
   try {
@@ -75,10 +77,11 @@ export async function leanCall(argv: string[]): Promise<number | undefined> {
   } finally {
     releaseExit();
   }
-  if (!exports || !plainExports(exports)) return undefined;
-  const target = exports[fn];
-  if (typeof target !== "function") return undefined;
-  return run(ref, target as (...a: unknown[]) => unknown, standIn({ argv, dir: dir!, listing, ref }), args);
+  const target = exports && plainExports(exports) && !popModuleServed() ? exports[fn] : undefined;
+  // The full path from here (a plugin that imports "pop" hands the hub to its functions, which use it as it is), with
+  // the traps handed over; unless an error no caller caught, or a signal, arrived meanwhile: pop is ending.
+  if (typeof target !== "function") return fatal || stopping ? new Promise<never>(() => {}) : trap(false);
+  return run(ref, target as (...a: unknown[]) => unknown, standIn({ argv, dir: dir!, listing, ref, file }), args);
 }
 
 /** pop call's words, when they are only these: the ref, KEY=VALUE pairs, --args JSON once, --plugins DIR once. */
@@ -248,10 +251,6 @@ function leanHubEntry(): string {
 
 /** Call, print, close: what runCommand (src/cli/_main.ts) does around call.ts's run, for a call that got this far. */
 async function run(ref: string, fn: (...a: unknown[]) => unknown, hub: Record<PropertyKey, unknown>, args: unknown[]): Promise<number> {
-  process.on("SIGINT", signal);
-  process.on("SIGTERM", signal);
-  process.on("uncaughtException", uncaught);
-  process.on("unhandledRejection", rejected);
   let code: number;
   try {
     code = await callAndPrint(ref, fn, hub, args);
@@ -272,6 +271,7 @@ async function callAndPrint(ref: string, fn: (...a: unknown[]) => unknown, hub: 
   try {
     const r = fn(hub, ...args);
     result = r instanceof Promise ? await settled(r) : r;
+    await turn();
   } catch (e) {
     throw (await import("./_result.ts")).callFailure(ref, e);
   } finally {
@@ -295,6 +295,16 @@ async function write(text: string): Promise<number> {
 
 let stopping: Promise<unknown> | undefined;
 let fatal: Promise<unknown> | undefined;
+
+/** Install (or take off, for the full path, which installs its own) pop's handlers of signals and uncaught errors. */
+function trap(on: boolean): undefined {
+  const f = on ? process.on.bind(process) : process.off.bind(process);
+  f("SIGINT", signal);
+  f("SIGTERM", signal);
+  f("uncaughtException", uncaught);
+  f("unhandledRejection", rejected);
+  return undefined;
+}
 
 function signal(name: "SIGINT" | "SIGTERM"): void {
   stopping = import("./_main.ts").then((m) => m.onSignal(name));

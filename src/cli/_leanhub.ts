@@ -7,12 +7,13 @@ import { createHubOn } from "../hub/_hub.ts";
 import { state } from "../hub/_meta.ts";
 import { resolveFunction } from "../hub/_ref.ts";
 import type { Listing } from "../hub/_scan.ts";
-import { addSubMeta } from "../hub/_sub.ts";
+import { addSubMeta, moduleAt } from "../hub/_sub.ts";
 import type { Hub } from "../hub/_types.ts";
 import { parseCommandArgs } from "./_args.ts";
 import { log } from "../output.ts";
 import { hubOptions } from "./_hubargs.ts";
 import call from "./call.ts";
+import { LEAN_ENV } from "./_lean.ts";
 
 /** What the lean path knows: the words, the root and its listing, the ref it called. */
 export interface LeanPlan {
@@ -20,12 +21,22 @@ export interface LeanPlan {
   dir: string;
   listing: Listing;
   ref: string;
+  /** The called module's file, found and imported before the hub existed. */
+  file: string;
 }
 
 /** Make `target` (the stand-in, its keys made plain undefined values) the hub loadHub, preloadRef and resolveFunction make for pop call. */
 export function becomeHub(target: Record<PropertyKey, unknown>, plan: LeanPlan): void {
   const path = "pop call";
-  const opts = hubOptions(parseCommandArgs(call, plan.argv.slice(1), path), path);
+  // As pop started: the variables the lean path found unset (a function may set them before it reads the hub).
+  const saved = LEAN_ENV.map((name) => [name, process.env[name]] as const);
+  for (const name of LEAN_ENV) delete process.env[name];
+  let opts: ReturnType<typeof hubOptions>;
+  try {
+    opts = hubOptions(parseCommandArgs(call, plan.argv.slice(1), path), path);
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  }
   const root = plainRoot(plan.dir, "--plugins", plan.listing);
   target.OPT = {};
   // Warnings go where call.ts sends them once its ref resolved: straight to the output module.
@@ -37,5 +48,9 @@ export function becomeHub(target: Record<PropertyKey, unknown>, plan: LeanPlan):
     void addSubMeta(hub, { dyneName: name, load: "lazy" }, true).catch(() => {});
     if (!state(hub).subs.has(name)) throw new Error(`pop call's lean path: sub "${name}" was not added synchronously`);
   }
-  resolveFunction(hub, plan.ref); // the called module loaded (already imported: Bun evaluates a file once)
+  // The called module where the lean path found it (no second probe: a file added since must not clash with it),
+  // loaded as the full path loads it (already imported: Bun evaluates a file once).
+  const [sub, mod] = plan.ref.split(".") as [string, string];
+  moduleAt(hub, state(hub).subs.get(sub)!, mod, plan.file);
+  resolveFunction(hub, plan.ref);
 }

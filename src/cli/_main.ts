@@ -37,8 +37,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
   } catch (e) {
     code = report(e);
   }
-  // A signal arrived: its handler closes the hubs and exits; the command's own result is moot.
+  // A signal arrived, or an error no caller caught: its handler closes the hubs and exits; the command's own result is moot.
   if (stopping) await stopping;
+  if (fatalRun) await fatalRun;
   return code;
 }
 
@@ -131,9 +132,17 @@ async function runCommand(cmd: Command, argv: string[], path: string, popPrints:
   } catch (e) {
     code = report(e);
   }
-  // A one-shot command is done: close its hubs (their __shutdown__ hooks run); a command that left work running
-  // (a server) keeps them open until a signal.
-  if (code !== undefined && !stopping) code = await closeHubs(code);
+  // A one-shot command is done: its output written first (what a __shutdown__ hook prints comes after it, never
+  // inside it), then its hubs closed (their __shutdown__ hooks run); a command that left work running (a server)
+  // keeps them open until a signal. An error no caller caught (fatal) closes them itself, and exits.
+  if (code !== undefined && !stopping && !fatalRun) {
+    try {
+      await flushOutput();
+    } catch (e) {
+      code = report(e);
+    }
+    code = await closeHubs(code);
+  }
   return code;
 }
 
@@ -204,6 +213,8 @@ function rejected(e: unknown): void {
 }
 
 let fatalDone = false;
+/** fatal's work, which ends in process.exit: what main waits for once it has begun. */
+let fatalRun: Promise<void> | undefined;
 
 /** An uncaught error or unhandled rejection while a command runs: reported once, the hubs closed, exit 1 (pop call's lean path calls this too). */
 export function fatal(e: unknown): void {
@@ -213,7 +224,7 @@ export function fatal(e: unknown): void {
   const code = report(new UncaughtError(e));
   process.exitCode = code;
   const alive = setTimeout(() => {}, 60_000); // the hubs' __shutdown__ hooks run before the exit
-  void (async () => {
+  fatalRun = (async () => {
     try {
       const { closeOpenHubs } = await import("../hub/index.ts");
       await closeOpenHubs();

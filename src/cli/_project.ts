@@ -36,7 +36,9 @@ export async function openProject(dirArg: string, args: Record<string, any>, pat
   // pop config reads a project's options from its conf file: a folder without one has none, which is said, as it may
   // be a mistake (a project's parent folder, a typo).
   if (needsConf && !root.confFile)
-    log.warn(`project folder "${dirArg}" has no conf.ts (nor conf.mts, conf.js, conf.mjs), so it defines no options; is it the folder holding the project's conf.ts?`);
+    log.warn(
+      `project folder "${dirArg}" has no conf.ts (nor conf.mts, conf.js, conf.mjs), so it defines no options; is it the folder holding the project's conf.ts?`,
+    );
   const hub = createHub({ ...opts, roots });
   if (opts.trace || opts.audit) (await import("../observe/index.ts")).observeHub(hub, opts);
   const name = projectName(root);

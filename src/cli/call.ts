@@ -5,7 +5,7 @@ import { preloadRef, resolveFunction } from "../hub/_ref.ts";
 import { DiscoveryError, messageOf, PluginLoadError, quote, RefError } from "../errors.ts";
 import { log } from "../output.ts";
 import { type Command, settled, UsageError } from "./_args.ts";
-import { hasControl, pairObject } from "./_callcore.ts";
+import { hasControl, pairObject, turn } from "./_callcore.ts";
 import { callFailure, printable } from "./_result.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
@@ -67,6 +67,7 @@ const call: Command = {
     try {
       const r = fn(...callArgs);
       result = r instanceof Promise ? await settled(r) : r; // a sync result: no promise, no timer
+      await turn();
     } catch (e) {
       throw callFailure(ref, e);
     } finally {

@@ -109,8 +109,7 @@ export function readProject(name: string, conf: ConfModule | undefined, confFile
     if (env.some((e) => typeof e !== "string" || e === "")) throw fail(`CONFIG option "${key}": "env" must be a variable name or a list of them`);
     for (const e of env as string[]) {
       const other = envOwners.get(e);
-      if (other !== undefined)
-        throw fail(`CONFIG options "${other}" and "${key}" both read the environment variable ${e}; give one another name with "env"`);
+      if (other !== undefined) throw fail(`CONFIG options "${other}" and "${key}" both read the environment variable ${e}; give one another name with "env"`);
       envOwners.set(e, key);
     }
     options.set(key, {

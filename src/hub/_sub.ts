@@ -471,7 +471,12 @@ export function findModule(hub: Hub, meta: SubMeta, name: string): ModuleRecord 
   const file = files[files.length - 1]!;
   const claimed = meta.files.get(file);
   if (claimed) return claimed;
-  const rec = newRecord(hub, meta, name, file, files.slice(0, -1));
+  return moduleAt(hub, meta, name, file, files.slice(0, -1));
+}
+
+/** The record of module `name` of `meta`, at `file` (found by findModule, or by pop call's lean path before the hub existed: src/cli/_leanhub.ts). */
+export function moduleAt(hub: Hub, meta: SubMeta, name: string, file: string, others: string[] = []): ModuleRecord {
+  const rec = newRecord(hub, meta, name, file, others);
   meta.modules.set(name, rec);
   meta.files.set(file, rec);
   return rec;
