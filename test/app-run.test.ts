@@ -129,20 +129,20 @@ describe("help and --version are results", () => {
     });
   });
 
-  test("options grouped with group and display_priority, each group under its heading; logging options shown", async () => {
+  test("options grouped with group and display_priority, each group under its heading (a prioritised group first); logging options shown", async () => {
     const r = await pop(["app", VERSIONED, "--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`Usage: pop app ${VERSIONED} [options]
+
+Server:
+  --host HOST  Host to listen on (env VERSIONED_HOST; default "localhost")
+  --port PORT  Port to listen on (env VERSIONED_PORT; default 8000)
 
 Options:
   --verbose      Talk more (env VERSIONED_VERBOSE; default false)
   --config FILE  Read options from FILE instead of versioned.config.* (env VERSIONED_CONFIG)
   --version      Print versioned's version and exit
   -h, --help     Show this help
-
-Server:
-  --host HOST  Host to listen on (env VERSIONED_HOST; default "localhost")
-  --port PORT  Port to listen on (env VERSIONED_PORT; default 8000)
 
 Display:
   --colour COLOUR  Colour of the output (env VERSIONED_COLOUR; default "none")

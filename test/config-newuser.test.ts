@@ -95,3 +95,61 @@ test("hub.OPT: assigning to it, to a project's options or inside them throws a T
   });
   expect(await pop(["app", dir])).toEqual({ code: 0, stdout: "TypeError\nTypeError\nTypeError\n1\n", stderr: "" });
 });
+
+describe("messages and help", () => {
+  test("a default that fails its own type names the conf file", async () => {
+    const dir = project('export const CONFIG = { n: { default: "ten", help: "N", type: "integer" } };\n');
+    const r = await pop(["config", "show", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toStartWith(`pop: invalid value for option "n" from its default in ${join(dir, "conf.ts")}: "ten" is not`);
+  });
+
+  test("a key of the active $<env> section is warned about once, with its section", async () => {
+    const cwd = writeTree(tmp(), { "poppy.config.json": '{"port": 1000, "$production": {"port": 2000, "prot": 1}}' });
+    const r = await pop(["config", "show", POPPY], { cwd, env: { ...CLEAN, NODE_ENV: "production" } });
+    expect(r.stderr).toBe('pop: warning: poppy.config.json: unknown key "$production.prot" is ignored; did you mean "port"?\n');
+    expect(r.stdout).toContain("poppy.port = 2000");
+  });
+
+  test("another project's section that is no object is an error saying what it must be", async () => {
+    const root = writeTree(tmp(), {
+      "money/conf.ts": 'export const CONFIG = { currency: { default: "EUR", help: "c" } };\n',
+      "market/conf.ts": 'export const CONFIG = { open: { default: true, help: "o" } };\n',
+    });
+    const cwd = writeTree(tmp(), { "market.config.json": '{"money": 5}' });
+    const r = await pop(["config", "show", "--plugins", join(root, "money"), join(root, "market")], { cwd });
+    expect(r).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'pop: market.config.json: "money" holds project "money"\'s options, so it must be an object of them, e.g. "money": { "currency": ... }; got 5\n',
+    });
+  });
+
+  test("two plugin roots of one project name: a warning naming both conf files, the first one's options", async () => {
+    const root = writeTree(tmp(), {
+      "a/shop/conf.ts": 'export const CONFIG = { port: { default: 1, help: "p" } };\n',
+      "b/shop/conf.ts": 'export const CONFIG = { host: { default: "h", help: "h" } };\n',
+    });
+    const r = await pop(["config", "show", "--plugins", join(root, "b/shop"), join(root, "a/shop")]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: "shop.port = 1\n",
+      stderr: `pop: warning: project "shop" is defined by more than one plugin root: ${join(root, "a/shop/conf.ts")} and ${join(root, "b/shop/conf.ts")}; the options of the first are used (give the others another NAME in their conf.ts)\n`,
+    });
+  });
+
+  test("--help: display_priority brings a group before Options:, and an app's own Logging group takes pop's logging flags", async () => {
+    const dir = project(
+      [
+        'export const CONFIG = { d: { default: 1, help: "data dir" }, c: { default: 2, help: "cache" }, v: { default: false, help: "verbose" } };',
+        'export const CLI_CONFIG = { d: { group: "Storage", display_priority: -1 }, c: { display_priority: 0 }, v: { group: "Logging" } };',
+      ].join("\n"),
+    );
+    const help = (await pop(["config", "show", dir, "--help"])).stdout;
+    const headings = help.split("\n").filter((l) => /^\S.*:$/.test(l));
+    expect(headings).toEqual(["Storage:", "Options:", "Logging:"]);
+    const logging = help.slice(help.indexOf("Logging:"));
+    expect(logging).toContain("--v");
+    expect(logging).toContain("--log-level LEVEL");
+  });
+});

@@ -235,10 +235,16 @@ export function unknownKeys(files: Files, top: Project, projects: Map<string, Pr
       }
       if (project.options.has(key)) continue;
       const other = atTop || prefix.startsWith("$") ? projects.get(key) : undefined;
-      if (other && other !== top && isRecord(value)) {
+      if (other && other !== top) {
+        if (!isRecord(value))
+          throw new ConfigError(
+            `${displayPath(file)}: "${prefix}${key}" holds project "${key}"'s options, so it must be an object of them, e.g. "${key}": { "${[...other.options.keys()][0] ?? "option"}": ... }; got ${JSON.stringify(value) ?? String(value)}`,
+          );
         check(file, value, other, `${prefix}${key}.`, false);
         continue;
       }
+      // A key the active $<env> section also holds is reported there, with its section ("$production.prot"), once.
+      if (atTop && files.envName && (hasKey(obj[`$${files.envName}`], key) || (isRecord(obj.$env) && hasKey(obj.$env[files.envName], key)))) continue;
       const known = [...project.options.keys(), ...(project === top ? [...projects.keys()].filter((p) => p !== top.name) : [])];
       const hint = didYouMean(key, known) || (known.length ? `; known keys: ${known.join(", ")}` : `; ${project.name} defines no options`);
       out.push(`${displayPath(file)}: unknown key "${prefix}${key}"${project === top ? "" : ` for project "${project.name}"`} is ignored${hint}`);
@@ -249,6 +255,10 @@ export function unknownKeys(files: Files, top: Project, projects: Map<string, Pr
 }
 
 export { CONFIG_EXTENSIONS };
+
+function hasKey(section: unknown, key: string): boolean {
+  return isRecord(section) && Object.hasOwn(section, key);
+}
 
 function get(obj: unknown, path: string[]): unknown {
   let cur = obj;

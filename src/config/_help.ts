@@ -33,11 +33,20 @@ export function renderHelp(h: HelpInput): string {
       "Arguments:",
       positional.map((o) => [posUsage(o), describe(o.option, o)]),
     );
-  const groups = new Map<string, Array<[string, string]>>([["", []]]);
+  // Groups in the order of their first option (flagged is sorted by display_priority): a group whose option has a
+  // lower priority than every ungrouped one comes before "Options:". With no ungrouped option, "Options:" (pop's own
+  // flags) comes first.
+  const groups = new Map<string, Array<[string, string]>>();
   for (const o of flagged) {
     const g = o.group ?? "";
     if (!groups.has(g)) groups.set(g, []);
     groups.get(g)!.push([flagText(o), describe(o.option, o)]);
+  }
+  if (!groups.has("")) {
+    const rest = [...groups];
+    groups.clear();
+    groups.set("", []);
+    for (const [g, rows] of rest) groups.set(g, rows);
   }
   const name = h.cli.name;
   groups
@@ -47,15 +56,19 @@ export function renderHelp(h: HelpInput): string {
       ["--version", `Print ${name}'s version and exit`],
       ["-h, --help", "Show this help"],
     );
-  for (const [g, rows] of groups) section(lines, g === "" ? "Options:" : `${g}:`, rows);
-  section(lines, "Logging:", [
+  // pop's logging flags join a group of the app's own called "Logging", else get that heading of their own.
+  const logging: Array<[string, string]> = [
     ["--log-level LEVEL", `Report diagnostics at LEVEL and above: ${LOG_LEVELS.join(", ")} (env ${envName(name, "log_level")}; default "info")`],
     ["--log-file FILE", `Also append diagnostics to FILE (env ${envName(name, "log_file")})`],
     [
       "--log-fmt FORMAT",
       `Diagnostics as ${LOG_FORMATS.join(", ")} (JSON lines when stderr is not a terminal) (env ${envName(name, "log_fmt")}; default "text")`,
     ],
-  ]);
+  ];
+  const own = groups.get("Logging");
+  if (own) own.push(...logging);
+  for (const [g, rows] of groups) section(lines, g === "" ? "Options:" : `${g}:`, rows);
+  if (!own) section(lines, "Logging:", logging);
   const onCli = new Set(h.options.map((o) => o.option));
   const settings: Array<[string, string]> = [];
   for (const p of h.projects) {

@@ -9,7 +9,7 @@ import { renderHelp } from "./_help.ts";
 import { displayPath } from "./_paths.ts";
 import { frozenCopy, resolveAll } from "./_resolve.ts";
 import { didYouMean } from "../_suggest.ts";
-import type { ConfModule, LoadContext, LoadOptions, LoadResult } from "./_types.ts";
+import type { ConfModule, LoadContext, LoadOptions, LoadResult, ProjectRoot } from "./_types.ts";
 
 /** The projects of one load, checked, with the `cli` project's command line. */
 export interface Definitions {
@@ -28,7 +28,7 @@ export function projectName(root: { dir: string; conf: Record<string, unknown> |
 }
 
 /** Read and check the definitions of `names` from the plugin roots `ctx.roots` (or `confs`). */
-export function definitions(ctx: Pick<LoadContext, "roots">, names: readonly string[], opts: Pick<LoadOptions, "cli" | "confs"> = {}): Definitions {
+export function definitions(ctx: Pick<LoadContext, "roots" | "warn">, names: readonly string[], opts: Pick<LoadOptions, "cli" | "confs"> = {}): Definitions {
   if (names.length === 0) throw new ConfigError(`name at least one project to load, e.g. hub.pop.config.load(["poppy"], { cli: "poppy" })`);
   const roots = ctx.roots;
   const available = [...roots.map(projectName), ...Object.keys(opts.confs ?? {})];
@@ -36,6 +36,14 @@ export function definitions(ctx: Pick<LoadContext, "roots">, names: readonly str
     const given = opts.confs?.[name];
     if (given) return readProject(name, given, undefined);
     const root = roots.find((r) => projectName(r) === name);
+    // Two roots of one name (two folders called shop, a NAME repeated): the first one's options are the project's.
+    const also = roots.filter((r) => r !== root && r.confFile && projectName(r) === name);
+    if (root && also.length > 0) {
+      const where = (r: ProjectRoot) => displayPath(r.confFile ?? r.dir);
+      (ctx.warn ?? ((m: string) => log.warn(m)))(
+        `project "${name}" is defined by more than one plugin root: ${[root, ...also].map(where).join(" and ")}; the options of the first are used (give the others another NAME in their conf.ts)`,
+      );
+    }
     if (!root) {
       const known = roots.map(projectName);
       throw new ConfigError(
@@ -65,7 +73,7 @@ export interface Early {
  * print instead of running, and `--log-level`, `--log-file`, `--log-fmt` (or `<NAME>_LOG_*`) configure the output
  * module. `pop app` calls it before the project's `cli(hub)`, so `--help` never runs the app.
  */
-export function early(ctx: Pick<LoadContext, "roots">, names: readonly string[], opts: LoadOptions = {}): Early {
+export function early(ctx: Pick<LoadContext, "roots" | "warn">, names: readonly string[], opts: LoadOptions = {}): Early {
   const defs = definitions(ctx, names, opts);
   const prog = opts.prog ?? defs.top.name;
   const cli = defs.cli ? parseCli(opts.argv ?? [], defs.cliOptions, defs.cli, prog) : undefined;

@@ -56,7 +56,9 @@ function check(o: Option, p: Picked, top: string): Resolved | string {
   const value = p.fromString ? coerce(o.schema, p.raw) : p.raw;
   const r = safeParse(o.schema, value);
   const label = o.project === top ? o.name : `${o.project}.${o.name}`;
-  const head = `invalid value for option "${label}" from ${describeOrigin(p.origin)}: ${o.secret ? "the secret value" : show(p.raw)}`;
+  // A default that fails its own type or choices is the definition's mistake: the message names the conf file.
+  const from = p.origin.kind === "default" && o.confFile ? `its default in ${displayPath(o.confFile)}` : describeOrigin(p.origin);
+  const head = `invalid value for option "${label}" from ${from}: ${o.secret ? "the secret value" : show(p.raw)}`;
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const exp = expected(o.schema, o.choices);
