@@ -153,3 +153,14 @@ describe("messages and help", () => {
     expect(logging).toContain("--log-level LEVEL");
   });
 });
+
+test("a config file left in the project's folder while pop runs elsewhere is said to be unread, with the two ways to read it", async () => {
+  const dir = project('export const CONFIG = { port: { default: 1, help: "p" } };\n', { "ty/ty.config.json": '{"port": 5}' });
+  const cwd = tmp();
+  const r = await pop(["config", "show", dir], { cwd });
+  expect(r.stdout).toBe("ty.port = 1\n");
+  expect(r.stderr).toBe(
+    `pop: warning: ${join(dir, "ty.config.json")} is not read: config files are read from the working directory (${cwd}); run pop from the project folder, or pass --config ${join(dir, "ty.config.json")}\n`,
+  );
+  expect(await pop(["config", "show", dir], { cwd: dir })).toEqual({ code: 0, stdout: "ty.port = 5\n", stderr: "" });
+});

@@ -59,6 +59,29 @@ export function definitions(ctx: Pick<LoadContext, "roots" | "warn">, names: rea
   return { projects, byName, top: cli ?? projects[0]!, cli, cliOptions: cli ? cliOptions(cli, byName, available) : [] };
 }
 
+/**
+ * Config files in the project's own folder, when pop runs elsewhere: they are not read (config files come from the
+ * working directory), which a user who put them there would not guess. Said once each, with the two ways to read them.
+ */
+function strandedFiles(project: Project, cwd: string, warn: (m: string) => void): void {
+  if (!project.dir || project.dir === cwd) return;
+  for (const n of nodeFsNames(project.dir)) {
+    if (!n.startsWith(`${project.name}.config.`) && n !== `.${project.name}rc`) continue;
+    const file = join(project.dir, n);
+    warn(
+      `${displayPath(file)} is not read: config files are read from the working directory (${displayPath(cwd) || "."}); run pop from the project folder, or pass --config ${displayPath(file)}`,
+    );
+  }
+}
+
+function nodeFsNames(dir: string): string[] {
+  try {
+    return nodeFs().readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** What the command line asks for before any option is resolved: help or the version to print, and the logging settings (applied). */
 export interface Early {
   defs: Definitions;
@@ -103,7 +126,9 @@ export async function load(ctx: LoadContext, names: readonly string[], opts: Loa
       : undefined;
   const envNameOpt = opts.envName === false ? undefined : (opts.envName ?? env.NODE_ENV);
   const warn = ctx.warn ?? ((m: string) => log.warn(m));
-  const files = await readFiles({ name: defs.top.name, cwd: opts.cwd ?? process.cwd(), explicit, envName: envNameOpt || undefined, warn });
+  const cwd = opts.cwd ?? process.cwd();
+  const files = await readFiles({ name: defs.top.name, cwd, explicit, envName: envNameOpt || undefined, warn });
+  if (!explicit) strandedFiles(defs.top, cwd, warn);
   for (const w of unknownKeys(files, defs.top, defs.byName)) warn(w);
   const { values, errors } = resolveAll(defs.projects, { cli, files, env, top: defs.top.name });
   if (errors.length) throw new ConfigError(errors.join("\n"));
