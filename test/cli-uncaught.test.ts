@@ -61,6 +61,18 @@ describe("pop app", () => {
       });
     });
 
+  for (const [ret, shown] of [
+    ['"3"', '"3" (a string)'],
+    ["true", "true (a boolean)"],
+  ])
+    test(`cli() returning ${ret} is an error naming what it returned, not exit 0`, async () => {
+      expect(await pop(["app", app(ret)])).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `pop: "x.init.cli" returned ${shown} as the exit code; return a whole number from 0 to 255 (or nothing, for process.exitCode)\n`,
+      });
+    });
+
   test("cli() returning 255 is exit 255", async () => {
     expect((await pop(["app", app("255")])).code).toBe(255);
   });

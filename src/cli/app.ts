@@ -96,6 +96,11 @@ const app: Command = {
       // pop's own errors (a bad config value: exit 2) say what they are; anything else is the app's failure.
       throw e instanceof PopError ? e : new CallError(ref, e, locate(e));
     }
+    // A numeric string ("3") or a boolean is an exit code gone wrong, not "nothing returned": said, not exit 0.
+    if (typeof code === "string" || typeof code === "boolean" || typeof code === "bigint")
+      throw new PopError(
+        `${quote(ref)} returned ${JSON.stringify(typeof code === "bigint" ? String(code) : code)} (a ${typeof code}) as the exit code; return a whole number from 0 to 255 (or nothing, for process.exitCode)`,
+      );
     if (typeof code === "number") {
       // An exit status is one byte: 256 would end as 0 (success), -1 as 255, 1.5 as Node's range error.
       if (!Number.isInteger(code) || code < 0 || code > 255)
