@@ -64,7 +64,7 @@ describe("pop app", () => {
   for (const [ret, shown] of [
     ['"3"', '"3" (a string)'],
     ["true", "true (a boolean)"],
-  ])
+  ] as const)
     test(`cli() returning ${ret} is an error naming what it returned, not exit 0`, async () => {
       expect(await pop(["app", app(ret)])).toEqual({
         code: 1,
