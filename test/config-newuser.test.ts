@@ -164,3 +164,19 @@ test("a config file left in the project's folder while pop runs elsewhere is sai
   );
   expect(await pop(["config", "show", dir], { cwd: dir })).toEqual({ code: 0, stdout: "ty.port = 5\n", stderr: "" });
 });
+
+test("a conf.ts export a letter from one pop reads is said to do nothing, with the name meant; other exports are the project's own", async () => {
+  const dir = project(
+    'export const CONFIG = { port: { default: 1, help: "p" } };\nexport const CLI_CONFG = { port: { options: ["-p"] } };\nexport const DEFAULT_PORT = 1;\n',
+  );
+  for (const cmd of [
+    ["config", "show", dir],
+    ["call", "ty.x.f", "--plugins", dir],
+  ]) {
+    const r = await pop(cmd);
+    expect(r.stderr).toContain(
+      `pop: warning: ${join(dir, "conf.ts")}: export "CLI_CONFG" is not one pop reads, so it does nothing; did you mean "CLI_CONFIG"?\n`,
+    );
+    expect(r.stderr).not.toContain("DEFAULT_PORT");
+  }
+});

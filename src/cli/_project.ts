@@ -27,7 +27,7 @@ export async function openProject(dirArg: string, args: Record<string, any>, pat
   const opts = hubOptions(args, path);
   let roots: PluginRoot[];
   try {
-    roots = await discoverRoots({ ...opts, named: [{ dir, source: path }] });
+    roots = await discoverRoots({ ...opts, named: [{ dir, source: path }], warn: (m, f) => log.warn(m, f) });
   } catch (e) {
     if (e instanceof DiscoveryError) throw new UsageError(e.message, path, { cause: e, hint: false });
     throw e;

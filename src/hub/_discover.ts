@@ -1,6 +1,7 @@
 import { isDirectory, isFile, readText } from "../_fs.ts";
 import { dirname, join, resolve } from "../_path.ts";
 import { DiscoveryError } from "../errors.ts";
+import { closest } from "../_suggest.ts";
 import { describeThrow, formatLocation } from "./_errors.ts";
 import {
   checkEngine,
@@ -97,9 +98,23 @@ export async function discoverRoots(opts: DiscoverOptions): Promise<PluginRoot[]
   for (const f of found) {
     if (seen.has(f.dir)) continue;
     seen.add(f.dir);
-    roots.push(await readRoot(f.dir, f.source, f.pkg, listings.get(f.dir)));
+    const root = await readRoot(f.dir, f.source, f.pkg, listings.get(f.dir));
+    if (root.conf) confTypos(root, warn);
+    roots.push(root);
   }
   return roots;
+}
+
+/** What pop reads from a root's conf.ts (discovery: DYNE, DISABLE, ISOLATE, REMOTE; the config integrator: the rest). */
+const CONF_EXPORTS = ["NAME", "VERSION", "CONFIG", "CLI_CONFIG", "SUBCOMMANDS", "DYNE", "DISABLE", "ISOLATE", "REMOTE"];
+
+/** A conf.ts export a letter or two from one pop reads (CLI_CONFG, SUBCOMMAND) is a typo pop would otherwise ignore in silence. */
+function confTypos(root: PluginRoot, warn: (m: string) => void): void {
+  for (const key of Object.keys(root.conf!)) {
+    if (CONF_EXPORTS.includes(key) || !/^[A-Z][A-Z0-9_]*$/.test(key)) continue;
+    const near = closest(key, CONF_EXPORTS);
+    if (near) warn(`${root.confFile}: export "${key}" is not one pop reads, so it does nothing; did you mean "${near}"?`);
+  }
 }
 
 /** POP_PLUGIN_PATH's folders (what is not a folder is skipped, with a warning). */

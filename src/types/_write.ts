@@ -4,6 +4,7 @@ import { isDirectory } from "../_fs.ts";
 // The hub's discovery alone, not the hub: pop types never loads a plugin.
 import { discoverRoots, DiscoveryError, type PluginRoot } from "../hub/_discover.ts";
 import { OutputError, quote, UsageError } from "../errors.ts";
+import { log } from "../output.ts";
 import { renderHub } from "./_emit.ts";
 import { scanRoots } from "./_scan.ts";
 import BUN_TYPES_GZ from "./_buntypes.generated.json.gz" with { type: "file" };
@@ -70,6 +71,7 @@ export async function writeTypes(opts: WriteTypesOptions): Promise<WriteTypesRes
       env: opts.env ?? process.env,
       cwd: dir,
       packages: opts.packages ?? true,
+      warn: (m, f) => log.warn(m, f), // a skipped POP_PLUGIN_PATH entry, a conf.ts export that is a typo
     });
   } catch (e) {
     if (e instanceof DiscoveryError) throw new UsageError(e.message, "pop types", { cause: e, hint: false });
