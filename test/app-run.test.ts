@@ -220,3 +220,15 @@ describe("pop app and pop config take the hub options pop call takes", () => {
     );
   });
 });
+
+test("a module that fails to load when the app's cli reaches it is reported once, as the app's error (not a warning too)", async () => {
+  const dir = writeTree(tmp(), {
+    "conf.ts": 'export const NAME = "app";\n',
+    "app/init.ts": "export async function cli(hub: any) { return hub.app.bad.f(); }\n",
+    "app/bad.ts": "export function f(hub: any) { return 1 +; }\n",
+  });
+  const r = await pop(["app", dir]);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toBe("");
+  expect(r.stderr).toBe(`pop: ${join(dir, "app/bad.ts")}:1:41: module "app.bad" not loaded: syntax error: Unexpected ;\n`);
+});

@@ -80,7 +80,7 @@ export function loadModule(hub: Hub, rec: ModuleRecord): Promise<void> {
 }
 
 /** Load a module synchronously (require()): the path of a first read through a lazy sub. An async __init__ gates the module's functions until it settles. */
-export function loadModuleSync(hub: Hub, rec: ModuleRecord): void {
+export function loadModuleSync(hub: Hub, rec: ModuleRecord, thrown = false): void {
   if (rec.state !== "pending") return;
   try {
     const exports = rec.preloaded ?? guardExitSync(() => require(rec.file) as Exports);
@@ -91,7 +91,7 @@ export function loadModuleSync(hub: Hub, rec: ModuleRecord): void {
     if (r instanceof Promise) gate(hub, rec, r);
     else if (rec.sub.initializing && rec.name !== "init") gate(hub, rec, rec.sub.initializing);
   } catch (err) {
-    fail(hub, rec, err);
+    fail(hub, rec, err, thrown);
   }
 }
 
@@ -555,13 +555,17 @@ function gate(hub: Hub, rec: ModuleRecord, init: Promise<unknown>): void {
 }
 
 /** Record a load failure: the module leaves the hub, the log says why; strict hubs (or a stopOnFailures sub) throw. */
-export function fail(hub: Hub, rec: ModuleRecord, err: unknown): void {
+/**
+ * Record a module's load failure, and warn of it, unless `thrown`: the failure goes to the code that reached for the
+ * module (a read through a lazy sub throws it), which says it once, as its error (pop app's cli, a plugin's call).
+ */
+export function fail(hub: Hub, rec: ModuleRecord, err: unknown, thrown = false): void {
   const error = loadError(rec, err);
   become(hub, rec, "failed", { error });
   const s = state(hub);
   s.failures.push(error);
   if (s.strict || rec.sub.stopOnFailures) throw error;
-  s.warn(error.message, { code: error.code, ref: error.ref, location: error.location });
+  if (!thrown) s.warn(error.message, { code: error.code, ref: error.ref, location: error.location });
 }
 
 function loadError(rec: ModuleRecord, err: unknown): PluginLoadError {

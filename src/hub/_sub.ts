@@ -372,7 +372,7 @@ function loader(hub: Hub, meta: SubMeta): object {
       if (typeof key !== "string") return undefined;
       const rec = findModule(hub, meta, key);
       if (rec && rec.name === key) {
-        loadModuleSync(hub, rec);
+        loadModuleSync(hub, rec, true); // a failure is thrown to this read, just below: said once, by whoever gets it
         if (rec.state !== "loaded" && rec.state !== "pending") throw notLoaded(rec);
         moduleObject(hub, rec);
       } else if (NOT_MODULES.has(key)) {
