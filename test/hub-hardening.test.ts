@@ -293,3 +293,14 @@ describe("a folder's packages join only a hub that asked for them", () => {
     expect(await pop(["call", "rpc.mine.f", "--plugins", root], { cwd: mine })).toEqual({ code: 0, stdout: "hijacked\n", stderr: "" });
   });
 });
+
+test('a module exporting "then" fails with why: at once when reached, at the load timeout in an eager load (import() takes it for a promise)', async () => {
+  const dir = writeTree(tmp(), { "s/m.ts": "export function then(hub: any) { return 1; }\nexport function f(hub: any) { return 2; }\n" });
+  const said = `pop: ${join(dir, "s/m.ts")}: module "s.m" not loaded: it exports a function named "then", so import() takes the module for a promise and waits on it for ever; rename the function (no plugin module can export "then")\n`;
+  // The load timeout is far past the test's own: only the check a turn after the import ends it in time.
+  expect(await pop(["call", "s.m.f", "--plugins", dir, "--load-timeout", "600000"])).toEqual({ code: 1, stdout: "", stderr: said });
+  // Loading everything at once, the import waits out its timeout, then says the same (not "a top-level await?").
+  expect(await pop(["call", "s.m.f", "--plugins", dir, "--load-timeout", "300", "--strict"])).toEqual({ code: 1, stdout: "", stderr: said });
+  const tree = await pop(["tree", "--plugins", dir, "--load-timeout", "300", "--json"]);
+  expect(JSON.parse(tree.stdout).failures.map((f: { ref: string }) => f.ref)).toEqual(["s.m"]);
+});

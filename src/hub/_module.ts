@@ -224,6 +224,13 @@ function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Prom
   );
   setImmediate(() => {
     if (settled) return;
+    // An import still unsettled a turn later is a top-level await, or a module exporting `then`, which import() takes
+    // for a promise and waits on forever: the latter is said now, not after the load timeout.
+    if (doing === "importing it" && exportsThen(rec.file)) {
+      end();
+      reject(thenError(rec));
+      return;
+    }
     timer = setTimeout(() => {
       end(); // the step is still running: end() clears this timer once it settles
       reject(timeoutError(rec, doing, ms));
@@ -233,9 +240,30 @@ function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Prom
 }
 
 function timeoutError(rec: ModuleRecord, doing: string, ms: number): PluginLoadError {
+  if (doing === "importing it" && exportsThen(rec.file)) return thenError(rec);
   const err = new TimeoutError(`${rec.file}: module "${rec.ref}" did not finish ${doing} within ${ms} ms`, ms);
   const hint = doing === "importing it" ? "a top-level await that never settles?" : "an __init__ that never resolves?";
   return new PluginLoadError(rec.ref, { file: rec.file }, `timed out after ${ms} ms ${doing} (${hint} raise the limit with --load-timeout MS)`, { cause: err });
+}
+
+/**
+ * Whether the module at `file`, evaluated already, exports a function named `then`. require() hands back an
+ * evaluated module's namespace without awaiting it; a module still in its top-level await throws, and is not one.
+ */
+function exportsThen(file: string): boolean {
+  try {
+    return typeof (guardExitSync(() => require(file)) as Exports).then === "function";
+  } catch {
+    return false;
+  }
+}
+
+function thenError(rec: ModuleRecord): PluginLoadError {
+  return new PluginLoadError(
+    rec.ref,
+    { file: rec.file },
+    'it exports a function named "then", so import() takes the module for a promise and waits on it for ever; rename the function (no plugin module can export "then")',
+  );
 }
 
 // ---- After the import: virtual name, __virtual__, checks, install, __init__ ------------------------------------
