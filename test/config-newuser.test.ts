@@ -180,3 +180,20 @@ test("a conf.ts export a letter from one pop reads is said to do nothing, with t
     expect(r.stderr).not.toContain("DEFAULT_PORT");
   }
 });
+
+test("command-line slips say the way that works: --no-<switch>, a file-only setting, an empty --config; help shows how to turn a default-on switch off", async () => {
+  const dir = project(
+    'export const CONFIG = { b: { default: true, help: "bee" }, debug: { default: false, help: "dbg" }, limits: { default: {}, help: "lim", type: "object" } };\nexport const CLI_CONFIG = { b: {}, debug: {} };\n',
+  );
+  const err = async (...args: string[]) => {
+    const r = await pop(["config", "show", dir, ...args]);
+    expect(r.code).toBe(2);
+    return r.stderr.split("\n")[0];
+  };
+  expect(await err("--debug=false")).toBe("pop: option --debug is a switch and takes no value; to turn it off, give --no-debug");
+  expect(await err("--limits", "3")).toBe(
+    'pop: unknown option "--limits"; "limits" is set in ty\'s config file or the environment (TY_LIMITS), not on the command line',
+  );
+  expect(await err("--config", "")).toBe('pop: config file "" (from --config) names no file; give the path of a config file, e.g. ty.config.json');
+  expect((await pop(["config", "show", dir, "--help"])).stdout).toContain("--b            bee (off with --no-b; env TY_B; default true)");
+});

@@ -30,6 +30,18 @@ const LOG_FLAGS = new Map<string, LogOption>([
 ]);
 
 // Why not citty's parser: it accepts unknown flags silently, has no count/append, and does not say which flag set a value.
+/** `--debug=false`: the switch's own way to say no. */
+function switchHint(flag: string, value: string): string {
+  return /^(false|0|no|off)$/i.test(value) && flag.startsWith("--") && !flag.startsWith("--no-") ? `; to turn it off, give --no-${flag.slice(2)}` : "";
+}
+
+/** A flag naming an option that is set in config files or the environment only (no CLI_CONFIG entry): say where it is set. */
+function notOnCli(flag: string, project: Project): string {
+  const name = flag.replace(/^--(no-)?/, "").replace(/-/g, "_");
+  const o = project.options.get(name) ?? project.options.get(flag.replace(/^--(no-)?/, ""));
+  return o ? `; "${o.name}" is set in ${project.name}'s config file or the environment (${o.env.join(", ") || "no variable"}), not on the command line` : "";
+}
+
 /** Parse a project's command line strictly: unknown flags, missing values and stray arguments are ConfigErrors. */
 export function parseCli(argv: readonly string[], opts: CliOption[], project: Project, prog: string): CliParse {
   const usage = (m: string) => new ConfigError(`${m}\nrun "${prog} --help" for the options`);
@@ -68,7 +80,7 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
     switch (o.action) {
       case "store_true":
       case "store_false":
-        if (inline !== undefined) throw usage(`option ${flag} is a switch and takes no value`);
+        if (inline !== undefined) throw usage(`option ${flag} is a switch and takes no value${switchHint(flag, inline)}`);
         values.set(o.option, { value: o.action === "store_true", flag });
         return;
       case "count":
@@ -136,7 +148,7 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
         values.set(negated.option, { value: negated.action === "store_false", flag });
         continue;
       }
-      throw usage(`unknown option "${flag}"${didYouMean(flag, known)}`);
+      throw usage(`unknown option "${flag}"${didYouMean(flag, known) || notOnCli(flag, project)}`);
     }
     for (let j = 1; j < a.length; j++) {
       const flag = `-${a[j]}`;

@@ -60,6 +60,8 @@ const REMOTE = ["gh:", "github:", "gitlab:", "bitbucket:", "https://", "http://"
 export async function readFiles(opts: FileOptions): Promise<Files> {
   let main: string | undefined;
   if (opts.explicit) {
+    if (opts.explicit.file.trim() === "")
+      throw new ConfigError(`config file "" (from ${opts.explicit.from}) names no file; give the path of a config file, e.g. ${opts.name}.config.json`);
     main = locate(resolve(opts.cwd, opts.explicit.file), {
       name: opts.name,
       what: `config file "${opts.explicit.file}" (from ${opts.explicit.from})`,

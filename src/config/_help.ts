@@ -113,6 +113,11 @@ function describe(o: Option, c: CliOption | undefined): string {
     const short = c.flags.find((f) => !f.startsWith("--"));
     notes.push(short ? `counts: ${short}${short.slice(1)} is 2` : `counts: ${c.flags[0]} twice is 2`);
   } else if (c?.action === "append") notes.push("repeatable");
+  // A switch that is on by default is only useful off: say how (--no-<name> is accepted for every switch).
+  else if (c && !c.positional && ((c.action === "store_true" && o.default === true) || (c.action === "store_false" && o.default === false))) {
+    const long = c.flags.find((f) => f.startsWith("--"));
+    if (long) notes.push(`${c.action === "store_true" ? "off" : "on"} with --no-${long.slice(2)}`);
+  }
   if (c?.subcommands && !c.subcommands.includes("_global_")) notes.push(`subcommand ${c.subcommands.join(", ")}`);
   if (o.env.length) notes.push(`env ${o.env.join(", ")}`);
   if (o.secret) notes.push("default hidden");
