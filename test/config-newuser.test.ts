@@ -197,3 +197,17 @@ test("command-line slips say the way that works: --no-<switch>, a file-only sett
   expect(await err("--config", "")).toBe('pop: config file "" (from --config) names no file; give the path of a config file, e.g. ty.config.json');
   expect((await pop(["config", "show", dir, "--help"])).stdout).toContain("--b            bee (off with --no-b; env TY_B; default true)");
 });
+
+test("--help after a subcommand shows that subcommand: its usage, its help, the arguments and options it takes", async () => {
+  const tasks = join(ROOT, "test/fixtures/config/tasks");
+  const run = (await pop(["config", "show", tasks, "run", "--help"])).stdout;
+  expect(run).toStartWith(`Usage: pop config show ${tasks} run [options] NAME [ARGS...]\n\nRun a task\n`);
+  expect(run).not.toContain("Subcommands:");
+  const list = (await pop(["config", "show", tasks, "list", "--help"])).stdout;
+  expect(list).toStartWith(`Usage: pop config show ${tasks} list [options]\n\nList the tasks\n`);
+  expect(list).not.toContain("--force");
+  expect(list).toContain("-w, --workers WORKERS");
+  const top = (await pop(["config", "show", tasks, "--help"])).stdout;
+  expect(top).toStartWith(`Usage: pop config show ${tasks} [options] [SUBCOMMAND] ...\n`);
+  expect(top).toContain(`(pop config show ${tasks} SUBCOMMAND --help: what one takes)`);
+});

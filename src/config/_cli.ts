@@ -184,7 +184,8 @@ export function parseCli(argv: readonly string[], opts: CliOption[], project: Pr
   return out;
 }
 
-function allowed(o: CliOption, sub: string | undefined): boolean {
+/** Whether option `o` may be given with subcommand `sub` (or with none). */
+export function allowed(o: CliOption, sub: string | undefined): boolean {
   return o.subcommands === undefined || o.subcommands.includes("_global_") || (sub !== undefined && o.subcommands.includes(sub));
 }
 

@@ -1,4 +1,5 @@
 import type { CliOption, Option, Project } from "./_definition.ts";
+import { allowed } from "./_cli.ts";
 import { envName } from "./_definition.ts";
 import { show } from "./_resolve.ts";
 import { EXTENSIONS_TEXT } from "./_filefind.ts";
@@ -11,22 +12,32 @@ export interface HelpInput {
   options: CliOption[];
   /** Every loaded project, for the settings only files and the environment set. */
   projects: Project[];
+  /** The subcommand given before --help: its own usage, arguments and options only. */
+  subcommand?: string | undefined;
 }
 
 /** `--help` from the definition: each option with its flags, environment variable, default and help; `group`s under their own headings. */
 export function renderHelp(h: HelpInput): string {
   const byPriority = (a: CliOption, b: CliOption) => a.priority - b.priority;
-  const flagged = h.options.filter((o) => !o.positional).sort(byPriority);
-  const positional = h.options.filter((o) => o.positional);
-  const subs = [...h.cli.subcommands];
-  const usage = [h.prog, "[options]", ...(subs.length ? ["[SUBCOMMAND]"] : []), ...positional.map(posUsage)].join(" ");
-  const lines = [`Usage: ${usage}`];
+  const sub = h.subcommand;
+  // `prog run --help`: what `run` takes; `prog --help`: what every command line takes, each subcommand's noted.
+  const shown = sub === undefined ? h.options : h.options.filter((o) => allowed(o, sub));
+  const flagged = shown.filter((o) => !o.positional).sort(byPriority);
+  const positional = shown.filter((o) => o.positional);
+  const subs = sub === undefined ? [...h.cli.subcommands] : [];
+  // The usage line holds the arguments every command line takes; a subcommand's own are in its usage.
+  const usageArgs = sub === undefined ? positional.filter((o) => allowed(o, undefined)) : positional;
+  const usage = [h.prog, ...(sub === undefined ? [] : [sub]), "[options]", ...(subs.length ? ["[SUBCOMMAND]"] : []), ...usageArgs.map(posUsage)];
+  if (subs.length && usageArgs.length < positional.length) usage.push("...");
+  const lines = [`Usage: ${usage.join(" ")}`];
+  if (sub !== undefined) lines.push("", h.cli.subcommands.get(sub) ?? "");
   if (subs.length)
     section(
       lines,
       "Subcommands:",
       subs.map(([name, help]) => [name, help]),
     );
+  if (subs.length) lines.push(`  (${h.prog} SUBCOMMAND --help: what one takes)`);
   if (positional.length)
     section(
       lines,

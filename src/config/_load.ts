@@ -100,7 +100,7 @@ export function early(ctx: Pick<LoadContext, "roots" | "warn">, names: readonly 
   const defs = definitions(ctx, names, opts);
   const prog = opts.prog ?? defs.top.name;
   const cli = defs.cli ? parseCli(opts.argv ?? [], defs.cliOptions, defs.cli, prog) : undefined;
-  const help = cli?.help ? renderHelp({ prog, cli: defs.cli!, options: defs.cliOptions, projects: defs.projects }) : undefined;
+  const help = cli?.help ? renderHelp({ prog, cli: defs.cli!, options: defs.cliOptions, projects: defs.projects, subcommand: cli.subcommand }) : undefined;
   const version = !help && cli?.version ? versionOf(defs.cli!) : undefined;
   if (!help && !version) applyLogging(defs.top.name, cli, opts.env ?? process.env);
   return { defs, cli, prog, help, version };
