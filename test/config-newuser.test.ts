@@ -211,3 +211,15 @@ test("--help after a subcommand shows that subcommand: its usage, its help, the 
   expect(top).toStartWith(`Usage: pop config show ${tasks} [options] [SUBCOMMAND] ...\n`);
   expect(top).toContain(`(pop config show ${tasks} SUBCOMMAND --help: what one takes)`);
 });
+
+test("numbers from the environment and flags are decimal: 0x10 and Infinity are refused, 9e3 and -1.5 read", async () => {
+  const dir = project('export const CONFIG = { n: { default: 1, help: "n", type: "number" } };\nexport const CLI_CONFIG = { n: {} };\n');
+  const n = async (value: string) => {
+    const r = await pop(["config", "show", dir, "--json"], { env: { TY_N: value } });
+    return r.code === 0 ? JSON.parse(r.stdout).ty.n : JSON.parse(r.stderr).msg;
+  };
+  expect(await n("9e3")).toBe(9000);
+  expect(await n("-1.5")).toBe(-1.5);
+  expect(await n("0x10")).toBe('invalid value for option "n" from environment variable TY_N: "0x10" is not a number (expected number)');
+  expect(await n("Infinity")).toBe('invalid value for option "n" from environment variable TY_N: "Infinity" is not a number (expected number)');
+});

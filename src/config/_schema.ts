@@ -145,13 +145,17 @@ const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off", ""]);
 
 /** Turn a string (or list of strings) from the environment or the command line into the option's type, where it reads as one. */
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
 export function coerce(schema: unknown, raw: unknown): unknown {
   const d = base(schema);
   if (!d) return raw;
   switch (d.type) {
     case "number":
     case "int":
-      return typeof raw === "string" && raw.trim() !== "" && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+      // Decimal only ("8080", "-1.5", "9e3"): Number() also takes "0x10", "0b11" and "Infinity", which a user did not
+      // mean as numbers; those stay strings, which the check then refuses.
+      return typeof raw === "string" && DECIMAL.test(raw) ? Number(raw) : raw;
     case "bigint":
       if (typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw)) return BigInt(raw.trim());
       return raw;
