@@ -1,7 +1,7 @@
 // The lifecycle through dist/pop: SIGTERM closes the hub in reverse load order; pop app --watch reloads a changed
 // plugin file in the running app, and a broken one leaves the old version serving and says why.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { POP, ROOT, tmp, writeTree } from "./helpers.ts";
 import { serve } from "./fixtures/serve/_harness.ts";
@@ -194,6 +194,31 @@ describe("pop app --watch", () => {
     const r = await p.done();
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("v1:5\nrefused: under 10 refused\nv2:12\n");
+  }, 30_000);
+
+  test("a deleted plugin file takes its module off (a read finds no module), and one made there again is read afresh", async () => {
+    const dir = writeTree(tmp(), {
+      "conf.ts": 'export const NAME = "live";\nexport const DYNE = { live: ["live"] };',
+      "live/greet.ts": "export function hi(hub) { return 'v1'; }\nexport function __shutdown__(hub) { console.error('greet v1 shut down'); }",
+      "live/init.ts": stdinCli("console.log(typeof hub.live.greet === 'object' ? hub.live.greet.hi() : 'no module');"),
+    });
+    const file = join(dir, "live/greet.ts");
+    const p = run(["app", "--watch", dir]);
+    await p.until("stderr", /ready\n/);
+    p.send("x\n");
+    await p.until("stdout", /^v1\n$/);
+    rmSync(file);
+    await p.until("stderr", /pop: removed module live\.greet \(\S*greet\.ts was deleted\)\n/);
+    expect(p.text.stderr).toContain("greet v1 shut down\n");
+    p.send("x\n");
+    await p.until("stdout", /^v1\nno module\n$/);
+    await Bun.write(file, "export function hi(hub) { return 'v2'; }");
+    await Bun.sleep(300); // past the watcher's settle time: the lazy sub reads the new file on the next call anyway
+    p.send("x\nquit\n");
+    p.proc.stdin.end();
+    const r = await p.done();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("v1\nno module\nv2\n");
   }, 30_000);
 
   for (const mode of ["worker", "process"] as const) {

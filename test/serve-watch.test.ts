@@ -1,6 +1,6 @@
 // pop serve --watch: a changed plugin file is reloaded without a restart; a broken one leaves the old version serving.
 import { expect, test } from "bun:test";
-import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmp, writeTree } from "./helpers.ts";
 import { CALC, post, serve } from "./fixtures/serve/_harness.ts";
@@ -90,3 +90,21 @@ test.each([
   },
   30_000,
 );
+
+test("a deleted plugin file takes its module off: its functions are 404 and its __shutdown__ runs; made again, it serves its new code", async () => {
+  const root = tmp("pop-serve-watch-del-");
+  mkdirSync(join(root, "calc"));
+  writeFileSync(join(root, "calc", "math.ts"), "export function add(hub, a, b) { return a + b; }\n");
+  const extra = join(root, "calc", "extra.ts");
+  writeFileSync(extra, "export function neg(hub, a) { return -a; }\nexport function __shutdown__(hub) { console.error('extra shut down'); }\n");
+  await using s = await serve(["--plugins", root, "--sub", "calc", "--watch"]);
+  expect(await post(s.url, { ref: "extra.neg", args: [3] })).toMatchObject({ status: 200, json: { result: -3 } });
+  rmSync(extra);
+  await s.waitFor("stderr", /pop: removed module calc\.extra \(\S*calc\/extra\.ts was deleted\)\n/);
+  expect(s.stderr()).toContain("extra shut down\n");
+  expect(await post(s.url, { ref: "extra.neg", args: [3] })).toMatchObject({ status: 404 });
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 5 } });
+  writeFileSync(extra, "export function neg(hub, a) { return -a * 10; }\n");
+  await s.waitFor("stderr", /pop: loaded new module calc\.extra from \S*calc\/extra\.ts\n/);
+  expect(await post(s.url, { ref: "extra.neg", args: [3] })).toMatchObject({ status: 200, json: { result: -30 } });
+}, 30_000);

@@ -29,6 +29,9 @@ type Exports = Record<string, unknown>;
 /** A new record for plugin file `file` of `sub`, pending or (when disabled by name) disabled. */
 export function newRecord(hub: Hub, sub: SubMeta, name: string, file: string, others: string[] = []): ModuleRecord {
   const rec: ModuleRecord = { name, file, others, sub, ref: `${sub.ref}.${name}`, state: "pending", contracts: [] };
+  // A file made again where a dropped module's was: imported afresh (Bun would hand back the old evaluation).
+  const again = dropped.get(hub)?.get(file);
+  if (again !== undefined) rec.generation = again;
   const why = state(hub).disabled.get(rec.ref);
   if (why !== undefined) become(hub, rec, "disabled", { reason: `disabled by ${why}` });
   return rec;
@@ -83,7 +86,7 @@ export function loadModule(hub: Hub, rec: ModuleRecord): Promise<void> {
 export function loadModuleSync(hub: Hub, rec: ModuleRecord, thrown = false): void {
   if (rec.state !== "pending") return;
   try {
-    const exports = rec.preloaded ?? guardExitSync(() => require(rec.file) as Exports);
+    const exports = rec.preloaded ?? guardExitSync(() => require(rec.generation ? `${rec.file}?pop-reload=${rec.generation}` : rec.file) as Exports);
     const r = settle(hub, rec, exports, true);
     if ((rec.state as ModuleState) !== "loaded") return;
     moduleObject(hub, rec); // this path is a first read: the module is wanted now
@@ -721,6 +724,23 @@ export async function reloadModule(hub: Hub, rec: ModuleRecord): Promise<ModuleR
   const retired = retire(hub, rec);
   if (callsRunning(hub, rec.ref) === 0) await retired;
   return fresh;
+}
+
+/** Per hub, the files of modules dropped because they were deleted, and the generation a new copy of each is imported as. */
+const dropped = new WeakMap<Hub, Map<string, number>>();
+
+/**
+ * A module whose file is gone (--watch): off the hub at once, so a read of it finds no module (or a file made there
+ * later), and shut down once its calls in flight have settled.
+ */
+export async function dropModule(hub: Hub, rec: ModuleRecord): Promise<void> {
+  let files = dropped.get(hub);
+  if (!files) dropped.set(hub, (files = new Map()));
+  files.set(rec.file, (rec.generation ?? 0) + 1);
+  if (rec.sub.modules.get(rec.name) === rec) rec.sub.modules.delete(rec.name);
+  if (rec.sub.files.get(rec.file) === rec) rec.sub.files.delete(rec.file);
+  if (rec.object && Object.getOwnPropertyDescriptor(rec.sub.object, rec.name)?.value === rec.object) delete rec.sub.object[rec.name];
+  await retire(hub, rec);
 }
 
 /** Shut a replaced module down once the calls running on it have settled (bounded by the shutdown timeout, then anyway, with a warning). */

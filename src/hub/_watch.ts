@@ -8,7 +8,7 @@ import { log } from "../output.ts";
 import { trackCalls } from "./_inflight.ts";
 import { reloadRef } from "./_internal.ts";
 import { state, subMeta } from "./_meta.ts";
-import { loadModule } from "./_module.ts";
+import { dropModule, loadModule } from "./_module.ts";
 import { addedFile, addedFolder, loadAll } from "./_sub.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
@@ -19,6 +19,8 @@ export interface WatchEvent {
   changed?: string;
   /** A new plugin file or folder, loaded as a new module or sub-sub of its sub (a sub that loads all its modules: pop serve's). */
   added?: "module" | "sub";
+  /** A plugin file deleted: its module is off the hub (shut down once its calls in flight settled). */
+  removed?: "module";
 }
 
 /** The line pop app --watch and pop serve --watch print for a reload: `reloaded live.m from app/live/m.ts (app/live/_fmt.ts changed)`, files relative to the working directory (`reloaded far from http://10.0.0.5:8080` for a remote sub). */
@@ -29,6 +31,7 @@ export function reloadMessage(event: WatchEvent): string {
     return r && !r.startsWith("..") ? r : f;
   };
   if (event.added) return `loaded new ${event.added} ${event.ref} from ${rel(event.file)}`;
+  if (event.removed) return `removed module ${event.ref} (${rel(event.file)} was deleted)`;
   return `reloaded ${event.ref} from ${rel(event.file)}${event.changed ? ` (${rel(event.changed)} changed)` : ""}`;
 }
 
@@ -84,6 +87,12 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     }
   };
 
+  const removeOne = async (rec: ModuleRecord): Promise<void> => {
+    hashes.delete(rec.file);
+    await dropModule(hub, rec);
+    opts.onReload?.({ ref: rec.ref, file: rec.file, removed: "module" });
+  };
+
   const loadAdded = async (rec: ModuleRecord): Promise<void> => {
     const event: WatchEvent = { ref: rec.ref, file: rec.file, added: "module" };
     await loadModule(hub, rec);
@@ -122,7 +131,12 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
   const reload = async (file: string): Promise<void> => {
     if (stopped) return;
     const h = hashOf(file);
-    if (h === undefined) return isFolder(file) ? folderMade(file) : undefined; // a folder made, or a file deleted
+    if (h === undefined) {
+      if (isFolder(file)) return folderMade(file);
+      // A deleted plugin file: its module goes (an isolated sub leaves it out at its side's next restart).
+      const gone = placedFile.has(dirname(file)) ? undefined : recordOf(hub, file);
+      return gone ? removeOne(gone) : undefined;
+    }
     if (h === hashes.get(file)) return; // the same bytes (a second event for one write)
     const inIsolated = placedFile.get(dirname(file));
     if (inIsolated) return SOURCE.test(file) ? restart(inIsolated, file, h) : undefined;
