@@ -108,3 +108,19 @@ test("a deleted plugin file takes its module off: its functions are 404 and its 
   await s.waitFor("stderr", /pop: loaded new module calc\.extra from \S*calc\/extra\.ts\n/);
   expect(await post(s.url, { ref: "extra.neg", args: [3] })).toMatchObject({ status: 200, json: { result: -30 } });
 }, 30_000);
+
+test("a contract file added while pop serve --watch runs applies: in a new contracts/ folder, and an init.ts beside it for every module", async () => {
+  const root = tmp("pop-serve-watch-contract-");
+  mkdirSync(join(root, "calc"));
+  writeFileSync(join(root, "calc", "math.ts"), "export function add(hub, a, b) { return a + b; }\n");
+  writeFileSync(join(root, "calc", "text.ts"), "export function up(hub, s) { return s.toUpperCase(); }\n");
+  await using s = await serve(["--plugins", root, "--sub", "calc", "--watch"]);
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 5 } });
+  mkdirSync(join(root, "calc", "contracts"));
+  writeFileSync(join(root, "calc", "contracts", "math.ts"), "export function post(hub, ctx) { return ctx.ret * 10; }\n");
+  await s.waitFor("stderr", /pop: reloaded calc\.math from \S*calc\/math\.ts \(\S*contracts\/math\.ts changed\)\n/);
+  expect(await post(s.url, { ref: "math.add", args: [2, 3] })).toMatchObject({ status: 200, json: { result: 50 } });
+  writeFileSync(join(root, "calc", "contracts", "init.ts"), "export function post(hub, ctx) { return `[${ctx.ret}]`; }\n");
+  await s.waitFor("stderr", /pop: reloaded calc\.text from \S*calc\/text\.ts \(\S*contracts\/init\.ts changed\)\n/);
+  expect(await post(s.url, { ref: "text.up", args: ["a"] })).toMatchObject({ status: 200, json: { result: "[A]" } });
+}, 30_000);

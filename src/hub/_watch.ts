@@ -2,13 +2,14 @@
 // (fresh copy imported under a new URL and swapped in, the old one shut down once its calls in flight have settled;
 // a copy that fails leaves the old one serving).
 import { nodeFs } from "../_fs.ts";
-import { basename, dirname, relative } from "../_path.ts";
+import { basename, dirname, join, relative } from "../_path.ts";
 import { messageOf } from "../errors.ts";
 import { log } from "../output.ts";
 import { trackCalls } from "./_inflight.ts";
 import { reloadRef } from "./_internal.ts";
 import { state, subMeta } from "./_meta.ts";
 import { dropModule, loadModule } from "./_module.ts";
+import { listContracts } from "./_scan.ts";
 import { addedFile, addedFolder, loadAll } from "./_sub.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
@@ -119,8 +120,14 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
   };
 
   /** A folder made in a watched folder: a new sub-sub of an eager sub, or of an isolated sub (its side restarts when it holds plugin files). */
-  const folderMade = (dir: string): Promise<void> | void => {
+  const folderMade = async (dir: string): Promise<void> => {
     if (placedFile.has(dir) || watchers.has(dir)) return undefined; // watched already
+    // A contracts/ folder made in a sub's folder: watched, and the contract files already in it taken as new ones.
+    if (basename(dir) === "contracts" && subOfFolder(hub, dirname(dir))) {
+      watchDir(dir);
+      for (const name of readdirSafe(dir)) await reload(join(dir, name));
+      return undefined;
+    }
     const newSub = newFolder(hub, dir);
     if (newSub) return loadAddedSub(newSub);
     const isolated = placedFile.get(dirname(dir));
@@ -151,6 +158,14 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     if (added) {
       hashes.set(file, h);
       return loadAdded(added);
+    }
+    // A contract file new in a sub's contracts/ folder: the sub has it from now on, and the loaded modules it
+    // applies to (the module of its name; every module, for init.ts) reload with it.
+    const fresh = isContract(hub, file) ? undefined : newContract(hub, file);
+    if (fresh) {
+      hashes.set(file, h);
+      for (const rec of fresh) await reloadOne(rec, file);
+      return;
     }
     // Not a module: a contract, or a helper some module imports. Their cached copies are dropped and the modules
     // they apply to (or that import them) reload, importing fresh copies; a file nothing uses changes nothing.
@@ -280,7 +295,10 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     if (placed) return placed.url ? pollRemote(top.name) : watchPlaced(top.name);
     if (state(hub).placed.has(top.name)) return; // placed elsewhere, not on the hub (yet)
     for (const meta of subTree(top)) {
-      for (const dir of meta.dirs) watchDir(dir);
+      for (const dir of meta.dirs) {
+        watchDir(dir);
+        if (isFolder(join(dir, "contracts"))) watchDir(join(dir, "contracts")); // a contract file added there applies
+      }
       for (const f of [...[...meta.contracts.values()].flat(), ...meta.rcontracts]) watchDir(dirname(f));
       for (const rec of meta.modules.values()) {
         if (rec.preloaded) continue;
@@ -312,6 +330,37 @@ const REMOTE_POLL_MS = 1000;
 
 /** Files a plugin may import (and so a change that may matter). */
 const SOURCE = /\.(?:[cm]?[jt]sx?|json)$/;
+
+/** The sub (or sub-sub) one of whose folders is `dir`. */
+function subOfFolder(hub: Hub, dir: string): SubMeta | undefined {
+  return allSubs(hub).find((m) => m.dirs.includes(dir));
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return nodeFs().readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A contract file that appeared in a sub's contracts/ folder: recorded on the sub (as when the sub was added), and
+ * the loaded modules it applies to returned, to reload. Undefined when `file` is no contract file of a sub folder.
+ */
+function newContract(hub: Hub, file: string): ModuleRecord[] | undefined {
+  const dir = dirname(file);
+  if (basename(dir) !== "contracts") return undefined;
+  const meta = subOfFolder(hub, dirname(dir));
+  const c = meta ? listContracts(dir).find((x) => x.file === file) : undefined;
+  if (!meta || !c) return undefined;
+  const files = meta.contracts.get(c.name) ?? [];
+  if (!files.includes(file)) files.push(file);
+  meta.contracts.set(c.name, files);
+  // contracts/init.ts wraps every module of the sub; the init module itself is not reloaded (that would run its
+  // __init__ again): its functions take the new contract at the next restart.
+  return [...meta.modules.values()].filter((r) => r.state === "loaded" && !r.preloaded && (c.name === "init" ? r.name !== "init" : r.name === c.name));
+}
 
 /** Whether `file` is a contract (contracts/ or rcontracts/) of any sub. */
 function isContract(hub: Hub, file: string): boolean {
