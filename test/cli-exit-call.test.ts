@@ -11,6 +11,7 @@ const root = writeTree(tmp("pop-exit-call-"), {
     "export function quit(hub: any) { process.exit(3); }",
     "export async function later(hub: any) { await Bun.sleep(5); process.exit(4); }",
     "export function ok(hub: any) { return 'ok'; }",
+    "export async function lateExit(hub: any) { await Bun.sleep(300); process.exit(0); }",
   ].join("\n"),
 });
 const file = join(root, "s/m.ts");
@@ -40,6 +41,13 @@ describe("process.exit() in a call", () => {
       expect(r.status).toBe(500);
       expect(r.json.error.message).toBe(said(ref === "m.quit" ? 3 : 4));
     }
+    expect(await post(s.url, { ref: "m.ok" })).toMatchObject({ status: 200, json: { ref: "m.ok", result: "ok" } });
+  });
+
+  test("pop serve --timeout: a function that ends the process after its call timed out still cannot end the server", async () => {
+    await using s = await serve(["--plugins", root, "--sub", "s", "--timeout", "50"]);
+    expect((await post(s.url, { ref: "m.lateExit" })).status).toBe(504);
+    await Bun.sleep(500); // past the function's own exit
     expect(await post(s.url, { ref: "m.ok" })).toMatchObject({ status: 200, json: { ref: "m.ok", result: "ok" } });
   });
 });

@@ -222,4 +222,29 @@ describe("pop call's lean path does what the full path does", () => {
     // The result is written whole before a __shutdown__ hook prints (it was spliced in at 64 KiB on a pipe).
     expect((await both(["call", "s.m.big", "--plugins", r])).stdout).toBe(`${"y".repeat(300000)}\nshutdown d\n`);
   });
+
+  test("found by a review: each the same both ways, and the lean path is the one taken", async () => {
+    const r = writeTree(tmp("pop-lean-review-"), {
+      "s/m.ts": [
+        // The one documented difference: reflection before the first read sees the stand-in's accessors.
+        "export function standIn(hub: any) { return typeof Object.getOwnPropertyDescriptor(hub, 's')?.get; }",
+        "export async function closes(hub: any) { const { onHubClose } = await import('pop'); onHubClose(hub, () => console.log('closing')); return 'result'; }",
+        "export class Thing {}",
+        "export class thing {}",
+      ].join("\n"),
+      "s/qm.ts": "queueMicrotask(() => { throw new Error('at import'); });\nexport function f(hub: any) { console.log('fn ran'); return 'ok'; }\n",
+    });
+    const [lean, full] = await Promise.all([pop(["call", "s.m.standIn", "--plugins", r]), pop(["call", "s.m.standIn", "--plugins", r], { env: FULL })]);
+    expect([lean.stdout, full.stdout]).toEqual(["function\n", "undefined\n"]);
+    // onHubClose through a "pop" imported during the call: its hook runs.
+    expect(await both(["call", "s.m.closes", "--plugins", r])).toEqual({ code: 0, stdout: "result\nclosing\n", stderr: "" });
+    // A class is no function to call, capitalised or not: the same error both ways.
+    for (const ref of ["s.m.Thing", "s.m.thing"]) expect((await both(["call", ref, "--plugins", r])).code).not.toBe(0);
+    // An error no caller caught at import ends pop before the function runs.
+    expect(await both(["call", "s.qm.f", "--plugins", r])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `pop: ${join(r, "s/qm.ts")}:1:34: uncaught error: at import\n`,
+    });
+  });
 });

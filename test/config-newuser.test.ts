@@ -223,3 +223,11 @@ test("numbers from the environment and flags are decimal: 0x10 and Infinity are 
   expect(await n("0x10")).toBe('invalid value for option "n" from environment variable TY_N: "0x10" is not a number (expected number)');
   expect(await n("Infinity")).toBe('invalid value for option "n" from environment variable TY_N: "Infinity" is not a number (expected number)');
 });
+
+test("--help: a group with no display_priority comes after Options:, as before", async () => {
+  const dir = project(
+    'export const CONFIG = { host: { default: "h", help: "h" }, verbose: { default: false, help: "v" } };\nexport const CLI_CONFIG = { host: { group: "Server" }, verbose: {} };\n',
+  );
+  const help = (await pop(["config", "show", dir, "--help"])).stdout;
+  expect(help.split("\n").filter((l) => /^\S.*:$/.test(l))).toEqual(["Options:", "Server:", "Logging:"]);
+});

@@ -299,6 +299,8 @@ test('a module exporting "then" fails with why: at once when reached, at the loa
   const said = `pop: ${join(dir, "s/m.ts")}: module "s.m" not loaded: it exports a function named "then", so import() takes the module for a promise and waits on it for ever; rename the function (no plugin module can export "then")\n`;
   // The load timeout is far past the test's own: only the check a turn after the import ends it in time.
   expect(await pop(["call", "s.m.f", "--plugins", dir, "--load-timeout", "600000"])).toEqual({ code: 1, stdout: "", stderr: said });
+  // With no load timeout at all, the same (it spun a core for ever).
+  expect(await pop(["call", "s.m.f", "--plugins", dir, "--load-timeout", "0"])).toEqual({ code: 1, stdout: "", stderr: said });
   // Loading everything at once, the import waits out its timeout, then says the same (not "a top-level await?").
   expect(await pop(["call", "s.m.f", "--plugins", dir, "--load-timeout", "300", "--strict"])).toEqual({ code: 1, stdout: "", stderr: said });
   const tree = await pop(["tree", "--plugins", dir, "--load-timeout", "300", "--json"]);

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ContractError, IsolateError, RefError, TimeoutError } from "../src/errors.ts";
 import { addSub, closeHub, createHub, discoverRoots, type Hub } from "../src/hub/index.ts";
+import { putOptions } from "../src/hub/_meta.ts";
 import { addMonitor } from "../src/hub/_trace.ts";
 import { canWatchMemory, type IsolateMode, type IsolateOptions, isolateSub } from "../src/isolate/index.ts";
 import { tmp } from "./helpers.ts";
@@ -102,10 +103,10 @@ for (const mode of ["worker", "process"] as const) {
 
     test("hub.OPT reaches the isolated side: at start, and each project's config once it is loaded", async () => {
       const hub = await hostHub();
-      hub.OPT.early = Object.freeze({ port: 1 });
+      putOptions(hub, { early: Object.freeze({ port: 1 }) });
       await isolateSub(hub, "calc", { mode, folders: [CALC], source: "test" });
       expect(await hub.calc.echo.opt()).toEqual({ early: { port: 1 } });
-      hub.OPT.calc = Object.freeze({ greeting: "hi" }); // what hub.pop.config.load does for a project
+      putOptions(hub, { calc: Object.freeze({ greeting: "hi" }) }); // what hub.pop.config.load does for a project
       expect(await hub.calc.echo.opt()).toEqual({ early: { port: 1 }, calc: { greeting: "hi" } });
     }, 20_000);
 

@@ -168,5 +168,3 @@ function scan(argv: string[], options: OptionSpec, path: string): { values: Reco
   }
   return { values, positionals };
 }
-
-export { settled } from "./_callcore.ts";

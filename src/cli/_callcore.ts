@@ -1,6 +1,17 @@
 // What pop call's two paths share: its full command (src/cli/call.ts) and its lean path (src/cli/_lean.ts), which
 // runs before any of pop's other code is loaded. This file imports nothing.
 
+/**
+ * Set once pop is ending on its own (a signal, an error no caller caught): its handler closes the hubs and exits, so
+ * a call not yet made is not made, and a result not yet printed is not printed (src/cli/_main.ts sets it).
+ */
+export const ending = { now: false };
+
+/** What a command does once `ending` is set: wait for the handler's exit. */
+export function never(): Promise<never> {
+  return Promise.withResolvers<never>().promise;
+}
+
 /** Whether `text` holds a control character (C0, DEL or C1). A loop, not a regex: the first regex a process runs costs a compiled pop ~0.15 ms. */
 export function hasControl(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -10,10 +21,7 @@ export function hasControl(text: string): boolean {
   return false;
 }
 
-/**
- * KEY=VALUE pairs as one object, values parsed as JSON where they parse; undefined for the first word that is not
- * KEY=VALUE (the caller says so).
- */
+/** KEY=VALUE pairs as one object, values parsed as JSON where they parse; `bad`, the first word that is not KEY=VALUE (the caller says so). */
 export function pairObject(pairs: string[]): { obj: Record<string, unknown> } | { bad: string } {
   // Keys are defined, not assigned: "__proto__" is a key like any other (assigning it would set the object's
   // prototype), and so are "constructor" and "prototype".

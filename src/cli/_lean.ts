@@ -15,7 +15,7 @@ import { STATE } from "../hub/_meta.ts";
 import { EXTS, moduleName, RESERVED_DIRS, ROOT_FILES, subName } from "../hub/_names.ts";
 import { popModuleServed, registerPopModule } from "../hub/_popmodule.ts";
 import type { Listing } from "../hub/_scan.ts";
-import { hasControl, NOT_SCALAR, pairObject, scalarText, settled, turn } from "./_callcore.ts";
+import { ending, hasControl, never, NOT_SCALAR, pairObject, scalarText, settled, turn } from "./_callcore.ts";
 import type { LeanPlan } from "./_leanhub.ts";
 
 /** The hook Bun.inspect and console.log look for (util.inspect.custom). */
@@ -77,10 +77,12 @@ export async function leanCall(argv: string[]): Promise<number | undefined> {
   } finally {
     releaseExit();
   }
+  // An error no caller caught, or a signal, arrived while the module loaded: pop is ending (its handler exits).
+  if (ending.now) return never();
   const target = exports && plainExports(exports) && !popModuleServed() ? exports[fn] : undefined;
   // The full path from here (a plugin that imports "pop" hands the hub to its functions, which use it as it is), with
-  // the traps handed over; unless an error no caller caught, or a signal, arrived meanwhile: pop is ending.
-  if (typeof target !== "function") return fatal || stopping ? new Promise<never>(() => {}) : trap(false);
+  // the traps handed over.
+  if (typeof target !== "function") return trap(false);
   return run(ref, target as (...a: unknown[]) => unknown, standIn({ argv, dir: dir!, listing, ref, file }), args);
 }
 
@@ -259,7 +261,9 @@ async function run(ref: string, fn: (...a: unknown[]) => unknown, hub: Record<Pr
   }
   // A signal, or an error no caller could catch: its handler closes the hubs and exits; the call's own result is moot.
   if (stopping) await stopping;
-  if (fatal) await new Promise(() => fatal);
+  if (fatal) await never();
+  // A function that imported "pop" may have handed the hub to it (onHubClose, closeHub) without reading it: real now.
+  if (popModuleServed()) void hub.OPT;
   const hubs = (globalThis as Record<symbol, { hubsNeedClosing(): boolean } | undefined>)[Symbol.for("pop.hubs")];
   if (hubs?.hubsNeedClosing()) code = await (await import("./_main.ts")).closeHubs(code);
   return code;
@@ -272,6 +276,7 @@ async function callAndPrint(ref: string, fn: (...a: unknown[]) => unknown, hub: 
     const r = fn(hub, ...args);
     result = r instanceof Promise ? await settled(r) : r;
     await turn();
+    if (ending.now) return never(); // what the call left for the loop ended pop: no result
   } catch (e) {
     throw (await import("./_result.ts")).callFailure(ref, e);
   } finally {
@@ -307,14 +312,20 @@ function trap(on: boolean): undefined {
 }
 
 function signal(name: "SIGINT" | "SIGTERM"): void {
+  ending.now = true;
   stopping = import("./_main.ts").then((m) => m.onSignal(name));
 }
 
 // As src/cli/_main.ts's trapUncaught: left to a plugin that listens for these itself.
 function uncaught(e: unknown): void {
-  if (process.listenerCount("uncaughtException") === 1) fatal ??= import("./_main.ts").then((m) => m.fatal(e));
+  if (process.listenerCount("uncaughtException") === 1) fatalOf(e);
 }
 
 function rejected(e: unknown): void {
-  if (process.listenerCount("unhandledRejection") === 1) fatal ??= import("./_main.ts").then((m) => m.fatal(e));
+  if (process.listenerCount("unhandledRejection") === 1) fatalOf(e);
+}
+
+function fatalOf(e: unknown): void {
+  ending.now = true;
+  fatal ??= import("./_main.ts").then((m) => m.fatal(e));
 }

@@ -4,6 +4,7 @@ import { COMMANDS, EXIT, EXIT_HELP, GROUPS, loadCommand } from "./_commands.ts";
 import { commandHelp } from "./_help.ts";
 import { quote, UncaughtError } from "../errors.ts";
 import { endExitTrap } from "../hub/_exit.ts";
+import { ending } from "./_callcore.ts";
 import { configureFromEnv, configureOutput, keepStdoutForData, log, report } from "../output.ts";
 import { errRaw, flushOutput, out, styles, useColor } from "./_output.ts";
 
@@ -175,6 +176,7 @@ function trapSignals(): void {
 export function onSignal(signal: "SIGINT" | "SIGTERM"): Promise<never> {
   const code = signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
   endExitTrap(); // pop ends the process now, even while a plugin's call or load is running
+  ending.now = true;
   if (stopping) process.exit(code);
   log.info(`${signal} received: closing the hub (send it again to stop at once)`);
   stopping = (async () => {
@@ -221,6 +223,7 @@ export function fatal(e: unknown): void {
   if (fatalDone) return;
   fatalDone = true;
   endExitTrap();
+  ending.now = true;
   const code = report(new UncaughtError(e));
   process.exitCode = code;
   const alive = setTimeout(() => {}, 60_000); // the hubs' __shutdown__ hooks run before the exit

@@ -5,7 +5,8 @@ import { CallError, locate, PopError, quote, shellWord, UncaughtError } from "..
 import { reloadMessage } from "../hub/_watch.ts";
 import { addSub, closeHub, dyneDirs, type Hub, hubFailures, hubRoots, onHubClose, placeUnrooted, watchHub } from "../hub/index.ts";
 import { configureOutput, flushOutput, log, report } from "../output.ts";
-import { type Command, settled, UsageError } from "./_args.ts";
+import { type Command, UsageError } from "./_args.ts";
+import { settled } from "./_callcore.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS } from "./_hubargs.ts";
 import { out } from "./_output.ts";

@@ -4,8 +4,8 @@ import { loadHub } from "../hub/_hub.ts";
 import { preloadRef, resolveFunction } from "../hub/_ref.ts";
 import { DiscoveryError, messageOf, PluginLoadError, quote, RefError } from "../errors.ts";
 import { log } from "../output.ts";
-import { type Command, settled, UsageError } from "./_args.ts";
-import { hasControl, pairObject, turn } from "./_callcore.ts";
+import { type Command, UsageError } from "./_args.ts";
+import { ending, hasControl, never, pairObject, settled, turn } from "./_callcore.ts";
 import { callFailure, printable } from "./_result.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
@@ -62,12 +62,14 @@ const call: Command = {
       release(e);
       throw loadFailure(e);
     }
+    if (ending.now) return never(); // an error no caller caught while the plugins loaded: pop is ending
     let result: unknown;
     trapCallExit(); // the function ending the process is its failure, not pop's end
     try {
       const r = fn(...callArgs);
       result = r instanceof Promise ? await settled(r) : r; // a sync result: no promise, no timer
       await turn();
+      if (ending.now) return never(); // what the call left for the loop ended pop: no result
     } catch (e) {
       throw callFailure(ref, e);
     } finally {

@@ -44,21 +44,20 @@ export function renderHelp(h: HelpInput): string {
       "Arguments:",
       positional.map((o) => [posUsage(o), describe(o.option, o)]),
     );
-  // Groups in the order of their first option (flagged is sorted by display_priority): a group whose option has a
-  // lower priority than every ungrouped one comes before "Options:". With no ungrouped option, "Options:" (pop's own
-  // flags) comes first.
-  const groups = new Map<string, Array<[string, string]>>();
+  // Groups in the order of their first option (flagged is sorted by display_priority). "Options:" (the ungrouped
+  // options, and pop's own flags) comes first, unless a group's option has a display_priority lower than every
+  // ungrouped option's: that group comes before it.
+  const byGroup = new Map<string, { first: number; rows: Array<[string, string]> }>();
   for (const o of flagged) {
     const g = o.group ?? "";
-    if (!groups.has(g)) groups.set(g, []);
-    groups.get(g)!.push([flagText(o), describe(o.option, o)]);
+    if (!byGroup.has(g)) byGroup.set(g, { first: o.priority, rows: [] });
+    byGroup.get(g)!.rows.push([flagText(o), describe(o.option, o)]);
   }
-  if (!groups.has("")) {
-    const rest = [...groups];
-    groups.clear();
-    groups.set("", []);
-    for (const [g, rows] of rest) groups.set(g, rows);
-  }
+  const ungrouped = byGroup.get("")?.first ?? Number.POSITIVE_INFINITY;
+  const groups = new Map<string, Array<[string, string]>>();
+  for (const [g, v] of byGroup) if (g !== "" && v.first < ungrouped) groups.set(g, v.rows);
+  groups.set("", byGroup.get("")?.rows ?? []);
+  for (const [g, v] of byGroup) if (!groups.has(g)) groups.set(g, v.rows);
   const name = h.cli.name;
   groups
     .get("")!

@@ -33,8 +33,9 @@ let trapped = false;
 let ending = false;
 
 /**
- * Installed once, on the first load: while a plugin step runs (guards > 0), process.exit() throws; otherwise it is
- * the real one. One property write per process, not two per plugin step.
+ * Installed once, by the first guarded step (a load, a call pop call or pop serve makes, the lean path's import):
+ * while one runs (guards > 0), process.exit() throws; otherwise it is the real one. One property write per process,
+ * not two per step.
  */
 export function trapExit(): void {
   guards++;

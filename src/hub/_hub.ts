@@ -304,6 +304,8 @@ const CLOSERS = new WeakMap<Hub, Array<() => unknown>>();
  * agent, a server) must stop on SIGINT or SIGTERM hangs here, since the CLI closes every hub then.
  */
 export function onHubClose(hub: Hub, fn: () => unknown): () => void {
+  // Reading the hub's state checks it is one (and makes pop call's stand-in the hub it stands for).
+  if (!state(hub)) throw new UsageError("onHubClose(hub, fn) needs a hub: the object a plugin function gets first", "onHubClose", { hint: false });
   const list = CLOSERS.get(hub) ?? [];
   list.push(fn);
   CLOSERS.set(hub, list);

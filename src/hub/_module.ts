@@ -199,7 +199,24 @@ function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Prom
     release();
     return Promise.reject(e);
   }
-  if (ms <= 0) return p.finally(release);
+  if (ms <= 0) {
+    // No limit, but a module exporting `then` is still said a turn later (it would wait for ever, spinning a core).
+    if (doing !== "importing it") return p.finally(release);
+    const { promise, resolve, reject } = Promise.withResolvers<T>();
+    let done = false;
+    p.then(
+      (v) => (done = true) && (release(), resolve(v)),
+      (e: unknown) => (done = true) && (release(), reject(e)),
+    );
+    setImmediate(() => {
+      if (!done && exportsThen(rec.file)) {
+        done = true;
+        release();
+        reject(thenError(rec));
+      }
+    });
+    return promise;
+  }
   // The limit's timer is armed on the next turn of the event loop, and only for a step still running then: an import
   // without a top-level await settles before that turn, and a compiled pop's first setTimeout costs ~0.1 to 0.3 ms of
   // every pop call (docs/benchmarks.md). The pending immediate, then the timer, keep Bun from spinning on a step that
@@ -585,7 +602,6 @@ function gate(hub: Hub, rec: ModuleRecord, init: Promise<unknown>): void {
   );
 }
 
-/** Record a load failure: the module leaves the hub, the log says why; strict hubs (or a stopOnFailures sub) throw. */
 /**
  * Record a module's load failure, and warn of it, unless `thrown`: the failure goes to the code that reached for the
  * module (a read through a lazy sub throws it), which says it once, as its error (pop app's cli, a plugin's call).

@@ -494,9 +494,7 @@ export function addedFile(hub: Hub, meta: SubMeta, index: number, entry: string)
   meta.entries?.[index]?.add(entry);
   if (!meta.scanned) return undefined;
   const file = `${meta.dirs[index]}/${entry}`;
-  const rec = newRecord(hub, meta, n, file, []);
-  meta.modules.set(n, rec);
-  meta.files.set(file, rec);
+  const rec = moduleAt(hub, meta, n, file);
   return rec;
 }
 

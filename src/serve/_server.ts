@@ -2,7 +2,6 @@
 // GET / (an example), /refs, /health and /metrics, checks the bearer token, bounds the body, counts everything,
 // and drains on stop (no new requests, the calls in flight finish).
 import { createHash, timingSafeEqual } from "node:crypto";
-import { releaseCallExit, trapCallExit } from "../hub/_exit.ts";
 import { type Hub, RefError, resolveFunction, withCaller } from "../hub/index.ts";
 import { messageOf, quote, TimeoutError } from "../errors.ts";
 import { Metrics } from "./_metrics.ts";
@@ -82,8 +81,6 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
     metrics.inFlight++;
     const t0 = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    // A plugin ending the process would end the server and every call in flight: it fails this call instead.
-    trapCallExit();
     try {
       const fn = target.module[target.name] as (...a: unknown[]) => unknown;
       // --trace and --audit name the client as the call's caller.
@@ -110,7 +107,6 @@ export function startServer(hub: Hub, opts: ServeOptions = {}): Server {
       metrics.call(target.ref, (performance.now() - t0) / 1000, status);
       return fail(status, wireError(e), target.ref);
     } finally {
-      releaseCallExit();
       if (timer) clearTimeout(timer);
       if (--metrics.inFlight === 0 && idle) idle();
     }

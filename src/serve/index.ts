@@ -7,6 +7,7 @@ import { flushOutput, log, report } from "../output.ts";
 import { type Command, UsageError } from "../cli/_args.ts";
 import { HUB_ARGS, hubOptions, millis } from "../cli/_hubargs.ts";
 import { out } from "../cli/_output.ts";
+import { trapCallExit } from "../hub/_exit.ts";
 import { DRAIN_TIMEOUT, MAX_BODY, type Server, startServer } from "./_server.ts";
 
 export { DRAIN_TIMEOUT, MAX_BODY, type Server, type ServeOptions, startServer } from "./_server.ts";
@@ -130,6 +131,9 @@ const serve: Command = {
       });
       onHubClose(hub, stop);
     }
+    // A served plugin never ends the server: process.exit() throws for as long as it serves (a call's function, one
+    // still running after --timeout answered for it, a timer), and only pop's own stop (a signal's drain) exits.
+    trapCallExit();
     drainOn(server, "SIGTERM", 0, cliHandlers.SIGTERM);
     drainOn(server, "SIGINT", 130, cliHandlers.SIGINT);
     if (args.json) out(JSON.stringify({ event: "listening", url: server.url, sub: sub ?? null, refs }));
