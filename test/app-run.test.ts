@@ -232,3 +232,10 @@ test("a module that fails to load when the app's cli reaches it is reported once
   expect(r.stdout).toBe("");
   expect(r.stderr).toBe(`pop: ${join(dir, "app/bad.ts")}:1:41: module "app.bad" not loaded: syntax error: Unexpected ;\n`);
 });
+
+test("pop app of a project whose sub has no init.ts says so (not that init.ts does not export cli)", async () => {
+  const dir = writeTree(tmp(), { "conf.ts": 'export const NAME = "app";\n', "app/m.ts": "export function x(hub: any) {}\n" });
+  const r = await pop(["app", dir]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toStartWith(`pop: ${join(dir, "app")} has no init.ts, where an app starts: add one holding \``);
+});

@@ -247,4 +247,16 @@ describe("pop call's lean path does what the full path does", () => {
       stderr: `pop: ${join(r, "s/qm.ts")}:1:34: uncaught error: at import\n`,
     });
   });
+
+  test("from a new user's pass: a generator's chunks are the result, a key given twice is refused", async () => {
+    const r = writeTree(tmp("pop-lean-user-"), {
+      "s/m.ts":
+        "export async function* chunks(hub: any) { yield 1; await Bun.sleep(5); yield { a: 2 }; }\nexport function* words(hub: any) { yield 'x'; yield 'y'; }\nexport function f(hub: any, o: any) { return o; }\n",
+    });
+    expect(JSON.parse((await both(["call", "s.m.chunks", "--plugins", r])).stdout)).toEqual([1, { a: 2 }]);
+    expect(JSON.parse((await both(["call", "s.m.words", "--plugins", r, "--json"])).stdout)).toEqual(["x", "y"]);
+    const twice = await both(["call", "s.m.f", "a=1", "a=2", "--plugins", r]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.split("\n")[0]).toBe('pop: "a=2" gives a key "a=1" gave already; give each key once');
+  });
 });

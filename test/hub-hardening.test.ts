@@ -306,3 +306,15 @@ test('a module exporting "then" fails with why: at once when reached, at the loa
   const tree = await pop(["tree", "--plugins", dir, "--load-timeout", "300", "--json"]);
   expect(JSON.parse(tree.stdout).failures.map((f: { ref: string }) => f.ref)).toEqual(["s.m"]);
 });
+
+test("a default export is said at load, so pop tree says it too (only a call that read the module did)", async () => {
+  const dir = writeTree(tmp(), { "bad/def.ts": "export default function run(hub: any) { return 1; }\nexport function f(hub: any) { return 2; }\n" });
+  const r = await pop(["tree", "--plugins", dir]);
+  expect(r.stderr).toBe(
+    `pop: warning: ${join(dir, "bad/def.ts")}: its default export is not on the hub (only named exports are): write "export function run(hub, ...)" to call it as bad.def.run\n`,
+  );
+});
+
+test("an option mistyped on pop's own commands gets the nearest one", async () => {
+  expect((await pop(["call", "s.m.f", "--plugin", "x"])).stderr.split("\n")[0]).toBe('pop: unknown option "--plugin"; did you mean "--plugins"?');
+});

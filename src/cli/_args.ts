@@ -1,5 +1,6 @@
 import type { CommandMeta, StringArgDef } from "citty";
 import { quote, UsageError } from "../errors.ts";
+import { closest } from "../_suggest.ts";
 
 // pop's commands use citty's command model (meta, args, subCommands, run) and its argument types, extended
 // with what pop needs; they are run by pop's own runner because citty's runMain exits 1 on usage errors,
@@ -147,7 +148,7 @@ function scan(argv: string[], options: OptionSpec, path: string): { values: Reco
       spec = specOf(name);
       negated = true;
     }
-    if (name === undefined || !spec) throw new UsageError(`unknown option ${quote(flag)}`, path);
+    if (name === undefined || !spec) throw unknownOption(flag, options, path);
     let value: unknown;
     if (spec.type === "boolean") {
       if (eq > 0) throw new UsageError(`option ${quote(flag)} is a switch and takes no value`, path);
@@ -167,4 +168,10 @@ function scan(argv: string[], options: OptionSpec, path: string): { values: Reco
     else values[name] = value;
   }
   return { values, positionals };
+}
+
+/** An option the command has not: said with the nearest it has (--plugin: did you mean --plugins?). Its own function: only a mistake runs it. */
+function unknownOption(flag: string, options: Record<string, unknown>, path: string): UsageError {
+  const near = flag.startsWith("--") && !flag.startsWith("--no-") ? closest(flag.slice(2), Object.keys(options)) : undefined;
+  return new UsageError(`unknown option ${quote(flag)}${near ? `; did you mean "--${near}"?` : ""}`, path);
 }

@@ -21,14 +21,22 @@ export function hasControl(text: string): boolean {
   return false;
 }
 
-/** KEY=VALUE pairs as one object, values parsed as JSON where they parse; `bad`, the first word that is not KEY=VALUE (the caller says so). */
-export function pairObject(pairs: string[]): { obj: Record<string, unknown> } | { bad: string } {
+/**
+ * KEY=VALUE pairs as one object, values parsed as JSON where they parse; `bad`, the first word that is not KEY=VALUE,
+ * or `again`, the first pair giving a key a second time (with `first`, the one that gave it): the caller says so.
+ */
+export function pairObject(pairs: string[]): { obj: Record<string, unknown> } | { bad: string } | { again: string; first: string } {
   // Keys are defined, not assigned: "__proto__" is a key like any other (assigning it would set the object's
   // prototype), and so are "constructor" and "prototype".
   const obj: Record<string, unknown> = {};
+  const given = new Map<string, string>();
   for (const p of pairs) {
     const eq = p.indexOf("=");
     if (eq <= 0) return { bad: p };
+    const key = p.slice(0, eq);
+    const first = given.get(key);
+    if (first !== undefined) return { again: p, first };
+    given.set(key, p);
     const raw = p.slice(eq + 1);
     let value: unknown = raw;
     try {
@@ -36,7 +44,7 @@ export function pairObject(pairs: string[]): { obj: Record<string, unknown> } | 
     } catch {
       // kept as a string
     }
-    Object.defineProperty(obj, p.slice(0, eq), { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   }
   return { obj };
 }
@@ -89,4 +97,22 @@ export function turn(): Promise<void> {
   const { promise, resolve } = Promise.withResolvers<void>();
   setImmediate(resolve);
   return promise;
+}
+
+/**
+ * A generator a function returned (sync or async: an `async function*` yields its chunks), read to its end as the
+ * list of what it yielded, which is what pop call prints; any other result as it is.
+ */
+export async function collected(result: unknown): Promise<unknown> {
+  if (typeof result !== "object" || result === null) return result;
+  const tag = Object.prototype.toString.call(result);
+  if (tag === "[object Generator]") return [...(result as Iterable<unknown>)];
+  if (tag !== "[object AsyncGenerator]") return result;
+  const chunks: unknown[] = [];
+  await settled(
+    (async () => {
+      for await (const chunk of result as AsyncIterable<unknown>) chunks.push(chunk);
+    })(),
+  );
+  return chunks;
 }

@@ -15,7 +15,7 @@ import { STATE } from "../hub/_meta.ts";
 import { EXTS, moduleName, RESERVED_DIRS, ROOT_FILES, subName } from "../hub/_names.ts";
 import { popModuleServed, registerPopModule } from "../hub/_popmodule.ts";
 import type { Listing } from "../hub/_scan.ts";
-import { ending, hasControl, never, NOT_SCALAR, pairObject, scalarText, settled, turn } from "./_callcore.ts";
+import { collected, ending, hasControl, never, NOT_SCALAR, pairObject, scalarText, settled, turn } from "./_callcore.ts";
 import type { LeanPlan } from "./_leanhub.ts";
 
 /** The hook Bun.inspect and console.log look for (util.inspect.custom). */
@@ -48,7 +48,7 @@ export async function leanCall(argv: string[]): Promise<number | undefined> {
   }
   if (words.pairs.length > 0) {
     const r = pairObject(words.pairs);
-    if ("bad" in r) return undefined;
+    if (!("obj" in r)) return undefined;
     args = [r.obj];
   }
   const dir = absolute(plugins);
@@ -275,6 +275,7 @@ async function callAndPrint(ref: string, fn: (...a: unknown[]) => unknown, hub: 
   try {
     const r = fn(hub, ...args);
     result = r instanceof Promise ? await settled(r) : r;
+    if (typeof result === "object" && result !== null) result = await collected(result); // a generator: what it yields
     await turn();
     if (ending.now) return never(); // what the call left for the loop ended pop: no result
   } catch (e) {

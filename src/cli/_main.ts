@@ -256,7 +256,7 @@ function wantsHelp(cmd: Command, argv: string[]): boolean {
 
 /** What `pop --help` lists under "Environment:". */
 const ENVIRONMENT: Array<[string, string]> = [
-  ["POP_PLUGIN_PATH", "colon-separated plugin roots, after --plugins"],
+  ["POP_PLUGIN_PATH", "colon-separated plugin roots, before --plugins (a later root overrides an earlier one's modules)"],
   ["POP_DISABLE", "comma-separated refs to leave out, as --disable"],
   ["POP_LOAD_TIMEOUT", "milliseconds an import or __init__ may take, as --load-timeout (default 30000, 0 for none)"],
   ["POP_TRACE", "1 logs every hub call (ref, root and version, duration, outcome), as --trace"],

@@ -84,8 +84,12 @@ const app: Command = {
     }
     const cli = hub[name]?.init?.cli;
     if (typeof cli !== "function") {
+      const example = `export async function cli(hub: Hub) { await hub.pop.config.load(["${name}"], { cli: "${name}" }); ... }`;
+      const init = hub[name]?.init;
       throw new UsageError(
-        `${join(dirs[0]!, "init.ts")} does not export cli(hub): add \`export async function cli(hub: Hub) { await hub.pop.config.load(["${name}"], { cli: "${name}" }); ... }\``,
+        init === undefined
+          ? `${dirs[0]!} has no init.ts, where an app starts: add one holding \`${example}\``
+          : `${join(dirs[0]!, "init.ts")} does not export cli(hub): add \`${example}\``,
         PATH,
         { hint: false },
       );

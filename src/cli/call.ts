@@ -5,7 +5,7 @@ import { preloadRef, resolveFunction } from "../hub/_ref.ts";
 import { DiscoveryError, messageOf, PluginLoadError, quote, RefError } from "../errors.ts";
 import { log } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
-import { ending, hasControl, never, pairObject, settled, turn } from "./_callcore.ts";
+import { collected, ending, hasControl, never, pairObject, settled, turn } from "./_callcore.ts";
 import { callFailure, printable } from "./_result.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
@@ -68,6 +68,7 @@ const call: Command = {
     try {
       const r = fn(...callArgs);
       result = r instanceof Promise ? await settled(r) : r; // a sync result: no promise, no timer
+      if (typeof result === "object" && result !== null) result = await collected(result); // a generator: what it yields
       await turn();
       if (ending.now) return never(); // what the call left for the loop ended pop: no result
     } catch (e) {
@@ -120,6 +121,7 @@ async function jsonArgs(pairs: string[], json: string): Promise<unknown[]> {
 function pairsArg(pairs: string[]): Record<string, unknown> {
   const r = pairObject(pairs);
   if ("bad" in r) throw new UsageError(`${quote(r.bad)} is not KEY=VALUE; write e.g. num=11, or pass --args JSON`, PATH);
+  if ("again" in r) throw new UsageError(`${quote(r.again)} gives a key ${quote(r.first)} gave already; give each key once`, PATH);
   return r.obj;
 }
 

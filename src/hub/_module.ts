@@ -425,6 +425,8 @@ const IDENT = /^[A-Za-z_$][\w$]*$/;
  * (`moduleObject`), because reading a thousand module namespaces costs more than importing them.
  */
 function install(hub: Hub, rec: ModuleRecord, exports: Exports): void {
+  // Said at load, so pop tree says it too, not only a call that reads the module.
+  if (typeof exports.default === "function") defaultNotOnHub(hub, rec, exports.default as AnyFn);
   const contracts = contractsFor(hub, rec, exports);
   if (exports.__func_alias__ !== undefined) readAlias(rec, exports);
   rec.applied = contracts;
@@ -443,7 +445,6 @@ export function moduleObject(hub: Hub, rec: ModuleRecord): Record<string, unknow
 function build(hub: Hub, rec: ModuleRecord, exports: Exports, contracts: LoadedContract[]): Record<string, unknown> {
   const plain = contracts.length === 0;
   const alias = exports.__func_alias__ === undefined ? NO_ALIAS : readAlias(rec, exports);
-  if (typeof exports.default === "function") defaultNotOnHub(hub, rec, exports.default as AnyFn);
   const ns: Record<string, unknown> = {};
   const bare: Record<string, AnyFn> = {};
   for (const key of Object.keys(exports)) {
