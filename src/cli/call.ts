@@ -47,8 +47,7 @@ const call: Command = {
     let held: Array<[string, Record<string, unknown> | undefined]> | undefined = [];
     const warn = (m: string, fields?: Record<string, unknown>) => (held ? held.push([m, fields]) : log.warn(m, fields));
     const release = (except?: unknown) => {
-      const target = except instanceof PluginLoadError ? `module "${except.ref}"` : undefined;
-      for (const [m, fields] of held ?? []) if (!target || !m.includes(target)) log.warn(m, fields);
+      for (const [m, fields] of held ?? []) if (!saidBy(except, m)) log.warn(m, fields);
       held = undefined;
     };
     let fn;
@@ -84,6 +83,16 @@ const call: Command = {
 
 // The failure paths live in functions of their own: a compiled pop pays for every byte of a function's bytecode on
 // its first call (docs/benchmarks.md), so what a successful call never runs stays out of run().
+
+/**
+ * Whether the error the call fails with says warning `m` already: the target module's own load failure, or a
+ * failure that repeats the warning's first clause (a remote sub's server that cannot be reached).
+ */
+function saidBy(except: unknown, m: string): boolean {
+  if (!(except instanceof PluginLoadError)) return false;
+  const semi = m.indexOf(";");
+  return m.includes(`module "${except.ref}"`) || except.message.includes(semi > 0 ? m.slice(0, semi) : m);
+}
 
 /** A ref that does not resolve, or a plugin root that is no folder, is the user's mistake: a usage error. */
 function loadFailure(e: unknown): unknown {

@@ -22,6 +22,8 @@ export interface WatchEvent {
   added?: "module" | "sub";
   /** A plugin file deleted: its module is off the hub (shut down once its calls in flight settled). */
   removed?: "module";
+  /** The module had failed to load (at start, or as a new file): this is its first copy that loaded. */
+  recovered?: true;
 }
 
 /** The line pop app --watch and pop serve --watch print for a reload: `reloaded live.m from app/live/m.ts (app/live/_fmt.ts changed)`, files relative to the working directory (`reloaded far from http://10.0.0.5:8080` for a remote sub). */
@@ -33,6 +35,7 @@ export function reloadMessage(event: WatchEvent): string {
   };
   if (event.added) return `loaded new ${event.added} ${event.ref} from ${rel(event.file)}`;
   if (event.removed) return `removed module ${event.ref} (${rel(event.file)} was deleted)`;
+  if (event.recovered) return `loaded ${event.ref} from ${rel(event.file)} (it had failed to load)`;
   return `reloaded ${event.ref} from ${rel(event.file)}${event.changed ? ` (${rel(event.changed)} changed)` : ""}`;
 }
 
@@ -78,6 +81,7 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
 
   const reloadOne = async (rec: ModuleRecord, changed?: string): Promise<void> => {
     const event: WatchEvent = changed === undefined ? { ref: rec.ref, file: rec.file } : { ref: rec.ref, file: rec.file, changed };
+    if (rec.state === "failed") event.recovered = true;
     try {
       await reloadRef(hub, rec.ref);
       opts.onReload?.(event);
@@ -98,10 +102,8 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     const event: WatchEvent = { ref: rec.ref, file: rec.file, added: "module" };
     await loadModule(hub, rec);
     if (rec.state === "loaded") opts.onReload?.(event);
-    else if (rec.error) {
-      if (opts.onError) opts.onError({ ...event, error: rec.error });
-      else log.warn(`${rec.file}: new module "${rec.ref}" failed to load: ${rec.error.message}`);
-    }
+    // A failure the hub has said already, with its file and line (once: not again as "new module failed").
+    else if (rec.error && opts.onError) opts.onError({ ...event, error: rec.error });
   };
 
   /** A new folder in an eager sub's folder: its sub-sub, loaded whole and watched from now on. */
