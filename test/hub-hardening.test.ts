@@ -318,3 +318,27 @@ test("a default export is said at load, so pop tree says it too (only a call tha
 test("an option mistyped on pop's own commands gets the nearest one", async () => {
   expect((await pop(["call", "s.m.f", "--plugin", "x"])).stderr.split("\n")[0]).toBe('pop: unknown option "--plugin"; did you mean "--plugins"?');
 });
+
+test("a disabled ref naming no file or folder of its sub is said (a typo disables nothing), from --disable and conf.ts DISABLE", async () => {
+  const dir = writeTree(tmp(), {
+    "calc/math.ts": "export function add(hub: any) { return 1; }\n",
+    "calc/admin/y.ts": "export function x(hub: any) { return 1; }\n",
+  });
+  const said = (source: string, ref: string) =>
+    `pop: warning: ${source} "${ref}": sub "calc" has no file or folder of that name (in ${join(dir, "calc")}); unless a module takes it as its __virtualname__, it disables nothing: check the spelling\n`;
+  expect(await pop(["call", "calc.math.add", "--plugins", dir, "--disable", "calc.mathh"])).toEqual({
+    code: 0,
+    stdout: "1\n",
+    stderr: said("--disable", "calc.mathh"),
+  });
+  expect(await pop(["call", "calc.math.add", "--plugins", dir, "--disable", "calc.admin.y", "--disable", "calc.admin"])).toEqual({
+    code: 0,
+    stdout: "1\n",
+    stderr: "",
+  });
+  const conf = writeTree(tmp(), { "conf.ts": 'export const DISABLE = ["calc.nope"];\n', "calc/math.ts": "export function add(hub: any) { return 1; }\n" });
+  const r = await pop(["call", "calc.math.add", "--plugins", conf]);
+  expect(r.stderr).toBe(
+    `pop: warning: DISABLE in ${join(conf, "conf.ts")} "calc.nope": sub "calc" has no file or folder of that name (in ${join(conf, "calc")}); unless a module takes it as its __virtualname__, it disables nothing: check the spelling\n`,
+  );
+});

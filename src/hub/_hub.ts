@@ -2,6 +2,8 @@ import { BUILTIN_POP } from "./_builtins.ts";
 import { discoverRoots, type DiscoverOptions, type PluginRoot } from "./_discover.ts";
 import { hide, STATE, state, subMeta } from "./_meta.ts";
 import { registerPopModule } from "./_popmodule.ts";
+import { isDirectory, isFile } from "../_fs.ts";
+import { EXTS } from "./_names.ts";
 import { endExitTrap } from "./_exit.ts";
 import { shutdownModule } from "./_module.ts";
 import type { IsolateSpec, RemoteSpec } from "./_manifest.ts";
@@ -154,7 +156,9 @@ export async function loadHub(opts: LoadHubOptions): Promise<Hub> {
   const roots = await discoverRoots({ ...opts, warn: opts.warn ?? warnOnStderr });
   const hub = createHub({ ...opts, roots });
   const s = state(hub);
-  if (opts.disable?.length) unmatchedDisables(hub, opts.disable);
+  // Refs --disable, POP_DISABLE or a conf.ts DISABLE name that match nothing are said (a typo does nothing).
+  const confDisables = roots.flatMap((r) => r.disable.map((ref) => ({ ref, source: `DISABLE in ${r.confFile}` })));
+  if (opts.disable?.length || confDisables.length) unmatchedDisables(hub, [...(opts.disable ?? []), ...confDisables]);
   // Watching calls loads its code only when asked for: a plain `pop call` never imports it.
   if (opts.trace || opts.audit) await (await import("../observe/index.ts")).observeHub(hub, opts);
   if (opts.load === "eager") await loadAll(hub, s.subs.get("pop")!, false); // built-ins are otherwise installed on first read
@@ -177,7 +181,22 @@ function unmatchedDisables(hub: Hub, disable: Array<{ ref: string; source: strin
     if (sub === "pop") s.warn(`${source} ${JSON.stringify(ref)}: pop's own sub cannot be disabled; ignored`);
     else if (!s.dyne.has(sub) && !s.placed.has(sub))
       s.warn(`${source} ${JSON.stringify(ref)} names no sub of this hub (${[...s.dyne.keys()].sort().join(", ") || "none"}); ignored: check the spelling`);
+    else if (!s.placed.has(sub) && !onDisk(s.dyne.get(sub)!, ref.split(".").slice(1)))
+      s.warn(
+        `${source} ${JSON.stringify(ref)}: sub "${sub}" has no file or folder of that name (in ${s.dyne.get(sub)!.join(", ")}); unless a module takes it as its __virtualname__, it disables nothing: check the spelling`,
+      );
   }
+}
+
+/** Whether `path` (folders, then a module file or a folder) is in one of a sub's folders: what a disabled ref can name. */
+function onDisk(dirs: string[], path: string[]): boolean {
+  if (path.length === 0) return true;
+  const last = path[path.length - 1]!;
+  for (const dir of dirs) {
+    const base = [dir, ...path.slice(0, -1)].join("/");
+    if (isDirectory(`${base}/${last}`) || EXTS.some((e) => isFile(`${base}/${last}${e}`))) return true;
+  }
+  return false;
 }
 
 /** A root's folder named like pop's own namespaces (pop, OPT): one bad folder must not take the hub down. */
