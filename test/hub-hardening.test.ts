@@ -342,3 +342,13 @@ test("a disabled ref naming no file or folder of its sub is said (a typo disable
     `pop: warning: DISABLE in ${join(conf, "conf.ts")} "calc.nope": sub "calc" has no file or folder of that name (in ${join(conf, "calc")}); unless a module takes it as its __virtualname__, it disables nothing: check the spelling\n`,
   );
 });
+
+test("a sub's own folder given as the plugin root: the error says to give its parent", async () => {
+  const dir = writeTree(tmp(), { "root/calc/math.ts": "export function add(hub: any) { return 1; }\n" });
+  const r = await pop(["call", "calc.math.add", "--plugins", "root/calc"], { cwd: dir });
+  expect(r).toEqual({
+    code: 2,
+    stdout: "",
+    stderr: `pop: no sub "calc" in "calc.math.add": the plugin root ./root/calc (from --plugins) is itself named "calc", but a root holds subs as folders, so its own files are no sub "calc": give its parent folder instead (--plugins ./root)\n`,
+  });
+});

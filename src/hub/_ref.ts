@@ -1,5 +1,5 @@
 import { isDirectory, unreadable } from "../_fs.ts";
-import { join, relative } from "../_path.ts";
+import { basename, dirname, join, relative } from "../_path.ts";
 import { closest } from "../_suggest.ts";
 import { DisabledError, RefError } from "./_errors.ts";
 import { loadModule, loadModuleSync, moduleObject } from "./_module.ts";
@@ -122,6 +122,10 @@ function notASub(hub: Hub, name: string): string | undefined {
     if (root.conf?.DYNE !== undefined && root.confFile)
       return `folder ${shown(dir)} is not a sub because DYNE in ${shown(root.confFile)} does not list it: add ${name}: ["${name}"] to DYNE there`;
   }
+  // The sub's own folder given as the root (--plugins app/calc for calc.math.add): its files are no sub of it.
+  const itself = roots.find((r) => basename(r.dir) === name);
+  if (itself)
+    return `the plugin root ${shown(itself.dir)} (from ${itself.source}) is itself named "${name}", but a root holds subs as folders, so its own files are no sub "${name}": give its parent folder instead (--plugins ${shown(dirname(itself.dir))})`;
   const here = join(cwd, name);
   if (roots.some((r) => r.dir === cwd) || !isDirectory(here)) return undefined;
   return `folder ./${name} is here, but this folder is not a plugin root of the hub: pass --plugins . (or add it to POP_PLUGIN_PATH)`;
