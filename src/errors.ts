@@ -121,10 +121,13 @@ export class ContractError extends PopError {
   override readonly code: string = "POP_CONTRACT";
   readonly ref: string;
   readonly field: string;
-  constructor(message: string, ref: string, field: string, options?: PopErrorOptions) {
+  /** The function's arguments were refused (not its return value): the caller's mistake. */
+  readonly argument: boolean;
+  constructor(message: string, ref: string, field: string, options?: PopErrorOptions, argument = false) {
     super(message, options);
     this.ref = ref;
     this.field = field;
+    this.argument = argument;
   }
 }
 

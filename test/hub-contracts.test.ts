@@ -102,9 +102,13 @@ describe("schema contracts", () => {
   });
 
   test("a bad argument fails with the ref and the field", async () => {
+    // The called function's own arguments refused: the command line's mistake, exit 2.
     const r = await pop(["call", "calc.typed.area", "w=2", "h=-1", "--plugins", CONTRACTS]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('pop: "calc.typed.area" failed: Invalid argument "h" for "calc.typed.area": Too small: expected number to be >0 (got -1)\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('pop: Invalid argument "h" for "calc.typed.area": Too small: expected number to be >0 (got -1)\n');
+    // A key not given is said to be missing, not "received undefined (got undefined)".
+    const missing = await pop(["call", "calc.typed.area", "w=2", "--plugins", CONTRACTS]);
+    expect(missing.stderr).toBe('pop: Invalid argument "h" for "calc.typed.area": missing (expected number)\n');
     // A number JSON cannot print (1e400 parses as Infinity) is shown as it is, not as null.
     const inf = await pop(["call", "calc.typed.area", "--args", '[{"w": 2, "h": -1e400}]', "--plugins", CONTRACTS]);
     expect(inf.stderr).toEndWith('for "calc.typed.area": Invalid input: expected number, received -Infinity (got -Infinity)\n');
@@ -119,7 +123,7 @@ describe("schema contracts", () => {
   test("args: one schema per positional argument, the field names the argument", async () => {
     expect((await pop(["call", "calc.typed.scale", "--args", "[2, [1, 2]]", "--plugins", CONTRACTS, "--json"])).stdout).toBe("[\n  2,\n  4\n]\n");
     const r = await pop(["call", "calc.typed.scale", "--args", '[2, [1, "x"]]', "--plugins", CONTRACTS]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('Invalid argument 2 "1" for "calc.typed.scale"');
   });
 

@@ -1,12 +1,14 @@
 // pop call's outcome as the user sees it: the result printed, or the function's failure as an error. Shared by the
 // full command (src/cli/call.ts) and its lean path (src/cli/_lean.ts), which loads this only past a scalar result.
-import { CallError, locate, messageOf, PopError, quote, TimeoutError } from "../errors.ts";
+import { CallError, ContractError, locate, messageOf, PopError, quote, TimeoutError, UsageError } from "../errors.ts";
 import { jsonReplacer } from "../output.ts";
 import { NOT_SCALAR, scalarText } from "./_callcore.ts";
 
 /** --timeout's own error names the ref already; anything else is the function's failure. */
 export function callFailure(ref: string, e: unknown): unknown {
   if (e instanceof TimeoutError && e.message.startsWith(`call "${ref}"`)) return e;
+  // The called function's own arguments refused by its schema: the command line's mistake, a usage error (exit 2).
+  if (e instanceof ContractError && e.argument && e.ref === ref) return new UsageError(e.message, "pop call", { hint: false, cause: e });
   return new CallError(ref, e, locate(e));
 }
 

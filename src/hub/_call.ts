@@ -142,7 +142,12 @@ function parse(ref: string, schema: Schema, value: unknown, what: string): unkno
   const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "";
   const where = field ? `${what} "${field}"` : what;
   const got = field ? pick(value, issue!.path) : value;
-  throw new ContractError(`Invalid ${where} for "${ref}": ${issue?.message ?? "rejected by schema"} (got ${show(got)})`, ref, field, { cause: r.error });
+  // A key not given at all: said as missing, not as "received undefined (got undefined)".
+  const missing = got === undefined && (issue as { code?: string } | undefined)?.code === "invalid_type";
+  const why = missing
+    ? `missing (${(issue!.message ?? "").replace(/^Invalid input: /, "").replace(/, received .*$/, "")})`
+    : `${issue?.message ?? "rejected by schema"} (got ${show(got)})`;
+  throw new ContractError(`Invalid ${where} for "${ref}": ${why}`, ref, field, { cause: r.error }, what.startsWith("argument"));
 }
 
 function pick(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
