@@ -1,7 +1,7 @@
 // Real ZooKeeper servers for tests: Debian's `zookeeper` package run by the machine's Java, on free loopback
 // ports, in a per-test folder under POP_TEST_TMP. Every server is a disposable (`await using zk = await startZk()`)
 // that always stops its java processes; a process-exit hook kills any a crashed test left behind.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -207,7 +207,7 @@ async function startCluster(n: number): Promise<ZkCluster> {
       );
     },
     kill: (i) => killMember(at(i)),
-    pause: (i) => void at(i).proc?.kill("SIGSTOP"),
+    pause: (i) => stop(at(i).proc),
     resume: (i) => void at(i).proc?.kill("SIGCONT"),
     async restart(i) {
       const m = at(i);
@@ -294,4 +294,25 @@ export async function zkRejection(p: Promise<unknown>): Promise<ZooKeeperError> 
     return e as ZooKeeperError;
   }
   throw new Error("expected a rejection");
+}
+
+/**
+ * SIGSTOP a server and wait until every thread of it is stopped: kill() returns before the kernel has stopped them,
+ * and a request sent at once could still be answered (a test then saw a read succeed on a "silent" server).
+ */
+function stop(proc: Subprocess | undefined): void {
+  if (!proc) return;
+  proc.kill("SIGSTOP");
+  const stopped = (stat: string) => "Tt".includes(stat.charAt(stat.lastIndexOf(")") + 2));
+  for (let i = 0; i < 400; i++) {
+    let all: boolean;
+    try {
+      const tasks = readdirSync(`/proc/${proc.pid}/task`);
+      all = tasks.every((t) => stopped(readFileSync(`/proc/${proc.pid}/task/${t}/stat`, "utf8")));
+    } catch {
+      return; // no /proc (not Linux) or the process is gone: nothing to wait for
+    }
+    if (all) return;
+    Bun.sleepSync(5);
+  }
 }

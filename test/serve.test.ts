@@ -393,3 +393,12 @@ describe("pop serve: --audit and --trace name the client", () => {
     T,
   );
 });
+
+test("a full ref sent to a server of one sub is answered with the relative one to send", async () => {
+  await using s = await serve(["--plugins", CALC, "--sub", "calc"]);
+  const r = await post(s.url, { ref: "calc.math.add", args: [2, 3] });
+  expect(r.status).toBe(404);
+  expect(r.json.error.message).toBe(
+    'no function "calc.math.add" in sub "calc": refs here are relative to sub "calc", so send "math.add" (GET /refs lists the functions served)',
+  );
+});

@@ -301,6 +301,16 @@ function unknownRef(hub: Hub, sub: string | undefined, ref: string): Error {
   const full = sub === undefined ? ref : `${sub}.${ref}`;
   const what = `no function ${quote(ref)}${sub === undefined ? "" : ` in sub "${sub}"`}`;
   const list = "GET /refs lists the functions served";
+  // A ref given with the served sub's name in front (calc.math.fib to a server of calc): refs are relative to it.
+  if (sub !== undefined && ref.startsWith(`${sub}.`)) {
+    const rel = ref.slice(sub.length + 1);
+    try {
+      resolveFunction(hub, `${sub}.${rel}`);
+      return new RefError(`${what}: refs here are relative to sub "${sub}", so send ${quote(rel)} (${list})`, ref, rel);
+    } catch {
+      // not that either: the usual answer below
+    }
+  }
   if (ref.split(".").some((p) => !/^[A-Za-z$][\w$-]*$/.test(p)) || (sub === undefined && ref.split(".")[0] === "pop"))
     return new RefError(`${what} is served; ${list}`, ref);
   try {
