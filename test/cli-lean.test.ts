@@ -3,7 +3,7 @@
 // (30000, what the full path uses anyway), which sends the call down the full path. Both must print the same bytes
 // and exit the same way, and the cases say what that is.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, openSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { POP, pop, type Result, tmp, writeTree } from "./helpers.ts";
 
@@ -258,5 +258,51 @@ describe("pop call's lean path does what the full path does", () => {
     const twice = await both(["call", "s.m.f", "a=1", "a=2", "--plugins", r]);
     expect(twice.code).toBe(2);
     expect(twice.stderr.split("\n")[0]).toBe('pop: "a=2" gives a key "a=1" gave already; give each key once');
+  });
+
+  test("a second adversarial pass: a signal while a big result is still being written lets it finish; iterators print what they give", async () => {
+    const r = writeTree(tmp("pop-lean-adv2-"), {
+      "s/m.ts": [
+        "export function big(hub: any) { return 'x'.repeat(2_000_000); }",
+        "export function entries(hub: any) { return new Map([['a', 1]]).entries(); }",
+        "export function* promised(hub: any) { yield Promise.resolve(1); yield 2; }",
+        "export function tagged(hub: any) { return { [Symbol.toStringTag]: 'Generator', a: 1 }; }",
+      ].join("\n"),
+    });
+    // stdout is a FIFO the test does not read until after the signal: pop's write of the result is stuck on it.
+    const run = async (env: Record<string, string>) => {
+      const fifo = join(tmp("pop-lean-fifo-"), "out");
+      expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      const proc = Bun.spawn(["sh", "-c", 'exec "$POP" call s.m.big --plugins "$ROOT" > "$FIFO"'], {
+        env: { ...process.env, NO_COLOR: "1", POP, ROOT: r, FIFO: fifo, ...env },
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      await Bun.sleep(700);
+      proc.kill("SIGTERM");
+      let length = 0;
+      const buf = Buffer.alloc(1 << 16);
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(fd, buf);
+        } catch (e) {
+          if ((e as { code?: string }).code !== "EAGAIN") throw e;
+          await Bun.sleep(5);
+          continue;
+        }
+        if (n === 0) break; // the writer closed it: pop has exited
+        length += n;
+      }
+      closeSync(fd);
+      return { length, code: await proc.exited };
+    };
+    const [lean, full] = await Promise.all([run({}), run(FULL)]);
+    expect(lean).toEqual({ length: 2_000_001, code: 143 });
+    expect(full).toEqual(lean);
+    expect(JSON.parse((await both(["call", "s.m.entries", "--plugins", r])).stdout)).toEqual([["a", 1]]);
+    expect(JSON.parse((await both(["call", "s.m.promised", "--plugins", r])).stdout)).toEqual([1, 2]);
+    expect(JSON.parse((await both(["call", "s.m.tagged", "--plugins", r])).stdout)).toEqual({ a: 1 });
   });
 });

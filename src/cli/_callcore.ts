@@ -7,6 +7,12 @@
  */
 export const ending = { now: false };
 
+/**
+ * The lean path's write of a result still in progress (src/cli/_lean.ts writes without the output module): what a
+ * signal's or an uncaught error's exit waits for, as it waits for the output module's writes.
+ */
+export const writing: { now: Promise<unknown> | undefined } = { now: undefined };
+
 /** What a command does once `ending` is set: wait for the handler's exit. */
 export function never(): Promise<never> {
   return Promise.withResolvers<never>().promise;
@@ -99,20 +105,33 @@ export function turn(): Promise<void> {
   return promise;
 }
 
+/** The prototypes every built-in iterator and async iterator (generators, array and map iterators) inherit: found on first need, not at start-up. */
+let protos: { sync: object; async: object } | undefined;
+function iteratorProtos(): { sync: object; async: object } {
+  return (protos ??= {
+    sync: Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object,
+    async: Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf((async function* () {})()))) as object,
+  });
+}
+
 /**
- * A generator a function returned (sync or async: an `async function*` yields its chunks), read to its end as the
- * list of what it yielded, which is what pop call prints; any other result as it is.
+ * An iterator a function returned (a generator, sync or async: an `async function*` yields its chunks; an array's
+ * or a map's iterator), read to its end as the list of what it gave, each value awaited: what pop call prints. Any
+ * other result (an iterable object, an object merely tagged "Generator") as it is.
  */
 export async function collected(result: unknown): Promise<unknown> {
   if (typeof result !== "object" || result === null) return result;
-  const tag = Object.prototype.toString.call(result);
-  if (tag === "[object Generator]") return [...(result as Iterable<unknown>)];
-  if (tag !== "[object AsyncGenerator]") return result;
-  const chunks: unknown[] = [];
-  await settled(
-    (async () => {
-      for await (const chunk of result as AsyncIterable<unknown>) chunks.push(chunk);
-    })(),
-  );
-  return chunks;
+  const { sync, async } = iteratorProtos();
+  if (async.isPrototypeOf(result)) {
+    const chunks: unknown[] = [];
+    await settled(
+      (async () => {
+        for await (const chunk of result as AsyncIterable<unknown>) chunks.push(chunk);
+      })(),
+    );
+    return chunks;
+  }
+  if (!sync.isPrototypeOf(result)) return result;
+  const items = [...(result as Iterable<unknown>)];
+  return items.some((x) => x instanceof Promise) ? settled(Promise.all(items)) : items;
 }

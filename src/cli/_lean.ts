@@ -15,7 +15,7 @@ import { STATE } from "../hub/_meta.ts";
 import { EXTS, moduleName, RESERVED_DIRS, ROOT_FILES, subName } from "../hub/_names.ts";
 import { popModuleServed, registerPopModule } from "../hub/_popmodule.ts";
 import type { Listing } from "../hub/_scan.ts";
-import { collected, ending, hasControl, never, NOT_SCALAR, pairObject, scalarText, settled, turn } from "./_callcore.ts";
+import { collected, ending, hasControl, never, NOT_SCALAR, pairObject, scalarText, settled, turn, writing } from "./_callcore.ts";
 import type { LeanPlan } from "./_leanhub.ts";
 
 /** The hook Bun.inspect and console.log look for (util.inspect.custom). */
@@ -291,7 +291,7 @@ async function callAndPrint(ref: string, fn: (...a: unknown[]) => unknown, hub: 
 /** The result on stdout, as the output module writes it; a failed write reported as it reports one (exit 1). */
 async function write(text: string): Promise<number> {
   try {
-    await Bun.write(Bun.stdout, text.endsWith("\n") ? text : `${text}\n`);
+    await (writing.now = Bun.write(Bun.stdout, text.endsWith("\n") ? text : `${text}\n`));
     return 0;
   } catch (e) {
     const { outputError, report } = await import("../output.ts");

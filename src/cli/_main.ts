@@ -4,7 +4,7 @@ import { COMMANDS, EXIT, EXIT_HELP, GROUPS, loadCommand } from "./_commands.ts";
 import { commandHelp } from "./_help.ts";
 import { quote, UncaughtError } from "../errors.ts";
 import { endExitTrap } from "../hub/_exit.ts";
-import { ending } from "./_callcore.ts";
+import { ending, writing } from "./_callcore.ts";
 import { configureFromEnv, configureOutput, keepStdoutForData, log, report } from "../output.ts";
 import { errRaw, flushOutput, out, styles, useColor } from "./_output.ts";
 
@@ -188,6 +188,7 @@ export function onSignal(signal: "SIGINT" | "SIGTERM"): Promise<never> {
     }
     try {
       await flushOutput();
+      await writing.now; // the lean path's result, still being written
     } catch (e) {
       report(e);
     }
@@ -235,6 +236,7 @@ export function fatal(e: unknown): void {
       report(err);
     }
     await flushOutput().catch(() => {});
+    await writing.now?.catch(() => {}); // the lean path's result, still being written
     clearTimeout(alive);
     process.exit(code);
   })();
