@@ -1,5 +1,6 @@
 // What pop call's two paths share: its full command (src/cli/call.ts) and its lean path (src/cli/_lean.ts), which
-// runs before any of pop's other code is loaded. This file imports nothing.
+// runs before any of pop's other code is loaded. This file imports only the exit trap, which imports nothing.
+import { releaseCallExit, trapCallExit } from "../hub/_exit.ts";
 
 /**
  * Set once pop is ending on its own (a signal, an error no caller caught): its handler closes the hubs and exits, so
@@ -134,4 +135,23 @@ export async function collected(result: unknown): Promise<unknown> {
   if (!sync.isPrototypeOf(result)) return result;
   const items = [...(result as Iterable<unknown>)];
   return items.some((x) => x instanceof Promise) ? settled(Promise.all(items)) : items;
+}
+
+/**
+ * Make the call as pop call makes it, on either path: process.exit() trapped while it runs (the function ending the
+ * process is its failure, not pop's end), its promise awaited without spinning, a generator read to its end, then
+ * one turn of the event loop. Throws what the function threw; never settles once pop is ending (a signal, an error
+ * no caller caught), so no result is printed then.
+ */
+export async function callResult(invoke: () => unknown): Promise<unknown> {
+  trapCallExit();
+  try {
+    const r = invoke();
+    let result = r instanceof Promise ? await settled(r) : r;
+    if (typeof result === "object" && result !== null) result = await collected(result);
+    await turn();
+    return ending.now ? never() : result;
+  } finally {
+    releaseCallExit();
+  }
 }

@@ -10,12 +10,12 @@
 // reported by pop's own funnel, loaded then.
 // What it imports is as small as it: a compiled pop's start-up pays for all the code a module graph holds.
 import { surelyMissing } from "../_probe.ts";
-import { releaseCallExit, releaseExit, trapCallExit, trapExit } from "../hub/_exit.ts";
+import { releaseExit, trapExit } from "../hub/_exit.ts";
 import { STATE } from "../hub/_meta.ts";
 import { EXTS, moduleName, RESERVED_DIRS, ROOT_FILES, subName } from "../hub/_names.ts";
 import { popModuleServed, registerPopModule } from "../hub/_popmodule.ts";
 import type { Listing } from "../hub/_scan.ts";
-import { collected, ending, hasControl, never, NOT_SCALAR, pairObject, scalarText, settled, turn, writing } from "./_callcore.ts";
+import { callResult, ending, hasControl, never, NOT_SCALAR, pairObject, scalarText, writing } from "./_callcore.ts";
 import type { LeanPlan } from "./_leanhub.ts";
 
 /** The hook Bun.inspect and console.log look for (util.inspect.custom). */
@@ -271,17 +271,10 @@ async function run(ref: string, fn: (...a: unknown[]) => unknown, hub: Record<Pr
 
 async function callAndPrint(ref: string, fn: (...a: unknown[]) => unknown, hub: Record<PropertyKey, unknown>, args: unknown[]): Promise<number> {
   let result: unknown;
-  trapCallExit();
   try {
-    const r = fn(hub, ...args);
-    result = r instanceof Promise ? await settled(r) : r;
-    if (typeof result === "object" && result !== null) result = await collected(result); // a generator: what it yields
-    await turn();
-    if (ending.now) return never(); // what the call left for the loop ended pop: no result
+    result = await callResult(() => fn(hub, ...args));
   } catch (e) {
     throw (await import("./_result.ts")).callFailure(ref, e);
-  } finally {
-    releaseCallExit();
   }
   const scalar = scalarText(result, false);
   const text = scalar === NOT_SCALAR ? (await import("./_result.ts")).printable(ref, result, false) : scalar;

@@ -179,22 +179,29 @@ export function onSignal(signal: "SIGINT" | "SIGTERM"): Promise<never> {
   ending.now = true;
   if (stopping) process.exit(code);
   log.info(`${signal} received: closing the hub (send it again to stop at once)`);
-  stopping = (async () => {
-    try {
-      const { closeOpenHubs } = await import("../hub/index.ts");
-      await closeOpenHubs();
-    } catch (e) {
-      report(e);
-    }
-    try {
-      await flushOutput();
-      await writing.now; // the lean path's result, still being written
-    } catch (e) {
-      report(e);
-    }
-    process.exit(code);
-  })();
+  stopping = endWith(code, true);
   return stopping;
+}
+
+/**
+ * pop ending on its own (a signal, an error no caller caught): every open hub closed (their __shutdown__ hooks run,
+ * failures reported), the output written (the output module's and the lean path's result), then the exit.
+ * `writeErrors`: a failed write is reported too.
+ */
+async function endWith(code: number, writeErrors: boolean): Promise<never> {
+  try {
+    const { closeOpenHubs } = await import("../hub/index.ts");
+    await closeOpenHubs();
+  } catch (e) {
+    report(e);
+  }
+  try {
+    await flushOutput();
+    await writing.now;
+  } catch (e) {
+    if (writeErrors) report(e);
+  }
+  process.exit(code);
 }
 
 /**
@@ -215,31 +222,18 @@ function rejected(e: unknown): void {
   if (process.listenerCount("unhandledRejection") === 1) fatal(e);
 }
 
-let fatalDone = false;
 /** fatal's work, which ends in process.exit: what main waits for once it has begun. */
 let fatalRun: Promise<void> | undefined;
 
 /** An uncaught error or unhandled rejection while a command runs: reported once, the hubs closed, exit 1 (pop call's lean path calls this too). */
 export function fatal(e: unknown): void {
-  if (fatalDone) return;
-  fatalDone = true;
+  if (fatalRun) return;
   endExitTrap();
   ending.now = true;
   const code = report(new UncaughtError(e));
   process.exitCode = code;
-  const alive = setTimeout(() => {}, 60_000); // the hubs' __shutdown__ hooks run before the exit
-  fatalRun = (async () => {
-    try {
-      const { closeOpenHubs } = await import("../hub/index.ts");
-      await closeOpenHubs();
-    } catch (err) {
-      report(err);
-    }
-    await flushOutput().catch(() => {});
-    await writing.now?.catch(() => {}); // the lean path's result, still being written
-    clearTimeout(alive);
-    process.exit(code);
-  })();
+  setTimeout(() => {}, 60_000); // keeps the loop alive while the hubs' __shutdown__ hooks run before the exit
+  fatalRun = endWith(code, false);
 }
 
 /** Print an error the CLI way and pick its exit code: the one funnel, src/output.ts `report` (kept for callers of the CLI's index). */

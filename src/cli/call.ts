@@ -1,11 +1,10 @@
 // The hub's own files, not its index: `pop call` never loads what only other commands use (introspection, watching).
-import { releaseCallExit, trapCallExit } from "../hub/_exit.ts";
 import { loadHub } from "../hub/_hub.ts";
 import { preloadRef, resolveFunction } from "../hub/_ref.ts";
 import { DiscoveryError, messageOf, PluginLoadError, quote, RefError } from "../errors.ts";
 import { log } from "../output.ts";
 import { type Command, UsageError } from "./_args.ts";
-import { collected, ending, hasControl, never, pairObject, settled, turn } from "./_callcore.ts";
+import { callResult, ending, hasControl, never, pairObject } from "./_callcore.ts";
 import { callFailure, printable } from "./_result.ts";
 import { EXIT } from "./_commands.ts";
 import { HUB_ARGS, hubOptions } from "./_hubargs.ts";
@@ -47,7 +46,7 @@ const call: Command = {
     let held: Array<[string, Record<string, unknown> | undefined]> | undefined = [];
     const warn = (m: string, fields?: Record<string, unknown>) => (held ? held.push([m, fields]) : log.warn(m, fields));
     const release = (except?: unknown) => {
-      for (const [m, fields] of held ?? []) if (!saidBy(except, m)) log.warn(m, fields);
+      for (const [m, fields] of held ?? []) if (!saidBy(except, m, fields)) log.warn(m, fields);
       held = undefined;
     };
     let fn;
@@ -63,17 +62,10 @@ const call: Command = {
     }
     if (ending.now) return never(); // an error no caller caught while the plugins loaded: pop is ending
     let result: unknown;
-    trapCallExit(); // the function ending the process is its failure, not pop's end
     try {
-      const r = fn(...callArgs);
-      result = r instanceof Promise ? await settled(r) : r; // a sync result: no promise, no timer
-      if (typeof result === "object" && result !== null) result = await collected(result); // a generator: what it yields
-      await turn();
-      if (ending.now) return never(); // what the call left for the loop ended pop: no result
+      result = await callResult(() => fn(...callArgs));
     } catch (e) {
       throw callFailure(ref, e);
-    } finally {
-      releaseCallExit();
     }
     const text = printable(ref, result, Boolean(args.json));
     if (text !== undefined) out(text);
@@ -85,13 +77,14 @@ const call: Command = {
 // its first call (docs/benchmarks.md), so what a successful call never runs stays out of run().
 
 /**
- * Whether the error the call fails with says warning `m` already: the target module's own load failure, or a
- * failure that repeats the warning's first clause (a remote sub's server that cannot be reached).
+ * Whether the error the call fails with says warning `m` already: the target module's own load failure, or the
+ * failure a warning's `ref` stands for ("calc.*": every module of an unreachable remote sub).
  */
-function saidBy(except: unknown, m: string): boolean {
+function saidBy(except: unknown, m: string, fields: Record<string, unknown> | undefined): boolean {
   if (!(except instanceof PluginLoadError)) return false;
-  const semi = m.indexOf(";");
-  return m.includes(`module "${except.ref}"`) || except.message.includes(semi > 0 ? m.slice(0, semi) : m);
+  const ref = fields?.ref;
+  if (ref === except.ref || (typeof ref === "string" && ref.endsWith(".*") && except.ref.startsWith(ref.slice(0, -1)))) return true;
+  return m.includes(`module "${except.ref}"`);
 }
 
 /** A ref that does not resolve, or a plugin root that is no folder, is the user's mistake: a usage error. */

@@ -2,7 +2,8 @@
 // failed, the way an in-process sub whose module failed to load does. Its function list is unknown, so every module
 // name reached in it (hub.calc.math, pop call calc.math.fn) is a failed module whose error says why; a call that never
 // reaches the sub runs as usual, and pop tree shows the sub with that failure.
-import { type Hub, hubFailures, hubWarn, PluginLoadError } from "../hub/index.ts";
+import { type Hub, hubFailures, PluginLoadError } from "../hub/index.ts";
+import { state } from "../hub/_meta.ts";
 import { addPreloadedSub } from "../hub/_sub.ts";
 import { newRecord } from "../hub/_module.ts";
 import type { ModuleRecord, SubMeta } from "../hub/_types.ts";
@@ -28,7 +29,11 @@ export function addUnreachableSub(hub: Hub, name: string, url: string, cause: Er
   const every = failed(EVERY_MODULE);
   meta.modules = new Unreachable(meta, failed, every);
   hubFailures(hub).push(every.error!);
-  hubWarn(hub, `${cause.message}; calls into sub "${name}" fail until pop is started again with its server up (under --watch: until the server answers)`);
+  // The warning names the failure it stands for (ref "calc.*"): a command failing with it says it once (pop call).
+  state(hub).warn(`${cause.message}; calls into sub "${name}" fail until pop is started again with its server up (under --watch: until the server answers)`, {
+    code: every.error!.code,
+    ref: every.error!.ref,
+  });
   return every.error as PluginLoadError;
 }
 
