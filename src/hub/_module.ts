@@ -86,7 +86,7 @@ export function loadModule(hub: Hub, rec: ModuleRecord): Promise<void> {
 export function loadModuleSync(hub: Hub, rec: ModuleRecord, thrown = false): void {
   if (rec.state !== "pending") return;
   try {
-    const exports = rec.preloaded ?? guardExitSync(() => require(rec.generation ? `${rec.file}?pop-reload=${rec.generation}` : rec.file) as Exports);
+    const exports = rec.preloaded ?? guardExitSync(() => require(specifier(rec)) as Exports);
     const r = settle(hub, rec, exports, true);
     if ((rec.state as ModuleState) !== "loaded") return;
     moduleObject(hub, rec); // this path is a first read: the module is wanted now
@@ -117,8 +117,12 @@ export async function loadModules(hub: Hub, recs: ModuleRecord[]): Promise<void>
 
 function importFile(rec: ModuleRecord): Promise<Exports> {
   if (rec.preloaded) return Promise.resolve(rec.preloaded);
-  // A reloaded module is imported under a new URL, so Bun evaluates a fresh copy (c12's cache-busting query).
-  return import(rec.generation ? `${rec.file}?pop-reload=${rec.generation}` : rec.file) as Promise<Exports>;
+  return import(specifier(rec)) as Promise<Exports>;
+}
+
+/** What a record's file is imported as: a reloaded (or re-made) module under a new URL, so Bun evaluates a fresh copy (c12's cache-busting query). */
+function specifier(rec: ModuleRecord): string {
+  return rec.generation ? `${rec.file}?pop-reload=${rec.generation}` : rec.file;
 }
 
 class ImportFailure {
@@ -199,24 +203,8 @@ function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Prom
     release();
     return Promise.reject(e);
   }
-  if (ms <= 0) {
-    // No limit, but a module exporting `then` is still said a turn later (it would wait for ever, spinning a core).
-    if (doing !== "importing it") return p.finally(release);
-    const { promise, resolve, reject } = Promise.withResolvers<T>();
-    let done = false;
-    p.then(
-      (v) => (done = true) && (release(), resolve(v)),
-      (e: unknown) => (done = true) && (release(), reject(e)),
-    );
-    setImmediate(() => {
-      if (!done && exportsThen(rec.file)) {
-        done = true;
-        release();
-        reject(thenError(rec));
-      }
-    });
-    return promise;
-  }
+  // With no limit, only an import is watched (for a module exporting `then`, below).
+  if (ms <= 0 && doing !== "importing it") return p.finally(release);
   // The limit's timer is armed on the next turn of the event loop, and only for a step still running then: an import
   // without a top-level await settles before that turn, and a compiled pop's first setTimeout costs ~0.1 to 0.3 ms of
   // every pop call (docs/benchmarks.md). The pending immediate, then the timer, keep Bun from spinning on a step that
@@ -246,21 +234,22 @@ function guarded<T>(hub: Hub, rec: ModuleRecord, doing: string, step: () => Prom
     if (settled) return;
     // An import still unsettled a turn later is a top-level await, or a module exporting `then`, which import() takes
     // for a promise and waits on forever: the latter is said now, not after the load timeout.
-    if (doing === "importing it" && exportsThen(rec.file)) {
+    if (doing === "importing it" && exportsThen(specifier(rec))) {
       end();
       reject(thenError(rec));
       return;
     }
-    timer = setTimeout(() => {
-      end(); // the step is still running: end() clears this timer once it settles
-      reject(timeoutError(rec, doing, ms));
-    }, ms);
+    if (ms > 0)
+      timer = setTimeout(() => {
+        end(); // the step is still running: end() clears this timer once it settles
+        reject(timeoutError(rec, doing, ms));
+      }, ms);
   });
   return promise;
 }
 
 function timeoutError(rec: ModuleRecord, doing: string, ms: number): PluginLoadError {
-  if (doing === "importing it" && exportsThen(rec.file)) return thenError(rec);
+  if (doing === "importing it" && exportsThen(specifier(rec))) return thenError(rec);
   const err = new TimeoutError(`${rec.file}: module "${rec.ref}" did not finish ${doing} within ${ms} ms`, ms);
   const hint = doing === "importing it" ? "a top-level await that never settles?" : "an __init__ that never resolves?";
   return new PluginLoadError(rec.ref, { file: rec.file }, `timed out after ${ms} ms ${doing} (${hint} raise the limit with --load-timeout MS)`, { cause: err });
@@ -270,9 +259,9 @@ function timeoutError(rec: ModuleRecord, doing: string, ms: number): PluginLoadE
  * Whether the module at `file`, evaluated already, exports a function named `then`. require() hands back an
  * evaluated module's namespace without awaiting it; a module still in its top-level await throws, and is not one.
  */
-function exportsThen(file: string): boolean {
+function exportsThen(specifier: string): boolean {
   try {
-    return typeof (guardExitSync(() => require(file)) as Exports).then === "function";
+    return typeof (guardExitSync(() => require(specifier)) as Exports).then === "function";
   } catch {
     return false;
   }

@@ -1,7 +1,7 @@
 // Hot reload: watch (without keeping the process alive) the folders of the hub's subs and reload a changed plugin file through the hub's own reload
 // (fresh copy imported under a new URL and swapped in, the old one shut down once its calls in flight have settled;
 // a copy that fails leaves the old one serving).
-import { nodeFs } from "../_fs.ts";
+import { nodeFs, readdir } from "../_fs.ts";
 import { basename, dirname, join, relative } from "../_path.ts";
 import { messageOf } from "../errors.ts";
 import { log } from "../output.ts";
@@ -9,7 +9,7 @@ import { trackCalls } from "./_inflight.ts";
 import { reloadRef } from "./_internal.ts";
 import { state, subMeta } from "./_meta.ts";
 import { dropModule, loadModule } from "./_module.ts";
-import { listContracts } from "./_scan.ts";
+import { moduleName } from "./_names.ts";
 import { addedFile, addedFolder, loadAll } from "./_sub.ts";
 import type { Hub, ModuleRecord, SubMeta } from "./_types.ts";
 
@@ -127,7 +127,7 @@ export function watchHub(hub: Hub, opts: WatchOptions = {}): () => void {
     // A contracts/ folder made in a sub's folder: watched, and the contract files already in it taken as new ones.
     if (basename(dir) === "contracts" && subOfFolder(hub, dirname(dir))) {
       watchDir(dir);
-      for (const name of readdirSafe(dir)) await reload(join(dir, name));
+      for (const name of readdir(dir) ?? []) await reload(join(dir, name));
       return undefined;
     }
     const newSub = newFolder(hub, dir);
@@ -338,14 +338,6 @@ function subOfFolder(hub: Hub, dir: string): SubMeta | undefined {
   return allSubs(hub).find((m) => m.dirs.includes(dir));
 }
 
-function readdirSafe(dir: string): string[] {
-  try {
-    return nodeFs().readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
 /**
  * A contract file that appeared in a sub's contracts/ folder: recorded on the sub (as when the sub was added), and
  * the loaded modules it applies to returned, to reload. Undefined when `file` is no contract file of a sub folder.
@@ -354,14 +346,14 @@ function newContract(hub: Hub, file: string): ModuleRecord[] | undefined {
   const dir = dirname(file);
   if (basename(dir) !== "contracts") return undefined;
   const meta = subOfFolder(hub, dirname(dir));
-  const c = meta ? listContracts(dir).find((x) => x.file === file) : undefined;
-  if (!meta || !c) return undefined;
-  const files = meta.contracts.get(c.name) ?? [];
+  const name = moduleName(basename(file)); // a contract file is named as a plugin file is
+  if (!meta || !name) return undefined;
+  const files = meta.contracts.get(name) ?? [];
   if (!files.includes(file)) files.push(file);
-  meta.contracts.set(c.name, files);
+  meta.contracts.set(name, files);
   // contracts/init.ts wraps every module of the sub; the init module itself is not reloaded (that would run its
   // __init__ again): its functions take the new contract at the next restart.
-  return [...meta.modules.values()].filter((r) => r.state === "loaded" && !r.preloaded && (c.name === "init" ? r.name !== "init" : r.name === c.name));
+  return [...meta.modules.values()].filter((r) => r.state === "loaded" && !r.preloaded && (name === "init" ? r.name !== "init" : r.name === name));
 }
 
 /** Whether `file` is a contract (contracts/ or rcontracts/) of any sub. */
