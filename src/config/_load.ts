@@ -1,4 +1,4 @@
-import { nodeFs } from "../_fs.ts";
+import { nodeFs, readdir } from "../_fs.ts";
 import { basename, join } from "../_path.ts";
 import { configureOutput, type Level, log, LOG_FORMATS, LOG_LEVELS, type LogFormat } from "../output.ts";
 import { type CliParse, parseCli } from "./_cli.ts";
@@ -65,20 +65,12 @@ export function definitions(ctx: Pick<LoadContext, "roots" | "warn">, names: rea
  */
 function strandedFiles(project: Project, cwd: string, warn: (m: string) => void): void {
   if (!project.dir || project.dir === cwd) return;
-  for (const n of nodeFsNames(project.dir)) {
+  for (const n of readdir(project.dir) ?? []) {
     if (!n.startsWith(`${project.name}.config.`) && n !== `.${project.name}rc`) continue;
     const file = join(project.dir, n);
     warn(
       `${displayPath(file)} is not read: config files are read from the working directory (${displayPath(cwd) || "."}); run pop from the project folder, or pass --config ${displayPath(file)}`,
     );
-  }
-}
-
-function nodeFsNames(dir: string): string[] {
-  try {
-    return nodeFs().readdirSync(dir);
-  } catch {
-    return [];
   }
 }
 
